@@ -1,0 +1,852 @@
+#include "catalog.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "target.h"
+
+const char *const severity_names[] = {"good", "notice", "warning", "critical",
+                                      NULL};
+const char *const list_type_names[] = {"ip4", "ip6", "ip", "domain", NULL};
+const char *const delist_proc_names[] = {
+  "self-service", "auto-expire", "isp-only", "paid-express", "contact",
+  "none", NULL};
+static const char *const status_names[] = {"active", "defunct", NULL};
+
+#define CATALOG_MAX_RULES 256
+
+void
+catalog_init(struct catalog *cat)
+{
+  memset(cat, 0, sizeof(*cat));
+}
+
+void
+catalog_free(struct catalog *cat)
+{
+  if (cat == NULL)
+    return;
+  free(cat->lists);
+  arena_free(&cat->arena);
+  memset(cat, 0, sizeof(*cat));
+}
+
+bool
+catalog_parse_code(const char *s, uint32_t *net, unsigned *prefix)
+{
+  char tmp[32];
+  size_t n = strlen(s);
+  if (n >= sizeof(tmp))
+    return false;
+  memcpy(tmp, s, n + 1);
+  unsigned p = 32;
+  char *slash = strchr(tmp, '/');
+  if (slash != NULL) {
+    uint64_t v;
+    *slash = '\0';
+    if (util_parse_u64(slash + 1, 32, &v) != RBL_OK || v < 8)
+      return false;
+    p = (unsigned)v;
+  }
+  struct in_addr in;
+  if (inet_pton(AF_INET, tmp, &in) != 1)
+    return false;
+  uint32_t a = ntohl(in.s_addr);
+  if ((a >> 24) != 127)
+    return false;
+  uint32_t mask = p == 0 ? 0 : 0xffffffffu << (32 - p);
+  if ((a & ~mask) != 0)
+    return false;
+  *net = a;
+  *prefix = p;
+  return true;
+}
+
+const struct code_rule *
+catalog_match(const struct code_rule *rules, size_t n, uint32_t a)
+{
+  const struct code_rule *best = NULL;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t mask = rules[i].prefix == 0 ? 0
+                                         : 0xffffffffu << (32 - rules[i].prefix);
+    if ((a & mask) == rules[i].net &&
+        (best == NULL || rules[i].prefix > best->prefix))
+      best = &rules[i];
+  }
+  return best;
+}
+
+bool
+list_has_tag(const struct list_def *l, const char *tag)
+{
+  for (size_t i = 0; i < l->ntags; i++)
+    if (strcmp(l->tags[i], tag) == 0)
+      return true;
+  return false;
+}
+
+bool
+list_takes_ip4(const struct list_def *l)
+{
+  return l->type == LIST_IP4 || l->type == LIST_IP;
+}
+
+bool
+list_takes_ip6(const struct list_def *l)
+{
+  return l->type == LIST_IP6 || l->type == LIST_IP;
+}
+
+/* ---- entry parser ------------------------------------------------------ */
+struct entry {
+  struct list_def *def;
+  struct ynode *node;
+  struct ynode *test_node, *status_node, *defunct_node, *delist_node;
+  bool has_status_defunct;
+  unsigned errors_before;
+  bool has_codes, has_sources, has_delist_url;
+};
+
+static bool
+valid_name(const char *s)
+{
+  if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+    return false;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+          *s == '.'))
+      return false;
+  return true;
+}
+
+static bool
+valid_url(const char *s)
+{
+  return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
+}
+
+static void
+f_name(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct entry *e = obj;
+  if (!ydoc_str(c, v, &e->def->name, "name"))
+    return;
+  if (!valid_name(v->str) || v->len > 64)
+    yerror(c, v, "list name '%.64s' must be lower case letters, digits, '-' "
+           "and '.', starting with a letter or digit", v->str);
+}
+
+static void
+f_title(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_str(c, v, &((struct entry *)obj)->def->title, "title");
+}
+
+static void
+f_zone(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct entry *e = obj;
+  if (!ydoc_str(c, v, &e->def->zone, "zone"))
+    return;
+  char tmp[TARGET_NAME_MAX];
+  const char *key = strstr(v->str, "{key}");
+  if (key != NULL) {
+    if (key != v->str || strstr(key + 5, "{key}") != NULL) {
+      yerror(c, v, "zone '%.64s': {key} may appear once, as the first label",
+             v->str);
+      return;
+    }
+    snprintf(tmp, sizeof(tmp), "k%s", key + 5);
+  } else {
+    snprintf(tmp, sizeof(tmp), "%s", v->str);
+  }
+  if (!target_domain_valid(tmp)) {
+    yerror(c, v, "zone '%.64s' is not a valid DNS name", v->str);
+    return;
+  }
+  char *z = arena_strdup(c->arena, v->str);
+  for (char *p = z; p && *p; p++)
+    if (*p >= 'A' && *p <= 'Z')
+      *p = (char)(*p + 32);
+  e->def->zone = z;
+}
+
+static void
+f_type(struct yctx *c, struct ynode *v, void *obj)
+{
+  int t;
+  if (ydoc_enum(c, v, list_type_names, &t, "type"))
+    ((struct entry *)obj)->def->type = (enum list_type)t;
+}
+
+static void
+f_status(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct entry *e = obj;
+  int s;
+  e->status_node = v;
+  if (ydoc_enum(c, v, status_names, &s, "status"))
+    e->def->defunct = s == 1;
+}
+
+static void
+f_defunct_since(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct entry *e = obj;
+  unsigned y, m, d;
+  char extra;
+  /* A fixed-width date; the pattern is our own, read from our own file. */
+  if (v->kind != Y_SCALAR || v->len != 10 ||
+      sscanf(v->str, "%4u-%2u-%2u%c", &y, &m, &d, &extra) != 3 || m < 1 ||
+      m > 12 || d < 1 || d > 31) {
+    yerror(c, v, "defunct.since must be a date YYYY-MM-DD");
+    return;
+  }
+  e->def->defunct_since = v->str;
+}
+
+static void
+f_defunct_reason(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_str(c, v, &((struct entry *)obj)->def->defunct_reason,
+           "defunct.reason");
+}
+
+static const struct yfield defunct_fields[] = {
+  {"since", f_defunct_since, true},
+  {"reason", f_defunct_reason, true},
+};
+
+static void
+f_defunct(struct yctx *c, struct ynode *v, void *obj)
+{
+  ((struct entry *)obj)->defunct_node = v;
+  ydoc_map(c, v, defunct_fields, UTIL_ARRAY_LEN(defunct_fields), obj,
+           "defunct");
+}
+
+static void
+add_tag(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct list_def *d = ((struct entry *)obj)->def;
+  const char *s = v->str;
+  bool ok = v->len > 0 && v->len <= 32;
+  for (; ok && *s; s++)
+    ok = (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-';
+  if (!ok) {
+    yerror(c, v, "tag '%.64s' must be lower case letters, digits and '-'",
+           v->str);
+    return;
+  }
+  const char **tags = arena_alloc(c->arena, (d->ntags + 1) * sizeof(*tags));
+  if (tags == NULL)
+    return;
+  if (d->ntags)
+    memcpy(tags, d->tags, d->ntags * sizeof(*tags));
+  tags[d->ntags++] = v->str;
+  d->tags = tags;
+}
+
+static void
+f_tags(struct yctx *c, struct ynode *v, void *obj)
+{
+  if (ydoc_kind(c, v, Y_SEQ, "tags"))
+    ydoc_each(c, v, add_tag, obj, "tags");
+}
+
+static void
+f_txt(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_bool(c, v, &((struct entry *)obj)->def->txt, "txt");
+}
+
+static void
+f_bitmask(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_bool(c, v, &((struct entry *)obj)->def->bitmask, "bitmask");
+}
+
+static void
+f_key_name(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct entry *e = obj;
+  if (!ydoc_str(c, v, &e->def->key_name, "key.name"))
+    return;
+  for (const char *p = v->str; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+          *p == '-')) {
+      yerror(c, v, "key.name '%.64s' must be lower case letters, digits, "
+             "'_' and '-'", v->str);
+      return;
+    }
+}
+
+static void
+f_key_env(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct entry *e = obj;
+  if (!ydoc_str(c, v, &e->def->key_env, "key.env"))
+    return;
+  for (const char *p = v->str; *p; p++)
+    if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_')) {
+      yerror(c, v, "key.env '%.64s' must be an environment variable name "
+             "(A-Z, 0-9, _)", v->str);
+      return;
+    }
+}
+
+static const struct yfield key_fields[] = {
+  {"name", f_key_name, true},
+  {"env", f_key_env, false},
+};
+
+static void
+f_key(struct yctx *c, struct ynode *v, void *obj)
+{
+  if (!ydoc_is_null(v))
+    ydoc_map(c, v, key_fields, UTIL_ARRAY_LEN(key_fields), obj, "key");
+}
+
+/* codes and errors: map of A value or CIDR -> meaning */
+static bool
+parse_rule_key(struct yctx *c, struct ynode *k, struct code_rule *r,
+               const char *what)
+{
+  if (!catalog_parse_code(k->str, &r->net, &r->prefix)) {
+    yerror(c, k, "%s key '%.64s' must be an address or CIDR inside "
+           "127.0.0.0/8 with no host bits set", what, k->str);
+    return false;
+  }
+  return true;
+}
+
+static bool
+rule_dup(struct yctx *c, struct ynode *k, const struct code_rule *rules,
+         size_t n, const struct code_rule *r, const char *what)
+{
+  for (size_t i = 0; i < n; i++)
+    if (rules[i].net == r->net && rules[i].prefix == r->prefix) {
+      yerror(c, k, "duplicate %s entry '%.64s'", what, k->str);
+      return true;
+    }
+  return false;
+}
+
+struct code_parse {
+  struct code_rule *r;
+  bool has_meaning, has_sev;
+};
+
+static void
+f_code_meaning(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct code_parse *cp = obj;
+  cp->has_meaning = ydoc_str(c, v, &cp->r->meaning, "meaning");
+}
+
+static void
+f_code_sev(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct code_parse *cp = obj;
+  int s;
+  if ((cp->has_sev = ydoc_enum(c, v, severity_names, &s, "severity")))
+    cp->r->sev = (enum severity)s;
+}
+
+static const struct yfield code_fields[] = {
+  {"meaning", f_code_meaning, true},
+  {"severity", f_code_sev, true},
+};
+
+static void
+f_codes(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct entry *e = obj;
+  struct list_def *d = e->def;
+  e->has_codes = true;
+  if (!ydoc_kind(c, v, Y_MAP, "codes"))
+    return;
+  if (v->n > CATALOG_MAX_RULES) {
+    yerror(c, v, "more than %d codes", CATALOG_MAX_RULES);
+    return;
+  }
+  d->codes = arena_alloc(c->arena, (v->n ? v->n : 1) * sizeof(*d->codes));
+  if (d->codes == NULL)
+    return;
+  for (size_t i = 0; i < v->n; i++) {
+    struct ynode *k = v->items[2 * i], *val = v->items[2 * i + 1];
+    struct code_rule r = {0};
+    if (!parse_rule_key(c, k, &r, "codes") ||
+        rule_dup(c, k, d->codes, d->ncodes, &r, "codes"))
+      continue;
+    struct code_parse cp = {&r, false, false};
+    ydoc_map(c, val, code_fields, UTIL_ARRAY_LEN(code_fields), &cp,
+             "a code");
+    if (cp.has_meaning && cp.has_sev)
+      d->codes[d->ncodes++] = r;
+  }
+}
+
+static void
+f_errors(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct list_def *d = ((struct entry *)obj)->def;
+  if (!ydoc_kind(c, v, Y_MAP, "errors"))
+    return;
+  if (v->n > CATALOG_MAX_RULES) {
+    yerror(c, v, "more than %d error codes", CATALOG_MAX_RULES);
+    return;
+  }
+  d->errors = arena_alloc(c->arena, (v->n ? v->n : 1) * sizeof(*d->errors));
+  if (d->errors == NULL)
+    return;
+  for (size_t i = 0; i < v->n; i++) {
+    struct ynode *k = v->items[2 * i], *val = v->items[2 * i + 1];
+    struct code_rule r = {0};
+    if (!parse_rule_key(c, k, &r, "errors") ||
+        rule_dup(c, k, d->errors, d->nerrors, &r, "errors"))
+      continue;
+    if (ydoc_str(c, val, &r.meaning, "an error's meaning"))
+      d->errors[d->nerrors++] = r;
+  }
+}
+
+static void
+f_test_listed(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_str(c, v, &((struct entry *)obj)->def->test_listed, "test.listed");
+}
+
+static void
+f_test_unlisted(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_str(c, v, &((struct entry *)obj)->def->test_unlisted,
+           "test.unlisted");
+}
+
+static const struct yfield test_fields[] = {
+  {"listed", f_test_listed, false},
+  {"unlisted", f_test_unlisted, false},
+};
+
+static void
+f_test(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct entry *e = obj;
+  e->test_node = v;
+  if (v->kind == Y_SCALAR) {
+    bool b;
+    if (ydoc_bool(c, v, &b, "test") && b)
+      yerror(c, v, "test: true is the default; write test: false or a "
+             "mapping {listed: ..., unlisted: ...}");
+    else
+      e->def->probe = false;
+    return;
+  }
+  ydoc_map(c, v, test_fields, UTIL_ARRAY_LEN(test_fields), obj, "test");
+}
+
+static void
+f_limits_qpd(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_u64(c, v, 1, UINT64_C(1) << 40,
+           &((struct entry *)obj)->def->queries_per_day,
+           "limits.queries_per_day");
+}
+
+static void
+f_limits_note(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_str(c, v, &((struct entry *)obj)->def->limits_note, "limits.note");
+}
+
+static const struct yfield limits_fields[] = {
+  {"queries_per_day", f_limits_qpd, false},
+  {"note", f_limits_note, false},
+};
+
+static void
+f_limits(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_map(c, v, limits_fields, UTIL_ARRAY_LEN(limits_fields), obj,
+           "limits");
+}
+
+static void
+f_delist_url(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct entry *e = obj;
+  if (!ydoc_str(c, v, &e->def->delist_url, "delist.url"))
+    return;
+  if (!valid_url(v->str))
+    yerror(c, v, "delist.url '%.64s' must start with https:// or http://",
+           v->str);
+  else
+    e->has_delist_url = true;
+}
+
+static void
+f_delist_proc(struct yctx *c, struct ynode *v, void *obj)
+{
+  int p;
+  if (ydoc_enum(c, v, delist_proc_names, &p, "delist.procedure"))
+    ((struct entry *)obj)->def->delist_proc = (enum delist_proc)p;
+}
+
+static void
+f_delist_expires(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_duration(c, v, 60000, UINT64_C(366) * 86400000,
+                &((struct entry *)obj)->def->delist_expires_ms,
+                "delist.expires");
+}
+
+static void
+f_delist_fix(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_str(c, v, &((struct entry *)obj)->def->fix_first, "delist.fix_first");
+}
+
+static void
+f_delist_note(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_str(c, v, &((struct entry *)obj)->def->delist_note, "delist.note");
+}
+
+static const struct yfield delist_fields[] = {
+  {"url", f_delist_url, false},
+  {"procedure", f_delist_proc, false},
+  {"expires", f_delist_expires, false},
+  {"fix_first", f_delist_fix, false},
+  {"note", f_delist_note, false},
+};
+
+static void
+f_delist(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct entry *e = obj;
+  e->delist_node = v;
+  if (v->kind == Y_SCALAR) { /* shorthand: just the URL */
+    f_delist_url(c, v, obj);
+    return;
+  }
+  ydoc_map(c, v, delist_fields, UTIL_ARRAY_LEN(delist_fields), obj,
+           "delist");
+}
+
+static void
+check_source(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct entry *e = obj;
+  if (!valid_url(v->str))
+    yerror(c, v, "source '%.64s' must be a URL", v->str);
+  else
+    e->def->nsources++;
+}
+
+static void
+f_sources(struct yctx *c, struct ynode *v, void *obj)
+{
+  ((struct entry *)obj)->has_sources = true;
+  ydoc_each(c, v, check_source, obj, "sources");
+}
+
+static void
+f_note(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_str(c, v, &((struct entry *)obj)->def->note, "note");
+}
+
+static const struct yfield entry_fields[] = {
+  {"name", f_name, true},
+  {"title", f_title, false},
+  {"zone", f_zone, true},
+  {"type", f_type, true},
+  {"status", f_status, false},
+  {"defunct", f_defunct, false},
+  {"tags", f_tags, false},
+  {"txt", f_txt, false},
+  {"bitmask", f_bitmask, false},
+  {"key", f_key, false},
+  {"codes", f_codes, false},
+  {"errors", f_errors, false},
+  {"test", f_test, false},
+  {"limits", f_limits, false},
+  {"delist", f_delist, false},
+  {"sources", f_sources, false},
+  {"note", f_note, false},
+};
+
+/* Checks that involve several keys of one entry. */
+static void
+check_entry(struct yctx *c, struct entry *e)
+{
+  struct list_def *d = e->def;
+  struct ynode *n = e->node;
+  if (d->name == NULL || d->zone == NULL)
+    return;
+  bool keyed = strstr(d->zone, "{key}") != NULL;
+  if (keyed && d->key_name == NULL)
+    yerror(c, n, "list '%s': zone has {key} but the entry has no key: "
+           "{name: ..., env: ...}", d->name);
+  if (!keyed && d->key_name != NULL)
+    yerror(c, n, "list '%s': key given but the zone has no {key}", d->name);
+  if (d->defunct && e->defunct_node == NULL)
+    yerror(c, e->status_node, "list '%s': status defunct needs "
+           "defunct: {since: YYYY-MM-DD, reason: ...}", d->name);
+  if (!d->defunct && e->defunct_node != NULL)
+    yerror(c, e->defunct_node, "list '%s': defunct: given but status is "
+           "not defunct", d->name);
+  if (!d->defunct) {
+    if (!e->has_codes || d->ncodes == 0)
+      yerror(c, n, "list '%s': an active list needs codes (what each answer "
+             "means)", d->name);
+    bool none_ok = d->delist_proc == DELIST_NONE && d->delist_note != NULL;
+    if (!e->has_delist_url && !none_ok && !d->custom)
+      yerror(c, e->delist_node ? e->delist_node : n,
+             "list '%s': delist needs a url (or procedure: none with a note "
+             "saying why)", d->name);
+    if (d->delist_proc == DELIST_AUTO_EXPIRE && d->delist_expires_ms == 0 &&
+        d->delist_note == NULL)
+      ywarn(c, e->delist_node, "list '%s': auto-expire without expires:",
+            d->name);
+  }
+  if (!d->custom && (!e->has_sources || d->nsources == 0))
+    yerror(c, n, "list '%s': sources: (the pages its facts came from) is "
+           "required", d->name);
+  if (d->bitmask) {
+    for (size_t i = 0; i < d->ncodes; i++) {
+      uint32_t bit = d->codes[i].net & 0xff;
+      if (d->codes[i].prefix != 32 || (d->codes[i].net & 0xffffff00u) !=
+          0x7f000000u || bit == 0 || (bit & (bit - 1)) != 0)
+        yerror(c, n, "list '%s': a bitmask list's codes must be single bits "
+               "127.0.0.1/2/4/.../128", d->name);
+    }
+  }
+  /* Test points must fit the list's type. */
+  const char *pts[2] = {d->test_listed, d->test_unlisted};
+  for (int i = 0; i < 2; i++) {
+    if (pts[i] == NULL)
+      continue;
+    struct addr a;
+    bool is_addr = target_addr_parse(pts[i], &a);
+    if (d->type == LIST_DOMAIN ? (is_addr || !target_domain_valid(pts[i]))
+                               : !is_addr)
+      yerror(c, e->test_node, "list '%s': test point '%.64s' does not fit "
+             "type %s", d->name, pts[i], list_type_names[d->type]);
+  }
+}
+
+struct list_def *
+catalog_parse_entry(struct yctx *c, struct ynode *node,
+                    const char *operator_name, bool custom)
+{
+  struct list_def *d = arena_alloc(c->arena, sizeof(*d));
+  if (d == NULL)
+    return NULL;
+  d->operator_name = operator_name;
+  d->file = c->file;
+  d->line = node->line;
+  d->col = node->col;
+  d->probe = true;
+  d->custom = custom;
+  d->delist_proc = DELIST_UNSPECIFIED;
+  struct entry e = {0};
+  e.def = d;
+  e.node = node;
+  unsigned before = c->diag->errors;
+  if (!ydoc_map(c, node, entry_fields, UTIL_ARRAY_LEN(entry_fields), &e,
+                "a list entry"))
+    return NULL;
+  check_entry(c, &e);
+  return c->diag->errors == before ? d : NULL;
+}
+
+bool
+catalog_add(struct catalog *cat, struct yctx *c, struct list_def *def)
+{
+  for (size_t i = 0; i < cat->n; i++) {
+    const struct list_def *o = cat->lists[i];
+    const char *what = NULL;
+    if (strcmp(o->name, def->name) == 0)
+      what = "name";
+    else if (strcmp(o->zone, def->zone) == 0)
+      what = "zone";
+    if (what != NULL) {
+      diag_error(c->diag, def->file, def->line, def->col,
+                 "list '%s': duplicate %s '%s' (already defined at %s:%u:%u)",
+                 def->name, what, strcmp(what, "name") ? def->zone : def->name,
+                 o->file, o->line, o->col);
+      return false;
+    }
+  }
+  if (cat->n == cat->cap) {
+    size_t cap = cat->cap ? cat->cap * 2 : 64;
+    struct list_def **p = realloc(cat->lists, cap * sizeof(*p));
+    if (p == NULL)
+      return false;
+    cat->lists = p;
+    cat->cap = cap;
+  }
+  cat->lists[cat->n++] = def;
+  return true;
+}
+
+const struct list_def *
+catalog_find(const struct catalog *cat, const char *name)
+{
+  for (size_t i = 0; i < cat->n; i++)
+    if (strcmp(cat->lists[i]->name, name) == 0)
+      return cat->lists[i];
+  return NULL;
+}
+
+/* ---- files ------------------------------------------------------------- */
+struct file_parse {
+  struct catalog *cat;
+  const char *operator_name;
+  struct ynode *lists;
+};
+
+static void
+ff_operator(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_str(c, v, &((struct file_parse *)obj)->operator_name, "operator");
+}
+
+static void
+ff_url(struct yctx *c, struct ynode *v, void *obj)
+{
+  (void)obj;
+  const char *s;
+  if (ydoc_str(c, v, &s, "url") && !valid_url(s))
+    yerror(c, v, "url '%.64s' must start with https:// or http://", s);
+}
+
+static void
+ff_terms(struct yctx *c, struct ynode *v, void *obj)
+{
+  (void)obj;
+  const char *s;
+  ydoc_str(c, v, &s, "terms");
+}
+
+static void
+ff_sources(struct yctx *c, struct ynode *v, void *obj)
+{
+  (void)obj;
+  struct entry dummy = {0};
+  struct list_def d = {0};
+  dummy.def = &d;
+  ydoc_each(c, v, check_source, &dummy, "sources");
+}
+
+static void
+ff_lists(struct yctx *c, struct ynode *v, void *obj)
+{
+  if (ydoc_kind(c, v, Y_SEQ, "lists"))
+    ((struct file_parse *)obj)->lists = v;
+}
+
+static const struct yfield file_fields[] = {
+  {"operator", ff_operator, true},
+  {"url", ff_url, false},
+  {"terms", ff_terms, false},
+  {"sources", ff_sources, false},
+  {"lists", ff_lists, true},
+};
+
+rbl_status
+catalog_load_file(struct catalog *cat, const char *path, struct diag *d)
+{
+  struct ydoc doc;
+  unsigned before = d->errors;
+  rbl_status st = ydoc_load_file(&doc, path, d);
+  if (st != RBL_OK) {
+    ydoc_free(&doc);
+    return st;
+  }
+  struct yctx c = {arena_strdup(&cat->arena, path), d, &cat->arena};
+  struct file_parse fp = {cat, NULL, NULL};
+  if (doc.root == NULL) {
+    diag_error(d, path, 1, 1, "empty catalog file");
+  } else if (ydoc_map(&c, doc.root, file_fields, UTIL_ARRAY_LEN(file_fields),
+                      &fp, "a catalog file") && fp.lists != NULL) {
+    const char *op = fp.operator_name
+                         ? arena_strdup(&cat->arena, fp.operator_name)
+                         : "";
+    for (size_t i = 0; i < fp.lists->n; i++) {
+      struct list_def *def = catalog_parse_entry(&c, fp.lists->items[i], op, false);
+      if (def != NULL)
+        catalog_add(cat, &c, def);
+    }
+  }
+  /* Definitions point at node strings: the catalog takes the document's
+   * memory over. */
+  arena_merge(&cat->arena, &doc.arena);
+  ydoc_free(&doc);
+  return d->errors == before ? RBL_OK : RBL_ECONFIG;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+rbl_status
+catalog_load_dir(struct catalog *cat, const char *dir, struct diag *d)
+{
+  DIR *dh = opendir(dir);
+  if (dh == NULL) {
+    diag_error(d, dir, 0, 0, "cannot open the catalog directory: %m; set "
+               "catalog: in the configuration or RBLMON_CATALOG");
+    return RBL_EIO;
+  }
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  rbl_status st = RBL_OK;
+  struct dirent *de;
+  while ((de = readdir(dh)) != NULL) {
+    size_t len = strlen(de->d_name);
+    if (de->d_name[0] == '.' || len < 6 ||
+        strcmp(de->d_name + len - 5, ".yaml") != 0)
+      continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 32;
+      char **p = realloc(names, cap * sizeof(*p));
+      if (p == NULL) {
+        st = RBL_ENOMEM;
+        break;
+      }
+      names = p;
+    }
+    names[n] = malloc(strlen(dir) + len + 2);
+    if (names[n] == NULL) {
+      st = RBL_ENOMEM;
+      break;
+    }
+    sprintf(names[n], "%s/%s", dir, de->d_name); /* sized just above */
+    n++;
+  }
+  closedir(dh);
+  if (n > 0)
+    qsort(names, n, sizeof(*names), cmp_str);
+  for (size_t i = 0; i < n; i++) {
+    if (st == RBL_OK || st == RBL_ECONFIG || st == RBL_ESYNTAX) {
+      rbl_status fst = catalog_load_file(cat, names[i], d);
+      if (fst != RBL_OK && st == RBL_OK)
+        st = fst;
+    }
+    free(names[i]);
+  }
+  free(names);
+  if (st == RBL_OK && n == 0) {
+    diag_error(d, dir, 0, 0, "the catalog directory has no .yaml files");
+    st = RBL_ENOTFOUND;
+  }
+  return st;
+}

@@ -1,0 +1,102 @@
+/* catalog.h - DNSBL definitions: the shipped catalog (a YAML file per
+ * file per operator) and custom lists from the configuration, which use
+ * the same entry keys.  Format: docs/catalog-format.md.
+ *
+ * A struct catalog owns every definition in its arena; definitions stay
+ * valid until catalog_free(). */
+#ifndef RBL_CATALOG_H
+#define RBL_CATALOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "ydoc.h"
+
+/* Ordered: a larger value is worse. */
+enum severity { SEV_GOOD = 0, SEV_NOTICE = 1, SEV_WARNING = 2, SEV_CRITICAL = 3 };
+extern const char *const severity_names[]; /* NULL-terminated, by value */
+
+enum list_type { LIST_IP4, LIST_IP6, LIST_IP, LIST_DOMAIN };
+extern const char *const list_type_names[];
+
+enum delist_proc {
+  DELIST_UNSPECIFIED = -1,
+  DELIST_SELF_SERVICE, DELIST_AUTO_EXPIRE, DELIST_ISP_ONLY,
+  DELIST_PAID_EXPRESS, DELIST_CONTACT, DELIST_NONE
+};
+extern const char *const delist_proc_names[];
+
+/* An A value or CIDR inside 127.0.0.0/8 (host byte order). */
+struct code_rule {
+  uint32_t net;
+  unsigned prefix;
+  const char *meaning;
+  enum severity sev;       /* unused for error rules */
+};
+
+struct list_def {
+  const char *name, *title, *zone, *operator_name;
+  const char *file;        /* where it was defined, for messages */
+  unsigned line, col;
+  enum list_type type;
+  bool defunct;
+  const char *defunct_since, *defunct_reason;
+  const char **tags;
+  size_t ntags;
+  bool txt, bitmask, custom;
+  const char *key_name, *key_env; /* keyed zone: zone contains "{key}" */
+  struct code_rule *codes;
+  size_t ncodes;
+  struct code_rule *errors;
+  size_t nerrors;
+  bool probe;                     /* false: no RFC 5782 test points */
+  const char *test_listed, *test_unlisted; /* NULL: defaults by type */
+  uint64_t queries_per_day;       /* 0: no published limit */
+  const char *limits_note;
+  const char *delist_url, *fix_first, *delist_note;
+  enum delist_proc delist_proc;
+  uint64_t delist_expires_ms;
+  const char *note;
+  size_t nsources;
+};
+
+struct catalog {
+  struct arena arena;
+  struct list_def **lists;        /* sorted by file, then order in file */
+  size_t n, cap;
+};
+
+void catalog_init(struct catalog *cat);
+void catalog_free(struct catalog *cat);
+
+/* Loads every *.yaml file in dir (sorted by name).  Problems go to d with
+ * file:line:col; returns RBL_OK only when there were none. */
+rbl_status catalog_load_dir(struct catalog *cat, const char *dir,
+                            struct diag *d);
+rbl_status catalog_load_file(struct catalog *cat, const char *path,
+                             struct diag *d);
+
+/* Parses one entry (a YAML mapping) into a definition allocated in
+ * c->arena; reports problems through c.  Returns NULL when the entry has
+ * errors.  custom: a list from the configuration (delist and sources are
+ * optional there). */
+struct list_def *catalog_parse_entry(struct yctx *c, struct ynode *node,
+                                     const char *operator_name, bool custom);
+/* Adds def to cat (the definition must outlive cat, e.g. live in an arena
+ * that is freed after it); reports a duplicate name or zone through c. */
+bool catalog_add(struct catalog *cat, struct yctx *c, struct list_def *def);
+
+const struct list_def *catalog_find(const struct catalog *cat,
+                                    const char *name);
+bool list_has_tag(const struct list_def *l, const char *tag);
+bool list_takes_ip4(const struct list_def *l);
+bool list_takes_ip6(const struct list_def *l);
+
+/* Longest-prefix match of an A value (host order) among rules; NULL if
+ * none. */
+const struct code_rule *catalog_match(const struct code_rule *rules,
+                                      size_t n, uint32_t a);
+
+/* Parses "127.0.0.2" or "127.0.2.0/24" (inside 127/8). */
+bool catalog_parse_code(const char *s, uint32_t *net, unsigned *prefix);
+
+#endif

@@ -1,0 +1,39 @@
+/* cmd.h - the subcommands (one cmd_*.c each) and what they share: parsed
+ * common options and the set-up of configuration, catalog and lists. */
+#ifndef RBL_CMD_H
+#define RBL_CMD_H
+
+#include <stdbool.h>
+#include "config.h"
+
+struct cli {
+  const char *config_path;   /* -c/--config */
+  const char *format;        /* --format; NULL = text */
+  bool all;                  /* --all */
+  char **args;               /* positional arguments after the command */
+  int nargs;
+};
+
+/* Everything a command reads before it works. */
+struct app {
+  struct config cfg;
+  struct catalog cat;
+  const struct list_def **lists;   /* selected lists */
+  size_t nlists;
+  bool have_config;
+  char config_path[4096];
+};
+
+/* Loads configuration (required unless need_config is false and none is
+ * found), catalog and list selection; prints problems to stderr.  Returns
+ * an exit code: 0 to go on, RBL_EXIT_UNKNOWN on error. */
+int app_load(struct app *a, const struct cli *c, bool need_config);
+void app_free(struct app *a);
+/* The catalog directory in use (for messages). */
+const char *app_catalog_dir(const struct app *a);
+
+int cmd_check(struct cli *c);
+int cmd_lists(struct cli *c);
+int cmd_config(struct cli *c);
+
+#endif

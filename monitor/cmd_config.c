@@ -1,0 +1,28 @@
+/* cmd_config.c - rblmon config check. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+int
+cmd_config(struct cli *c)
+{
+  if (c->nargs != 1 || strcmp(c->args[0], "check") != 0) {
+    fprintf(stderr, "rblmon: usage: rblmon [-c FILE] config check\n");
+    return RBL_EXIT_UNKNOWN;
+  }
+  struct app a;
+  int rc = app_load(&a, c, true);
+  if (rc == RBL_EXIT_OK) {
+    uint64_t addrs = 0;
+    for (size_t i = 0; i < a.cfg.nitems; i++)
+      addrs += target_count(&a.cfg.items[i].spec);
+    printf("configuration OK: %s: %zu watchlist%s, %zu targets (%llu "
+           "addresses and domains), %zu lists selected from %s\n",
+           a.config_path, a.cfg.nwatchlists, a.cfg.nwatchlists == 1 ? "" : "s",
+           a.cfg.nitems, (unsigned long long)addrs, a.nlists,
+           app_catalog_dir(&a));
+  }
+  app_free(&a);
+  return rc;
+}

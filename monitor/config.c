@@ -1,0 +1,712 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CFG_MAX_TARGETS 1000000
+
+void
+config_init(struct config *cfg)
+{
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->timeout_ms = 2000;
+  cfg->tries = 2;
+  cfg->deadline_ms = 600000;
+  cfg->max_inflight = 100;
+  cfg->remind_every_ms = 24 * 3600000ULL;
+  cfg->remind_after_request_ms = 72 * 3600000ULL;
+  cfg->retention_ms = 400 * 86400000ULL;
+}
+
+void
+config_free(struct config *cfg)
+{
+  if (cfg == NULL)
+    return;
+  free(cfg->items);
+  arena_free(&cfg->arena);
+  memset(cfg, 0, sizeof(*cfg));
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+static struct cfg_ref *
+ref_append(struct yctx *c, struct cfg_ref **arr, size_t *n, struct ynode *v)
+{
+  struct cfg_ref *p = arena_alloc(c->arena, (*n + 1) * sizeof(*p));
+  if (p == NULL)
+    return NULL;
+  if (*n)
+    memcpy(p, *arr, *n * sizeof(*p));
+  p[*n] = (struct cfg_ref){v->str, v->line, v->col};
+  *arr = p;
+  return &p[(*n)++];
+}
+
+/* A map or seq whose inner keys are settled but not used yet. */
+static void
+seq_of_maps(struct yctx *c, struct ynode *v, const struct yfield *f,
+            size_t nf, void *obj, const char *what)
+{
+  if (!ydoc_kind(c, v, Y_SEQ, what))
+    return;
+  for (size_t i = 0; i < v->n; i++)
+    ydoc_map(c, v->items[i], f, nf, obj, what);
+}
+
+/* ---- watchlists -------------------------------------------------------- */
+struct wl_parse {
+  struct config *cfg;
+  const char *name;
+};
+
+static void
+add_target(struct yctx *c, struct ynode *v, void *obj, bool want_domain)
+{
+  struct wl_parse *w = obj;
+  struct config *cfg = w->cfg;
+  struct target_spec spec;
+  char err[256];
+  if (target_parse(v->str, &spec, err, sizeof(err)) != RBL_OK) {
+    yerror(c, v, "%s", err);
+    return;
+  }
+  if (want_domain != (spec.kind == TARGET_DOMAIN)) {
+    yerror(c, v, want_domain ? "'%.64s' is an address; put it under ips:"
+                             : "'%.64s' is not an IP address or range; "
+                               "domains go under domains:", v->str);
+    return;
+  }
+  for (size_t i = 0; i < cfg->nitems; i++) {
+    const struct target_spec *o = &cfg->items[i].spec;
+    if (o->kind == spec.kind && o->prefix == spec.prefix &&
+        memcmp(&o->base, &spec.base, sizeof(spec.base)) == 0 &&
+        strcmp(o->domain, spec.domain) == 0) {
+      yerror(c, v, "duplicate target '%.64s' (already in watchlist '%s' at "
+             "line %u)", v->str, cfg->items[i].watchlist,
+             cfg->items[i].line);
+      return;
+    }
+  }
+  if (cfg->nitems >= CFG_MAX_TARGETS) {
+    yerror(c, v, "more than %d targets", CFG_MAX_TARGETS);
+    return;
+  }
+  if (cfg->nitems == cfg->capitems) {
+    size_t cap = cfg->capitems ? cfg->capitems * 2 : 16;
+    struct watch_item *p = realloc(cfg->items, cap * sizeof(*p));
+    if (p == NULL)
+      return;
+    cfg->items = p;
+    cfg->capitems = cap;
+  }
+  cfg->items[cfg->nitems++] =
+    (struct watch_item){spec, w->name ? w->name : "", v->line, v->col};
+}
+
+static void
+add_ip(struct yctx *c, struct ynode *v, void *obj)
+{
+  add_target(c, v, obj, false);
+}
+
+static void
+add_domain(struct yctx *c, struct ynode *v, void *obj)
+{
+  add_target(c, v, obj, true);
+}
+
+static void
+check_spf_domain(struct yctx *c, struct ynode *v, void *obj)
+{
+  (void)obj;
+  if (!target_domain_valid(v->str))
+    yerror(c, v, "from_spf: '%.64s' is not a domain", v->str);
+}
+
+static void
+wl_name(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_str(c, v, &((struct wl_parse *)obj)->name, "watchlist name");
+}
+
+static void
+wl_ips(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_each(c, v, add_ip, obj, "ips");
+}
+
+static void
+wl_domains(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_each(c, v, add_domain, obj, "domains");
+}
+
+static void
+wl_from_spf(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_each(c, v, check_spf_domain, obj, "from_spf");
+}
+
+static void
+wl_labels(struct yctx *c, struct ynode *v, void *obj)
+{
+  (void)obj;
+  if (!ydoc_kind(c, v, Y_MAP, "labels"))
+    return;
+  for (size_t i = 0; i < v->n; i++)
+    ydoc_kind(c, v->items[2 * i + 1], Y_SCALAR, "a label value");
+}
+
+static const struct yfield wl_fields[] = {
+  {"name", wl_name, true},
+  {"labels", wl_labels, false},
+  {"ips", wl_ips, false},
+  {"domains", wl_domains, false},
+  {"from_spf", wl_from_spf, false},
+};
+
+static void
+f_watchlists(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct config *cfg = obj;
+  if (!ydoc_kind(c, v, Y_SEQ, "watchlists"))
+    return;
+  for (size_t i = 0; i < v->n; i++) {
+    struct ynode *m = v->items[i];
+    struct wl_parse w = {cfg, NULL};
+    /* The name first, so targets can be attributed to it. */
+    if (m->kind == Y_MAP)
+      for (size_t k = 0; k < m->n; k++)
+        if (strcmp(m->items[2 * k]->str, "name") == 0 &&
+            m->items[2 * k + 1]->kind == Y_SCALAR)
+          w.name = m->items[2 * k + 1]->str;
+    for (size_t j = 0; j < i && w.name; j++) {
+      struct ynode *o = v->items[j];
+      for (size_t k = 0; o->kind == Y_MAP && k < o->n; k++)
+        if (strcmp(o->items[2 * k]->str, "name") == 0 &&
+            strcmp(o->items[2 * k + 1]->str, w.name) == 0)
+          yerror(c, m, "duplicate watchlist name '%s'", w.name);
+    }
+    ydoc_map(c, m, wl_fields, UTIL_ARRAY_LEN(wl_fields), &w, "a watchlist");
+    cfg->nwatchlists++;
+  }
+}
+
+/* ---- lists ------------------------------------------------------------- */
+static void
+add_use(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct config *cfg = obj;
+  ref_append(c, &cfg->use, &cfg->nuse, v);
+}
+
+static void
+add_exclude(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct config *cfg = obj;
+  ref_append(c, &cfg->exclude, &cfg->nexclude, v);
+}
+
+static void
+l_use(struct yctx *c, struct ynode *v, void *obj)
+{
+  ((struct config *)obj)->use_given = true;
+  ydoc_each(c, v, add_use, obj, "lists.use");
+}
+
+static void
+l_exclude(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_each(c, v, add_exclude, obj, "lists.exclude");
+}
+
+static void
+l_keys(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct config *cfg = obj;
+  if (!ydoc_kind(c, v, Y_MAP, "lists.keys"))
+    return;
+  cfg->keys = arena_alloc(c->arena, (v->n ? v->n : 1) * sizeof(*cfg->keys));
+  if (cfg->keys == NULL)
+    return;
+  for (size_t i = 0; i < v->n; i++) {
+    struct ynode *k = v->items[2 * i], *val = v->items[2 * i + 1];
+    const char *s;
+    if (!ydoc_str(c, val, &s, "a list key"))
+      continue;
+    cfg->keys[cfg->nkeys++] = (struct cfg_key){k->str, s, val->line, val->col};
+  }
+}
+
+static void
+l_custom(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct config *cfg = obj;
+  if (!ydoc_kind(c, v, Y_SEQ, "lists.custom"))
+    return;
+  cfg->custom = arena_alloc(c->arena, (v->n ? v->n : 1) * sizeof(*cfg->custom));
+  if (cfg->custom == NULL)
+    return;
+  for (size_t i = 0; i < v->n; i++) {
+    struct list_def *d = catalog_parse_entry(c, v->items[i], "custom", true);
+    if (d == NULL)
+      continue;
+    cfg->custom[cfg->ncustom++] = d;
+  }
+}
+
+static const struct yfield lists_fields[] = {
+  {"use", l_use, false},
+  {"exclude", l_exclude, false},
+  {"keys", l_keys, false},
+  {"custom", l_custom, false},
+};
+
+static void
+f_lists(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_map(c, v, lists_fields, UTIL_ARRAY_LEN(lists_fields), obj, "lists");
+}
+
+static void
+f_catalog(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_str(c, v, &((struct config *)obj)->catalog_dir, "catalog");
+}
+
+/* ---- resolver ---------------------------------------------------------- */
+static void
+add_server(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct config *cfg = obj;
+  char host[64];
+  uint64_t port = 53;
+  const char *s = v->str;
+  const char *colon = strrchr(s, ':');
+  struct in6_addr a6;
+  struct in_addr a4;
+  char out[80];
+  if (s[0] == '[') {
+    const char *end = strchr(s, ']');
+    if (end == NULL || (size_t)(end - s - 1) >= sizeof(host) ||
+        (end[1] != '\0' && end[1] != ':')) {
+      yerror(c, v, "resolver server '%.64s': expected [IPv6]:port", s);
+      return;
+    }
+    memcpy(host, s + 1, (size_t)(end - s - 1));
+    host[end - s - 1] = '\0';
+    if (end[1] == ':' && util_parse_u64(end + 2, 65535, &port) != RBL_OK)
+      port = 0;
+  } else if (colon != NULL && strchr(s, ':') == colon) { /* v4:port */
+    if ((size_t)(colon - s) >= sizeof(host)) {
+      yerror(c, v, "resolver server '%.64s' is not an IP address", s);
+      return;
+    }
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    if (util_parse_u64(colon + 1, 65535, &port) != RBL_OK)
+      port = 0;
+  } else {
+    snprintf(host, sizeof(host), "%s", s);
+  }
+  if (port == 0) {
+    yerror(c, v, "resolver server '%.64s': port must be 1-65535", s);
+    return;
+  }
+  if (inet_pton(AF_INET, host, &a4) == 1)
+    snprintf(out, sizeof(out), "%s:%u", host, (unsigned)port);
+  else if (inet_pton(AF_INET6, host, &a6) == 1)
+    snprintf(out, sizeof(out), "[%s]:%u", host, (unsigned)port);
+  else {
+    yerror(c, v, "resolver server '%.64s' must be an IP address, optionally "
+           "with :port (IPv6 as [addr]:port)", s);
+    return;
+  }
+  size_t len = strlen(cfg->servers_csv);
+  if (len + strlen(out) + 2 > sizeof(cfg->servers_csv)) {
+    yerror(c, v, "too many resolver servers");
+    return;
+  }
+  snprintf(cfg->servers_csv + len, sizeof(cfg->servers_csv) - len, "%s%s",
+           len ? "," : "", out);
+}
+
+static void
+r_servers(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_each(c, v, add_server, obj, "resolver.servers");
+}
+
+static void
+r_timeout(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_duration(c, v, 100, 60000, &((struct config *)obj)->timeout_ms,
+                "resolver.timeout");
+}
+
+static void
+r_tries(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_u64(c, v, 1, 10, &((struct config *)obj)->tries, "resolver.tries");
+}
+
+static void
+r_deadline(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_duration(c, v, 1000, 86400000, &((struct config *)obj)->deadline_ms,
+                "resolver.deadline");
+}
+
+static void
+r_inflight(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_u64(c, v, 1, 10000, &((struct config *)obj)->max_inflight,
+           "resolver.max_inflight");
+}
+
+static const struct yfield resolver_fields[] = {
+  {"servers", r_servers, false},
+  {"timeout", r_timeout, false},
+  {"tries", r_tries, false},
+  {"deadline", r_deadline, false},
+  {"max_inflight", r_inflight, false},
+};
+
+static void
+f_resolver(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_map(c, v, resolver_fields, UTIL_ARRAY_LEN(resolver_fields), obj,
+           "resolver");
+}
+
+/* ---- sections whose features come later: key names settled now -------- */
+static const struct yfield reputation_fields[] = {
+  {"name", NULL, true}, {"preset", NULL, false}, {"url", NULL, false},
+  {"method", NULL, false}, {"headers", NULL, false}, {"key", NULL, false},
+  {"key_file", NULL, false}, {"format", NULL, false},
+  {"pointer", NULL, false}, {"column", NULL, false}, {"match", NULL, false},
+  {"rules", NULL, false}, {"error_if", NULL, false},
+  {"not_found", NULL, false}, {"min_interval", NULL, false},
+  {"rate_limit_status", NULL, false}, {"targets", NULL, false},
+  {"ca_file", NULL, false}, {"timeout", NULL, false},
+};
+
+static void
+f_reputation(struct yctx *c, struct ynode *v, void *obj)
+{
+  seq_of_maps(c, v, reputation_fields, UTIL_ARRAY_LEN(reputation_fields),
+              obj, "a reputation provider");
+}
+
+static const struct yfield logs_fields[] = {
+  {"files", NULL, false}, {"format", NULL, false}, {"since", NULL, false},
+  {"our_ips", NULL, false}, {"rules", NULL, false},
+};
+
+static void
+f_logs(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_map(c, v, logs_fields, UTIL_ARRAY_LEN(logs_fields), obj, "logs");
+}
+
+static const struct yfield schedule_fields[] = {
+  {"dnsbl", NULL, false}, {"reputation", NULL, false}, {"auth", NULL, false},
+  {"logs", NULL, false}, {"reminders", NULL, false}, {"jitter", NULL, false},
+};
+
+static void
+f_schedule(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_map(c, v, schedule_fields, UTIL_ARRAY_LEN(schedule_fields), obj,
+           "schedule");
+}
+
+static const struct yfield channel_fields[] = {
+  {"enabled", NULL, false}, {"events", NULL, false},
+  {"argv", NULL, false}, {"timeout", NULL, false},
+};
+
+static void
+channel(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_map(c, v, channel_fields, UTIL_ARRAY_LEN(channel_fields), obj,
+           "a notification channel");
+}
+
+static const struct yfield notify_fields[] = {
+  {"desktop", channel, false}, {"command", channel, false},
+  {"stdout", channel, false},
+};
+
+static void
+f_notify(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_map(c, v, notify_fields, UTIL_ARRAY_LEN(notify_fields), obj, "notify");
+}
+
+static void
+rm_every(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_duration(c, v, 60000, 366 * 86400000ULL,
+                &((struct config *)obj)->remind_every_ms, "remind.every");
+}
+
+static void
+rm_after(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_duration(c, v, 60000, 366 * 86400000ULL,
+                &((struct config *)obj)->remind_after_request_ms,
+                "remind.after_request");
+}
+
+static const struct yfield remind_fields[] = {
+  {"every", rm_every, false},
+  {"after_request", rm_after, false},
+  {"window", NULL, false},
+};
+
+static void
+f_remind(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_map(c, v, remind_fields, UTIL_ARRAY_LEN(remind_fields), obj, "remind");
+}
+
+static void
+st_path(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_str(c, v, &((struct config *)obj)->state_path, "state.path");
+}
+
+static void
+st_retention(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_duration(c, v, 86400000, 3650 * 86400000ULL,
+                &((struct config *)obj)->retention_ms, "state.retention");
+}
+
+static const struct yfield state_fields[] = {
+  {"path", st_path, false},
+  {"retention", st_retention, false},
+};
+
+static void
+f_state(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_map(c, v, state_fields, UTIL_ARRAY_LEN(state_fields), obj, "state");
+}
+
+static void
+f_version(struct yctx *c, struct ynode *v, void *obj)
+{
+  (void)obj;
+  uint64_t ver;
+  ydoc_u64(c, v, 1, 1, &ver, "version");
+}
+
+static const struct yfield top_fields[] = {
+  {"version", f_version, false},
+  {"catalog", f_catalog, false},
+  {"watchlists", f_watchlists, false},
+  {"lists", f_lists, false},
+  {"resolver", f_resolver, false},
+  {"reputation", f_reputation, false},
+  {"logs", f_logs, false},
+  {"schedule", f_schedule, false},
+  {"notify", f_notify, false},
+  {"remind", f_remind, false},
+  {"state", f_state, false},
+};
+
+static rbl_status
+config_walk(struct config *cfg, struct ydoc *doc, const char *name,
+            struct diag *d, unsigned before)
+{
+  cfg->path = arena_strdup(&cfg->arena, name);
+  struct yctx c = {cfg->path, d, &cfg->arena};
+  if (doc->root != NULL && !ydoc_is_null(doc->root))
+    ydoc_map(&c, doc->root, top_fields, UTIL_ARRAY_LEN(top_fields), cfg,
+             "the configuration");
+  arena_merge(&cfg->arena, &doc->arena);
+  return d->errors == before ? RBL_OK : RBL_ECONFIG;
+}
+
+rbl_status
+config_load_string(struct config *cfg, const char *name, const char *text,
+                   size_t len, struct diag *d)
+{
+  struct ydoc doc;
+  unsigned before = d->errors;
+  rbl_status st = ydoc_load_string(&doc, name, text, len, d);
+  if (st == RBL_OK)
+    st = config_walk(cfg, &doc, name, d, before);
+  ydoc_free(&doc);
+  return st;
+}
+
+rbl_status
+config_load(struct config *cfg, const char *path, struct diag *d)
+{
+  struct ydoc doc;
+  unsigned before = d->errors;
+  rbl_status st = ydoc_load_file(&doc, path, d);
+  if (st == RBL_OK)
+    st = config_walk(cfg, &doc, path, d, before);
+  ydoc_free(&doc);
+  return st;
+}
+
+bool
+config_find(const char *explicit_path, char *buf, size_t size,
+            bool *explicit_out)
+{
+  *explicit_out = true;
+  if (explicit_path != NULL) {
+    snprintf(buf, size, "%s", explicit_path);
+    return true;
+  }
+  const char *env = getenv("RBLMON_CONFIG");
+  if (env != NULL && *env != '\0') {
+    snprintf(buf, size, "%s", env);
+    return true;
+  }
+  *explicit_out = false;
+  const char *xdg = getenv("XDG_CONFIG_HOME");
+  const char *home = getenv("HOME");
+  if (xdg != NULL && *xdg == '/')
+    snprintf(buf, size, "%s/rblmon/rblmon.yaml", xdg);
+  else if (home != NULL && *home == '/')
+    snprintf(buf, size, "%s/.config/rblmon/rblmon.yaml", home);
+  else
+    buf[0] = '\0';
+  if (buf[0] != '\0' && access(buf, F_OK) == 0)
+    return true;
+  snprintf(buf, size, "/etc/rblmon/rblmon.yaml");
+  return access(buf, F_OK) == 0;
+}
+
+/* ---- second pass: list selection ------------------------------------- */
+static bool
+ref_matches(const struct cfg_ref *r, const struct list_def *l)
+{
+  return strcmp(r->s, "all") == 0 || strcmp(r->s, l->name) == 0 ||
+         list_has_tag(l, r->s);
+}
+
+static bool
+ref_known(const struct catalog *cat, const struct cfg_ref *r)
+{
+  if (strcmp(r->s, "all") == 0)
+    return true;
+  for (size_t i = 0; i < cat->n; i++)
+    if (strcmp(r->s, cat->lists[i]->name) == 0 ||
+        list_has_tag(cat->lists[i], r->s))
+      return true;
+  return false;
+}
+
+static const struct cfg_ref default_use = {"major", 0, 0};
+
+rbl_status
+config_select_lists(const struct config *cfg, struct catalog *cat,
+                    const struct list_def ***out, size_t *n, struct diag *d)
+{
+  unsigned before = d->errors;
+  *out = NULL;
+  *n = 0;
+  struct yctx c = {cfg->path, d, (struct arena *)&cfg->arena};
+  for (size_t i = 0; i < cfg->ncustom; i++)
+    catalog_add(cat, &c, cfg->custom[i]);
+  const struct cfg_ref *use = cfg->use_given ? cfg->use : &default_use;
+  size_t nuse = cfg->use_given ? cfg->nuse : 1;
+  for (size_t i = 0; i < nuse; i++)
+    if (!ref_known(cat, &use[i]))
+      diag_error(d, cfg->path, use[i].line, use[i].col,
+                 "lists.use: no list or tag named '%s' (rblmon lists shows "
+                 "the catalog)", use[i].s);
+  for (size_t i = 0; i < cfg->nexclude; i++)
+    if (!ref_known(cat, &cfg->exclude[i]))
+      diag_error(d, cfg->path, cfg->exclude[i].line, cfg->exclude[i].col,
+                 "lists.exclude: no list or tag named '%s'",
+                 cfg->exclude[i].s);
+  for (size_t i = 0; i < cfg->nkeys; i++) {
+    bool used = false;
+    for (size_t j = 0; j < cat->n && !used; j++)
+      used = cat->lists[j]->key_name != NULL &&
+             strcmp(cat->lists[j]->key_name, cfg->keys[i].name) == 0;
+    if (!used)
+      diag_warn(d, cfg->path, cfg->keys[i].line, cfg->keys[i].col,
+                "lists.keys: no list uses a key named '%s'",
+                cfg->keys[i].name);
+  }
+  const struct list_def **sel = calloc(cat->n ? cat->n : 1, sizeof(*sel));
+  if (sel == NULL)
+    return RBL_ENOMEM;
+  size_t cnt = 0;
+  for (size_t i = 0; i < cat->n; i++) {
+    const struct list_def *l = cat->lists[i];
+    const struct cfg_ref *by = NULL;
+    for (size_t k = 0; k < nuse && by == NULL; k++)
+      if (ref_matches(&use[k], l))
+        by = &use[k];
+    if (by == NULL && !l->custom)
+      continue;
+    bool excluded = false;
+    for (size_t k = 0; k < cfg->nexclude && !excluded; k++)
+      excluded = ref_matches(&cfg->exclude[k], l);
+    if (excluded)
+      continue;
+    /* A keyed list picked by a tag (say "major") without a key is left
+     * out quietly; named explicitly, it reports "needs a key". */
+    if (l->key_name != NULL && strcmp(by ? by->s : "", l->name) != 0 &&
+        !l->custom && config_list_key(cfg, l) == NULL)
+      continue;
+    if (l->defunct) {
+      if (by != NULL && strcmp(by->s, l->name) == 0)
+        diag_warn(d, cfg->path, by->line, by->col,
+                  "list '%s' is defunct since %s and is never queried: %s",
+                  l->name, l->defunct_since ? l->defunct_since : "?",
+                  l->defunct_reason ? l->defunct_reason : "");
+      continue;
+    }
+    sel[cnt++] = l;
+  }
+  if (d->errors != before) {
+    free(sel);
+    return RBL_ECONFIG;
+  }
+  *out = sel;
+  *n = cnt;
+  return RBL_OK;
+}
+
+const char *
+config_list_key(const struct config *cfg, const struct list_def *l)
+{
+  if (l->key_name == NULL)
+    return NULL;
+  for (size_t i = 0; i < cfg->nkeys; i++) {
+    if (strcmp(cfg->keys[i].name, l->key_name) != 0)
+      continue;
+    const char *v = cfg->keys[i].value;
+    size_t len = strlen(v);
+    if (len > 3 && v[0] == '$' && v[1] == '{' && v[len - 1] == '}') {
+      char env[128];
+      if (len - 3 >= sizeof(env))
+        return NULL;
+      memcpy(env, v + 2, len - 3);
+      env[len - 3] = '\0';
+      const char *e = getenv(env);
+      return e != NULL && *e != '\0' ? e : NULL;
+    }
+    return v;
+  }
+  if (l->key_env != NULL) {
+    const char *e = getenv(l->key_env);
+    if (e != NULL && *e != '\0')
+      return e;
+  }
+  return NULL;
+}

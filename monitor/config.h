@@ -1,0 +1,84 @@
+/* config.h - the configuration file (rblmon.yaml(5), docs/rblmon.yaml.5).
+ *
+ * Strict: every unknown key, wrong type or bad value is reported with
+ * file:line:col, all of them, and then the configuration is rejected.
+ * Sections for features that come later (reputation, logs, schedule,
+ * notify) have their key names checked now. */
+#ifndef RBL_CONFIG_H
+#define RBL_CONFIG_H
+
+#include "catalog.h"
+#include "target.h"
+
+struct watch_item {
+  struct target_spec spec;
+  const char *watchlist;          /* name of its watchlist */
+  unsigned line, col;
+};
+
+struct cfg_ref {                  /* a name in the file, with its place */
+  const char *s;
+  unsigned line, col;
+};
+
+struct cfg_key {                  /* lists.keys: name -> value */
+  const char *name, *value;       /* value may be "${ENV}" */
+  unsigned line, col;
+};
+
+struct config {
+  struct arena arena;             /* owns everything below */
+  const char *path;
+  const char *catalog_dir;        /* NULL: default */
+  struct watch_item *items;
+  size_t nitems, capitems;
+  size_t nwatchlists;
+  struct cfg_ref *use, *exclude;
+  size_t nuse, nexclude;
+  bool use_given;
+  struct cfg_key *keys;
+  size_t nkeys;
+  struct list_def **custom;
+  size_t ncustom;
+  /* resolver */
+  char servers_csv[512];          /* "" = the system's resolver */
+  uint64_t timeout_ms, tries, deadline_ms, max_inflight;
+  /* remind */
+  uint64_t remind_every_ms, remind_after_request_ms;
+  /* state */
+  const char *state_path;
+  uint64_t retention_ms;
+};
+
+/* Defaults, usable without a file (rblmon check TARGET... with no file). */
+void config_init(struct config *cfg);
+/* Reads and checks path; problems go to d.  RBL_OK only when none. */
+rbl_status config_load(struct config *cfg, const char *path, struct diag *d);
+/* Same, from memory (tests, fuzzing). */
+rbl_status config_load_string(struct config *cfg, const char *name,
+                              const char *text, size_t len, struct diag *d);
+void config_free(struct config *cfg);
+
+/* The configuration file to use: explicit (-c), $RBLMON_CONFIG,
+ * $XDG_CONFIG_HOME/rblmon/rblmon.yaml (~/.config/...), then
+ * /etc/rblmon/rblmon.yaml.  Writes the path into buf; *explicit_out tells
+ * whether the user named it (then a missing file is an error).  Returns
+ * false when none exists. */
+bool config_find(const char *explicit_path, char *buf, size_t size,
+                 bool *explicit_out);
+
+/* The selected lists (catalog + custom, after use/exclude), in catalog
+ * order.  Second pass over the whole config: unknown names or tags are
+ * errors at their place, a defunct list named explicitly is a warning.
+ * *out is malloc'ed (caller frees); entries belong to cat or cfg. */
+rbl_status config_select_lists(const struct config *cfg,
+                               struct catalog *cat,
+                               const struct list_def ***out, size_t *n,
+                               struct diag *d);
+
+/* The key for a keyed list: lists.keys.<name> (with ${ENV} expanded), or
+ * the entry's env variable.  NULL when there is none. */
+const char *config_list_key(const struct config *cfg,
+                            const struct list_def *l);
+
+#endif

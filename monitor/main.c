@@ -1,0 +1,204 @@
+/* main.c - the command table, common options, and the set-up every
+ * command shares. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+#ifndef RBLMON_VERSION
+#define RBLMON_VERSION "0.0.0"
+#endif
+#ifndef RBLMON_DATADIR
+#define RBLMON_DATADIR "/usr/local/share/rblmon"
+#endif
+
+struct command {
+  const char *name;
+  const char *usage;
+  const char *summary;
+  const char *options;   /* option help lines for "CMD --help" */
+  int (*fn)(struct cli *c);
+};
+
+static const char common_options[] =
+  "  -c, --config FILE    configuration file (default: $RBLMON_CONFIG,\n"
+  "                       ~/.config/rblmon/rblmon.yaml, /etc/rblmon/rblmon.yaml)\n"
+  "      --format FMT     output format: text, json, nagios\n"
+  "  -h, --help           show this help\n"
+  "  -V, --version        show the version\n";
+
+static const struct command commands[] = {
+  {"check", "check [--format FMT] [--all] [TARGET...]",
+   "query the lists for the targets (or the watchlists) and report",
+   "  -a, --all            text: show clean results too\n", cmd_check},
+  {"config", "config check",
+   "validate the configuration and the catalog", "", cmd_config},
+  {"lists", "lists [--format text|json]",
+   "show the selected lists of the catalog", "", cmd_lists},
+};
+
+static void
+usage(FILE *f)
+{
+  fprintf(f, "Usage: rblmon [OPTIONS] COMMAND [ARGS]\n\n"
+             "Watch your mail IPs and domains on DNS blocklists.\n\n"
+             "Commands:\n");
+  for (size_t i = 0; i < UTIL_ARRAY_LEN(commands); i++)
+    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\nOptions:\n%s\n"
+             "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (including "
+             "bad usage\nand bad configuration).\n"
+             "Run 'rblmon COMMAND --help' for a command; man rblmon(1), "
+             "rblmon.yaml(5).\n", common_options);
+}
+
+static void
+command_usage(const struct command *cmd)
+{
+  printf("Usage: rblmon %s\n\n%s.\n\nOptions:\n%s%s", cmd->usage,
+         cmd->summary, cmd->options, common_options);
+}
+
+static const struct command *
+find_command(const char *name)
+{
+  for (size_t i = 0; i < UTIL_ARRAY_LEN(commands); i++)
+    if (strcmp(commands[i].name, name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+static const struct option long_options[] = {
+  {"config", required_argument, NULL, 'c'},
+  {"format", required_argument, NULL, 'f'},
+  {"all", no_argument, NULL, 'a'},
+  {"help", no_argument, NULL, 'h'},
+  {"version", no_argument, NULL, 'V'},
+  {NULL, 0, NULL, 0},
+};
+
+int
+main(int argc, char **argv)
+{
+  struct cli c;
+  memset(&c, 0, sizeof(c));
+  bool help = false;
+  int opt;
+  opterr = 0;
+  /* "+" would stop at the command; we accept options anywhere. */
+  while ((opt = getopt_long(argc, argv, ":c:f:ahV", long_options, NULL)) !=
+         -1) {
+    switch (opt) {
+    case 'c': c.config_path = optarg; break;
+    case 'f': c.format = optarg; break;
+    case 'a': c.all = true; break;
+    case 'h': help = true; break;
+    case 'V':
+      printf("rblmon %s\n", RBLMON_VERSION);
+      return RBL_EXIT_OK;
+    case ':':
+      fprintf(stderr, "rblmon: option %s needs a value; see rblmon --help\n",
+              argv[optind - 1]);
+      return RBL_EXIT_UNKNOWN;
+    default:
+      fprintf(stderr, "rblmon: unknown option '%s'; see rblmon --help\n",
+              argv[optind - 1]);
+      return RBL_EXIT_UNKNOWN;
+    }
+  }
+  if (optind >= argc) {
+    if (help) {
+      usage(stdout);
+      return RBL_EXIT_OK;
+    }
+    usage(stderr);
+    return RBL_EXIT_UNKNOWN;
+  }
+  const struct command *cmd = find_command(argv[optind]);
+  if (cmd == NULL) {
+    fprintf(stderr, "rblmon: unknown command '%s'; see rblmon --help\n",
+            argv[optind]);
+    return RBL_EXIT_UNKNOWN;
+  }
+  if (help) {
+    command_usage(cmd);
+    return RBL_EXIT_OK;
+  }
+  c.args = argv + optind + 1;
+  c.nargs = argc - optind - 1;
+  return cmd->fn(&c);
+}
+
+/* ---- shared set-up ------------------------------------------------------ */
+const char *
+app_catalog_dir(const struct app *a)
+{
+  const char *env = getenv("RBLMON_CATALOG");
+  if (env != NULL && *env != '\0')
+    return env;
+  if (a->have_config && a->cfg.catalog_dir != NULL)
+    return a->cfg.catalog_dir;
+  if (access(RBLMON_DATADIR "/lists", F_OK) == 0)
+    return RBLMON_DATADIR "/lists";
+#ifdef RBLMON_SRCDIR
+  return RBLMON_SRCDIR "/lists";
+#else
+  return RBLMON_DATADIR "/lists";
+#endif
+}
+
+int
+app_load(struct app *a, const struct cli *c, bool need_config)
+{
+  struct diag d;
+  int rc = RBL_EXIT_OK;
+  memset(a, 0, sizeof(*a));
+  config_init(&a->cfg);
+  catalog_init(&a->cat);
+  diag_init(&d);
+  bool explicit;
+  bool found = config_find(c->config_path, a->config_path,
+                           sizeof(a->config_path), &explicit);
+  if (found) {
+    a->have_config = true;
+    if (config_load(&a->cfg, a->config_path, &d) != RBL_OK) {
+      rc = RBL_EXIT_UNKNOWN;
+      goto done;
+    }
+  } else if (need_config) {
+    fprintf(stderr,
+            "rblmon: no configuration found (looked for $RBLMON_CONFIG, "
+            "~/.config/rblmon/rblmon.yaml, /etc/rblmon/rblmon.yaml).\n"
+            "Copy the example (rblmon.example.yaml) there and edit it, pass "
+            "-c FILE, or name targets on the command line.\n");
+    rc = RBL_EXIT_UNKNOWN;
+    goto done;
+  }
+  if (catalog_load_dir(&a->cat, app_catalog_dir(a), &d) != RBL_OK) {
+    rc = RBL_EXIT_UNKNOWN;
+    goto done;
+  }
+  if (config_select_lists(&a->cfg, &a->cat, &a->lists, &a->nlists, &d) !=
+      RBL_OK) {
+    rc = RBL_EXIT_UNKNOWN;
+    goto done;
+  }
+done:
+  diag_print(&d);
+  if (rc != RBL_EXIT_OK && d.errors > 0)
+    fprintf(stderr, "rblmon: %u error%s; nothing was checked\n", d.errors,
+            d.errors == 1 ? "" : "s");
+  diag_free(&d);
+  return rc;
+}
+
+void
+app_free(struct app *a)
+{
+  free(a->lists);
+  catalog_free(&a->cat);
+  config_free(&a->cfg);
+}
