@@ -10,6 +10,7 @@ struct cli {
   const char *config_path;   /* -c/--config */
   const char *format;        /* --format; NULL = text */
   bool all;                  /* --all */
+  bool probe;                /* --probe */
   char **args;               /* positional arguments after the command */
   int nargs;
 };
@@ -29,6 +30,11 @@ struct app {
  * an exit code: 0 to go on, RBL_EXIT_UNKNOWN on error. */
 int app_load(struct app *a, const struct cli *c, bool need_config);
 void app_free(struct app *a);
+/* A loop and a resolver from the configuration; on failure prints why and
+ * returns RBL_EXIT_UNKNOWN.  The caller frees both (dns_free, loop_free). */
+struct loop;
+struct dns;
+int app_engine(const struct app *a, struct loop **l, struct dns **d);
 /* The catalog directory in use (for messages). */
 const char *app_catalog_dir(const struct app *a);
 

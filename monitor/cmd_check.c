@@ -93,16 +93,11 @@ cmd_check(struct cli *c)
     goto done;
   }
 
-  loop = loop_new();
   states = calloc(a.nlists, sizeof(*states));
-  if (loop == NULL || states == NULL)
+  if (states == NULL)
     goto oom;
-  char err[256];
-  if (dns_new(loop, a.cfg.servers_csv, (unsigned)a.cfg.timeout_ms,
-              (unsigned)a.cfg.tries, &dns, err, sizeof(err)) != RBL_OK) {
-    fprintf(stderr, "rblmon: %s\n", err);
+  if (app_engine(&a, &loop, &dns) != RBL_EXIT_OK)
     goto done;
-  }
   struct report_opts ro = {stdout, false, c->all};
   const char *nc = getenv("NO_COLOR");
   ro.color = isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0');

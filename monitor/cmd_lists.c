@@ -1,65 +1,152 @@
-/* cmd_lists.c - rblmon lists: the selected lists of the catalog. */
+/* cmd_lists.c - rblmon lists: the catalog, what is selected and why not,
+ * and (--probe) each selected list's health through the resolver. */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "dnsbl.h"
 #include "report.h"
+
+/* Why a catalog entry is or is not used by this configuration. */
+static const char *
+use_of(const struct app *a, const struct list_def *l, char *buf, size_t size)
+{
+  for (size_t i = 0; i < a->nlists; i++)
+    if (a->lists[i] == l)
+      return "selected";
+  if (l->defunct) {
+    snprintf(buf, size, "defunct since %s",
+             l->defunct_since ? l->defunct_since : "?");
+    return buf;
+  }
+  if (l->key_name != NULL && config_list_key(&a->cfg, l) == NULL) {
+    snprintf(buf, size, "needs key %s", l->key_name);
+    return buf;
+  }
+  return "-";
+}
+
+static void
+nothing(void *arg, const struct result *r)
+{
+  (void)arg;
+  (void)r;
+}
 
 int
 cmd_lists(struct cli *c)
 {
   const char *fmt = c->format ? c->format : "text";
-  if (strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0) {
+  bool json = strcmp(fmt, "json") == 0;
+  if (!json && strcmp(fmt, "text") != 0) {
     fprintf(stderr, "rblmon: lists: format must be text or json\n");
     return RBL_EXIT_UNKNOWN;
   }
-  struct app a;
-  int rc = app_load(&a, c, false);
-  if (rc != RBL_EXIT_OK) {
-    app_free(&a);
-    return rc;
+  if (c->nargs > 0) {
+    fprintf(stderr, "rblmon: lists takes no arguments; see rblmon lists "
+            "--help\n");
+    return RBL_EXIT_UNKNOWN;
   }
+  struct app a;
+  struct list_state *states = NULL;
+  struct loop *loop = NULL;
+  struct dns *dns = NULL;
+  int rc = app_load(&a, c, false);
+  if (rc != RBL_EXIT_OK)
+    goto done;
+
+  if (c->probe) {
+    rc = RBL_EXIT_UNKNOWN;
+    states = calloc(a.nlists ? a.nlists : 1, sizeof(*states));
+    if (states == NULL || app_engine(&a, &loop, &dns) != RBL_EXIT_OK)
+      goto done;
+    struct dnsbl_opts o = {(unsigned)a.cfg.max_inflight, a.cfg.deadline_ms};
+    /* No targets: only the RFC 5782 test points are queried. */
+    dnsbl_check(loop, dns, &a.cfg, a.lists, a.nlists, NULL, 0, &o, nothing,
+                NULL, states);
+    size_t ok = 0, bad = 0;
+    for (size_t i = 0; i < a.nlists; i++) {
+      if (states[i].health == HEALTH_OK)
+        ok++;
+      else if (states[i].health != HEALTH_UNKNOWN)
+        bad++;
+    }
+    rc = bad == 0 ? RBL_EXIT_OK : ok > 0 ? RBL_EXIT_WARNING
+                                         : RBL_EXIT_UNKNOWN;
+  }
+
+  size_t n = c->all ? a.cat.n : a.nlists;
   json_t *arr = json_array();
-  if (strcmp(fmt, "text") == 0)
-    printf("%-26s %-36s %-6s %-9s %s\n", "NAME", "ZONE", "TYPE", "LIMIT/DAY",
-           "DELIST");
-  for (size_t i = 0; i < a.nlists; i++) {
-    const struct list_def *l = a.lists[i];
-    char d[512];
+  if (!json)
+    printf("%-26s %-36s %-6s %-*s%-9s %s\n", "NAME", "ZONE", "TYPE",
+           c->probe ? 12 : c->all ? 22 : 0,
+           c->probe ? "HEALTH" : c->all ? "USE" : "", "LIMIT/DAY", "DELIST");
+  for (size_t i = 0; i < n; i++) {
+    const struct list_def *l = c->all ? a.cat.lists[i] : a.lists[i];
+    const struct list_state *st = c->probe && !c->all ? &states[i] : NULL;
+    char d[512], ub[64], lim[24] = "-";
+    const char *use = use_of(&a, l, ub, sizeof(ub));
     report_delist_str(l, d, sizeof(d));
-    if (strcmp(fmt, "text") == 0) {
-      char lim[24] = "-";
-      if (l->queries_per_day)
-        snprintf(lim, sizeof(lim), "%llu",
-                 (unsigned long long)l->queries_per_day);
-      printf("%-26s %-36s %-6s %-9s %s\n", l->name, l->zone,
-             list_type_names[l->type], lim, d);
+    if (l->queries_per_day)
+      snprintf(lim, sizeof(lim), "%llu",
+               (unsigned long long)l->queries_per_day);
+    if (c->probe && c->all) {
+      for (size_t k = 0; k < a.nlists; k++)
+        if (a.lists[k] == l)
+          st = &states[k];
+    }
+    if (!json) {
+      const char *col = st ? health_names[st->health] : c->probe ? "-" : use;
+      printf("%-26s %-36s %-6s %-*s%-9s %s\n", l->name, l->zone,
+             list_type_names[l->type], c->probe ? 12 : c->all ? 22 : 0,
+             c->probe || c->all ? col : "", lim, d);
+      if (st != NULL && st->detail[0] != '\0')
+        printf("  %s\n", st->detail);
       continue;
     }
     json_t *tags = json_array();
     for (size_t k = 0; k < l->ntags; k++)
       json_array_append_new(tags, json_string(l->tags[k]));
-    json_t *o = json_pack("{sssssssssos}", "name", l->name, "zone", l->zone,
+    json_t *o = json_pack("{sssssssssoss}", "name", l->name, "zone", l->zone,
                           "type", list_type_names[l->type], "operator",
-                          l->operator_name, "tags", tags);
+                          l->operator_name, "tags", tags, "use", use);
+    json_object_set_new(o, "title", l->title ? json_string(l->title)
+                                             : json_null());
     json_object_set_new(o, "delist", json_string(d));
     json_object_set_new(o, "queries_per_day",
                         l->queries_per_day
                           ? json_integer((json_int_t)l->queries_per_day)
                           : json_null());
+    if (l->defunct)
+      json_object_set_new(o, "defunct",
+                          json_pack("{ssss}", "since", l->defunct_since,
+                                    "reason", l->defunct_reason));
+    if (st != NULL) {
+      json_object_set_new(o, "health", json_string(health_names[st->health]));
+      json_object_set_new(o, "detail", st->detail[0] ? json_string(st->detail)
+                                                     : json_null());
+    }
     json_array_append_new(arr, o);
   }
-  if (strcmp(fmt, "json") == 0) {
+  if (json) {
     json_t *top = json_pack("{so}", "lists", arr);
+    if (c->probe)
+      json_object_set_new(top, "status", json_string(report_exit_name(rc)));
     json_dumpf(top, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     putchar('\n');
     json_decref(top);
   } else {
     json_decref(arr);
-    printf("%zu lists selected (of %zu in %s)\n", a.nlists, a.cat.n,
-           app_catalog_dir(&a));
+    printf("%zu list%s selected, %zu in the catalog (%s)%s\n", a.nlists,
+           a.nlists == 1 ? "" : "s", a.cat.n, app_catalog_dir(&a),
+           c->all ? "" : "; --all shows every entry");
   }
+done:
+  dns_free(dns);
+  loop_free(loop);
+  free(states);
   app_free(&a);
-  return RBL_EXIT_OK;
+  return rc;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "dns.h"
 
 #ifndef RBLMON_VERSION
 #define RBLMON_VERSION "0.0.0"
@@ -15,11 +16,15 @@
 #define RBLMON_DATADIR "/usr/local/share/rblmon"
 #endif
 
+/* Options a command takes beyond the common ones. */
+enum { OPT_ALL = 1 << 0, OPT_PROBE = 1 << 1 };
+
 struct command {
   const char *name;
   const char *usage;
   const char *summary;
   const char *options;   /* option help lines for "CMD --help" */
+  unsigned accepts;      /* OPT_* */
   int (*fn)(struct cli *c);
 };
 
@@ -33,11 +38,16 @@ static const char common_options[] =
 static const struct command commands[] = {
   {"check", "check [--format FMT] [--all] [TARGET...]",
    "query the lists for the targets (or the watchlists) and report",
-   "  -a, --all            text: show clean results too\n", cmd_check},
+   "  -a, --all            text: show clean results too\n", OPT_ALL,
+   cmd_check},
   {"config", "config check",
-   "validate the configuration and the catalog", "", cmd_config},
-  {"lists", "lists [--format text|json]",
-   "show the selected lists of the catalog", "", cmd_lists},
+   "validate the configuration and the catalog", "", 0, cmd_config},
+  {"lists", "lists [--format text|json] [--all] [--probe]",
+   "show the catalog: the selected lists, or --all entries; --probe tests "
+   "each selected list's RFC 5782 test points through the resolver",
+   "  -a, --all            every catalog entry, with why it is not used\n"
+   "      --probe          query each selected list's test points and show "
+   "its health\n", OPT_ALL | OPT_PROBE, cmd_lists},
 };
 
 static void
@@ -58,8 +68,8 @@ usage(FILE *f)
 static void
 command_usage(const struct command *cmd)
 {
-  printf("Usage: rblmon %s\n\n%s.\n\nOptions:\n%s%s", cmd->usage,
-         cmd->summary, cmd->options, common_options);
+  printf("Usage: rblmon %s\n\nrblmon %s: %s.\n\nOptions:\n%s%s", cmd->usage,
+         cmd->name, cmd->summary, cmd->options, common_options);
 }
 
 static const struct command *
@@ -75,6 +85,7 @@ static const struct option long_options[] = {
   {"config", required_argument, NULL, 'c'},
   {"format", required_argument, NULL, 'f'},
   {"all", no_argument, NULL, 'a'},
+  {"probe", no_argument, NULL, 'p'},
   {"help", no_argument, NULL, 'h'},
   {"version", no_argument, NULL, 'V'},
   {NULL, 0, NULL, 0},
@@ -86,15 +97,17 @@ main(int argc, char **argv)
   struct cli c;
   memset(&c, 0, sizeof(c));
   bool help = false;
+  unsigned used = 0;
   int opt;
   opterr = 0;
   /* "+" would stop at the command; we accept options anywhere. */
-  while ((opt = getopt_long(argc, argv, ":c:f:ahV", long_options, NULL)) !=
+  while ((opt = getopt_long(argc, argv, ":c:f:aphV", long_options, NULL)) !=
          -1) {
     switch (opt) {
     case 'c': c.config_path = optarg; break;
     case 'f': c.format = optarg; break;
-    case 'a': c.all = true; break;
+    case 'a': c.all = true; used |= OPT_ALL; break;
+    case 'p': c.probe = true; used |= OPT_PROBE; break;
     case 'h': help = true; break;
     case 'V':
       printf("rblmon %s\n", RBLMON_VERSION);
@@ -126,6 +139,12 @@ main(int argc, char **argv)
   if (help) {
     command_usage(cmd);
     return RBL_EXIT_OK;
+  }
+  if (used & ~cmd->accepts) {
+    fprintf(stderr, "rblmon: %s does not take --%s; see rblmon %s --help\n",
+            cmd->name, (used & ~cmd->accepts & OPT_ALL) ? "all" : "probe",
+            cmd->name);
+    return RBL_EXIT_UNKNOWN;
   }
   c.args = argv + optind + 1;
   c.nargs = argc - optind - 1;
@@ -193,6 +212,25 @@ done:
             d.errors == 1 ? "" : "s");
   diag_free(&d);
   return rc;
+}
+
+int
+app_engine(const struct app *a, struct loop **l, struct dns **d)
+{
+  char err[256];
+  *d = NULL;
+  *l = loop_new();
+  if (*l == NULL) {
+    fprintf(stderr, "rblmon: out of memory\n");
+    return RBL_EXIT_UNKNOWN;
+  }
+  if (dns_new(*l, a->cfg.servers_csv, (unsigned)a->cfg.timeout_ms,
+              (unsigned)a->cfg.tries, d, err, sizeof(err)) != RBL_OK) {
+    fprintf(stderr, "rblmon: %s; check resolver: in %s\n", err,
+            a->have_config ? a->config_path : "the configuration");
+    return RBL_EXIT_UNKNOWN;
+  }
+  return RBL_EXIT_OK;
 }
 
 void

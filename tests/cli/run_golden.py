@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Golden CLI tests.  Each directory here is a case:
+  cmd      arguments, one per line
+  env      optional KEY=VALUE lines added to a minimal environment
+  stdout   expected standard output   (absent: not compared)
+  stderr   expected standard error    (absent: must be empty)
+  rc       expected exit code
+  *.yaml   copied into the fresh working directory of the case
+In outputs the case's directory reads @DIR@ and the source tree @SRC@.
+RBLMON_UPDATE=1 rewrites the expected files from what the binary does."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+binary, cases = os.path.abspath(sys.argv[1]), sys.argv[2]
+src = os.environ.get("RBLMON_SRC", os.path.join(cases, "..", ".."))
+update = os.environ.get("RBLMON_UPDATE") == "1"
+failed = passed = 0
+
+for case in sorted(os.listdir(cases)):
+    cdir = os.path.join(cases, case)
+    if not os.path.isdir(cdir):
+        continue
+    work = tempfile.mkdtemp(prefix="rblmon-cli.")
+    try:
+        for f in os.listdir(cdir):
+            if f.endswith(".yaml"):
+                shutil.copy(os.path.join(cdir, f), work)
+        args = [a for a in open(os.path.join(cdir, "cmd")).read().splitlines() if a]
+        env = {"PATH": "/usr/bin:/bin", "HOME": work, "LC_ALL": "C",
+               "RBLMON_CATALOG": os.path.join(src, "lists")}
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if k in os.environ:
+                env[k] = os.environ[k]
+        if os.path.exists(os.path.join(cdir, "env")):
+            for line in open(os.path.join(cdir, "env")).read().splitlines():
+                k, _, v = line.partition("=")
+                env[k] = v.replace("@DIR@", work)
+        p = subprocess.run([binary] + args, cwd=work, env=env,
+                           capture_output=True, timeout=60)
+
+        def norm(b):
+            return (b.decode("utf-8", "replace").replace(work, "@DIR@")
+                    .replace(os.path.realpath(src), "@SRC@"))
+        got = {"stdout": norm(p.stdout), "stderr": norm(p.stderr),
+               "rc": "%d\n" % p.returncode}
+        if update:
+            for k, v in got.items():
+                if k == "stderr" and v == "":
+                    if os.path.exists(os.path.join(cdir, k)):
+                        os.remove(os.path.join(cdir, k))
+                    continue
+                open(os.path.join(cdir, k), "w").write(v)
+        bad = []
+        for k in ("stdout", "stderr", "rc"):
+            path = os.path.join(cdir, k)
+            if not os.path.exists(path):
+                if k == "stderr" and got[k] != "":
+                    bad.append("stderr not empty:\n" + got[k])
+                continue
+            want = open(path).read()
+            if want != got[k]:
+                bad.append("%s differs:\n--- expected\n%s--- got\n%s" % (k, want, got[k]))
+        if bad:
+            failed += 1
+            print("FAIL %s\n%s" % (case, "\n".join(bad)))
+        else:
+            passed += 1
+            print("ok   %s" % case)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed or passed == 0 else 0)

@@ -1,0 +1,145 @@
+"""Shared pieces of the integration tests: real servers on 127.0.0.1
+started and stopped by the tests, and a runner for the real binary.
+
+No mocks at the protocol boundary and no sleeps for synchronisation:
+rbldnsd is ready when it prints "started"; a timeout is a real UDP socket
+that never answers."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import unittest
+
+RBLMON = os.environ.get("RBLMON", "rblmon")
+SRC = os.environ.get("RBLMON_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
+CATALOG = os.path.join(SRC, "lists")
+
+
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Rbldnsd:
+    """rbldnsd serving zones {name: (dataset type, file text)} on a free
+    port of 127.0.0.1, for the life of the context."""
+
+    def __init__(self, zones):
+        self.zones = zones
+        self.dir = tempfile.mkdtemp(prefix="rblmon-zones.")
+        os.chmod(self.dir, 0o755)  # rbldnsd drops root to read the files
+        self.proc = None
+        self.port = None
+
+    def __enter__(self):
+        args = []
+        for i, (name, (dtype, text)) in enumerate(self.zones.items()):
+            fn = "z%d.zone" % i
+            with open(os.path.join(self.dir, fn), "wb") as f:
+                f.write(text.encode("latin-1") if isinstance(text, str) else text)
+            os.chmod(os.path.join(self.dir, fn), 0o644)
+            args.append("%s:%s:%s" % (name, dtype, fn))
+        for _ in range(5):  # the port may be taken between probe and bind
+            self.port = free_udp_port()
+            self.proc = subprocess.Popen(
+                ["rbldnsd", "-n", "-b", "127.0.0.1/%d" % self.port, "-w", self.dir] + args,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            log = []
+            for line in self.proc.stdout:
+                log.append(line)
+                if "started" in line:
+                    break
+            if self.proc.poll() is None:
+                text = "".join(log)
+                if "not be serviced" in text or "invalid" in text:
+                    self.__exit__(None, None, None)
+                    raise RuntimeError("rbldnsd rejected a test zone:\n" + text)
+                return self
+            self.proc.wait()
+        raise RuntimeError("rbldnsd did not start:\n" + "".join(log))
+
+    def __exit__(self, *exc):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait()
+        if self.proc is not None and self.proc.stdout:
+            self.proc.stdout.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def server(self):
+        return "127.0.0.1:%d" % self.port
+
+
+class SilentUDP:
+    """A bound UDP socket that never answers: queries to it time out."""
+
+    def __enter__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+    @property
+    def server(self):
+        return "127.0.0.1:%d" % self.port
+
+
+class Result:
+    def __init__(self, rc, out, err):
+        self.rc, self.out, self.err = rc, out, err
+
+    def json(self):
+        return json.loads(self.out)
+
+
+def run(args, config=None, env=None, stdin=None):
+    """Runs rblmon with args (and a config file made from the text config),
+    in a fresh directory, with the source catalog."""
+    d = tempfile.mkdtemp(prefix="rblmon-run.")
+    try:
+        full = [RBLMON]
+        if config is not None:
+            path = os.path.join(d, "rblmon.yaml")
+            with open(path, "w") as f:
+                f.write(config)
+            full += ["-c", path]
+        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": d,
+             "RBLMON_CATALOG": CATALOG, "LC_ALL": "C"}
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if k in os.environ:
+                e[k] = os.environ[k]
+        e.update(env or {})
+        p = subprocess.run(full + list(args), cwd=d, env=e, input=stdin,
+                           capture_output=True, timeout=120)
+        return Result(p.returncode, p.stdout.decode("utf-8", "replace"),
+                      p.stderr.decode("utf-8", "replace"))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def custom_list(name, zone, ltype, codes, errors=None, extra=""):
+    """YAML for one lists.custom entry."""
+    c = ", ".join("%s: {meaning: \"%s\", severity: %s}" % (k, m, s)
+                  for k, (m, s) in codes.items())
+    e = ""
+    if errors:
+        e = ", errors: {%s}" % ", ".join('%s: "%s"' % kv for kv in errors.items())
+    return ("    - {name: %s, zone: %s, type: %s, codes: {%s}%s%s}\n"
+            % (name, zone, ltype, c, e, extra))
+
+
+def by_key(results):
+    """{(target, source): result} from a JSON report."""
+    return {(r["target"], r["source"]): r for r in results}
+
+
+main = unittest.main
