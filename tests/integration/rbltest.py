@@ -26,10 +26,14 @@ def free_udp_port():
 
 
 class Rbldnsd:
-    """rbldnsd serving zones {name: (dataset type, file text)} on a free
-    port of 127.0.0.1, for the life of the context."""
+    """rbldnsd serving zones on a free port of 127.0.0.1, for the life of
+    the context.  zones: {name: (dataset type, file text)}, or a list of
+    (name, dataset type, file text); a name given twice is one zone with
+    two datasets (rbldnsd's rule), e.g. ip4set + ip6trie."""
 
     def __init__(self, zones):
+        if isinstance(zones, dict):
+            zones = [(n, t, d) for n, (t, d) in zones.items()]
         self.zones = zones
         self.dir = tempfile.mkdtemp(prefix="rblmon-zones.")
         os.chmod(self.dir, 0o755)  # rbldnsd drops root to read the files
@@ -38,7 +42,7 @@ class Rbldnsd:
 
     def __enter__(self):
         args = []
-        for i, (name, (dtype, text)) in enumerate(self.zones.items()):
+        for i, (name, dtype, text) in enumerate(self.zones):
             fn = "z%d.zone" % i
             with open(os.path.join(self.dir, fn), "wb") as f:
                 f.write(text.encode("latin-1") if isinstance(text, str) else text)
