@@ -11,6 +11,9 @@ struct cli {
   const char *format;        /* --format; NULL = text */
   bool all;                  /* --all */
   bool probe;                /* --probe */
+  bool changes_only;         /* --changes-only */
+  bool no_state;             /* --no-state */
+  const char *output;        /* --output FILE */
   char **args;               /* positional arguments after the command */
   int nargs;
 };
@@ -38,7 +41,14 @@ int app_engine(const struct app *a, struct loop **l, struct dns **d);
 /* The catalog directory in use (for messages). */
 const char *app_catalog_dir(const struct app *a);
 
+/* The state database of the configuration (state.path or the default);
+ * prints why and returns NULL when it cannot be opened. */
+struct store;
+struct store *app_store(const struct app *a, bool readonly);
+
 int cmd_check(struct cli *c);
+int cmd_status(struct cli *c);
+int cmd_history(struct cli *c);
 int cmd_lists(struct cli *c);
 int cmd_config(struct cli *c);
 

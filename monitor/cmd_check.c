@@ -1,4 +1,5 @@
-/* cmd_check.c - rblmon check: one cycle against the selected lists. */
+/* cmd_check.c - rblmon check: one cycle against the selected lists,
+ * recorded in the state (one transaction), changes found, then reported. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,15 +8,41 @@
 #include "cmd.h"
 #include "dnsbl.h"
 #include "report.h"
+#include "store.h"
+
+#define CHECK_MAX_CHANGES 100000
 
 struct check {
   const struct reporter *rep;
   void *rep_state;
   struct tally tally;
-  struct loop *loop;
-  uint64_t started, total;
+  uint64_t total;
   bool progress_shown;
+  struct store *store;
+  bool store_failed;
+  char store_err[512];
+  struct change *changes;
+  size_t nchanges, capchanges, dropped;
 };
+
+static void
+on_change(void *arg, const struct change *c)
+{
+  struct check *k = arg;
+  if (k->nchanges == k->capchanges) {
+    size_t cap = k->capchanges ? k->capchanges * 2 : 16;
+    struct change *p = cap > CHECK_MAX_CHANGES
+                         ? NULL
+                         : realloc(k->changes, cap * sizeof(*p));
+    if (p == NULL) {
+      k->dropped++;
+      return;
+    }
+    k->changes = p;
+    k->capchanges = cap;
+  }
+  k->changes[k->nchanges++] = *c;
+}
 
 static void
 sink(void *arg, const struct result *r)
@@ -23,6 +50,12 @@ sink(void *arg, const struct result *r)
   struct check *k = arg;
   tally_add(&k->tally, r);
   k->rep->result(k->rep_state, r);
+  if (k->store != NULL && !k->store_failed &&
+      store_cycle_result(k->store, r, on_change, k) != RBL_OK) {
+    k->store_failed = true;
+    store_error(k->store, "cannot record a result", k->store_err,
+                sizeof(k->store_err));
+  }
 }
 
 /* A progress line on a terminal for runs longer than a second. */
@@ -39,6 +72,46 @@ progress(void *arg)
   return 250;
 }
 
+/* Targets from the command line, or every watchlist entry. */
+static int
+collect_targets(const struct cli *c, const struct app *a,
+                struct target_spec **specs, struct dnsbl_target **targets,
+                size_t *nt)
+{
+  size_t n = c->nargs > 0 ? (size_t)c->nargs : a->cfg.nitems;
+  *specs = calloc(n ? n : 1, sizeof(**specs));
+  *targets = calloc(n ? n : 1, sizeof(**targets));
+  *nt = 0;
+  if (*specs == NULL || *targets == NULL) {
+    fprintf(stderr, "rblmon: out of memory\n");
+    return RBL_EXIT_UNKNOWN;
+  }
+  for (int i = 0; i < c->nargs; i++) {
+    char err[256];
+    if (target_parse(c->args[i], &(*specs)[i], err, sizeof(err)) != RBL_OK) {
+      fprintf(stderr, "rblmon: argument %d: %s\n", i + 1, err);
+      return RBL_EXIT_UNKNOWN;
+    }
+    (*targets)[(*nt)++] = (struct dnsbl_target){&(*specs)[i], ""};
+  }
+  for (size_t i = 0; c->nargs == 0 && i < a->cfg.nitems; i++)
+    (*targets)[(*nt)++] = (struct dnsbl_target){&a->cfg.items[i].spec,
+                                                a->cfg.items[i].watchlist};
+  if (*nt == 0) {
+    fprintf(stderr, "rblmon: nothing to check: %s has no watchlist targets; "
+            "add ips: or domains: to a watchlist, or name targets on the "
+            "command line\n", a->config_path);
+    return RBL_EXIT_UNKNOWN;
+  }
+  if (a->nlists == 0) {
+    fprintf(stderr, "rblmon: no lists selected: check lists.use and "
+            "lists.exclude in %s (rblmon lists --all shows the catalog)\n",
+            a->have_config ? a->config_path : "the configuration");
+    return RBL_EXIT_UNKNOWN;
+  }
+  return RBL_EXIT_OK;
+}
+
 int
 cmd_check(struct cli *c)
 {
@@ -48,71 +121,62 @@ cmd_check(struct cli *c)
   struct list_state *states = NULL;
   struct loop *loop = NULL;
   struct dns *dns = NULL;
+  struct check k;
+  FILE *out = NULL;
+  char tmp[4200] = "";
   size_t nt = 0;
   int rc = RBL_EXIT_UNKNOWN;
+  memset(&k, 0, sizeof(k));
   const struct reporter *rep = report_find(c->format ? c->format : "text");
   if (rep == NULL) {
     fprintf(stderr, "rblmon: unknown format '%s' (one of %s)\n", c->format,
             report_names);
     return RBL_EXIT_UNKNOWN;
   }
+  if (c->changes_only && c->no_state) {
+    fprintf(stderr, "rblmon: --changes-only needs the state of the last "
+            "check; drop --no-state\n");
+    return RBL_EXIT_UNKNOWN;
+  }
   if (app_load(&a, c, c->nargs == 0) != RBL_EXIT_OK)
     goto done;
-
-  if (c->nargs > 0) {
-    specs = calloc((size_t)c->nargs, sizeof(*specs));
-    targets = calloc((size_t)c->nargs, sizeof(*targets));
-    if (specs == NULL || targets == NULL)
-      goto oom;
-    for (int i = 0; i < c->nargs; i++) {
-      char err[256];
-      if (target_parse(c->args[i], &specs[i], err, sizeof(err)) != RBL_OK) {
-        fprintf(stderr, "rblmon: argument %d: %s\n", i + 1, err);
-        goto done;
-      }
-      targets[nt++] = (struct dnsbl_target){&specs[i], ""};
-    }
-  } else {
-    targets = calloc(a.cfg.nitems ? a.cfg.nitems : 1, sizeof(*targets));
-    if (targets == NULL)
-      goto oom;
-    for (size_t i = 0; i < a.cfg.nitems; i++)
-      targets[nt++] = (struct dnsbl_target){&a.cfg.items[i].spec,
-                                            a.cfg.items[i].watchlist};
-  }
-  if (nt == 0) {
-    fprintf(stderr, "rblmon: nothing to check: %s has no watchlist targets; "
-            "add ips: or domains: to a watchlist, or name targets on the "
-            "command line\n", a.config_path);
+  if (collect_targets(c, &a, &specs, &targets, &nt) != RBL_EXIT_OK)
     goto done;
-  }
-  if (a.nlists == 0) {
-    fprintf(stderr, "rblmon: no lists selected: check lists.use and "
-            "lists.exclude in %s (rblmon lists shows the catalog)\n",
-            a.have_config ? a.config_path : "the configuration");
-    goto done;
-  }
-
   states = calloc(a.nlists, sizeof(*states));
   if (states == NULL)
-    goto oom;
+    goto done;
   if (app_engine(&a, &loop, &dns) != RBL_EXIT_OK)
     goto done;
-  struct report_opts ro = {stdout, false, c->all};
+  int64_t now = store_now();
+  if (!c->no_state) {
+    char err[512];
+    if ((k.store = app_store(&a, false)) == NULL)
+      goto done;
+    if (store_cycle_begin(k.store, now, err, sizeof(err)) != RBL_OK) {
+      fprintf(stderr, "rblmon: %s\n", err);
+      goto done;
+    }
+  }
+  out = stdout;
+  if (c->output != NULL) {
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", c->output, (long)getpid());
+    if ((out = fopen(tmp, "w")) == NULL) {
+      fprintf(stderr, "rblmon: cannot write %s: %m\n", tmp);
+      tmp[0] = '\0';
+      goto done;
+    }
+  }
+  struct report_opts ro = {out, false, c->all, c->changes_only};
   const char *nc = getenv("NO_COLOR");
-  ro.color = isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0');
-  struct check k;
-  memset(&k, 0, sizeof(k));
+  ro.color = c->output == NULL && isatty(STDOUT_FILENO) &&
+             (nc == NULL || *nc == '\0');
   k.rep = rep;
-  k.loop = loop;
-  k.rep_state = rep->begin(&ro);
-  if (k.rep_state == NULL)
-    goto oom;
+  if ((k.rep_state = rep->begin(&ro)) == NULL)
+    goto done;
   k.total = dnsbl_count(a.lists, a.nlists, targets, nt);
-  k.started = loop_now(loop);
-  unsigned ptimer = 0;
-  if (isatty(STDERR_FILENO))
-    ptimer = loop_timer(loop, 1000, progress, &k);
+  uint64_t started = loop_now(loop);
+  unsigned ptimer = isatty(STDERR_FILENO)
+                      ? loop_timer(loop, 1000, progress, &k) : 0;
   struct dnsbl_opts o = {(unsigned)a.cfg.max_inflight, a.cfg.deadline_ms};
   dnsbl_check(loop, dns, &a.cfg, a.lists, a.nlists, targets, nt, &o, sink,
               &k, states);
@@ -121,15 +185,58 @@ cmd_check(struct cli *c)
   if (k.progress_shown)
     fputs("\r\033[K", stderr);
   rc = tally_exit(&k.tally);
+
+  bool saved = false;
+  if (k.store != NULL) {
+    for (size_t i = 0; i < a.nlists && !k.store_failed; i++)
+      if (store_cycle_health(k.store, &states[i], on_change, &k) != RBL_OK) {
+        k.store_failed = true;
+        store_error(k.store, "cannot record list health", k.store_err,
+                    sizeof(k.store_err));
+      }
+    if (!k.store_failed &&
+        store_cycle_commit(k.store, a.cfg.retention_ms, &k.tally, rc,
+                           k.store_err, sizeof(k.store_err)) != RBL_OK)
+      k.store_failed = true;
+    if (k.store_failed) {
+      store_cycle_rollback(k.store);
+      k.nchanges = 0; /* not committed: not news */
+    }
+    saved = !k.store_failed;
+  }
   struct report_summary s = {&k.tally, states, a.nlists,
-                             loop_now(loop) - k.started, rc};
+                             loop_now(loop) - started, rc,
+                             saved ? k.changes : NULL, k.nchanges,
+                             c->changes_only, saved ? k.store : NULL,
+                             store_now()};
   rep->end(k.rep_state, &s);
-  fflush(stdout);
-  goto done;
-oom:
-  fprintf(stderr, "rblmon: out of memory\n");
-  rc = RBL_EXIT_UNKNOWN;
+  if (k.dropped > 0)
+    fprintf(stderr, "rblmon: %zu more changes not shown\n", k.dropped);
+  if (k.store_failed) {
+    fprintf(stderr, "rblmon: %s; the previous state is intact\n",
+            k.store_err);
+    rc = RBL_EXIT_UNKNOWN;
+  }
+  if (out != stdout) {
+    bool ok = fflush(out) == 0 && fsync(fileno(out)) == 0;
+    ok = fclose(out) == 0 && ok;
+    out = NULL;
+    if (!ok || rename(tmp, c->output) != 0) {
+      fprintf(stderr, "rblmon: cannot write %s: %m\n", c->output);
+      unlink(tmp);
+      rc = RBL_EXIT_UNKNOWN;
+    }
+    tmp[0] = '\0';
+  } else {
+    fflush(stdout);
+  }
 done:
+  if (out != NULL && out != stdout) {
+    fclose(out);
+    unlink(tmp);
+  }
+  store_close(k.store);
+  free(k.changes);
   dns_free(dns);
   loop_free(loop);
   free(states);

@@ -19,6 +19,7 @@ config_init(struct config *cfg)
   cfg->remind_every_ms = 24 * 3600000ULL;
   cfg->remind_after_request_ms = 72 * 3600000ULL;
   cfg->retention_ms = 400 * 86400000ULL;
+  cfg->lock_wait_ms = 60000;
 }
 
 void
@@ -487,9 +488,17 @@ st_retention(struct yctx *c, struct ynode *v, void *obj)
                 &((struct config *)obj)->retention_ms, "state.retention");
 }
 
+static void
+st_lock_wait(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_duration(c, v, 0, 3600000, &((struct config *)obj)->lock_wait_ms,
+                "state.lock_wait");
+}
+
 static const struct yfield state_fields[] = {
   {"path", st_path, false},
   {"retention", st_retention, false},
+  {"lock_wait", st_lock_wait, false},
 };
 
 static void

@@ -46,8 +46,8 @@ struct config {
   /* remind */
   uint64_t remind_every_ms, remind_after_request_ms;
   /* state */
-  const char *state_path;
-  uint64_t retention_ms;
+  const char *state_path;         /* NULL: store_default_path() */
+  uint64_t retention_ms, lock_wait_ms;
 };
 
 /* Defaults, usable without a file (rblmon check TARGET... with no file). */

@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "dns.h"
+#include "store.h"
 
 #ifndef RBLMON_VERSION
 #define RBLMON_VERSION "0.0.0"
@@ -17,7 +18,18 @@
 #endif
 
 /* Options a command takes beyond the common ones. */
-enum { OPT_ALL = 1 << 0, OPT_PROBE = 1 << 1 };
+enum {
+  OPT_ALL = 1 << 0, OPT_PROBE = 1 << 1, OPT_CHANGES = 1 << 2,
+  OPT_NOSTATE = 1 << 3, OPT_OUTPUT = 1 << 4
+};
+
+static const struct {
+  unsigned bit;
+  const char *name;
+} option_names[] = {
+  {OPT_ALL, "all"}, {OPT_PROBE, "probe"}, {OPT_CHANGES, "changes-only"},
+  {OPT_NOSTATE, "no-state"}, {OPT_OUTPUT, "output"},
+};
 
 struct command {
   const char *name;
@@ -31,20 +43,32 @@ struct command {
 static const char common_options[] =
   "  -c, --config FILE    configuration file (default: $RBLMON_CONFIG,\n"
   "                       ~/.config/rblmon/rblmon.yaml, /etc/rblmon/rblmon.yaml)\n"
-  "      --format FMT     output format: text, json, nagios\n"
+  "      --format FMT     output format: text, json, nagios, prometheus\n"
   "  -h, --help           show this help\n"
   "  -V, --version        show the version\n";
 
 static const struct command commands[] = {
-  {"check", "check [--format FMT] [--all] [TARGET...]",
-   "query the lists for the targets (or the watchlists) and report",
-   "  -a, --all            text: show clean results too\n", OPT_ALL,
-   cmd_check},
+  {"check", "check [--format FMT] [--all] [--changes-only] [--no-state]\n"
+   "                    [--output FILE] [TARGET...]",
+   "query the lists, record the results in the state, report",
+   "  -a, --all            text: show clean results too\n"
+   "      --changes-only   print only what changed since the last check "
+   "(nothing\n"
+   "                       when nothing did); the exit code still tells the "
+   "state\n"
+   "      --no-state       read and write no state: a one-off check\n"
+   "  -o, --output FILE    write the report to FILE atomically (for the\n"
+   "                       node_exporter textfile collector)\n",
+   OPT_ALL | OPT_CHANGES | OPT_NOSTATE | OPT_OUTPUT, cmd_check},
+  {"status", "status [--format text|json|prometheus]",
+   "current listings and list health, from the state (no queries)", "", 0,
+   cmd_status},
+  {"history", "history [--format text|json] [TARGET]",
+   "listing episodes over time, newest first", "", 0, cmd_history},
   {"config", "config check",
    "validate the configuration and the catalog", "", 0, cmd_config},
   {"lists", "lists [--format text|json] [--all] [--probe]",
-   "show the catalog: the selected lists, or --all entries; --probe tests "
-   "each selected list's RFC 5782 test points through the resolver",
+   "the catalog; --probe tests each selected list's health",
    "  -a, --all            every catalog entry, with why it is not used\n"
    "      --probe          query each selected list's test points and show "
    "its health\n", OPT_ALL | OPT_PROBE, cmd_lists},
@@ -86,6 +110,9 @@ static const struct option long_options[] = {
   {"format", required_argument, NULL, 'f'},
   {"all", no_argument, NULL, 'a'},
   {"probe", no_argument, NULL, 'p'},
+  {"changes-only", no_argument, NULL, 'C'},
+  {"no-state", no_argument, NULL, 'N'},
+  {"output", required_argument, NULL, 'o'},
   {"help", no_argument, NULL, 'h'},
   {"version", no_argument, NULL, 'V'},
   {NULL, 0, NULL, 0},
@@ -101,13 +128,16 @@ main(int argc, char **argv)
   int opt;
   opterr = 0;
   /* "+" would stop at the command; we accept options anywhere. */
-  while ((opt = getopt_long(argc, argv, ":c:f:aphV", long_options, NULL)) !=
+  while ((opt = getopt_long(argc, argv, ":c:f:o:aphV", long_options, NULL)) !=
          -1) {
     switch (opt) {
     case 'c': c.config_path = optarg; break;
     case 'f': c.format = optarg; break;
     case 'a': c.all = true; used |= OPT_ALL; break;
     case 'p': c.probe = true; used |= OPT_PROBE; break;
+    case 'C': c.changes_only = true; used |= OPT_CHANGES; break;
+    case 'N': c.no_state = true; used |= OPT_NOSTATE; break;
+    case 'o': c.output = optarg; used |= OPT_OUTPUT; break;
     case 'h': help = true; break;
     case 'V':
       printf("rblmon %s\n", RBLMON_VERSION);
@@ -140,11 +170,12 @@ main(int argc, char **argv)
     command_usage(cmd);
     return RBL_EXIT_OK;
   }
-  if (used & ~cmd->accepts) {
-    fprintf(stderr, "rblmon: %s does not take --%s; see rblmon %s --help\n",
-            cmd->name, (used & ~cmd->accepts & OPT_ALL) ? "all" : "probe",
-            cmd->name);
-    return RBL_EXIT_UNKNOWN;
+  for (size_t i = 0; i < UTIL_ARRAY_LEN(option_names); i++) {
+    if ((used & option_names[i].bit) && !(cmd->accepts & option_names[i].bit)) {
+      fprintf(stderr, "rblmon: %s does not take --%s; see rblmon %s --help\n",
+              cmd->name, option_names[i].name, cmd->name);
+      return RBL_EXIT_UNKNOWN;
+    }
   }
   c.args = argv + optind + 1;
   c.nargs = argc - optind - 1;
@@ -231,6 +262,24 @@ app_engine(const struct app *a, struct loop **l, struct dns **d)
     return RBL_EXIT_UNKNOWN;
   }
   return RBL_EXIT_OK;
+}
+
+struct store *
+app_store(const struct app *a, bool readonly)
+{
+  char def[4096], err[512];
+  const char *path = a->cfg.state_path;
+  if (path == NULL) {
+    store_default_path(def, sizeof(def));
+    path = def;
+  }
+  struct store *s;
+  if (store_open(path, readonly, a->cfg.lock_wait_ms, &s, err, sizeof(err)) !=
+      RBL_OK) {
+    fprintf(stderr, "rblmon: %s\n", err);
+    return NULL;
+  }
+  return s;
 }
 
 void

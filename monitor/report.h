@@ -6,11 +6,13 @@
 
 #include <stdio.h>
 #include "result.h"
+#include "store.h"
 
 struct report_opts {
   FILE *out;
   bool color;        /* text: ANSI colour (a terminal, NO_COLOR unset) */
   bool all;          /* text: show clean results too */
+  bool changes_only; /* only the changes (and nothing when none) */
 };
 
 struct report_summary {
@@ -19,6 +21,11 @@ struct report_summary {
   size_t nlists;
   uint64_t elapsed_ms;
   int exit_code;
+  const struct change *changes;   /* NULL when no state is kept */
+  size_t nchanges;
+  bool changes_only;              /* print only the changes */
+  struct store *store;            /* for listed-since; may be NULL */
+  int64_t now;
 };
 
 struct reporter {
@@ -30,7 +37,8 @@ struct reporter {
   void (*end)(void *st, const struct report_summary *s);
 };
 
-extern const struct reporter report_text, report_json, report_nagios;
+extern const struct reporter report_text, report_json, report_nagios,
+  report_prometheus;
 
 /* The reporter named name, or NULL.  names: "text|json|nagios". */
 const struct reporter *report_find(const char *name);
@@ -38,6 +46,14 @@ extern const char report_names[];
 
 /* Exit code names: OK, WARNING, CRITICAL, UNKNOWN. */
 const char *report_exit_name(int code);
+/* One change as a JSON object (new reference). */
+struct json_t;
+struct json_t *report_change_json(const struct change *c);
+/* Change lines for people (cron mail): errors grouped per list. */
+void report_changes_text(FILE *f, const struct change *c, size_t n);
+/* ISO 8601 UTC ("2026-11-27T18:00:00Z") and a short age ("3d 4h"). */
+void report_time(int64_t t, char *buf, size_t size);
+void report_age(int64_t seconds, char *buf, size_t size);
 /* The A value as text. */
 void report_code_str(uint32_t code, char *buf, size_t size);
 /* A delisting line for a list: URL, procedure, expiry. */

@@ -6,9 +6,12 @@
 
 #include "report.h"
 
+static json_t *safe_string(const char *s);
+
 struct json_rep {
   FILE *out;
   size_t n;
+  bool changes_only;
 };
 
 static void *
@@ -18,8 +21,36 @@ json_begin(const struct report_opts *o)
   if (j == NULL)
     return NULL;
   j->out = o->out;
-  fputs("{\"results\":[", j->out);
+  j->changes_only = o->changes_only;
+  if (!j->changes_only)
+    fputs("{\"results\":[", j->out);
   return j;
+}
+
+json_t *
+report_change_json(const struct change *c)
+{
+  json_t *o = json_object();
+  json_object_set_new(o, "change", json_string(change_names[c->kind]));
+  json_object_set_new(o, "target", c->target[0] ? json_string(c->target)
+                                                : json_null());
+  json_object_set_new(o, "source", json_string(c->list->name));
+  json_object_set_new(o, "before", c->before[0] ? json_string(c->before)
+                                                : json_null());
+  json_object_set_new(o, "after", c->after[0] ? json_string(c->after)
+                                              : json_null());
+  json_object_set_new(o, "detail", safe_string(c->detail));
+  char t[32];
+  report_time(c->at, t, sizeof(t));
+  json_object_set_new(o, "at", json_string(t));
+  if (c->since > 0) {
+    report_time(c->since, t, sizeof(t));
+    json_object_set_new(o, "since", json_string(t));
+  }
+  if (c->kind == CHANGE_LISTED || c->kind == CHANGE_RELISTED ||
+      c->kind == CHANGE_CODES)
+    json_object_set_new(o, "severity", json_string(severity_names[c->sev]));
+  return o;
 }
 
 /* Untrusted text: escaped (valid UTF-8, no control characters). */
@@ -61,6 +92,8 @@ static void
 json_result(void *st, const struct result *r)
 {
   struct json_rep *j = st;
+  if (j->changes_only)
+    return;
   json_t *o = json_object();
   json_object_set_new(o, "target", json_string(r->target));
   json_object_set_new(o, "watchlist", r->watchlist && *r->watchlist
@@ -98,6 +131,23 @@ static void
 json_end(void *st, const struct report_summary *s)
 {
   struct json_rep *j = st;
+  json_t *changes = json_array();
+  for (size_t i = 0; i < s->nchanges; i++)
+    json_array_append_new(changes, report_change_json(&s->changes[i]));
+  if (j->changes_only) {
+    if (s->nchanges > 0) {
+      json_t *top = json_pack("{sosssi}", "changes", changes, "status",
+                              report_exit_name(s->exit_code), "exit",
+                              s->exit_code);
+      json_dumpf(top, j->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+      fputc('\n', j->out);
+      json_decref(top);
+    } else {
+      json_decref(changes);
+    }
+    free(j);
+    return;
+  }
   json_t *lists = json_array();
   for (size_t i = 0; i < s->nlists; i++) {
     const struct list_state *ls = &s->lists[i];
@@ -126,6 +176,11 @@ json_end(void *st, const struct report_summary *s)
   json_dumpf(lists, j->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
   fputs(",\"summary\":", j->out);
   json_dumpf(sum, j->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  if (s->changes != NULL) {
+    fputs(",\"changes\":", j->out);
+    json_dumpf(changes, j->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  }
+  json_decref(changes);
   fprintf(j->out, ",\"status\":\"%s\",\"exit\":%d}\n",
           report_exit_name(s->exit_code), s->exit_code);
   json_decref(lists);

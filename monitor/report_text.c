@@ -143,6 +143,18 @@ text_end(void *st, const struct report_summary *s)
   struct text *t = st;
   FILE *f = t->o.out;
   const struct tally *ty = s->tally;
+  if (s->changes_only) {
+    report_changes_text(f, s->changes, s->nchanges);
+    free(t->rows);
+    free(t);
+    return;
+  }
+  if (s->nchanges > 0) {
+    fprintf(f, "%sChanges since the last check:%s\n", col(t, C_BOLD),
+            col(t, C_RESET));
+    report_changes_text(f, s->changes, s->nchanges);
+    fputc('\n', f);
+  }
   if (t->nrows > 0) {
     qsort(t->rows, t->nrows, sizeof(*t->rows), row_cmp);
     fprintf(f, "%s%-39s %-24s %-8s %-15s %s%s\n", col(t, C_BOLD), "TARGET",

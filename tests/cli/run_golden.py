@@ -30,6 +30,7 @@ for case in sorted(os.listdir(cases)):
                 shutil.copy(os.path.join(cdir, f), work)
         args = [a for a in open(os.path.join(cdir, "cmd")).read().splitlines() if a]
         env = {"PATH": "/usr/bin:/bin", "HOME": work, "LC_ALL": "C",
+               "XDG_STATE_HOME": os.path.join(work, "state"),
                "RBLMON_CATALOG": os.path.join(src, "lists")}
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if k in os.environ:

@@ -117,6 +117,7 @@ def run(args, config=None, env=None, stdin=None):
                 f.write(config)
             full += ["-c", path]
         e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": d,
+             "XDG_STATE_HOME": os.path.join(d, "state"),
              "RBLMON_CATALOG": CATALOG, "LC_ALL": "C"}
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if k in os.environ:

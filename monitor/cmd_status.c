@@ -1,0 +1,280 @@
+/* cmd_status.c - rblmon status and rblmon history: what the state knows,
+ * without a single query. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "report.h"
+#include "store.h"
+
+enum fmt { F_TEXT, F_JSON, F_PROM };
+
+struct view {
+  const struct app *a;
+  enum fmt fmt;
+  int64_t now;
+  size_t n;
+  int worst;               /* exit code from the listings */
+  json_t *arr;
+  bool history;            /* text layout: one line per episode */
+};
+
+static bool
+parse_fmt(const struct cli *c, bool prom_ok, enum fmt *f)
+{
+  const char *s = c->format ? c->format : "text";
+  *f = strcmp(s, "json") == 0 ? F_JSON
+       : strcmp(s, "prometheus") == 0 && prom_ok ? F_PROM
+       : F_TEXT;
+  if (*f == F_TEXT && strcmp(s, "text") != 0) {
+    fprintf(stderr, "rblmon: format must be text, json%s\n",
+            prom_ok ? " or prometheus" : "");
+    return false;
+  }
+  return true;
+}
+
+static json_t *
+escaped(const char *s)
+{
+  if (s == NULL || *s == '\0')
+    return json_null();
+  struct sbuf e;
+  sbuf_init(&e, 8192);
+  util_escape(&e, s, strlen(s));
+  json_t *v = json_string(sbuf_str(&e));
+  sbuf_free(&e);
+  return v ? v : json_null();
+}
+
+static json_t *
+split(const char *s, const char *sep)
+{
+  json_t *a = json_array();
+  while (s != NULL && *s != '\0') {
+    const char *e = strstr(s, sep);
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    json_array_append_new(a, json_stringn(s, n));
+    s = e ? e + strlen(sep) : NULL;
+  }
+  return a;
+}
+
+static void
+episode_out(void *arg, const struct episode *e)
+{
+  struct view *v = arg;
+  const struct list_def *l = catalog_find(&v->a->cat, e->source);
+  char since[32], until[32] = "", age[32], d[512] = "";
+  report_time(e->first_seen, since, sizeof(since));
+  if (e->cleared_at)
+    report_time(e->cleared_at, until, sizeof(until));
+  report_age((e->cleared_at ? e->cleared_at : v->now) - e->first_seen, age,
+             sizeof(age));
+  if (l != NULL)
+    report_delist_str(l, d, sizeof(d));
+  if (e->cleared_at == 0) {
+    int code = strcmp(e->severity, "critical") == 0  ? RBL_EXIT_CRITICAL
+               : strcmp(e->severity, "warning") == 0 ? RBL_EXIT_WARNING
+                                                     : RBL_EXIT_OK;
+    if (code > v->worst)
+      v->worst = code;
+  }
+  v->n++;
+  if (v->fmt == F_JSON) {
+    json_t *o = json_object();
+    json_object_set_new(o, "target", json_string(e->target));
+    json_object_set_new(o, "source", json_string(e->source));
+    json_object_set_new(o, "codes", split(e->codes, ","));
+    json_object_set_new(o, "reasons", split(e->reasons, "; "));
+    json_object_set_new(o, "severity", json_string(e->severity));
+    json_object_set_new(o, "txt", escaped(e->txt));
+    json_object_set_new(o, "since", json_string(since));
+    json_object_set_new(o, "cleared", until[0] ? json_string(until)
+                                               : json_null());
+    json_object_set_new(o, "seconds",
+                        json_integer((e->cleared_at ? e->cleared_at : v->now)
+                                     - e->first_seen));
+    json_object_set_new(o, "delist", d[0] ? json_string(d) : json_null());
+    json_array_append_new(v->arr, o);
+  } else if (v->fmt == F_PROM) {
+    fprintf(stdout, "rblmon_listed{target=\"%s\",list=\"%s\",severity=\"%s\"}"
+            " 1\nrblmon_listed_since_seconds{target=\"%s\",list=\"%s\"} "
+            "%lld\n", e->target, e->source, e->severity, e->target,
+            e->source, (long long)e->first_seen);
+  } else if (!v->history) {
+    printf("%-39s %-22s %-8s %-20s %-8s %s\n", e->target, e->source,
+           e->severity, since, age, e->codes);
+    printf("    %s\n", e->reasons);
+    if (e->txt != NULL) {
+      struct sbuf esc;
+      sbuf_init(&esc, 4096);
+      util_escape(&esc, e->txt, strlen(e->txt));
+      printf("    TXT: %s\n", sbuf_str(&esc));
+      sbuf_free(&esc);
+    }
+    if (d[0])
+      printf("    delist: %s\n", d);
+    if (l != NULL && l->fix_first != NULL)
+      printf("    fix first: %s\n", l->fix_first);
+  } else { /* history */
+    printf("%-39s %-22s %-20s %-20s %-8s %-8s %s\n", e->target, e->source,
+           since, until[0] ? until : "listed now", age, e->severity,
+           e->codes);
+  }
+}
+
+static void
+health_out(void *arg, const struct health_row *h)
+{
+  struct view *v = arg;
+  char since[32];
+  report_time(h->since, since, sizeof(since));
+  if (v->fmt == F_JSON) {
+    json_array_append_new(v->arr, json_pack("{sssssoss}", "name", h->source,
+                                            "health", h->health, "detail",
+                                            escaped(h->detail), "since",
+                                            since));
+  } else if (v->fmt == F_PROM) {
+    printf("rblmon_list_health{list=\"%s\",health=\"%s\"} 1\n", h->source,
+           h->health);
+  } else if (strcmp(h->health, "ok") != 0 &&
+             strcmp(h->health, "unknown") != 0) {
+    printf("  %-24s %-11s since %s: %s\n", h->source, h->health, since,
+           h->detail ? h->detail : "");
+  }
+}
+
+int
+cmd_status(struct cli *c)
+{
+  enum fmt f;
+  if (!parse_fmt(c, true, &f))
+    return RBL_EXIT_UNKNOWN;
+  if (c->nargs > 0) {
+    fprintf(stderr, "rblmon: status takes no arguments\n");
+    return RBL_EXIT_UNKNOWN;
+  }
+  struct app a;
+  int rc = app_load(&a, c, false);
+  struct store *s = NULL;
+  if (rc != RBL_EXIT_OK || (s = app_store(&a, true)) == NULL) {
+    app_free(&a);
+    return RBL_EXIT_UNKNOWN;
+  }
+  struct view v = {&a, f, store_now(), 0, RBL_EXIT_OK, NULL, false};
+  int64_t started, finished;
+  int last_exit;
+  store_last_cycle(s, &started, &finished, &last_exit);
+  char when[32] = "never", age[32] = "";
+  if (finished) {
+    report_time(finished, when, sizeof(when));
+    report_age(v.now - finished, age, sizeof(age));
+  }
+  json_t *listings = NULL, *lists = NULL;
+  if (f == F_JSON)
+    v.arr = listings = json_array();
+  else if (f == F_PROM)
+    fputs("# HELP rblmon_listed 1 when the target is listed on the list.\n"
+          "# TYPE rblmon_listed gauge\n", stdout);
+  else
+    printf("Listed now (last check %s%s%s%s):\n%-39s %-22s %-8s %-20s %-8s "
+           "%s\n", when, age[0] ? ", " : "", age, age[0] ? " ago" : "",
+           "TARGET", "LIST", "SEVERITY", "SINCE", "FOR", "CODES");
+  rbl_status st = store_current(s, episode_out, &v);
+  size_t nlisted = v.n;
+  if (f == F_TEXT && nlisted == 0)
+    printf("  nothing: no monitored target is listed\n");
+  if (f == F_JSON)
+    v.arr = lists = json_array();
+  else if (f == F_TEXT)
+    printf("\nUnhealthy lists (results on them are not counted as clean):\n");
+  size_t before = v.n;
+  if (st == RBL_OK)
+    st = store_health(s, health_out, &v);
+  (void)before;
+  rc = finished == 0 ? RBL_EXIT_UNKNOWN : v.worst;
+  if (f == F_JSON) {
+    json_t *top = json_pack("{sososssi}", "listings", listings, "lists",
+                            lists, "status", report_exit_name(rc), "exit",
+                            rc);
+    json_object_set_new(top, "last_check",
+                        finished ? json_string(when) : json_null());
+    json_dumpf(top, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    putchar('\n');
+    json_decref(top);
+  } else if (f == F_PROM) {
+    printf("# HELP rblmon_last_check_timestamp_seconds When the last check "
+           "ended.\n# TYPE rblmon_last_check_timestamp_seconds gauge\n"
+           "rblmon_last_check_timestamp_seconds %lld\n"
+           "# HELP rblmon_status 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"
+           "# TYPE rblmon_status gauge\nrblmon_status %d\n",
+           (long long)finished, rc);
+  }
+  if (st != RBL_OK) {
+    fprintf(stderr, "rblmon: cannot read the state\n");
+    rc = RBL_EXIT_UNKNOWN;
+  }
+  store_close(s);
+  app_free(&a);
+  return rc;
+}
+
+int
+cmd_history(struct cli *c)
+{
+  enum fmt f;
+  if (!parse_fmt(c, false, &f))
+    return RBL_EXIT_UNKNOWN;
+  if (c->nargs > 1) {
+    fprintf(stderr, "rblmon: usage: rblmon history [TARGET]\n");
+    return RBL_EXIT_UNKNOWN;
+  }
+  const char *target = c->nargs == 1 ? c->args[0] : NULL;
+  struct target_spec spec;
+  char norm[TARGET_NAME_MAX], err[256];
+  if (target != NULL) {
+    if (target_parse(target, &spec, err, sizeof(err)) != RBL_OK ||
+        (spec.kind != TARGET_DOMAIN && spec.prefix != (spec.kind == TARGET_IP4
+                                                         ? 32u : 128u))) {
+      fprintf(stderr, "rblmon: history: '%s' is not an address or domain\n",
+              target);
+      return RBL_EXIT_UNKNOWN;
+    }
+    if (spec.kind == TARGET_DOMAIN)
+      snprintf(norm, sizeof(norm), "%s", spec.domain);
+    else
+      target_addr_str(&spec.base, norm, sizeof(norm));
+    target = norm;
+  }
+  struct app a;
+  int rc = app_load(&a, c, false);
+  struct store *s = NULL;
+  if (rc != RBL_EXIT_OK || (s = app_store(&a, true)) == NULL) {
+    app_free(&a);
+    return RBL_EXIT_UNKNOWN;
+  }
+  json_t *arr = f == F_JSON ? json_array() : NULL;
+  struct view v = {&a, f, store_now(), 0, RBL_EXIT_OK, arr, true};
+  if (f == F_TEXT)
+    printf("%-39s %-22s %-20s %-20s %-8s %-8s %s\n", "TARGET", "LIST",
+           "LISTED", "DELISTED", "FOR", "SEVERITY", "CODES");
+  rbl_status st = store_history(s, target, episode_out, &v);
+  if (f == F_JSON) {
+    json_t *top = json_pack("{so}", "episodes", arr);
+    json_dumpf(top, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    putchar('\n');
+    json_decref(top);
+  } else if (v.n == 0) {
+    printf("no listing episodes%s%s\n", target ? " for " : "",
+           target ? target : "");
+  }
+  rc = st == RBL_OK ? RBL_EXIT_OK : RBL_EXIT_UNKNOWN;
+  if (st != RBL_OK)
+    fprintf(stderr, "rblmon: cannot read the state\n");
+  store_close(s);
+  app_free(&a);
+  return rc;
+}

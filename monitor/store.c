@@ -1,0 +1,752 @@
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STORE_APP_ID 0x52424c4d /* "RBLM" */
+
+const char *const change_names[] = {"listed", "relisted", "delisted",
+                                    "changed", "error", "recovered",
+                                    "health", NULL};
+
+enum {
+  Q_SEL_LAST, Q_UP_LAST, Q_SEL_OPEN, Q_SEL_PREV, Q_INS_EP, Q_UPD_EP,
+  Q_CLOSE_EP, Q_SEL_HEALTH, Q_UP_HEALTH, Q_INS_HHIST, NQ
+};
+
+static const char *const sql_text[NQ] = {
+  [Q_SEL_LAST] = "SELECT status, error FROM last_check "
+                 "WHERE target = ?1 AND source = ?2",
+  [Q_UP_LAST] = "INSERT INTO last_check(target, source, checked_at, status, "
+                "codes, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                "ON CONFLICT(target, source) DO UPDATE SET "
+                "checked_at = ?3, status = ?4, codes = ?5, error = ?6",
+  [Q_SEL_OPEN] = "SELECT id, codes, first_seen FROM episodes WHERE "
+                 "target = ?1 AND source = ?2 AND cleared_at IS NULL",
+  [Q_SEL_PREV] = "SELECT 1 FROM episodes WHERE target = ?1 AND source = ?2 "
+                 "AND cleared_at IS NOT NULL LIMIT 1",
+  [Q_INS_EP] = "INSERT INTO episodes(target, source, watchlist, first_seen, "
+               "last_seen, codes, reasons, severity, txt) "
+               "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8)",
+  [Q_UPD_EP] = "UPDATE episodes SET last_seen = ?2, codes = ?3, reasons = ?4,"
+               " severity = ?5, txt = ?6 WHERE id = ?1",
+  [Q_CLOSE_EP] = "UPDATE episodes SET cleared_at = ?2 WHERE id = ?1",
+  [Q_SEL_HEALTH] = "SELECT health FROM list_health WHERE source = ?1",
+  [Q_UP_HEALTH] = "INSERT INTO list_health(source, health, detail, since, "
+                  "checked_at) VALUES (?1, ?2, ?3, ?4, ?4) "
+                  "ON CONFLICT(source) DO UPDATE SET checked_at = ?4, "
+                  "detail = ?3, since = CASE WHEN health = ?2 THEN since "
+                  "ELSE ?4 END, health = ?2",
+  [Q_INS_HHIST] = "INSERT INTO health_history(source, health, detail, at) "
+                  "VALUES (?1, ?2, ?3, ?4)",
+};
+
+/* Migrations: step N takes user_version N-1 to N.  Never edit a shipped
+ * step; add one. */
+static const char *const migrations[] = {
+  /* 1: episodes, last result per pair, list health */
+  "CREATE TABLE episodes("
+  " id INTEGER PRIMARY KEY,"
+  " target TEXT NOT NULL, source TEXT NOT NULL,"
+  " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+  " cleared_at INTEGER,"
+  " codes TEXT NOT NULL, reasons TEXT NOT NULL, severity TEXT NOT NULL,"
+  " txt TEXT);"
+  "CREATE UNIQUE INDEX episodes_open ON episodes(target, source)"
+  " WHERE cleared_at IS NULL;"
+  "CREATE INDEX episodes_by_target ON episodes(target, first_seen);"
+  "CREATE TABLE last_check("
+  " target TEXT NOT NULL, source TEXT NOT NULL, checked_at INTEGER NOT NULL,"
+  " status TEXT NOT NULL, codes TEXT, error TEXT,"
+  " PRIMARY KEY(target, source)) WITHOUT ROWID;"
+  "CREATE TABLE list_health("
+  " source TEXT PRIMARY KEY, health TEXT NOT NULL, detail TEXT,"
+  " since INTEGER NOT NULL, checked_at INTEGER NOT NULL);",
+  /* 2: watchlist of an episode, health history, cycles */
+  "ALTER TABLE episodes ADD COLUMN watchlist TEXT;"
+  "CREATE TABLE health_history("
+  " id INTEGER PRIMARY KEY, source TEXT NOT NULL, health TEXT NOT NULL,"
+  " detail TEXT, at INTEGER NOT NULL);"
+  "CREATE TABLE cycles("
+  " id INTEGER PRIMARY KEY, started INTEGER NOT NULL,"
+  " finished INTEGER NOT NULL, checks INTEGER NOT NULL,"
+  " listed INTEGER NOT NULL, errors INTEGER NOT NULL,"
+  " exit_code INTEGER NOT NULL);",
+};
+
+struct store {
+  sqlite3 *db;
+  char path[4096];
+  int lock_fd;
+  bool readonly, in_cycle;
+  int64_t now, started;
+  sqlite3_stmt *q[NQ];
+};
+
+int64_t
+store_now(void)
+{
+  const char *e = getenv("RBLMON_NOW");
+  uint64_t v;
+  if (e != NULL && util_parse_u64(e, INT64_MAX, &v) == RBL_OK)
+    return (int64_t)v;
+  return (int64_t)time(NULL);
+}
+
+void
+store_default_path(char *buf, size_t size)
+{
+  const char *xdg = getenv("XDG_STATE_HOME");
+  const char *home = getenv("HOME");
+  if (geteuid() == 0 && (xdg == NULL || *xdg != '/'))
+    snprintf(buf, size, "/var/lib/rblmon/rblmon.db");
+  else if (xdg != NULL && *xdg == '/')
+    snprintf(buf, size, "%s/rblmon/rblmon.db", xdg);
+  else if (home != NULL && *home == '/')
+    snprintf(buf, size, "%s/.local/state/rblmon/rblmon.db", home);
+  else
+    snprintf(buf, size, "rblmon.db");
+}
+
+/* mkdir -p for the directory part of path, mode 0700. */
+static bool
+make_parents(const char *path, char *err, size_t errlen)
+{
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s", path);
+  for (char *p = tmp + 1; *p; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+      snprintf(err, errlen, "cannot create the state directory %s: %s",
+               tmp, strerror(errno));
+      return false;
+    }
+    *p = '/';
+  }
+  return true;
+}
+
+static rbl_status
+sqlerr(struct store *s, int rc, const char *what, char *err, size_t errlen)
+{
+  const char *hint = "";
+  switch (rc & 0xff) {
+  case SQLITE_FULL:     hint = ": the disk is full; free space and run again"; break;
+  case SQLITE_READONLY: hint = ": the state file or its directory is read-only"; break;
+  case SQLITE_CANTOPEN: hint = ": check the path and its permissions"; break;
+  case SQLITE_CORRUPT:
+  case SQLITE_NOTADB:   hint = ": the file is damaged; move it aside (the next "
+                               "run starts a new history)"; break;
+  case SQLITE_BUSY:     hint = ": another process holds the database"; break;
+  default: break;
+  }
+  snprintf(err, errlen, "state %s: %s: %s%s", s->path, what,
+           s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), hint);
+  return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB
+           ? RBL_ECONFIG : RBL_EIO;
+}
+
+static int
+pragma_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    return rc;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *out = sqlite3_column_int64(st, 0);
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static bool
+lock_state(struct store *s, uint64_t wait_ms, char *err, size_t errlen)
+{
+  char lp[4200];
+  snprintf(lp, sizeof(lp), "%s.lock", s->path);
+  s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (s->lock_fd < 0) {
+    snprintf(err, errlen, "cannot open the lock file %s: %s", lp,
+             strerror(errno));
+    return false;
+  }
+  /* Bounded wait: cron may fire while the last run is still going. */
+  for (uint64_t waited = 0;; waited += 100) {
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0)
+      return true;
+    if (errno != EWOULDBLOCK || waited >= wait_ms)
+      break;
+    struct timespec ts = {0, 100 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  char w[32];
+  util_format_duration(wait_ms, w, sizeof(w));
+  snprintf(err, errlen, "another rblmon is using %s (waited %s); it is "
+           "still running, or raise state.lock_wait", s->path, w);
+  return false;
+}
+
+static bool
+is_sqlite_file(const char *path, bool *exists, bool *empty)
+{
+  FILE *f = fopen(path, "rb");
+  *exists = f != NULL;
+  *empty = true;
+  if (f == NULL)
+    return true;
+  char head[16];
+  size_t n = fread(head, 1, sizeof(head), f);
+  fclose(f);
+  *empty = n == 0;
+  return n == 0 || (n == 16 && memcmp(head, "SQLite format 3", 16) == 0);
+}
+
+static rbl_status
+migrate(struct store *s, int64_t from, char *err, size_t errlen)
+{
+  char *msg = NULL;
+  int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  for (int64_t v = from; rc == SQLITE_OK && v < STORE_SCHEMA; v++)
+    rc = sqlite3_exec(s->db, migrations[v], NULL, NULL, &msg);
+  if (rc == SQLITE_OK) {
+    char sql[96];
+    snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
+             "PRAGMA user_version = %d", STORE_APP_ID, STORE_SCHEMA);
+    rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg);
+  sqlite3_free(msg);
+  if (rc != SQLITE_OK) {
+    rbl_status st = sqlerr(s, rc, "schema upgrade failed", err, errlen);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+  }
+  return RBL_OK;
+}
+
+rbl_status
+store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
+           struct store **out, char *err, size_t errlen)
+{
+  *out = NULL;
+  struct store *s = calloc(1, sizeof(*s));
+  if (s == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return RBL_ENOMEM;
+  }
+  s->lock_fd = -1;
+  s->readonly = readonly;
+  snprintf(s->path, sizeof(s->path), "%s", path);
+  rbl_status st = RBL_EIO;
+  bool exists, empty;
+  if (!is_sqlite_file(path, &exists, &empty)) {
+    snprintf(err, errlen, "%s is not a rblmon state database (not SQLite); "
+             "it was left untouched: set state.path to another file", path);
+    st = RBL_ECONFIG;
+    goto fail;
+  }
+  if (readonly && !exists) {
+    snprintf(err, errlen, "no state yet at %s: run 'rblmon check' first",
+             path);
+    st = RBL_ENOTFOUND;
+    goto fail;
+  }
+  if (!readonly) {
+    if (!make_parents(path, err, errlen))
+      goto fail;
+    if (!lock_state(s, lock_wait_ms, err, errlen)) {
+      st = RBL_ETIMEOUT;
+      goto fail;
+    }
+  }
+  mode_t old = umask(077);
+  int rc = sqlite3_open_v2(path, &s->db,
+                           readonly ? SQLITE_OPEN_READONLY
+                                    : SQLITE_OPEN_READWRITE |
+                                        SQLITE_OPEN_CREATE,
+                           NULL);
+  umask(old);
+  if (rc != SQLITE_OK) {
+    st = sqlerr(s, rc, "cannot open", err, errlen);
+    goto fail;
+  }
+  sqlite3_busy_timeout(s->db, 5000);
+  sqlite3_extended_result_codes(s->db, 0);
+  int64_t app = 0, ver = 0, tables = 0;
+  rc = pragma_int(s->db, "PRAGMA application_id", &app);
+  if (rc == SQLITE_OK)
+    rc = pragma_int(s->db, "PRAGMA user_version", &ver);
+  if (rc == SQLITE_OK)
+    rc = pragma_int(s->db, "SELECT count(*) FROM sqlite_master", &tables);
+  if (rc != SQLITE_OK) {
+    st = sqlerr(s, rc, "cannot read", err, errlen);
+    goto fail;
+  }
+  if (app != STORE_APP_ID && !(app == 0 && ver == 0 && tables == 0)) {
+    snprintf(err, errlen, "%s is a SQLite database but not rblmon's state; "
+             "it was left untouched: set state.path to another file", path);
+    st = RBL_ECONFIG;
+    goto fail;
+  }
+  if (ver > STORE_SCHEMA) {
+    snprintf(err, errlen, "%s was written by a newer rblmon (schema %lld; "
+             "this one knows up to %d): upgrade rblmon", path,
+             (long long)ver, STORE_SCHEMA);
+    st = RBL_ECONFIG;
+    goto fail;
+  }
+  if (exists && !empty) {
+    sqlite3_stmt *q;
+    rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &q, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
+      const char *r = (const char *)sqlite3_column_text(q, 0);
+      if (r == NULL || strcmp(r, "ok") != 0) {
+        snprintf(err, errlen, "%s is damaged (%.100s); move it aside and "
+                 "the next run starts a new history", path, r ? r : "?");
+        sqlite3_finalize(q);
+        st = RBL_ECONFIG;
+        goto fail;
+      }
+    } else if (rc == SQLITE_OK) {
+      rc = sqlite3_errcode(s->db);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_OK) {
+      st = sqlerr(s, rc, "integrity check failed", err, errlen);
+      goto fail;
+    }
+  }
+  if (!readonly) {
+    chmod(path, 0600);
+    rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; "
+                      "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+      st = sqlerr(s, rc, "cannot set up", err, errlen);
+      goto fail;
+    }
+    if (ver < STORE_SCHEMA && (st = migrate(s, ver, err, errlen)) != RBL_OK)
+      goto fail;
+  } else if (ver < STORE_SCHEMA) {
+    snprintf(err, errlen, "%s has an older schema (%lld): run 'rblmon "
+             "check' once to upgrade it", path, (long long)ver);
+    st = RBL_ECONFIG;
+    goto fail;
+  }
+  for (int i = 0; i < NQ && !readonly; i++) {
+    rc = sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT,
+                            &s->q[i], NULL);
+    if (rc != SQLITE_OK) {
+      st = sqlerr(s, rc, "cannot prepare", err, errlen);
+      goto fail;
+    }
+  }
+  *out = s;
+  return RBL_OK;
+fail:
+  store_close(s);
+  return st;
+}
+
+void
+store_close(struct store *s)
+{
+  if (s == NULL)
+    return;
+  if (s->in_cycle)
+    store_cycle_rollback(s);
+  for (int i = 0; i < NQ; i++)
+    sqlite3_finalize(s->q[i]);
+  sqlite3_close(s->db);
+  if (s->lock_fd >= 0)
+    close(s->lock_fd);
+  free(s);
+}
+
+/* ---- cycle -------------------------------------------------------------- */
+rbl_status
+store_cycle_begin(struct store *s, int64_t now, char *err, size_t errlen)
+{
+  int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    return sqlerr(s, rc, "cannot start a transaction", err, errlen);
+  s->in_cycle = true;
+  s->now = now;
+  s->started = now;
+  return RBL_OK;
+}
+
+void
+store_cycle_rollback(struct store *s)
+{
+  sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  s->in_cycle = false;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Codes sorted (answers come in any order) and joined. */
+static void
+codes_str(const struct result *r, char *buf, size_t size)
+{
+  uint32_t c[RESULT_MAX_CODES];
+  memcpy(c, r->codes, r->ncodes * sizeof(*c));
+  qsort(c, r->ncodes, sizeof(*c), cmp_u32);
+  size_t o = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < r->ncodes && o < size; i++)
+    o += (size_t)snprintf(buf + o, size - o, "%s%u.%u.%u.%u", i ? "," : "",
+                          c[i] >> 24, (c[i] >> 16) & 0xff, (c[i] >> 8) & 0xff,
+                          c[i] & 0xff);
+}
+
+static void
+reasons_str(const struct result *r, char *buf, size_t size)
+{
+  size_t o = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < r->nreasons && o < size; i++)
+    o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? "; " : "",
+                          r->reasons[i]);
+}
+
+static int
+step_done(sqlite3_stmt *q)
+{
+  int rc = sqlite3_step(q);
+  sqlite3_reset(q);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static void
+text(sqlite3_stmt *q, int i, const char *s)
+{
+  if (s == NULL || *s == '\0')
+    sqlite3_bind_null(q, i);
+  else
+    sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
+}
+
+static void
+emit_change(struct store *s, enum change_kind kind, const struct result *r,
+            const char *before, const char *after, const char *detail,
+            int64_t since, store_change_fn fn, void *arg)
+{
+  struct change c;
+  memset(&c, 0, sizeof(c));
+  c.kind = kind;
+  snprintf(c.target, sizeof(c.target), "%s", r->target);
+  c.list = r->list;
+  snprintf(c.before, sizeof(c.before), "%s", before ? before : "");
+  snprintf(c.after, sizeof(c.after), "%s", after ? after : "");
+  snprintf(c.detail, sizeof(c.detail), "%s", detail ? detail : "");
+  c.since = since;
+  c.at = s->now;
+  c.sev = r->sev;
+  fn(arg, &c);
+}
+
+rbl_status
+store_cycle_result(struct store *s, const struct result *r,
+                   store_change_fn fn, void *arg)
+{
+  const char *src = r->list->name;
+  char codes[160], reasons[1024];
+  codes_str(r, codes, sizeof(codes));
+  reasons_str(r, reasons, sizeof(reasons));
+  int rc;
+
+  /* The previous result, for errors appearing and clearing. */
+  char prev_status[16] = "";
+  sqlite3_stmt *q = s->q[Q_SEL_LAST];
+  sqlite3_bind_text(q, 1, r->target, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, src, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW)
+    snprintf(prev_status, sizeof(prev_status), "%s",
+             (const char *)sqlite3_column_text(q, 0));
+  sqlite3_reset(q);
+  bool was_error = strcmp(prev_status, "error") == 0 ||
+                   strcmp(prev_status, "skipped") == 0;
+  bool is_error = r->status == RES_ERROR || r->status == RES_SKIPPED;
+  if (is_error && !was_error)
+    emit_change(s, CHANGE_ERROR, r, NULL, NULL, r->error, 0, fn, arg);
+  else if (!is_error && was_error)
+    emit_change(s, CHANGE_RECOVERED, r, NULL, NULL, NULL, 0, fn, arg);
+
+  q = s->q[Q_UP_LAST];
+  sqlite3_bind_text(q, 1, r->target, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, src, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 3, s->now);
+  sqlite3_bind_text(q, 4, result_status_names[r->status], -1, SQLITE_STATIC);
+  text(q, 5, codes);
+  text(q, 6, r->error);
+  if ((rc = step_done(q)) != SQLITE_OK)
+    return RBL_EIO;
+
+  if (is_error)
+    return RBL_OK; /* unknown: an open episode stays open */
+
+  /* Episodes: listed opens or updates one; clean closes it. */
+  int64_t id = 0, first = 0;
+  char old_codes[160] = "";
+  q = s->q[Q_SEL_OPEN];
+  sqlite3_bind_text(q, 1, r->target, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, src, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    id = sqlite3_column_int64(q, 0);
+    snprintf(old_codes, sizeof(old_codes), "%s",
+             (const char *)sqlite3_column_text(q, 1));
+    first = sqlite3_column_int64(q, 2);
+  }
+  sqlite3_reset(q);
+
+  if (r->status == RES_LISTED) {
+    if (id == 0) {
+      q = s->q[Q_SEL_PREV];
+      sqlite3_bind_text(q, 1, r->target, -1, SQLITE_STATIC);
+      sqlite3_bind_text(q, 2, src, -1, SQLITE_STATIC);
+      bool relisted = sqlite3_step(q) == SQLITE_ROW;
+      sqlite3_reset(q);
+      q = s->q[Q_INS_EP];
+      sqlite3_bind_text(q, 1, r->target, -1, SQLITE_STATIC);
+      sqlite3_bind_text(q, 2, src, -1, SQLITE_STATIC);
+      text(q, 3, r->watchlist);
+      sqlite3_bind_int64(q, 4, s->now);
+      sqlite3_bind_text(q, 5, codes, -1, SQLITE_STATIC);
+      sqlite3_bind_text(q, 6, reasons, -1, SQLITE_STATIC);
+      sqlite3_bind_text(q, 7, severity_names[r->sev], -1, SQLITE_STATIC);
+      text(q, 8, r->txt);
+      if ((rc = step_done(q)) != SQLITE_OK)
+        return RBL_EIO;
+      emit_change(s, relisted ? CHANGE_RELISTED : CHANGE_LISTED, r, NULL,
+                  codes, reasons, s->now, fn, arg);
+      return RBL_OK;
+    }
+    q = s->q[Q_UPD_EP];
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int64(q, 2, s->now);
+    sqlite3_bind_text(q, 3, codes, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, reasons, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, severity_names[r->sev], -1, SQLITE_STATIC);
+    text(q, 6, r->txt);
+    if ((rc = step_done(q)) != SQLITE_OK)
+      return RBL_EIO;
+    if (strcmp(old_codes, codes) != 0)
+      emit_change(s, CHANGE_CODES, r, old_codes, codes, reasons, first, fn,
+                  arg);
+    return RBL_OK;
+  }
+  if (id != 0) { /* clean now: the listing is gone */
+    q = s->q[Q_CLOSE_EP];
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int64(q, 2, s->now);
+    if ((rc = step_done(q)) != SQLITE_OK)
+      return RBL_EIO;
+    emit_change(s, CHANGE_DELISTED, r, old_codes, NULL, NULL, first, fn,
+                arg);
+  }
+  return RBL_OK;
+}
+
+rbl_status
+store_cycle_health(struct store *s, const struct list_state *ls,
+                   store_change_fn fn, void *arg)
+{
+  const char *src = ls->list->name, *h = health_names[ls->health];
+  char prev[24] = "";
+  sqlite3_stmt *q = s->q[Q_SEL_HEALTH];
+  sqlite3_bind_text(q, 1, src, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW)
+    snprintf(prev, sizeof(prev), "%s", (const char *)sqlite3_column_text(q, 0));
+  sqlite3_reset(q);
+  q = s->q[Q_UP_HEALTH];
+  sqlite3_bind_text(q, 1, src, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, h, -1, SQLITE_STATIC);
+  text(q, 3, ls->detail);
+  sqlite3_bind_int64(q, 4, s->now);
+  if (step_done(q) != SQLITE_OK)
+    return RBL_EIO;
+  bool first_ok = prev[0] == '\0' &&
+                  (ls->health == HEALTH_OK || ls->health == HEALTH_UNKNOWN);
+  if (strcmp(prev, h) == 0 || first_ok)
+    return RBL_OK;
+  q = s->q[Q_INS_HHIST];
+  sqlite3_bind_text(q, 1, src, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, h, -1, SQLITE_STATIC);
+  text(q, 3, ls->detail);
+  sqlite3_bind_int64(q, 4, s->now);
+  if (step_done(q) != SQLITE_OK)
+    return RBL_EIO;
+  struct change c;
+  memset(&c, 0, sizeof(c));
+  c.kind = CHANGE_HEALTH;
+  c.list = ls->list;
+  snprintf(c.before, sizeof(c.before), "%s", prev[0] ? prev : "new");
+  snprintf(c.after, sizeof(c.after), "%s", h);
+  snprintf(c.detail, sizeof(c.detail), "%s", ls->detail);
+  c.at = s->now;
+  fn(arg, &c);
+  return RBL_OK;
+}
+
+rbl_status
+store_cycle_commit(struct store *s, uint64_t retention_ms,
+                   const struct tally *t, int exit_code, char *err,
+                   size_t errlen)
+{
+  int64_t cutoff = s->now - (int64_t)(retention_ms / 1000);
+  char sql[768];
+  snprintf(sql, sizeof(sql),
+           "DELETE FROM episodes WHERE cleared_at IS NOT NULL AND "
+           "cleared_at < %lld;"
+           "DELETE FROM last_check WHERE checked_at < %lld;"
+           "DELETE FROM health_history WHERE at < %lld;"
+           "DELETE FROM cycles WHERE started < %lld;"
+           "INSERT INTO cycles(started, finished, checks, listed, errors, "
+           "exit_code) VALUES (%lld, %lld, %llu, %llu, %llu, %d);",
+           (long long)cutoff, (long long)cutoff, (long long)cutoff,
+           (long long)cutoff, (long long)s->started, (long long)store_now(),
+           (unsigned long long)t->total, (unsigned long long)t->listed,
+           (unsigned long long)(t->errors + t->skipped), exit_code);
+  int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    rbl_status st = sqlerr(s, rc, "the results were not saved", err, errlen);
+    store_cycle_rollback(s);
+    return st;
+  }
+  s->in_cycle = false;
+  return RBL_OK;
+}
+
+void
+store_error(struct store *s, const char *what, char *err, size_t errlen)
+{
+  sqlerr(s, sqlite3_errcode(s->db), what, err, errlen);
+}
+
+int64_t
+store_listed_since(struct store *s, const char *target, const char *source)
+{
+  int64_t since = 0;
+  sqlite3_stmt *q = s->q[Q_SEL_OPEN];
+  if (q == NULL)
+    return 0;
+  sqlite3_bind_text(q, 1, target, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, source, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW)
+    since = sqlite3_column_int64(q, 2);
+  sqlite3_reset(q);
+  return since;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+static rbl_status
+read_episodes(struct store *s, const char *sql, const char *target,
+              store_episode_fn fn, void *arg)
+{
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+    return RBL_EIO;
+  if (target != NULL)
+    sqlite3_bind_text(q, 1, target, -1, SQLITE_STATIC);
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    struct episode e = {
+      sqlite3_column_int64(q, 0),
+      (const char *)sqlite3_column_text(q, 1),
+      (const char *)sqlite3_column_text(q, 2),
+      (const char *)sqlite3_column_text(q, 3),
+      (const char *)sqlite3_column_text(q, 4),
+      (const char *)sqlite3_column_text(q, 5),
+      (const char *)sqlite3_column_text(q, 6),
+      sqlite3_column_int64(q, 7), sqlite3_column_int64(q, 8),
+      sqlite3_column_int64(q, 9)};
+    fn(arg, &e);
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
+}
+
+#define EP_COLS "id, target, source, codes, reasons, severity, txt, " \
+                "first_seen, last_seen, coalesce(cleared_at, 0)"
+
+rbl_status
+store_current(struct store *s, store_episode_fn fn, void *arg)
+{
+  return read_episodes(s, "SELECT " EP_COLS " FROM episodes WHERE "
+                       "cleared_at IS NULL ORDER BY CASE severity WHEN "
+                       "'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, "
+                       "target, source", NULL, fn, arg);
+}
+
+rbl_status
+store_history(struct store *s, const char *target, store_episode_fn fn,
+              void *arg)
+{
+  return read_episodes(s, target != NULL
+                         ? "SELECT " EP_COLS " FROM episodes WHERE target = "
+                           "?1 ORDER BY first_seen DESC, source"
+                         : "SELECT " EP_COLS " FROM episodes ORDER BY "
+                           "first_seen DESC, target, source",
+                       target, fn, arg);
+}
+
+rbl_status
+store_health(struct store *s, store_health_fn fn, void *arg)
+{
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(s->db, "SELECT source, health, detail, since, "
+                         "checked_at FROM list_health ORDER BY source", -1,
+                         &q, NULL) != SQLITE_OK)
+    return RBL_EIO;
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    struct health_row h = {(const char *)sqlite3_column_text(q, 0),
+                           (const char *)sqlite3_column_text(q, 1),
+                           (const char *)sqlite3_column_text(q, 2),
+                           sqlite3_column_int64(q, 3),
+                           sqlite3_column_int64(q, 4)};
+    fn(arg, &h);
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
+}
+
+rbl_status
+store_last_cycle(struct store *s, int64_t *started, int64_t *finished,
+                 int *exit_code)
+{
+  sqlite3_stmt *q;
+  *started = *finished = 0;
+  *exit_code = 0;
+  if (sqlite3_prepare_v2(s->db, "SELECT started, finished, exit_code FROM "
+                         "cycles ORDER BY id DESC LIMIT 1", -1, &q,
+                         NULL) != SQLITE_OK)
+    return RBL_EIO;
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    *started = sqlite3_column_int64(q, 0);
+    *finished = sqlite3_column_int64(q, 1);
+    *exit_code = sqlite3_column_int(q, 2);
+  }
+  sqlite3_finalize(q);
+  return RBL_OK;
+}

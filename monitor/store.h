@@ -1,0 +1,100 @@
+/* store.h - state and history in SQLite.
+ *
+ * One database file (mode 0600), WAL, a busy timeout, schema versioned by
+ * PRAGMA user_version with migrations, tagged with an application_id so a
+ * file that is not ours is never touched.  A cycle's writes are one
+ * transaction: store_cycle_begin() .. store_cycle_commit(); a crash or
+ * kill in between leaves the last committed state.  One writer at a time:
+ * an exclusive lock on "<db>.lock", waited for a bounded time. */
+#ifndef RBL_STORE_H
+#define RBL_STORE_H
+
+#include <stdint.h>
+#include <time.h>
+#include "result.h"
+
+#define STORE_SCHEMA 2
+
+struct store;
+
+/* Opens (creating directories and the file if needed) the database at
+ * path, waiting up to lock_wait_ms for another rblmon to finish.  On
+ * failure writes what is wrong and what to do into err and returns
+ * RBL_EIO, RBL_ECONFIG (not ours / newer / corrupt) or RBL_ETIMEOUT
+ * (locked).  readonly: no lock, no migration (status, history). */
+rbl_status store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
+                      struct store **out, char *err, size_t errlen);
+void store_close(struct store *s);
+
+/* The default path: $XDG_STATE_HOME/rblmon/rblmon.db, ~/.local/state/...,
+ * or /var/lib/rblmon/rblmon.db for root. */
+void store_default_path(char *buf, size_t size);
+
+/* ---- one cycle ---------------------------------------------------------- */
+enum change_kind {
+  CHANGE_LISTED, CHANGE_RELISTED, CHANGE_DELISTED, CHANGE_CODES,
+  CHANGE_ERROR, CHANGE_RECOVERED, CHANGE_HEALTH
+};
+extern const char *const change_names[];
+
+struct change {
+  enum change_kind kind;
+  char target[TARGET_NAME_MAX];   /* "" for CHANGE_HEALTH */
+  const struct list_def *list;
+  char before[128], after[128];   /* codes or health, for CHANGED/HEALTH */
+  char detail[320];               /* reasons, error text, health detail */
+  int64_t since;                  /* DELISTED: the episode's first_seen */
+  int64_t at;
+  enum severity sev;
+};
+
+typedef void (*store_change_fn)(void *arg, const struct change *c);
+
+rbl_status store_cycle_begin(struct store *s, int64_t now, char *err,
+                             size_t errlen);
+/* Records one result; calls fn for each change it finds. */
+rbl_status store_cycle_result(struct store *s, const struct result *r,
+                              store_change_fn fn, void *arg);
+rbl_status store_cycle_health(struct store *s, const struct list_state *ls,
+                              store_change_fn fn, void *arg);
+/* Prunes data older than retention_ms and commits.  On failure the cycle
+ * is rolled back and err says why. */
+rbl_status store_cycle_commit(struct store *s, uint64_t retention_ms,
+                              const struct tally *t, int exit_code,
+                              char *err, size_t errlen);
+void store_cycle_rollback(struct store *s);
+/* What the last failed call ran into, with what to do. */
+void store_error(struct store *s, const char *what, char *err, size_t errlen);
+/* When the open episode of (target, source) began; 0 if none. */
+int64_t store_listed_since(struct store *s, const char *target,
+                           const char *source);
+
+/* ---- reading ------------------------------------------------------------ */
+struct episode {
+  int64_t id;
+  const char *target, *source, *codes, *reasons, *severity, *txt;
+  int64_t first_seen, last_seen, cleared_at; /* cleared_at 0: open */
+};
+typedef void (*store_episode_fn)(void *arg, const struct episode *e);
+
+/* Open episodes (current listings), by severity then target. */
+rbl_status store_current(struct store *s, store_episode_fn fn, void *arg);
+/* All episodes, or those of target, newest first. */
+rbl_status store_history(struct store *s, const char *target,
+                         store_episode_fn fn, void *arg);
+
+struct health_row {
+  const char *source, *health, *detail;
+  int64_t since, checked_at;
+};
+typedef void (*store_health_fn)(void *arg, const struct health_row *h);
+rbl_status store_health(struct store *s, store_health_fn fn, void *arg);
+/* The last cycle: when, how long, and its exit code (0 if none). */
+rbl_status store_last_cycle(struct store *s, int64_t *started,
+                            int64_t *finished, int *exit_code);
+
+/* Current time for state: $RBLMON_NOW (epoch seconds, for tests that
+ * simulate days) or the wall clock. */
+int64_t store_now(void);
+
+#endif
