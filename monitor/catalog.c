@@ -633,8 +633,11 @@ check_entry(struct yctx *c, struct entry *e)
       continue;
     struct addr a;
     bool is_addr = target_addr_parse(pts[i], &a);
-    if (d->type == LIST_DOMAIN ? (is_addr || !target_domain_valid(pts[i]))
-                               : !is_addr)
+    bool fits = d->type == LIST_DOMAIN
+                  ? !is_addr && target_domain_valid(pts[i])
+                  : is_addr && (a.kind == TARGET_IP4 ? list_takes_ip4(d)
+                                                     : list_takes_ip6(d));
+    if (!fits)
       yerror(c, e->test_node, "list '%s': test point '%.64s' does not fit "
              "type %s", d->name, pts[i], list_type_names[d->type]);
   }

@@ -181,15 +181,18 @@ f_watchlists(struct yctx *c, struct ynode *v, void *obj)
     /* The name first, so targets can be attributed to it. */
     if (m->kind == Y_MAP)
       for (size_t k = 0; k < m->n; k++)
-        if (strcmp(m->items[2 * k]->str, "name") == 0 &&
+        if (m->items[2 * k]->kind == Y_SCALAR &&
+            strcmp(m->items[2 * k]->str, "name") == 0 &&
             m->items[2 * k + 1]->kind == Y_SCALAR)
           w.name = m->items[2 * k + 1]->str;
     for (size_t j = 0; j < i && w.name; j++) {
       struct ynode *o = v->items[j];
-      for (size_t k = 0; o->kind == Y_MAP && k < o->n; k++)
-        if (strcmp(o->items[2 * k]->str, "name") == 0 &&
-            strcmp(o->items[2 * k + 1]->str, w.name) == 0)
+      for (size_t k = 0; o->kind == Y_MAP && k < o->n; k++) {
+        struct ynode *key = o->items[2 * k], *val = o->items[2 * k + 1];
+        if (key->kind == Y_SCALAR && val->kind == Y_SCALAR &&
+            strcmp(key->str, "name") == 0 && strcmp(val->str, w.name) == 0)
           yerror(c, m, "duplicate watchlist name '%s'", w.name);
+      }
     }
     ydoc_map(c, m, wl_fields, UTIL_ARRAY_LEN(wl_fields), &w, "a watchlist");
     cfg->nwatchlists++;

@@ -8,16 +8,22 @@
 
 /* ---- interpretation ----------------------------------------------------- */
 static void
-add_code(struct interp *o, uint32_t a, const char *reason)
+add_reason(struct interp *o, const char *reason)
 {
-  if (o->ncodes < RESULT_MAX_CODES)
-    o->codes[o->ncodes++] = a;
   if (reason != NULL && o->nreasons < RESULT_MAX_CODES) {
     for (size_t i = 0; i < o->nreasons; i++)
       if (o->reasons[i] == reason)
         return;
     o->reasons[o->nreasons++] = reason;
   }
+}
+
+static void
+add_code(struct interp *o, uint32_t a, const char *reason)
+{
+  if (o->ncodes < RESULT_MAX_CODES)
+    o->codes[o->ncodes++] = a;
+  add_reason(o, reason);
 }
 
 void
@@ -55,8 +61,7 @@ dnsbl_interpret(const struct list_def *l, const uint32_t *a, size_t n,
         const struct code_rule *r =
           catalog_match(l->codes, l->ncodes, 0x7f000000u | bit);
         if (r != NULL && r->prefix == 32) {
-          add_code(out, 0, r->meaning);
-          out->ncodes--; /* the bit's reason, not a second code */
+          add_reason(out, r->meaning);
           if (r->sev == SEV_GOOD) {
             good = true;
           } else {
@@ -65,8 +70,7 @@ dnsbl_interpret(const struct list_def *l, const uint32_t *a, size_t n,
               worst = r->sev;
           }
         } else {
-          add_code(out, 0, "unknown bit in a bitmask answer");
-          out->ncodes--;
+          add_reason(out, "unknown bit in a bitmask answer");
           listed = true;
           if (worst < SEV_WARNING)
             worst = SEV_WARNING;

@@ -120,6 +120,15 @@ target_parse(const char *s, struct target_spec *out, char *err, size_t errlen)
     snprintf(err, errlen, "'%.64s' is not an IP address, range or domain", s);
     return RBL_ESYNTAX;
   }
+  /* Host names (RFC 1123): no label starts or ends with a hyphen. */
+  for (const char *p = tmp; *p; p++) {
+    bool edge = p == tmp || p[-1] == '.' || p[1] == '.' || p[1] == '\0';
+    if (*p == '-' && edge) {
+      snprintf(err, errlen, "'%.64s' is not a valid domain: a label starts "
+               "or ends with '-'", s);
+      return RBL_ESYNTAX;
+    }
+  }
   /* All digits and dots but not an address: a typo, not a domain. */
   if (strspn(tmp, "0123456789.") == n) {
     snprintf(err, errlen, "'%.64s' is not a valid IPv4 address", s);

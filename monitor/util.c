@@ -206,7 +206,7 @@ util_parse_u64(const char *s, uint64_t max, uint64_t *out)
     if (*s < '0' || *s > '9')
       return RBL_ESYNTAX;
     unsigned d = (unsigned)(*s - '0');
-    if (v > (max - d) / 10)
+    if (d > max || v > (max - d) / 10)
       return RBL_ETOOBIG;
     v = v * 10 + d;
   }

@@ -148,3 +148,51 @@ def by_key(results):
 
 
 main = unittest.main
+
+
+class Workdir:
+    """A directory with a config file and a state that persists across the
+    runs made through it (cron runs, one after another)."""
+
+    def __init__(self, config=None):
+        self.dir = tempfile.mkdtemp(prefix="rblmon-work.")
+        os.chmod(self.dir, 0o755)
+        self.config_path = os.path.join(self.dir, "rblmon.yaml")
+        self.state_home = os.path.join(self.dir, "state")
+        self.db = os.path.join(self.state_home, "rblmon", "rblmon.db")
+        if config is not None:
+            self.write_config(config)
+
+    def write_config(self, text):
+        with open(self.config_path, "w") as f:
+            f.write(text)
+        os.chmod(self.config_path, 0o644)
+
+    def env(self, extra=None):
+        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.dir,
+             "XDG_STATE_HOME": self.state_home, "RBLMON_CATALOG": CATALOG,
+             "LC_ALL": "C"}
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if k in os.environ:
+                e[k] = os.environ[k]
+        e.update(extra or {})
+        return e
+
+    def argv(self, args):
+        return [RBLMON, "-c", self.config_path] + list(args)
+
+    def run(self, args, env=None, now=None, **kw):
+        extra = dict(env or {})
+        if now is not None:
+            extra["RBLMON_NOW"] = str(now)
+        p = subprocess.run(self.argv(args), cwd=self.dir, env=self.env(extra),
+                           capture_output=True, timeout=120, **kw)
+        return Result(p.returncode, p.stdout.decode("utf-8", "replace"),
+                      p.stderr.decode("utf-8", "replace"))
+
+    def popen(self, args, env=None):
+        return subprocess.Popen(self.argv(args), cwd=self.dir, env=self.env(env),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)

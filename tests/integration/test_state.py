@@ -1,0 +1,283 @@
+"""State in SQLite and cron mode (issue 4), with real processes: the
+listing lifecycle across runs, --changes-only, overlapping runs, kill -9 in
+the middle of a cycle, migration from an older schema, files that are not
+ours, a full disk, retention, Prometheus output."""
+import os
+import resource
+import signal
+import sqlite3
+import stat
+
+import rbltest
+from rbltest import Rbldnsd, SilentUDP, Workdir, custom_list
+
+DAY = 86400
+T0 = 1790000000  # a fixed clock (RBLMON_NOW): days pass without sleeping
+
+LISTS = custom_list("bl", "bl.test", "ip4",
+                    {"127.0.0.2": ("spam", "critical"), "127.0.0.3": ("dynamic", "warning")},
+                    {"127.255.255.0/24": "refused"},
+                    ", delist: {url: \"https://bl.test/remove\"}")
+
+# One zone name, four servers: which one the config points at decides
+# what "the list" says about 192.0.2.1 this run.
+LISTED = {"bl.test": ("ip4set", ":127.0.0.2:spam $\n127.0.0.2\n192.0.2.1\n")}
+CLEAN = {"bl.test": ("ip4set", ":127.0.0.2:spam $\n127.0.0.2\n")}
+RECODED = {"bl.test": ("ip4set", ":127.0.0.2:spam $\n127.0.0.2\n192.0.2.1 :127.0.0.3:dyn\n")}
+ERRORING = {"bl.test": ("ip4set", ":127.0.0.2:spam $\n127.0.0.2\n192.0.2.1 :127.255.255.254:no\n")}
+
+
+def config(server, extra=""):
+    return ("watchlists:\n  - name: out\n    ips: [192.0.2.1, 192.0.2.2]\n"
+            "lists:\n  use: []\n  custom:\n%s"
+            "resolver:\n  servers: [%s]\n  timeout: 500ms\n  tries: 2\n%s"
+            % (LISTS, server, extra))
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class StateTest(rbltest.unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.servers = {}
+        for name, zones in (("listed", LISTED), ("clean", CLEAN),
+                            ("recoded", RECODED), ("erroring", ERRORING)):
+            cls.servers[name] = Rbldnsd(zones).__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        for s in cls.servers.values():
+            s.__exit__(None, None, None)
+
+    def setUp(self):
+        self.w = Workdir()
+
+    def tearDown(self):
+        self.w.cleanup()
+
+    def cron(self, server, now, *args, extra=""):
+        self.w.write_config(config(self.servers[server].server, extra))
+        r = self.w.run(["check", "--changes-only"] + list(args), now=now)
+        self.assertNotIn("AddressSanitizer", r.err)
+        return r
+
+    def test_lifecycle_and_changes_only(self):
+        r = self.cron("listed", T0)
+        self.assertEqual(r.rc, 2, r.err)
+        self.assertEqual(r.out.splitlines(), [
+            "LISTED     192.0.2.1 on bl: 127.0.0.2 (spam); delist: https://bl.test/remove"])
+        # cron again: nothing changed, nothing printed, still CRITICAL
+        r = self.cron("listed", T0 + 3600)
+        self.assertEqual((r.out, r.err, r.rc), ("", "", 2))
+        r = self.cron("recoded", T0 + 7200)
+        self.assertEqual(r.out, "CHANGED    192.0.2.1 on bl: 127.0.0.2 -> 127.0.0.3 (dynamic)\n")
+        self.assertEqual(r.rc, 1)
+        r = self.cron("clean", T0 + 3 * DAY)
+        self.assertEqual(r.out, "DELISTED   192.0.2.1 from bl after 3d 0h\n")
+        self.assertEqual(r.rc, 0)
+        self.assertEqual(self.cron("clean", T0 + 3 * DAY + 60).out, "")
+        r = self.cron("listed", T0 + 5 * DAY)
+        self.assertTrue(r.out.startswith("RELISTED   192.0.2.1 on bl again: 127.0.0.2"), r.out)
+        r = self.cron("erroring", T0 + 6 * DAY)
+        self.assertTrue(r.out.startswith("ERROR      192.0.2.1 on bl: not checked:"), r.out)
+        self.assertIn("127.255.255.254", r.out)
+        self.assertEqual(r.rc, 1)  # the other target is clean: incomplete
+        self.assertEqual(self.cron("erroring", T0 + 6 * DAY + 60).out, "")
+        r = self.cron("listed", T0 + 7 * DAY)
+        self.assertEqual(r.out, "RECOVERED  192.0.2.1 on bl: checked again\n")  # episode still open
+        # history: two episodes, the first closed after 3 days
+        h = self.w.run(["history", "--format", "json", "192.0.2.1"], now=T0 + 7 * DAY)
+        eps = h.json()["episodes"]
+        self.assertEqual(len(eps), 2)
+        self.assertIsNone(eps[0]["cleared"])
+        self.assertEqual(eps[1]["seconds"], 3 * DAY)
+        s = self.w.run(["status", "--format", "json"], now=T0 + 7 * DAY)
+        self.assertEqual(s.rc, 2)
+        self.assertEqual([(x["target"], x["source"], x["severity"]) for x in s.json()["listings"]],
+                         [("192.0.2.1", "bl", "critical")])
+        self.assertEqual(s.json()["listings"][0]["delist"], "https://bl.test/remove")
+
+    def test_health_change_is_reported_once(self):
+        self.cron("listed", T0)
+        with SilentUDP() as silent:
+            self.w.write_config(config(silent.server))
+            r = self.w.run(["check", "--changes-only"], now=T0 + 60)
+        self.assertEqual(r.rc, 3)
+        self.assertEqual(r.out.count("\n"), 1, r.out)
+        self.assertTrue(r.out.startswith("HEALTH     bl: ok -> unreachable"), r.out)
+        # the listing is not closed by an unanswered query
+        s = self.w.run(["status", "--format", "json"], now=T0 + 120)
+        self.assertEqual(len(s.json()["listings"]), 1)
+        r = self.cron("listed", T0 + 180)
+        self.assertTrue(r.out.startswith("HEALTH     bl: unreachable -> ok"), r.out)
+
+    def test_state_file_is_private_wal_and_versioned(self):
+        self.cron("listed", T0)
+        st = os.stat(self.w.db)
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o600)
+        db = sqlite3.connect(self.w.db)
+        self.assertEqual(db.execute("PRAGMA journal_mode").fetchone()[0], "wal")
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 2)
+        self.assertEqual(db.execute("PRAGMA application_id").fetchone()[0], 0x52424C4D)
+        db.close()
+
+    def test_no_state_reads_and_writes_nothing(self):
+        self.w.write_config(config(self.servers["listed"].server))
+        r = self.w.run(["check", "--no-state", "--format", "json"])
+        self.assertEqual(r.rc, 2)
+        self.assertNotIn("changes", r.json())
+        self.assertFalse(os.path.exists(self.w.state_home))
+        r = self.w.run(["check", "--no-state", "--changes-only"])
+        self.assertEqual(r.rc, 3)
+
+    def test_overlapping_runs_and_kill_9_mid_cycle(self):
+        self.cron("listed", T0)
+        with SilentUDP() as silent:
+            self.w.write_config(config(silent.server, "  deadline: 60s\nstate:\n  lock_wait: 0s\n")
+                                .replace("timeout: 500ms", "timeout: 30s"))
+            first = self.w.popen(["check"])
+            # The first run holds the lock and its transaction once it queries.
+            silent.sock.settimeout(30)
+            silent.sock.recvfrom(512)
+            second = self.w.run(["check"])
+            self.assertEqual(second.rc, 3)
+            self.assertIn("another rblmon is using", second.err)
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+            first.stdout.close()
+            first.stderr.close()
+        # nothing committed was lost, and the next run works
+        s = self.w.run(["status", "--format", "json"])
+        self.assertEqual(len(s.json()["listings"]), 1)
+        r = self.cron("clean", T0 + DAY)
+        self.assertEqual(r.out, "DELISTED   192.0.2.1 from bl after 1d 0h\n")
+        db = sqlite3.connect(self.w.db)
+        self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        db.close()
+
+    def test_migration_from_schema_1(self):
+        os.makedirs(os.path.dirname(self.w.db))
+        db = sqlite3.connect(self.w.db)
+        db.executescript(SCHEMA_1 + """
+            INSERT INTO episodes(target, source, first_seen, last_seen, codes, reasons, severity)
+              VALUES ('192.0.2.1', 'bl', %d, %d, '127.0.0.2', 'spam', 'critical');
+            PRAGMA application_id = 1380076621; PRAGMA user_version = 1;""" % (T0, T0))
+        db.close()
+        self.w.write_config(config(self.servers["listed"].server))
+        s = self.w.run(["status"])
+        self.assertEqual(s.rc, 3)
+        self.assertIn("older schema (1)", s.err)
+        r = self.cron("listed", T0 + DAY)
+        self.assertEqual((r.out, r.rc), ("", 2), r.err)  # the old episode goes on
+        db = sqlite3.connect(self.w.db)
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 2)
+        self.assertEqual(db.execute("SELECT first_seen FROM episodes").fetchall(), [(T0,)])
+        db.close()
+
+    def bad_state(self, content, message):
+        os.makedirs(os.path.dirname(self.w.db))
+        if isinstance(content, bytes):
+            with open(self.w.db, "wb") as f:
+                f.write(content)
+        else:
+            content(self.w.db)
+        before = read_bytes(self.w.db)
+        r = self.cron("listed", T0)
+        self.assertEqual(r.rc, 3)
+        self.assertIn(message, r.err)
+        self.assertEqual(r.out, "")
+        self.assertEqual(read_bytes(self.w.db), before, "the file was touched")
+
+    def test_not_sqlite(self):
+        self.bad_state(b"my notes, not a database\n", "is not a rblmon state database")
+
+    def test_someone_elses_sqlite(self):
+        def make(path):
+            db = sqlite3.connect(path)
+            db.execute("CREATE TABLE t(x)")
+            db.commit()
+            db.close()
+        self.bad_state(make, "not rblmon's state")
+
+    def test_newer_schema(self):
+        def make(path):
+            db = sqlite3.connect(path)
+            db.executescript(SCHEMA_1 + "PRAGMA application_id = 1380076621;"
+                             "PRAGMA user_version = 99;")
+            db.close()
+        self.bad_state(make, "written by a newer rblmon")
+
+    def test_corrupt_file(self):
+        def make(path):
+            db = sqlite3.connect(path)
+            db.executescript(SCHEMA_1 + "PRAGMA application_id = 1380076621;"
+                             "PRAGMA user_version = 2;")
+            for i in range(200):
+                db.execute("INSERT INTO episodes(target, source, first_seen, last_seen, codes,"
+                           " reasons, severity) VALUES (?, 'bl', 1, 1, 'x', 'y', 'z')",
+                           ("10.0.%d.%d" % (i // 256, i % 256),))
+            db.commit()
+            db.close()
+            with open(path, "r+b") as f:  # smash the middle of page 3
+                f.seek(4096 * 2 + 100)
+                f.write(b"\xff" * 2000)
+        self.bad_state(make, "damaged")
+
+    def test_disk_full_keeps_the_old_state(self):
+        self.cron("listed", T0)
+        size = os.path.getsize(self.w.db)
+        wal = self.w.db + "-wal"
+        limit = size + (os.path.getsize(wal) if os.path.exists(wal) else 0)
+
+        def small_disk():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        # Many new listings: more to write than the "disk" holds.
+        self.w.write_config(config(self.servers["clean"].server).replace(
+            "ips: [192.0.2.1, 192.0.2.2]", "ips: [192.0.2.1, 10.0.0.0/18]"))
+        r = self.w.run(["check", "--changes-only"], now=T0 + DAY, preexec_fn=small_disk)
+        self.assertEqual(r.rc, 3, r.err)
+        self.assertIn("the previous state is intact", r.err)
+        self.assertEqual(r.out, "")  # changes not committed are not news
+        s = self.w.run(["status", "--format", "json"])
+        self.assertEqual(len(s.json()["listings"]), 1)  # the delisting was not recorded
+
+    def test_retention_prunes_closed_episodes(self):
+        self.cron("listed", T0)
+        self.cron("clean", T0 + DAY)
+        self.cron("clean", T0 + 10 * DAY, extra="state:\n  retention: 5d\n")
+        h = self.w.run(["history", "--format", "json"])
+        self.assertEqual(h.json()["episodes"], [])
+
+    def test_prometheus_output_file(self):
+        self.w.write_config(config(self.servers["listed"].server))
+        out = os.path.join(self.w.dir, "rblmon.prom")
+        r = self.w.run(["check", "--format", "prometheus", "--output", out], now=T0)
+        self.assertEqual((r.rc, r.out), (2, ""))
+        text = read_bytes(out).decode()
+        self.assertIn('rblmon_listed{target="192.0.2.1",list="bl",severity="critical"} 1\n', text)
+        self.assertIn('rblmon_listed_since_seconds{target="192.0.2.1",list="bl"} %d\n' % T0, text)
+        self.assertIn('rblmon_list_health{list="bl",health="ok"} 1\n', text)
+        self.assertIn("rblmon_status 2\n", text)
+        self.assertEqual([f for f in os.listdir(self.w.dir) if ".tmp." in f], [])
+        s = self.w.run(["status", "--format", "prometheus"])
+        self.assertIn('rblmon_listed_since_seconds{target="192.0.2.1",list="bl"} %d\n' % T0, s.out)
+
+
+SCHEMA_1 = """
+CREATE TABLE episodes(id INTEGER PRIMARY KEY, target TEXT NOT NULL, source TEXT NOT NULL,
+  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, cleared_at INTEGER,
+  codes TEXT NOT NULL, reasons TEXT NOT NULL, severity TEXT NOT NULL, txt TEXT);
+CREATE UNIQUE INDEX episodes_open ON episodes(target, source) WHERE cleared_at IS NULL;
+CREATE INDEX episodes_by_target ON episodes(target, first_seen);
+CREATE TABLE last_check(target TEXT NOT NULL, source TEXT NOT NULL, checked_at INTEGER NOT NULL,
+  status TEXT NOT NULL, codes TEXT, error TEXT, PRIMARY KEY(target, source)) WITHOUT ROWID;
+CREATE TABLE list_health(source TEXT PRIMARY KEY, health TEXT NOT NULL, detail TEXT,
+  since INTEGER NOT NULL, checked_at INTEGER NOT NULL);
+"""
+
+if __name__ == "__main__":
+    rbltest.main()
