@@ -79,15 +79,22 @@ AD_QPS=$(echo "$NQ $t0 $t1" | awk '{printf "%.0f", $1 / ($3 - $2)}')
 # rblmon: the full check (probes, interpretation, TXT, report).
 run_rblmon() {
   t0=$(now)
-  /usr/bin/time -v -o "$W/$2.time" "$RBLMON" -c "$W/$1" check > "$W/$2.out" 2>&1 || true
+  XDG_STATE_HOME="$W/state" /usr/bin/time -v -o "$W/$2.time" "$RBLMON" -c "$W/$1" check $3 > "$W/$2.out" 2>&1 || true
   t1=$(now)
   echo "$t0 $t1"
 }
-set -- $(run_rblmon rblmon.yaml rb16)
+# The engine alone (--no-state), then the same check recording every result
+# in the state database (one transaction; a first run: every listing new).
+set -- $(run_rblmon rblmon.yaml rb16 --no-state)
 RB_QPS=$(echo "$NQ $1 $2" | awk '{printf "%.0f", $1 / ($3 - $2)}')
 RB_RSS16=$(rss "$W/rb16.time")
-run_rblmon rblmon18.yaml rb18 >/dev/null
+run_rblmon rblmon18.yaml rb18 --no-state >/dev/null
 RB_RSS18=$(rss "$W/rb18.time")
+set -- $(run_rblmon rblmon.yaml rbstate "")
+RB_STATE_S=$(echo "$1 $2" | awk '{printf "%.1f", $2 - $1}')
+RB_STATE_RSS=$(rss "$W/rbstate.time")
+set -- $(run_rblmon rblmon.yaml rbstate2 "")
+RB_STATE2_S=$(echo "$1 $2" | awk '{printf "%.1f", $2 - $1}')
 RB_SUMMARY=$(grep -E '^(OK|WARNING|CRITICAL|UNKNOWN):' "$W/rb16.out" || tail -1 "$W/rb16.out")
 
 echo "DNSBL benchmark: $NQ A queries (/16 x $ZONES zones), rbldnsd on $ADDR, $(nproc) cores"
@@ -97,3 +104,4 @@ printf "%-10s %12s %10.2f %14s\n" adnshost "$AD_QPS" "$(echo "$AD_QPS $DP_QPS" |
 printf "%-10s %12s %10.2f %14s\n" rblmon "$RB_QPS" "$(echo "$RB_QPS $DP_QPS" | awk '{print $1/$2}')" "$RB_RSS16"
 echo "rblmon peak RSS: /18 ${RB_RSS18} KiB, /16 ${RB_RSS16} KiB (must not grow with the range)"
 echo "rblmon: $RB_SUMMARY"
+echo "rblmon with state: first run ${RB_STATE_S}s (peak RSS ${RB_STATE_RSS} KiB), second run ${RB_STATE2_S}s"
