@@ -123,6 +123,7 @@ cmd_check(struct cli *c)
   struct dns *dns = NULL;
   struct check k;
   FILE *out = NULL;
+  uint64_t *used = NULL;
   char tmp[4200] = "";
   size_t nt = 0;
   int rc = RBL_EXIT_UNKNOWN;
@@ -138,6 +139,14 @@ cmd_check(struct cli *c)
             "check; drop --no-state\n");
     return RBL_EXIT_UNKNOWN;
   }
+  /* Targets on the command line make a one-off check: the state of the
+   * watchlists is neither read nor written. */
+  bool stateful = !c->no_state && c->nargs == 0;
+  if (c->changes_only && c->nargs > 0) {
+    fprintf(stderr, "rblmon: --changes-only compares with the watchlists' "
+            "last check; drop the targets\n");
+    return RBL_EXIT_UNKNOWN;
+  }
   if (app_load(&a, c, c->nargs == 0) != RBL_EXIT_OK)
     goto done;
   if (collect_targets(c, &a, &specs, &targets, &nt) != RBL_EXIT_OK)
@@ -148,7 +157,7 @@ cmd_check(struct cli *c)
   if (app_engine(&a, &loop, &dns) != RBL_EXIT_OK)
     goto done;
   int64_t now = store_now();
-  if (!c->no_state) {
+  if (stateful) {
     char err[512];
     if ((k.store = app_store(&a, false)) == NULL)
       goto done;
@@ -156,6 +165,11 @@ cmd_check(struct cli *c)
       fprintf(stderr, "rblmon: %s\n", err);
       goto done;
     }
+    if ((used = calloc(a.nlists, sizeof(*used))) == NULL)
+      goto done;
+    for (size_t i = 0; i < a.nlists; i++)
+      if (a.lists[i]->queries_per_day > 0)
+        used[i] = store_queries_since(k.store, a.lists[i]->name, now - 86400);
   }
   out = stdout;
   if (c->output != NULL) {
@@ -177,7 +191,8 @@ cmd_check(struct cli *c)
   uint64_t started = loop_now(loop);
   unsigned ptimer = isatty(STDERR_FILENO)
                       ? loop_timer(loop, 1000, progress, &k) : 0;
-  struct dnsbl_opts o = {(unsigned)a.cfg.max_inflight, a.cfg.deadline_ms};
+  struct dnsbl_opts o = {(unsigned)a.cfg.max_inflight, a.cfg.deadline_ms,
+                         used};
   dnsbl_check(loop, dns, &a.cfg, a.lists, a.nlists, targets, nt, &o, sink,
               &k, states);
   if (ptimer)
@@ -205,10 +220,9 @@ cmd_check(struct cli *c)
     saved = !k.store_failed;
   }
   struct report_summary s = {&k.tally, states, a.nlists,
-                             loop_now(loop) - started, rc,
-                             saved ? k.changes : NULL, k.nchanges,
-                             c->changes_only, saved ? k.store : NULL,
-                             store_now()};
+                             loop_now(loop) - started, rc, k.changes,
+                             k.nchanges, saved, c->changes_only,
+                             saved ? k.store : NULL, store_now()};
   rep->end(k.rep_state, &s);
   if (k.dropped > 0)
     fprintf(stderr, "rblmon: %zu more changes not shown\n", k.dropped);
@@ -236,6 +250,7 @@ done:
     unlink(tmp);
   }
   store_close(k.store);
+  free(used);
   free(k.changes);
   dns_free(dns);
   loop_free(loop);

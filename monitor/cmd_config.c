@@ -22,6 +22,14 @@ cmd_config(struct cli *c)
            a.config_path, a.cfg.nwatchlists, a.cfg.nwatchlists == 1 ? "" : "s",
            a.cfg.nitems, (unsigned long long)addrs, a.nlists,
            app_catalog_dir(&a));
+    if (a.cfg.nitems == 0)
+      fprintf(stderr, "%s: warning: no watchlist has ips: or domains:; "
+              "rblmon check will need targets on the command line\n",
+              a.config_path);
+    if (a.nlists == 0)
+      fprintf(stderr, "%s: warning: no list is selected (lists.use, "
+              "lists.exclude); rblmon check would have nothing to ask\n",
+              a.config_path);
   }
   app_free(&a);
   return rc;

@@ -62,7 +62,8 @@ cmd_lists(struct cli *c)
     states = calloc(a.nlists ? a.nlists : 1, sizeof(*states));
     if (states == NULL || app_engine(&a, &loop, &dns) != RBL_EXIT_OK)
       goto done;
-    struct dnsbl_opts o = {(unsigned)a.cfg.max_inflight, a.cfg.deadline_ms};
+    struct dnsbl_opts o = {(unsigned)a.cfg.max_inflight, a.cfg.deadline_ms,
+                           NULL};
     /* No targets: only the RFC 5782 test points are queried. */
     dnsbl_check(loop, dns, &a.cfg, a.lists, a.nlists, NULL, 0, &o, nothing,
                 NULL, states);
@@ -81,7 +82,7 @@ cmd_lists(struct cli *c)
   json_t *arr = json_array();
   if (!json)
     printf("%-26s %-36s %-6s %-*s%-9s %s\n", "NAME", "ZONE", "TYPE",
-           c->probe ? 12 : c->all ? 22 : 0,
+           c->probe ? 12 : c->all ? 26 : 0,
            c->probe ? "HEALTH" : c->all ? "USE" : "", "LIMIT/DAY", "DELIST");
   for (size_t i = 0; i < n; i++) {
     const struct list_def *l = c->all ? a.cat.lists[i] : a.lists[i];
@@ -100,7 +101,7 @@ cmd_lists(struct cli *c)
     if (!json) {
       const char *col = st ? health_names[st->health] : c->probe ? "-" : use;
       printf("%-26s %-36s %-6s %-*s%-9s %s\n", l->name, l->zone,
-             list_type_names[l->type], c->probe ? 12 : c->all ? 22 : 0,
+             list_type_names[l->type], c->probe ? 12 : c->all ? 26 : 0,
              c->probe || c->all ? col : "", lim, d);
       if (st != NULL && st->detail[0] != '\0')
         printf("  %s\n", st->detail);

@@ -19,6 +19,9 @@ struct view {
   int worst;               /* exit code from the listings */
   json_t *arr;
   bool history;            /* text layout: one line per episode */
+  int pass;                /* prometheus: 0 listed, 1 since (one family
+                              of samples at a time) */
+  size_t nhealth;
 };
 
 static bool
@@ -99,11 +102,12 @@ episode_out(void *arg, const struct episode *e)
                                      - e->first_seen));
     json_object_set_new(o, "delist", d[0] ? json_string(d) : json_null());
     json_array_append_new(v->arr, o);
+  } else if (v->fmt == F_PROM && v->pass == 0) {
+    printf("rblmon_listed{target=\"%s\",list=\"%s\",severity=\"%s\"} 1\n",
+           e->target, e->source, e->severity);
   } else if (v->fmt == F_PROM) {
-    fprintf(stdout, "rblmon_listed{target=\"%s\",list=\"%s\",severity=\"%s\"}"
-            " 1\nrblmon_listed_since_seconds{target=\"%s\",list=\"%s\"} "
-            "%lld\n", e->target, e->source, e->severity, e->target,
-            e->source, (long long)e->first_seen);
+    printf("rblmon_listed_since_seconds{target=\"%s\",list=\"%s\"} %lld\n",
+           e->target, e->source, (long long)e->first_seen);
   } else if (!v->history) {
     printf("%-39s %-22s %-8s %-20s %-8s %s\n", e->target, e->source,
            e->severity, since, age, e->codes);
@@ -141,7 +145,7 @@ health_out(void *arg, const struct health_row *h)
     printf("rblmon_list_health{list=\"%s\",health=\"%s\"} 1\n", h->source,
            h->health);
   } else if (strcmp(h->health, "ok") != 0 &&
-             strcmp(h->health, "unknown") != 0) {
+             strcmp(h->health, "unknown") != 0 && ++v->nhealth) {
     printf("  %-24s %-11s since %s: %s\n", h->source, h->health, since,
            h->detail ? h->detail : "");
   }
@@ -164,7 +168,7 @@ cmd_status(struct cli *c)
     app_free(&a);
     return RBL_EXIT_UNKNOWN;
   }
-  struct view v = {&a, f, store_now(), 0, RBL_EXIT_OK, NULL, false};
+  struct view v = {&a, f, store_now(), 0, RBL_EXIT_OK, NULL, false, 0, 0};
   int64_t started, finished;
   int last_exit;
   store_last_cycle(s, &started, &finished, &last_exit);
@@ -184,6 +188,15 @@ cmd_status(struct cli *c)
            "%s\n", when, age[0] ? ", " : "", age, age[0] ? " ago" : "",
            "TARGET", "LIST", "SEVERITY", "SINCE", "FOR", "CODES");
   rbl_status st = store_current(s, episode_out, &v);
+  if (f == F_PROM && st == RBL_OK) {
+    fputs("# HELP rblmon_listed_since_seconds When the listing was first "
+          "seen (Unix time).\n# TYPE rblmon_listed_since_seconds gauge\n",
+          stdout);
+    v.pass = 1;
+    st = store_current(s, episode_out, &v);
+    fputs("# HELP rblmon_list_health 1 for the list's current health.\n"
+          "# TYPE rblmon_list_health gauge\n", stdout);
+  }
   size_t nlisted = v.n;
   if (f == F_TEXT && nlisted == 0)
     printf("  nothing: no monitored target is listed\n");
@@ -191,10 +204,10 @@ cmd_status(struct cli *c)
     v.arr = lists = json_array();
   else if (f == F_TEXT)
     printf("\nUnhealthy lists (results on them are not counted as clean):\n");
-  size_t before = v.n;
   if (st == RBL_OK)
     st = store_health(s, health_out, &v);
-  (void)before;
+  if (f == F_TEXT && v.nhealth == 0)
+    printf("  none\n");
   rc = finished == 0 ? RBL_EXIT_UNKNOWN : v.worst;
   if (f == F_JSON) {
     json_t *top = json_pack("{sososssi}", "listings", listings, "lists",
@@ -257,7 +270,7 @@ cmd_history(struct cli *c)
     return RBL_EXIT_UNKNOWN;
   }
   json_t *arr = f == F_JSON ? json_array() : NULL;
-  struct view v = {&a, f, store_now(), 0, RBL_EXIT_OK, arr, true};
+  struct view v = {&a, f, store_now(), 0, RBL_EXIT_OK, arr, true, 0, 0};
   if (f == F_TEXT)
     printf("%-39s %-22s %-20s %-20s %-8s %-8s %s\n", "TARGET", "LIST",
            "LISTED", "DELISTED", "FOR", "SEVERITY", "CODES");

@@ -532,6 +532,16 @@ static const struct yfield top_fields[] = {
   {"state", f_state, false},
 };
 
+/* A relative path in the file is relative to the file's directory. */
+static const char *
+relative_to(struct arena *a, const char *file, const char *path)
+{
+  const char *slash = strrchr(file, '/');
+  if (path == NULL || path[0] == '/' || slash == NULL)
+    return path;
+  return arena_printf(a, "%.*s/%s", (int)(slash - file), file, path);
+}
+
 static rbl_status
 config_walk(struct config *cfg, struct ydoc *doc, const char *name,
             struct diag *d, unsigned before)
@@ -542,6 +552,8 @@ config_walk(struct config *cfg, struct ydoc *doc, const char *name,
     ydoc_map(&c, doc->root, top_fields, UTIL_ARRAY_LEN(top_fields), cfg,
              "the configuration");
   arena_merge(&cfg->arena, &doc->arena);
+  cfg->catalog_dir = relative_to(&cfg->arena, cfg->path, cfg->catalog_dir);
+  cfg->state_path = relative_to(&cfg->arena, cfg->path, cfg->state_path);
   return d->errors == before ? RBL_OK : RBL_ECONFIG;
 }
 
@@ -659,7 +671,12 @@ config_select_lists(const struct config *cfg, struct catalog *cat,
   size_t cnt = 0;
   for (size_t i = 0; i < cat->n; i++) {
     const struct list_def *l = cat->lists[i];
+    /* Named anywhere in use: counts as explicit, whatever the order. */
     const struct cfg_ref *by = NULL;
+    for (size_t k = 0; k < nuse && by == NULL; k++)
+      if (strcmp(use[k].s, l->name) == 0)
+        by = &use[k];
+    bool named = by != NULL;
     for (size_t k = 0; k < nuse && by == NULL; k++)
       if (ref_matches(&use[k], l))
         by = &use[k];
@@ -672,11 +689,11 @@ config_select_lists(const struct config *cfg, struct catalog *cat,
       continue;
     /* A keyed list picked by a tag (say "major") without a key is left
      * out quietly; named explicitly, it reports "needs a key". */
-    if (l->key_name != NULL && strcmp(by ? by->s : "", l->name) != 0 &&
-        !l->custom && config_list_key(cfg, l) == NULL)
+    if (l->key_name != NULL && !named && !l->custom &&
+        config_list_key(cfg, l) == NULL)
       continue;
     if (l->defunct) {
-      if (by != NULL && strcmp(by->s, l->name) == 0)
+      if (named)
         diag_warn(d, cfg->path, by->line, by->col,
                   "list '%s' is defunct since %s and is never queried: %s",
                   l->name, l->defunct_since ? l->defunct_since : "?",

@@ -509,12 +509,38 @@ verdict(struct run *r, size_t li)
                "point %s: it lists everything (wildcard)", l->name,
                p[k].point);
     }
-    /* The worst finding wins; unreachable beats dead (no answer at all). */
+    /* The first problem found is the one reported. */
     if (h != HEALTH_OK && (s->health == HEALTH_OK ||
                            s->health == HEALTH_UNKNOWN)) {
       s->health = h;
       snprintf(s->detail, sizeof(s->detail), "%s", detail);
     }
+  }
+}
+
+/* A resolver that answers NXDOMAIN (or nothing) to everything makes a list
+ * without test points look clean.  When no probed list passed its test
+ * points, answers from the untested ones are not trusted either. */
+static void
+distrust_untested(struct run *r)
+{
+  size_t probed = 0;
+  for (size_t i = 0; i < r->nlists; i++) {
+    if (r->st[i].health == HEALTH_OK)
+      return;
+    probed += r->lists[i]->probe && r->st[i].health != HEALTH_SKIPPED;
+  }
+  if (probed == 0)
+    return;
+  for (size_t i = 0; i < r->nlists; i++) {
+    struct list_state *s = &r->st[i];
+    if (s->health != HEALTH_UNKNOWN)
+      continue;
+    s->health = HEALTH_UNREACHABLE;
+    snprintf(s->detail, sizeof(s->detail),
+             "list %s has no test point, and no list answered its test points "
+             "through this resolver: its answers cannot be trusted",
+             r->lists[i]->name);
   }
 }
 
@@ -542,8 +568,10 @@ on_probe(void *arg, int status, const unsigned char *abuf, int alen)
     r->st[j->list].health = HEALTH_OK;
     verdict(r, j->list);
   }
-  if (--r->probes_pending == 0)
+  if (--r->probes_pending == 0) {
+    distrust_untested(r);
     feed(r);
+  }
   finish_if_done(r);
 }
 
@@ -628,7 +656,8 @@ key_valid(const char *k)
 
 /* Fills states with zones and pre-probe health (missing keys, limits). */
 static void
-prepare_states(struct run *r, const struct config *cfg)
+prepare_states(struct run *r, const struct config *cfg,
+               const uint64_t *used_today)
 {
   for (size_t i = 0; i < r->nlists; i++) {
     const struct list_def *l = r->lists[i];
@@ -653,13 +682,17 @@ prepare_states(struct run *r, const struct config *cfg)
     } else {
       snprintf(s->zone, sizeof(s->zone), "%s", l->zone);
     }
-    uint64_t want = count_for_list(l, r->t, r->nt);
-    if (l->queries_per_day > 0 && want > l->queries_per_day) {
+    /* The operator's published daily limit (its terms), counting what
+     * earlier runs sent in the last 24 hours.  Probes count too. */
+    uint64_t want = count_for_list(l, r->t, r->nt) + 4;
+    uint64_t used = used_today ? used_today[i] : 0;
+    if (l->queries_per_day > 0 && want + used > l->queries_per_day) {
       s->health = HEALTH_SKIPPED;
       snprintf(s->detail, sizeof(s->detail),
-               "not queried: %llu queries would exceed the %llu a day that "
-               "%s's terms allow; use its data feed or a keyed service",
-               (unsigned long long)want,
+               "not queried: %llu queries now and %llu in the last 24 hours "
+               "would exceed the %llu a day that %s's terms allow; check less "
+               "often, or use its data feed or a keyed service",
+               (unsigned long long)want, (unsigned long long)used,
                (unsigned long long)l->queries_per_day, l->name);
     }
   }
@@ -691,7 +724,7 @@ dnsbl_check(struct loop *l, struct dns *d, const struct config *cfg,
     return RBL_ENOMEM;
   if (nt > 0)
     target_iter_init(&r.it, t[0].spec);
-  prepare_states(&r, cfg);
+  prepare_states(&r, cfg, o->used_today);
   if (o->deadline_ms > 0)
     r.deadline_timer = loop_timer(l, o->deadline_ms, on_deadline, &r);
   for (size_t i = 0; i < nlists; i++)

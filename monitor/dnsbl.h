@@ -42,6 +42,9 @@ typedef void (*dnsbl_sink)(void *arg, const struct result *r);
 struct dnsbl_opts {
   unsigned max_inflight;
   uint64_t deadline_ms;
+  /* Queries already sent to each list in the last 24 hours (from the
+   * state), counted against its daily limit; NULL: none known. */
+  const uint64_t *used_today;
 };
 
 /* Number of (address, list) pairs the plan holds (saturating). */

@@ -128,7 +128,7 @@ main(int argc, char **argv)
   int opt;
   opterr = 0;
   /* "+" would stop at the command; we accept options anywhere. */
-  while ((opt = getopt_long(argc, argv, ":c:f:o:aphV", long_options, NULL)) !=
+  while ((opt = getopt_long(argc, argv, ":c:o:ahV", long_options, NULL)) !=
          -1) {
     switch (opt) {
     case 'c': c.config_path = optarg; break;

@@ -21,8 +21,9 @@ struct report_summary {
   size_t nlists;
   uint64_t elapsed_ms;
   int exit_code;
-  const struct change *changes;   /* NULL when no state is kept */
+  const struct change *changes;
   size_t nchanges;
+  bool stateful;                  /* changes are known (state committed) */
   bool changes_only;              /* print only the changes */
   struct store *store;            /* for listed-since; may be NULL */
   int64_t now;

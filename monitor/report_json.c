@@ -176,7 +176,7 @@ json_end(void *st, const struct report_summary *s)
   json_dumpf(lists, j->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
   fputs(",\"summary\":", j->out);
   json_dumpf(sum, j->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-  if (s->changes != NULL) {
+  if (s->stateful) {
     fputs(",\"changes\":", j->out);
     json_dumpf(changes, j->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
   }

@@ -52,7 +52,7 @@ nagios_end(void *st, const struct report_summary *s)
     fprintf(n->out, " (%llu checks failed)",
             (unsigned long long)(t->errors + t->skipped));
   fprintf(n->out,
-          " | listed=%llu;;1;0 critical=%llu;;1;0 clean=%llu;;;0 "
+          " | listed=%llu;;;0 critical=%llu;;1;0 clean=%llu;;;0 "
           "errors=%llu;;;0 checks=%llu;;;0 time=%.3fs;;;0\n",
           (unsigned long long)t->listed, (unsigned long long)t->critical,
           (unsigned long long)t->clean,

@@ -206,12 +206,12 @@ text_end(void *st, const struct report_summary *s)
   }
   if (header)
     fputc('\n', f);
-  fprintf(f, "%s%s%s: %llu checks on %zu lists: %llu listed",
+  fprintf(f, "%s%s%s: %llu check%s on %zu list%s: %llu listed",
           col(t, s->exit_code == 2 ? C_RED : s->exit_code == 0 ? C_GREEN
                                                                : C_YELLOW),
           report_exit_name(s->exit_code), col(t, C_RESET),
-          (unsigned long long)ty->total, s->nlists,
-          (unsigned long long)ty->listed);
+          (unsigned long long)ty->total, ty->total == 1 ? "" : "s", s->nlists,
+          s->nlists == 1 ? "" : "s", (unsigned long long)ty->listed);
   static const char *const sev[] = {"critical", "warning", "notice"};
   const uint64_t cnt[] = {ty->critical, ty->warning, ty->notice};
   for (size_t i = 0, shown = 0; i < 3; i++)

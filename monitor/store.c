@@ -18,7 +18,8 @@ const char *const change_names[] = {"listed", "relisted", "delisted",
 
 enum {
   Q_SEL_LAST, Q_UP_LAST, Q_SEL_OPEN, Q_SEL_PREV, Q_INS_EP, Q_UPD_EP,
-  Q_CLOSE_EP, Q_SEL_HEALTH, Q_UP_HEALTH, Q_INS_HHIST, NQ
+  Q_CLOSE_EP, Q_SEL_HEALTH, Q_UP_HEALTH, Q_INS_HHIST, Q_INS_QUERIES,
+  Q_SUM_QUERIES, NQ
 };
 
 static const char *const sql_text[NQ] = {
@@ -46,6 +47,10 @@ static const char *const sql_text[NQ] = {
                   "ELSE ?4 END, health = ?2",
   [Q_INS_HHIST] = "INSERT INTO health_history(source, health, detail, at) "
                   "VALUES (?1, ?2, ?3, ?4)",
+  [Q_INS_QUERIES] = "INSERT INTO list_queries(source, at, queries) "
+                    "VALUES (?1, ?2, ?3)",
+  [Q_SUM_QUERIES] = "SELECT coalesce(sum(queries), 0) FROM list_queries "
+                    "WHERE source = ?1 AND at > ?2",
 };
 
 /* Migrations: step N takes user_version N-1 to N.  Never edit a shipped
@@ -79,6 +84,10 @@ static const char *const migrations[] = {
   " finished INTEGER NOT NULL, checks INTEGER NOT NULL,"
   " listed INTEGER NOT NULL, errors INTEGER NOT NULL,"
   " exit_code INTEGER NOT NULL);",
+  /* 3: queries sent per list and cycle, for daily usage limits */
+  "CREATE TABLE list_queries("
+  " source TEXT NOT NULL, at INTEGER NOT NULL, queries INTEGER NOT NULL);"
+  "CREATE INDEX list_queries_by_source ON list_queries(source, at);",
 };
 
 struct store {
@@ -576,6 +585,14 @@ store_cycle_health(struct store *s, const struct list_state *ls,
   if (sqlite3_step(q) == SQLITE_ROW)
     snprintf(prev, sizeof(prev), "%s", (const char *)sqlite3_column_text(q, 0));
   sqlite3_reset(q);
+  if (ls->queries > 0) {
+    q = s->q[Q_INS_QUERIES];
+    sqlite3_bind_text(q, 1, src, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, s->now);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)ls->queries);
+    if (step_done(q) != SQLITE_OK)
+      return RBL_EIO;
+  }
   q = s->q[Q_UP_HEALTH];
   sqlite3_bind_text(q, 1, src, -1, SQLITE_STATIC);
   sqlite3_bind_text(q, 2, h, -1, SQLITE_STATIC);
@@ -612,17 +629,27 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
                    size_t errlen)
 {
   int64_t cutoff = s->now - (int64_t)(retention_ms / 1000);
-  char sql[768];
+  char sql[1536];
+  /* Pairs this cycle did not check are no longer watched: their listings
+   * close (not reported as delisted) and their last results go. */
   snprintf(sql, sizeof(sql),
+           "UPDATE episodes SET cleared_at = %lld WHERE cleared_at IS NULL "
+           "AND NOT EXISTS (SELECT 1 FROM last_check l WHERE l.target = "
+           "episodes.target AND l.source = episodes.source AND "
+           "l.checked_at >= %lld);"
+           "DELETE FROM last_check WHERE checked_at < %lld;"
+           "DELETE FROM list_health WHERE checked_at < %lld;"
+           "DELETE FROM list_queries WHERE at < %lld;"
            "DELETE FROM episodes WHERE cleared_at IS NOT NULL AND "
            "cleared_at < %lld;"
-           "DELETE FROM last_check WHERE checked_at < %lld;"
            "DELETE FROM health_history WHERE at < %lld;"
            "DELETE FROM cycles WHERE started < %lld;"
            "INSERT INTO cycles(started, finished, checks, listed, errors, "
            "exit_code) VALUES (%lld, %lld, %llu, %llu, %llu, %d);",
+           (long long)s->now, (long long)s->started, (long long)s->started,
+           (long long)s->started, (long long)(s->now - 2 * 86400),
            (long long)cutoff, (long long)cutoff, (long long)cutoff,
-           (long long)cutoff, (long long)s->started, (long long)store_now(),
+           (long long)s->started, (long long)store_now(),
            (unsigned long long)t->total, (unsigned long long)t->listed,
            (unsigned long long)(t->errors + t->skipped), exit_code);
   int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
@@ -656,6 +683,21 @@ store_listed_since(struct store *s, const char *target, const char *source)
     since = sqlite3_column_int64(q, 2);
   sqlite3_reset(q);
   return since;
+}
+
+uint64_t
+store_queries_since(struct store *s, const char *source, int64_t since)
+{
+  sqlite3_stmt *q = s->q[Q_SUM_QUERIES];
+  uint64_t n = 0;
+  if (q == NULL)
+    return 0;
+  sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 2, since);
+  if (sqlite3_step(q) == SQLITE_ROW)
+    n = (uint64_t)sqlite3_column_int64(q, 0);
+  sqlite3_reset(q);
+  return n;
 }
 
 /* ---- reading ------------------------------------------------------------ */

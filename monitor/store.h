@@ -13,7 +13,7 @@
 #include <time.h>
 #include "result.h"
 
-#define STORE_SCHEMA 2
+#define STORE_SCHEMA 3
 
 struct store;
 
@@ -57,7 +57,9 @@ rbl_status store_cycle_result(struct store *s, const struct result *r,
                               store_change_fn fn, void *arg);
 rbl_status store_cycle_health(struct store *s, const struct list_state *ls,
                               store_change_fn fn, void *arg);
-/* Prunes data older than retention_ms and commits.  On failure the cycle
+/* Closes the listings of pairs this cycle did not check (targets or lists
+ * no longer in the configuration), prunes data older than retention_ms
+ * and commits.  On failure the cycle
  * is rolled back and err says why. */
 rbl_status store_cycle_commit(struct store *s, uint64_t retention_ms,
                               const struct tally *t, int exit_code,
@@ -68,6 +70,10 @@ void store_error(struct store *s, const char *what, char *err, size_t errlen);
 /* When the open episode of (target, source) began; 0 if none. */
 int64_t store_listed_since(struct store *s, const char *target,
                            const char *source);
+
+/* Queries sent to source since the given time (for daily limits). */
+uint64_t store_queries_since(struct store *s, const char *source,
+                             int64_t since);
 
 /* ---- reading ------------------------------------------------------------ */
 struct episode {

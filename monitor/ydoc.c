@@ -307,6 +307,10 @@ bool
 ydoc_map(struct yctx *c, struct ynode *node, const struct yfield *f,
          size_t nf, void *obj, const char *what)
 {
+  /* "section:" with everything under it commented out: an empty map. */
+  struct ynode empty = {.kind = Y_MAP, .line = node->line, .col = node->col};
+  if (ydoc_is_null(node))
+    node = &empty;
   if (!ydoc_kind(c, node, Y_MAP, what))
     return false;
   for (size_t i = 0; i < node->n; i++) {

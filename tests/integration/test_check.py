@@ -31,6 +31,7 @@ ZONES = {
     "dom.test": ("dnset", ":127.0.1.2:bad domain\ntest\nspammer.example\n"),
     "sekrit42.keyed.test": ("ip4set", ":127.0.0.2:keyed listed\n127.0.0.2\n192.0.2.1\n"),
     "limited.test": ("ip4set", ":127.0.0.2:x\n127.0.0.2\n"),
+    "empty.test": ("ip4set", "192.0.2.250 :127.0.0.2:x\n"),
 }
 
 CRIT = {"127.0.0.2": ("spam", "critical"), "127.0.0.3": ("dynamic range", "warning"),
@@ -263,7 +264,27 @@ class CheckTest(rbltest.unittest.TestCase):
         n = self.check([BL], "ips: [192.0.2.1, 192.0.2.4]", fmt="nagios")
         self.assertEqual(n.out.count("\n"), 1)
         self.assertTrue(n.out.startswith("RBLMON CRITICAL - 1 listed: 192.0.2.1 on bl |"), n.out)
-        self.assertIn("listed=1;;1;0", n.out)
+        self.assertIn("listed=1;;;0 critical=1;;1;0", n.out)
+
+    def test_untested_list_is_not_trusted_when_no_list_passes_its_probes(self):
+        # dead.test fails its test point; an untested list on the same
+        # resolver answers NXDOMAIN for everything: that is not "clean".
+        untested = custom_list("untested", "empty.test", "ip4", {"127.0.0.2": ("x", "critical")},
+                               extra=", test: false")
+        r = self.check([untested], "ips: [192.0.2.4]")
+        rep = r.json()
+        self.assertEqual(rep["lists"][0]["health"], "unknown")  # alone: nothing to compare
+        r = self.check([untested, DEAD], "ips: [192.0.2.4]")
+        rep = r.json()
+        health = {l["name"]: l["health"] for l in rep["lists"]}
+        self.assertEqual(health, {"untested": "unreachable", "dead": "dead"})
+        self.assertTrue(all(x["status"] == "error" for x in rep["results"]))
+        self.assertEqual(r.rc, 3)
+        # one healthy list vouches for the resolver: the untested list is read
+        r = self.check([untested, BL], "ips: [192.0.2.4]")
+        health = {l["name"]: l["health"] for l in r.json()["lists"]}
+        self.assertEqual(health, {"untested": "unknown", "bl": "ok"})
+        self.assertEqual(r.rc, 0)
 
     def test_command_line_targets_override_watchlists(self):
         r = run(["check", "--format", "json", "192.0.2.1", "192.0.2.4"],

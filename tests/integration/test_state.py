@@ -120,7 +120,7 @@ class StateTest(rbltest.unittest.TestCase):
         self.assertEqual(stat.S_IMODE(st.st_mode), 0o600)
         db = sqlite3.connect(self.w.db)
         self.assertEqual(db.execute("PRAGMA journal_mode").fetchone()[0], "wal")
-        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 2)
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 3)
         self.assertEqual(db.execute("PRAGMA application_id").fetchone()[0], 0x52424C4D)
         db.close()
 
@@ -173,7 +173,7 @@ class StateTest(rbltest.unittest.TestCase):
         r = self.cron("listed", T0 + DAY)
         self.assertEqual((r.out, r.rc), ("", 2), r.err)  # the old episode goes on
         db = sqlite3.connect(self.w.db)
-        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 2)
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 3)
         self.assertEqual(db.execute("SELECT first_seen FROM episodes").fetchall(), [(T0,)])
         db.close()
 
@@ -252,6 +252,53 @@ class StateTest(rbltest.unittest.TestCase):
         h = self.w.run(["history", "--format", "json"])
         self.assertEqual(h.json()["episodes"], [])
 
+    def test_daily_limit_counts_earlier_runs(self):
+        limited = LISTS.replace("delist:", "limits: {queries_per_day: 30}, delist:")
+        cfg = config(self.servers["listed"].server).replace(LISTS, limited).replace(
+            "ips: [192.0.2.1, 192.0.2.2]", "ips: [192.0.2.0/29]")
+        self.w.write_config(cfg)
+        first = self.w.run(["check", "--format", "json"], now=T0)
+        self.assertEqual(first.json()["lists"][0]["health"], "ok")  # 8 + 4 probes of 30
+        second = self.w.run(["check", "--format", "json"], now=T0 + 3600)
+        self.assertEqual(second.json()["lists"][0]["health"], "ok")  # 24 of 30
+        third = self.w.run(["check", "--format", "json"], now=T0 + 7200)
+        rep = third.json()
+        self.assertEqual(rep["lists"][0]["health"], "skipped")
+        self.assertIn("in the last 24 hours", rep["lists"][0]["detail"])
+        self.assertTrue(all(x["status"] == "skipped" for x in rep["results"]))
+        self.assertEqual(third.rc, 3)
+        # the listing found earlier is not closed by a skipped check
+        s = self.w.run(["status", "--format", "json"], now=T0 + 7200)
+        self.assertEqual(len(s.json()["listings"]), 1)
+        later = self.w.run(["check", "--format", "json"], now=T0 + DAY + 10)
+        self.assertEqual(later.json()["lists"][0]["health"], "ok")
+
+    def test_removed_target_stops_being_listed(self):
+        self.cron("listed", T0)
+        self.w.write_config(config(self.servers["listed"].server).replace(
+            "ips: [192.0.2.1, 192.0.2.2]", "ips: [192.0.2.2]"))
+        r = self.w.run(["check", "--changes-only"], now=T0 + 60)
+        self.assertEqual((r.out, r.rc), ("", 0))
+        s = self.w.run(["status", "--format", "json"], now=T0 + 60)
+        self.assertEqual((s.json()["listings"], s.rc), ([], 0))
+
+    def test_one_off_check_leaves_the_state_alone(self):
+        self.cron("clean", T0)
+        self.w.write_config(config(self.servers["listed"].server))
+        r = self.w.run(["check", "192.0.2.1"], now=T0 + 60)
+        self.assertEqual(r.rc, 2)
+        s = self.w.run(["status", "--format", "json"], now=T0 + 60)
+        self.assertEqual(s.json()["listings"], [])
+        r = self.w.run(["check", "--changes-only", "192.0.2.1"])
+        self.assertEqual(r.rc, 3)
+
+    def test_json_changes_present_even_when_empty(self):
+        self.w.write_config(config(self.servers["clean"].server))
+        r = self.w.run(["check", "--format", "json"], now=T0)
+        self.assertEqual(r.json()["changes"], [])
+        r = self.w.run(["check", "--format", "json", "--changes-only"], now=T0 + 60)
+        self.assertEqual((r.out, r.rc), ("", 0))
+
     def test_prometheus_output_file(self):
         self.w.write_config(config(self.servers["listed"].server))
         out = os.path.join(self.w.dir, "rblmon.prom")
@@ -265,6 +312,16 @@ class StateTest(rbltest.unittest.TestCase):
         self.assertEqual([f for f in os.listdir(self.w.dir) if ".tmp." in f], [])
         s = self.w.run(["status", "--format", "prometheus"])
         self.assertIn('rblmon_listed_since_seconds{target="192.0.2.1",list="bl"} %d\n' % T0, s.out)
+        # one family at a time, each with HELP and TYPE (the text format's rule)
+        families = [l.split("{")[0].split(" ")[0] for l in s.out.splitlines()
+                    if not l.startswith("#")]
+        seen = []
+        for fam in families:
+            if not seen or seen[-1] != fam:
+                self.assertNotIn(fam, seen, "family %s split" % fam)
+                seen.append(fam)
+        for fam in seen:
+            self.assertIn("# TYPE %s gauge" % fam, s.out)
 
 
 SCHEMA_1 = """
