@@ -79,6 +79,15 @@ catalog_match(const struct code_rule *rules, size_t n, uint32_t a)
   return best;
 }
 
+const struct list_def *
+catalog_find_zone(const struct catalog *cat, const char *zone)
+{
+  for (size_t i = 0; i < cat->n; i++)
+    if (util_strcaseeq(cat->lists[i]->zone, zone))
+      return cat->lists[i];
+  return NULL;
+}
+
 bool
 list_has_tag(const struct list_def *l, const char *tag)
 {

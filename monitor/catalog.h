@@ -87,6 +87,9 @@ bool catalog_add(struct catalog *cat, struct yctx *c, struct list_def *def);
 
 const struct list_def *catalog_find(const struct catalog *cat,
                                     const char *name);
+/* The list whose zone is zone (case-insensitive), or NULL. */
+const struct list_def *catalog_find_zone(const struct catalog *cat,
+                                         const char *zone);
 bool list_has_tag(const struct list_def *l, const char *tag);
 bool list_takes_ip4(const struct list_def *l);
 bool list_takes_ip6(const struct list_def *l);

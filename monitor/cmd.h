@@ -14,6 +14,7 @@ struct cli {
   bool changes_only;         /* --changes-only */
   bool no_state;             /* --no-state */
   const char *output;        /* --output FILE */
+  const char *since;         /* --since DURATION */
   char **args;               /* positional arguments after the command */
   int nargs;
 };
@@ -48,6 +49,7 @@ struct store *app_store(const struct app *a, bool readonly);
 
 int cmd_check(struct cli *c);
 int cmd_status(struct cli *c);
+int cmd_scanlogs(struct cli *c);
 int cmd_history(struct cli *c);
 int cmd_lists(struct cli *c);
 int cmd_config(struct cli *c);

@@ -405,9 +405,34 @@ f_reputation(struct yctx *c, struct ynode *v, void *obj)
               obj, "a reputation provider");
 }
 
+static void
+add_log_file(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct config *cfg = obj;
+  const char **p = arena_alloc(c->arena, (cfg->nlog_files + 1) * sizeof(*p));
+  if (p == NULL)
+    return;
+  if (cfg->nlog_files)
+    memcpy(p, cfg->log_files, cfg->nlog_files * sizeof(*p));
+  p[cfg->nlog_files++] = v->str;
+  cfg->log_files = p;
+}
+
+static void
+lg_files(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_each(c, v, add_log_file, obj, "logs.files");
+}
+
+static void
+lg_rules(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_str(c, v, &((struct config *)obj)->log_rules, "logs.rules");
+}
+
 static const struct yfield logs_fields[] = {
-  {"files", NULL, false}, {"format", NULL, false}, {"since", NULL, false},
-  {"our_ips", NULL, false}, {"rules", NULL, false},
+  {"files", lg_files, false}, {"format", NULL, false}, {"since", NULL, false},
+  {"our_ips", NULL, false}, {"rules", lg_rules, false},
 };
 
 static void
@@ -554,6 +579,9 @@ config_walk(struct config *cfg, struct ydoc *doc, const char *name,
   arena_merge(&cfg->arena, &doc->arena);
   cfg->catalog_dir = relative_to(&cfg->arena, cfg->path, cfg->catalog_dir);
   cfg->state_path = relative_to(&cfg->arena, cfg->path, cfg->state_path);
+  cfg->log_rules = relative_to(&cfg->arena, cfg->path, cfg->log_rules);
+  for (size_t i = 0; i < cfg->nlog_files; i++)
+    cfg->log_files[i] = relative_to(&cfg->arena, cfg->path, cfg->log_files[i]);
   return d->errors == before ? RBL_OK : RBL_ECONFIG;
 }
 

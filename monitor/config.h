@@ -45,6 +45,10 @@ struct config {
   uint64_t timeout_ms, tries, deadline_ms, max_inflight;
   /* remind */
   uint64_t remind_every_ms, remind_after_request_ms;
+  /* logs */
+  const char **log_files;         /* relative to the config file */
+  size_t nlog_files;
+  const char *log_rules;          /* NULL: <catalog>/rules/rejections.yaml */
   /* state */
   const char *state_path;         /* NULL: store_default_path() */
   uint64_t retention_ms, lock_wait_ms;

@@ -20,7 +20,7 @@
 /* Options a command takes beyond the common ones. */
 enum {
   OPT_ALL = 1 << 0, OPT_PROBE = 1 << 1, OPT_CHANGES = 1 << 2,
-  OPT_NOSTATE = 1 << 3, OPT_OUTPUT = 1 << 4
+  OPT_NOSTATE = 1 << 3, OPT_OUTPUT = 1 << 4, OPT_SINCE = 1 << 5
 };
 
 static const struct {
@@ -28,7 +28,7 @@ static const struct {
   const char *name;
 } option_names[] = {
   {OPT_ALL, "all"}, {OPT_PROBE, "probe"}, {OPT_CHANGES, "changes-only"},
-  {OPT_NOSTATE, "no-state"}, {OPT_OUTPUT, "output"},
+  {OPT_NOSTATE, "no-state"}, {OPT_OUTPUT, "output"}, {OPT_SINCE, "since"},
 };
 
 struct command {
@@ -60,6 +60,12 @@ static const struct command commands[] = {
    "  -o, --output FILE    write the report to FILE atomically (for the\n"
    "                       node_exporter textfile collector)\n",
    OPT_ALL | OPT_CHANGES | OPT_NOSTATE | OPT_OUTPUT, cmd_check},
+  {"scan-logs", "scan-logs [--format text|json] [--since DURATION] "
+   "[--no-state] [FILE...]",
+   "find and classify rejections of outgoing mail in the mail logs",
+   "      --since DURATION read the rotated logs too, keep what is newer\n"
+   "      --no-state       store nothing and use no cursor\n",
+   OPT_SINCE | OPT_NOSTATE, cmd_scanlogs},
   {"status", "status [--format text|json|prometheus]",
    "current listings and list health, from the state (no queries)", "", 0,
    cmd_status},
@@ -113,6 +119,7 @@ static const struct option long_options[] = {
   {"changes-only", no_argument, NULL, 'C'},
   {"no-state", no_argument, NULL, 'N'},
   {"output", required_argument, NULL, 'o'},
+  {"since", required_argument, NULL, 'S'},
   {"help", no_argument, NULL, 'h'},
   {"version", no_argument, NULL, 'V'},
   {NULL, 0, NULL, 0},
@@ -138,6 +145,7 @@ main(int argc, char **argv)
     case 'C': c.changes_only = true; used |= OPT_CHANGES; break;
     case 'N': c.no_state = true; used |= OPT_NOSTATE; break;
     case 'o': c.output = optarg; used |= OPT_OUTPUT; break;
+    case 'S': c.since = optarg; used |= OPT_SINCE; break;
     case 'h': help = true; break;
     case 'V':
       printf("rblmon %s\n", RBLMON_VERSION);

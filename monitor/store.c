@@ -1,5 +1,8 @@
 #include "store.h"
 
+#include "classify.h"
+#include "logread.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -19,7 +22,7 @@ const char *const change_names[] = {"listed", "relisted", "delisted",
 enum {
   Q_SEL_LAST, Q_UP_LAST, Q_SEL_OPEN, Q_SEL_PREV, Q_INS_EP, Q_UPD_EP,
   Q_CLOSE_EP, Q_SEL_HEALTH, Q_UP_HEALTH, Q_INS_HHIST, Q_INS_QUERIES,
-  Q_SUM_QUERIES, NQ
+  Q_SUM_QUERIES, Q_INS_REJ, Q_SEL_CURSOR, Q_UP_CURSOR, NQ
 };
 
 static const char *const sql_text[NQ] = {
@@ -51,6 +54,18 @@ static const char *const sql_text[NQ] = {
                     "VALUES (?1, ?2, ?3)",
   [Q_SUM_QUERIES] = "SELECT coalesce(sum(queries), 0) FROM list_queries "
                     "WHERE source = ?1 AND at > ?2",
+  [Q_INS_REJ] = "INSERT OR IGNORE INTO rejections(hash, time, mta, queue_id, "
+                "recipient, domain, host, ip, code, enhanced, stage, "
+                "permanent, text, named_ip, ours, cause, detail, list, block, "
+                "receiver, rule, file, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+                "?19, ?20, ?21, ?22, ?23)",
+  [Q_SEL_CURSOR] = "SELECT inode, offset, head, lines FROM log_cursors "
+                   "WHERE path = ?1",
+  [Q_UP_CURSOR] = "INSERT INTO log_cursors(path, inode, offset, head, lines, "
+                  "updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(path) "
+                  "DO UPDATE SET inode = ?2, offset = ?3, head = ?4, "
+                  "lines = ?5, updated = ?6",
 };
 
 /* Migrations: step N takes user_version N-1 to N.  Never edit a shipped
@@ -88,6 +103,17 @@ static const char *const migrations[] = {
   "CREATE TABLE list_queries("
   " source TEXT NOT NULL, at INTEGER NOT NULL, queries INTEGER NOT NULL);"
   "CREATE INDEX list_queries_by_source ON list_queries(source, at);",
+  /* 4: rejections found in mail logs, and where each log was read to */
+  "CREATE TABLE rejections("
+  " id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, time INTEGER NOT NULL,"
+  " mta TEXT, queue_id TEXT, recipient TEXT, domain TEXT, host TEXT, ip TEXT,"
+  " code INTEGER, enhanced TEXT, stage TEXT, permanent INTEGER, text TEXT,"
+  " named_ip TEXT, ours INTEGER, cause TEXT, detail TEXT, list TEXT,"
+  " block TEXT, receiver TEXT, rule TEXT, file TEXT, line INTEGER);"
+  "CREATE INDEX rejections_by_time ON rejections(time);"
+  "CREATE TABLE log_cursors("
+  " path TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL,"
+  " head INTEGER NOT NULL, lines INTEGER NOT NULL, updated INTEGER NOT NULL);",
 };
 
 struct store {
@@ -698,6 +724,121 @@ store_queries_since(struct store *s, const char *source, int64_t since)
     n = (uint64_t)sqlite3_column_int64(q, 0);
   sqlite3_reset(q);
   return n;
+}
+
+/* ---- mail log scans ------------------------------------------------------ */
+rbl_status
+store_scan_begin(struct store *s, int64_t now, char *err, size_t errlen)
+{
+  return store_cycle_begin(s, now, err, errlen);
+}
+
+static uint64_t
+fnv(uint64_t h, const char *s)
+{
+  for (; s && *s; s++) {
+    h ^= (unsigned char)*s;
+    h *= 1099511628211ULL;
+  }
+  h ^= 0xff; /* field separator */
+  return h * 1099511628211ULL;
+}
+
+rbl_status
+store_rejection(struct store *s, const struct rejection *r,
+                const struct verdict *v, bool ours, const char *file,
+                uint64_t line, bool *is_new)
+{
+  /* The same rejection read twice (a rescan, a rotated copy) is one. */
+  char t[24], code[8], hash[24];
+  snprintf(t, sizeof(t), "%lld", (long long)r->time);
+  snprintf(code, sizeof(code), "%d", r->code);
+  uint64_t h = 1469598103934665603ULL;
+  h = fnv(h, t);
+  h = fnv(h, r->mta);
+  h = fnv(h, r->queue_id);
+  h = fnv(h, r->recipient);
+  h = fnv(h, r->host);
+  h = fnv(h, code);
+  h = fnv(h, r->text);
+  snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)h);
+  sqlite3_stmt *q = s->q[Q_INS_REJ];
+  sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 2, r->time);
+  text(q, 3, r->mta);
+  text(q, 4, r->queue_id);
+  text(q, 5, r->recipient);
+  text(q, 6, r->domain);
+  text(q, 7, r->host);
+  text(q, 8, r->ip);
+  sqlite3_bind_int(q, 9, r->code);
+  text(q, 10, r->enhanced);
+  text(q, 11, r->stage);
+  sqlite3_bind_int(q, 12, r->permanent);
+  text(q, 13, r->text);
+  text(q, 14, v->named_ip);
+  sqlite3_bind_int(q, 15, ours);
+  text(q, 16, v->cause);
+  text(q, 17, v->detail);
+  text(q, 18, v->list);
+  text(q, 19, v->block);
+  text(q, 20, v->receiver);
+  text(q, 21, v->rule);
+  text(q, 22, file);
+  sqlite3_bind_int64(q, 23, (sqlite3_int64)line);
+  if (step_done(q) != SQLITE_OK)
+    return RBL_EIO;
+  *is_new = sqlite3_changes(s->db) > 0;
+  return RBL_OK;
+}
+
+bool
+store_cursor_get(struct store *s, const char *path, struct logcursor *c)
+{
+  sqlite3_stmt *q = s->q[Q_SEL_CURSOR];
+  bool found = false;
+  sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    c->inode = (uint64_t)sqlite3_column_int64(q, 0);
+    c->offset = (uint64_t)sqlite3_column_int64(q, 1);
+    c->head = (uint64_t)sqlite3_column_int64(q, 2);
+    c->lines = (uint64_t)sqlite3_column_int64(q, 3);
+    found = true;
+  }
+  sqlite3_reset(q);
+  return found;
+}
+
+rbl_status
+store_cursor_put(struct store *s, const char *path, const struct logcursor *c)
+{
+  sqlite3_stmt *q = s->q[Q_UP_CURSOR];
+  sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 2, (sqlite3_int64)c->inode);
+  sqlite3_bind_int64(q, 3, (sqlite3_int64)c->offset);
+  sqlite3_bind_int64(q, 4, (sqlite3_int64)c->head);
+  sqlite3_bind_int64(q, 5, (sqlite3_int64)c->lines);
+  sqlite3_bind_int64(q, 6, s->now);
+  return step_done(q) == SQLITE_OK ? RBL_OK : RBL_EIO;
+}
+
+rbl_status
+store_scan_commit(struct store *s, uint64_t retention_ms, char *err,
+                  size_t errlen)
+{
+  char sql[128];
+  snprintf(sql, sizeof(sql), "DELETE FROM rejections WHERE time < %lld",
+           (long long)(s->now - (int64_t)(retention_ms / 1000)));
+  int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    rbl_status st = sqlerr(s, rc, "the scan was not saved", err, errlen);
+    store_cycle_rollback(s);
+    return st;
+  }
+  s->in_cycle = false;
+  return RBL_OK;
 }
 
 /* ---- reading ------------------------------------------------------------ */

@@ -13,7 +13,7 @@
 #include <time.h>
 #include "result.h"
 
-#define STORE_SCHEMA 3
+#define STORE_SCHEMA 4
 
 struct store;
 
@@ -74,6 +74,26 @@ int64_t store_listed_since(struct store *s, const char *target,
 /* Queries sent to source since the given time (for daily limits). */
 uint64_t store_queries_since(struct store *s, const char *source,
                              int64_t since);
+
+/* ---- mail log scans ------------------------------------------------------ */
+struct rejection;
+struct verdict;
+struct logcursor;
+/* A scan's writes are one transaction too. */
+rbl_status store_scan_begin(struct store *s, int64_t now, char *err,
+                            size_t errlen);
+/* Stores one rejection unless the same one is stored already (rescans are
+ * idempotent); *is_new tells which. */
+rbl_status store_rejection(struct store *s, const struct rejection *r,
+                           const struct verdict *v, bool ours,
+                           const char *file, uint64_t line, bool *is_new);
+bool store_cursor_get(struct store *s, const char *path,
+                      struct logcursor *c);
+rbl_status store_cursor_put(struct store *s, const char *path,
+                            const struct logcursor *c);
+/* Prunes rejections older than retention_ms and commits. */
+rbl_status store_scan_commit(struct store *s, uint64_t retention_ms,
+                             char *err, size_t errlen);
 
 /* ---- reading ------------------------------------------------------------ */
 struct episode {

@@ -142,6 +142,19 @@ target_parse(const char *s, struct target_spec *out, char *err, size_t errlen)
   return RBL_OK;
 }
 
+bool
+target_spec_contains(const struct target_spec *t, const struct addr *a)
+{
+  if (t->kind == TARGET_DOMAIN || t->kind != a->kind)
+    return false;
+  for (unsigned i = 0; i < t->prefix; i++) {
+    uint8_t m = (uint8_t)(0x80 >> (i % 8));
+    if ((t->base.b[i / 8] & m) != (a->b[i / 8] & m))
+      return false;
+  }
+  return true;
+}
+
 uint64_t
 target_count(const struct target_spec *t)
 {

@@ -46,6 +46,8 @@ void target_iter_init(struct target_iter *it, const struct target_spec *t);
 /* Writes the next address; false when done. Not for domains. */
 bool target_iter_next(struct target_iter *it, struct addr *out);
 
+/* Whether the address lies inside the spec's range (false for domains). */
+bool target_spec_contains(const struct target_spec *t, const struct addr *a);
 /* Parses a literal address (no prefix). */
 bool target_addr_parse(const char *s, struct addr *out);
 /* Formats an address in its canonical text form. */

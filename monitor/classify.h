@@ -1,0 +1,31 @@
+/* classify.h - the cause of a rejection, from rules that are data
+ * (lists/rules/rejections.yaml, format in docs/logscan.md): the first rule
+ * whose POSIX extended regex matches the reply text wins.  Also the
+ * receiving provider (from the MX host name) and the IP the text names. */
+#ifndef RBL_CLASSIFY_H
+#define RBL_CLASSIFY_H
+
+#include "catalog.h"
+#include "logscan.h"
+
+struct classifier;
+
+/* Loads and compiles the rules; problems go to d with file:line:col.  The
+ * catalog (may be NULL) turns a zone named in a text into a list name; it
+ * must outlive the classifier. */
+rbl_status classify_load(const char *path, const struct catalog *cat,
+                         struct classifier **out, struct diag *d);
+void classify_free(struct classifier *c);
+
+struct verdict {
+  const char *cause;              /* never NULL: "unknown" at worst */
+  const char *detail, *list, *rule, *receiver; /* may be NULL */
+  char block[128];
+  char named_ip[64];
+};
+extern const char *const cause_names[];
+
+void classify(const struct classifier *c, const struct rejection *r,
+              struct verdict *v);
+
+#endif

@@ -1,0 +1,418 @@
+/* cmd_scanlogs.c - rblmon scan-logs: rejections of our outgoing mail in
+ * the MTA logs, classified, stored (idempotently), summarised. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "cmd.h"
+#include "logread.h"
+#include "report.h"
+#include "store.h"
+
+#define TALLY_MAX 256
+
+struct count {
+  char key[160];
+  uint64_t n;
+};
+
+struct counts {
+  struct count c[TALLY_MAX];
+  size_t n;
+  uint64_t other;
+};
+
+struct scan {
+  const struct app *a;
+  const struct classifier *cl;
+  struct store *store;
+  bool json, store_failed;
+  int64_t cutoff;                 /* --since: older records are skipped */
+  /* per file */
+  struct logclock clock;
+  enum journal_kind jkind;
+  bool first_line;
+  struct journal_export jexp;
+  /* totals */
+  uint64_t found, stored_new, permanent, temporary;
+  uint64_t by_cause[8];
+  struct counts receivers, ips, blocks, texts;
+  struct logread_stats st;
+  size_t nout;
+};
+
+static void
+count(struct counts *c, const char *key)
+{
+  if (key == NULL || *key == '\0')
+    return;
+  for (size_t i = 0; i < c->n; i++)
+    if (strcmp(c->c[i].key, key) == 0) {
+      c->c[i].n++;
+      return;
+    }
+  if (c->n == TALLY_MAX) {
+    c->other++;
+    return;
+  }
+  snprintf(c->c[c->n].key, sizeof(c->c[0].key), "%s", key);
+  c->c[c->n++].n = 1;
+}
+
+static bool
+ours(const struct app *a, const char *ip)
+{
+  struct addr ad;
+  if (ip[0] == '\0' || !target_addr_parse(ip, &ad))
+    return false;
+  for (size_t i = 0; i < a->cfg.nitems; i++)
+    if (target_spec_contains(&a->cfg.items[i].spec, &ad))
+      return true;
+  return false;
+}
+
+static json_t *
+jstr(const char *s)
+{
+  if (s == NULL || *s == '\0')
+    return json_null();
+  struct sbuf e;
+  sbuf_init(&e, 8192);
+  util_escape(&e, s, strlen(s));
+  json_t *v = json_string(sbuf_str(&e));
+  sbuf_free(&e);
+  return v ? v : json_null();
+}
+
+static void
+emit_json(struct scan *k, const struct rejection *r, const struct verdict *v,
+          bool our, const char *file, uint64_t line)
+{
+  char t[32];
+  report_time(r->time, t, sizeof(t));
+  json_t *o = json_object();
+  json_object_set_new(o, "file", jstr(file));
+  json_object_set_new(o, "line", json_integer((json_int_t)line));
+  json_object_set_new(o, "time", json_string(t));
+  json_object_set_new(o, "mta", json_string(r->mta));
+  json_object_set_new(o, "queue_id", jstr(r->queue_id));
+  json_object_set_new(o, "recipient", jstr(r->recipient));
+  json_object_set_new(o, "domain", jstr(r->domain));
+  json_object_set_new(o, "host", jstr(r->host));
+  json_object_set_new(o, "ip", jstr(r->ip));
+  json_object_set_new(o, "code", json_integer(r->code));
+  json_object_set_new(o, "enhanced", jstr(r->enhanced));
+  json_object_set_new(o, "stage", json_string(r->stage));
+  json_object_set_new(o, "permanent", json_boolean(r->permanent));
+  json_object_set_new(o, "text", jstr(r->text));
+  json_object_set_new(o, "named_ip", jstr(v->named_ip));
+  json_object_set_new(o, "ours", json_boolean(our));
+  json_object_set_new(o, "cause", json_string(v->cause));
+  json_object_set_new(o, "detail", jstr(v->detail));
+  json_object_set_new(o, "list", jstr(v->list));
+  json_object_set_new(o, "block", jstr(v->block));
+  json_object_set_new(o, "receiver", jstr(v->receiver));
+  json_object_set_new(o, "rule", jstr(v->rule));
+  fputs(k->nout++ ? ",\n" : "\n", stdout);
+  json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  json_decref(o);
+}
+
+static void
+found(struct scan *k, const struct rejection *r, const char *file,
+      uint64_t line)
+{
+  if (k->cutoff > 0 && r->time < k->cutoff)
+    return;
+  struct verdict v;
+  classify(k->cl, r, &v);
+  bool our = ours(k->a, v.named_ip);
+  k->found++;
+  if (r->permanent)
+    k->permanent++;
+  else
+    k->temporary++;
+  for (int i = 0; cause_names[i] != NULL; i++)
+    if (strcmp(cause_names[i], v.cause) == 0)
+      k->by_cause[i]++;
+  count(&k->receivers, v.receiver ? v.receiver : r->domain);
+  count(&k->ips, v.named_ip);
+  count(&k->blocks, v.list ? v.list : v.block);
+  char tx[160];
+  snprintf(tx, sizeof(tx), "%d %.150s", r->code, r->text);
+  count(&k->texts, tx);
+  if (k->store != NULL && !k->store_failed) {
+    bool is_new = false;
+    if (store_rejection(k->store, r, &v, our, file, line, &is_new) != RBL_OK)
+      k->store_failed = true;
+    k->stored_new += is_new;
+  }
+  if (k->json)
+    emit_json(k, r, &v, our, file, line);
+}
+
+static void
+on_line(void *arg, const char *file, uint64_t lineno, const char *line,
+        size_t n)
+{
+  struct scan *k = arg;
+  struct rejection r;
+  if (k->first_line) {
+    k->first_line = false;
+    k->jkind = journal_detect(line, n);
+  }
+  bool hit;
+  switch (k->jkind) {
+  case JOURNAL_JSON:   hit = journal_json_line(line, n, &r); break;
+  case JOURNAL_EXPORT: hit = journal_export_line(&k->jexp, line, n, &r); break;
+  default:             hit = logscan_line(&k->clock, line, n, &r); break;
+  }
+  if (hit)
+    found(k, &r, file, lineno);
+}
+
+/* Reads one file from a cursor position; errors are reported, and what
+ * was read counts. */
+static bool
+read_one(struct scan *k, const char *path, uint64_t *offset, uint64_t *line,
+         uint64_t *inode)
+{
+  char err[512];
+  int64_t mtime = 0;
+  struct stat sb;
+  k->first_line = true;
+  k->jkind = JOURNAL_NONE;
+  memset(&k->jexp, 0, sizeof(k->jexp));
+  logclock_init(&k->clock, stat(path, &sb) == 0 ? (int64_t)sb.st_mtime
+                                                : store_now());
+  if (logread_file(path, offset, line, on_line, k, &k->st, &mtime, inode, err,
+                   sizeof(err)) != RBL_OK) {
+    fprintf(stderr, "rblmon: %s\n", err);
+    return false;
+  }
+  if (k->jkind == JOURNAL_EXPORT) { /* the last entry may lack its blank line */
+    struct rejection r;
+    if (journal_export_line(&k->jexp, "", 0, &r))
+      found(k, &r, path, *line);
+  }
+  return true;
+}
+
+/* A file of the configuration: incremental through its cursor, following
+ * rotation (renamed: same inode under a sibling's name) and copytruncate
+ * (same inode, shorter: the copy starts with the same first line). */
+static bool
+read_configured(struct scan *k, const char *path, bool backfill)
+{
+  struct logcursor cur = {0};
+  bool have = k->store != NULL && store_cursor_get(k->store, path, &cur);
+  struct stat sb;
+  if (stat(path, &sb) != 0) {
+    fprintf(stderr, "rblmon: %s: cannot read: %m (its cursor is kept)\n",
+            path);
+    return false;
+  }
+  uint64_t head = logread_head(path);
+  char **sib = NULL;
+  size_t nsib = logread_siblings(path, &sib);
+  bool ok = true;
+  uint64_t off = 0, line = 0, ino = 0;
+  if (backfill) {
+    for (size_t i = 0; i < nsib; i++) {
+      uint64_t o = 0, l = 0;
+      ok = read_one(k, sib[i], &o, &l, &ino) && ok;
+    }
+  } else if (have) {
+    bool same = (uint64_t)sb.st_ino == cur.inode &&
+                (uint64_t)sb.st_size >= cur.offset && head == cur.head;
+    if (same) {
+      off = cur.offset;
+      line = cur.lines;
+    } else {
+      for (size_t i = nsib; i-- > 0;) { /* newest first */
+        struct stat ss;
+        if (stat(sib[i], &ss) != 0)
+          continue;
+        if ((uint64_t)ss.st_ino == cur.inode || logread_head(sib[i]) ==
+                                                     cur.head) {
+          uint64_t o = cur.offset, l = cur.lines;
+          ok = read_one(k, sib[i], &o, &l, &ino) && ok;
+          break;
+        }
+      }
+    }
+  }
+  logread_free_list(sib, nsib);
+  ok = read_one(k, path, &off, &line, &ino) && ok;
+  if (k->store != NULL) {
+    struct logcursor nc = {ino ? ino : (uint64_t)sb.st_ino, off, head, line};
+    if (store_cursor_put(k->store, path, &nc) != RBL_OK)
+      k->store_failed = true;
+  }
+  return ok;
+}
+
+static void
+print_top(const char *title, struct counts *c, size_t max)
+{
+  if (c->n == 0)
+    return;
+  printf("%s:\n", title);
+  for (size_t shown = 0; shown < max && shown < c->n; shown++) {
+    size_t best = shown;
+    for (size_t i = shown + 1; i < c->n; i++)
+      if (c->c[i].n > c->c[best].n)
+        best = i;
+    struct count tmp = c->c[shown];
+    c->c[shown] = c->c[best];
+    c->c[best] = tmp;
+    struct sbuf e;
+    sbuf_init(&e, 1024);
+    util_escape(&e, c->c[shown].key, strlen(c->c[shown].key));
+    printf("  %6llu  %s\n", (unsigned long long)c->c[shown].n, sbuf_str(&e));
+    sbuf_free(&e);
+  }
+}
+
+int
+cmd_scanlogs(struct cli *c)
+{
+  const char *fmt = c->format ? c->format : "text";
+  bool json = strcmp(fmt, "json") == 0;
+  if (!json && strcmp(fmt, "text") != 0) {
+    fprintf(stderr, "rblmon: scan-logs: format must be text or json\n");
+    return RBL_EXIT_UNKNOWN;
+  }
+  uint64_t since_ms = 0;
+  if (c->since != NULL && util_parse_duration(c->since, &since_ms) != RBL_OK) {
+    fprintf(stderr, "rblmon: --since '%s': a duration such as 2h, 7d or 4w\n",
+            c->since);
+    return RBL_EXIT_UNKNOWN;
+  }
+  struct app a;
+  struct classifier *cl = NULL;
+  struct scan *k = calloc(1, sizeof(*k));
+  int rc = RBL_EXIT_UNKNOWN;
+  if (k == NULL)
+    return RBL_EXIT_UNKNOWN;
+  if (app_load(&a, c, c->nargs == 0) != RBL_EXIT_OK)
+    goto done;
+  if (c->nargs == 0 && a.cfg.nlog_files == 0) {
+    fprintf(stderr, "rblmon: no logs to scan: add logs: files: [...] to %s "
+            "or name files on the command line\n", a.config_path);
+    goto done;
+  }
+  char rules[4200];
+  if (a.cfg.log_rules != NULL)
+    snprintf(rules, sizeof(rules), "%s", a.cfg.log_rules);
+  else
+    snprintf(rules, sizeof(rules), "%s/rules/rejections.yaml",
+             app_catalog_dir(&a));
+  struct diag d;
+  diag_init(&d);
+  rbl_status st = classify_load(rules, &a.cat, &cl, &d);
+  diag_print(&d);
+  diag_free(&d);
+  if (st != RBL_OK)
+    goto done;
+  k->a = &a;
+  k->cl = cl;
+  k->json = json;
+  int64_t now = store_now();
+  if (since_ms > 0)
+    k->cutoff = now - (int64_t)(since_ms / 1000);
+  /* Files named on the command line are read whole, without cursors; the
+   * rejections still go into the state (idempotently). */
+  if (!c->no_state) {
+    char err[512];
+    if ((k->store = app_store(&a, false)) == NULL)
+      goto done;
+    if (store_scan_begin(k->store, now, err, sizeof(err)) != RBL_OK) {
+      fprintf(stderr, "rblmon: %s\n", err);
+      goto done;
+    }
+  }
+  if (json)
+    fputs("{\"rejections\":[", stdout);
+  size_t failed = 0, files = 0;
+  if (c->nargs > 0) {
+    for (int i = 0; i < c->nargs; i++, files++) {
+      uint64_t off = 0, line = 0, ino = 0;
+      failed += !read_one(k, c->args[i], &off, &line, &ino);
+    }
+  } else {
+    for (size_t i = 0; i < a.cfg.nlog_files; i++, files++)
+      failed += !read_configured(k, a.cfg.log_files[i], since_ms > 0);
+  }
+  char err[512] = "";
+  if (k->store != NULL && !k->store_failed &&
+      store_scan_commit(k->store, a.cfg.retention_ms, err, sizeof(err)) !=
+        RBL_OK)
+    k->store_failed = true;
+  if (k->store_failed) {
+    if (err[0] == '\0')
+      store_error(k->store, "cannot record the scan", err, sizeof(err));
+    store_cycle_rollback(k->store);
+    fprintf(stderr, "rblmon: %s; the previous state is intact\n", err);
+  }
+  rc = k->permanent > 0 ? RBL_EXIT_CRITICAL
+       : k->temporary > 0 ? RBL_EXIT_WARNING : RBL_EXIT_OK;
+  if (failed > 0 && rc == RBL_EXIT_OK)
+    rc = failed == files ? RBL_EXIT_UNKNOWN : RBL_EXIT_WARNING;
+  if (k->store_failed)
+    rc = RBL_EXIT_UNKNOWN;
+  if (json) {
+    json_t *causes = json_object();
+    for (int i = 0; cause_names[i] != NULL; i++)
+      json_object_set_new(causes, cause_names[i],
+                          json_integer((json_int_t)k->by_cause[i]));
+    json_t *sum = json_pack("{sIsIsIsIsIsIso}", "files", (json_int_t)files,
+                            "lines", (json_int_t)k->st.lines, "bytes",
+                            (json_int_t)k->st.bytes, "rejections",
+                            (json_int_t)k->found, "new",
+                            (json_int_t)k->stored_new, "permanent",
+                            (json_int_t)k->permanent, "by_cause", causes);
+    json_object_set_new(sum, "long_lines_skipped",
+                        json_integer((json_int_t)k->st.long_lines));
+    fputs("\n],\"summary\":", stdout);
+    json_dumpf(sum, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    printf(",\"status\":\"%s\",\"exit\":%d}\n", report_exit_name(rc), rc);
+    json_decref(sum);
+  } else {
+    printf("Scanned %zu file%s, %llu lines (%.1f MB): %llu rejection%s of "
+           "outgoing mail (%llu permanent, %llu temporary)", files,
+           files == 1 ? "" : "s", (unsigned long long)k->st.lines,
+           (double)k->st.bytes / 1e6, (unsigned long long)k->found,
+           k->found == 1 ? "" : "s", (unsigned long long)k->permanent,
+           (unsigned long long)k->temporary);
+    if (k->store != NULL && !k->store_failed)
+      printf(", %llu new", (unsigned long long)k->stored_new);
+    printf(".\n");
+    if (k->st.long_lines > 0)
+      printf("%llu lines longer than %u KiB were skipped.\n",
+             (unsigned long long)k->st.long_lines, LOGREAD_LINE_MAX / 1024);
+    if (k->found > 0) {
+      printf("By cause:\n");
+      for (int i = 0; cause_names[i] != NULL; i++)
+        if (k->by_cause[i] > 0)
+          printf("  %6llu  %s\n", (unsigned long long)k->by_cause[i],
+                 cause_names[i]);
+      print_top("By receiver", &k->receivers, 10);
+      print_top("By IP named in the reply", &k->ips, 10);
+      print_top("By list or block", &k->blocks, 10);
+      print_top("Top replies", &k->texts, 5);
+    }
+  }
+done:
+  fflush(stdout);
+  if (k->store != NULL)
+    store_close(k->store);
+  classify_free(cl);
+  free(k);
+  app_free(&a);
+  return rc;
+}

@@ -1,0 +1,260 @@
+#include "logread.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define LOGREAD_BLOCK (1u << 20)
+
+static bool
+is_gz(const char *path)
+{
+  size_t n = strlen(path);
+  return n > 3 && strcmp(path + n - 3, ".gz") == 0;
+}
+
+rbl_status
+logread_file(const char *path, uint64_t *offset, uint64_t *lineno,
+             logread_fn fn, void *arg, struct logread_stats *st,
+             int64_t *mtime, uint64_t *inode, char *err, size_t errlen)
+{
+  bool std_in = strcmp(path, "-") == 0;
+  int fd = std_in ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    return RBL_EIO;
+  }
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || (!std_in && !S_ISREG(sb.st_mode))) {
+    snprintf(err, errlen, "%s: not a regular file", path);
+    close(fd);
+    return RBL_EIO;
+  }
+  if (mtime != NULL)
+    *mtime = (int64_t)sb.st_mtime;
+  if (inode != NULL)
+    *inode = (uint64_t)sb.st_ino;
+  bool compressed = is_gz(path);
+  /* Plain files: lseek and read(2) directly; zlib only where needed. */
+  gzFile gz = NULL;
+  if (compressed || std_in) {
+    gz = gzdopen(fd, "rb");
+    if (gz == NULL) {
+      close(fd);
+      snprintf(err, errlen, "%s: out of memory", path);
+      return RBL_ENOMEM;
+    }
+    gzbuffer(gz, 256 * 1024);
+  }
+  rbl_status rc = RBL_OK;
+  char *buf = malloc(LOGREAD_BLOCK + 1);
+  if (buf == NULL) {
+    rc = RBL_ENOMEM;
+    goto done;
+  }
+  if (*offset > 0) {
+    if (gz != NULL ? gzseek(gz, (z_off_t)*offset, SEEK_SET) < 0
+                   : lseek(fd, (off_t)*offset, SEEK_SET) < 0) {
+      snprintf(err, errlen, "%s: cannot seek to %llu", path,
+               (unsigned long long)*offset);
+      rc = RBL_EIO;
+      goto done;
+    }
+  }
+  size_t have = 0;
+  bool skipping = false; /* inside a line longer than the maximum */
+  uint64_t consumed = *offset, line = *lineno;
+  for (;;) {
+    ssize_t got;
+    if (gz != NULL) {
+      got = gzread(gz, buf + have, (unsigned)(LOGREAD_BLOCK - have));
+    } else {
+      do
+        got = read(fd, buf + have, LOGREAD_BLOCK - have);
+      while (got < 0 && errno == EINTR);
+    }
+    if (got < 0) {
+      int zerr = 0;
+      const char *zmsg = gz != NULL ? gzerror(gz, &zerr) : strerror(errno);
+      snprintf(err, errlen, "%s: read error after line %llu: %s", path,
+               (unsigned long long)line, zmsg);
+      rc = RBL_EIO;
+      break;
+    }
+    bool eof = got == 0;
+    have += (size_t)got;
+    size_t start = 0;
+    for (;;) {
+      char *nl = memchr(buf + start, '\n', have - start);
+      if (nl == NULL)
+        break;
+      size_t len = (size_t)(nl - (buf + start));
+      line++;
+      if (skipping) {
+        skipping = false;
+      } else {
+        st->lines++;
+        fn(arg, path, line, buf + start, len);
+      }
+      start += len + 1;
+    }
+    consumed += start;
+    st->bytes += start;
+    memmove(buf, buf + start, have - start);
+    have -= start;
+    if (have == LOGREAD_BLOCK) { /* no newline in a whole block */
+      if (!skipping) {
+        st->long_lines++;
+        skipping = true;
+      }
+      consumed += have;
+      st->bytes += have;
+      have = 0;
+    }
+    if (eof)
+      break;
+  }
+  /* A last line without a newline: complete in a finished (compressed)
+   * file; maybe half-written in a live one, so read it next time. */
+  if (rc == RBL_OK && have > 0 && (compressed || std_in) && !skipping) {
+    line++;
+    st->lines++;
+    fn(arg, path, line, buf, have);
+    consumed += have;
+    st->bytes += have;
+  }
+  if (rc == RBL_OK && gz != NULL) {
+    int zerr = 0;
+    const char *zmsg = gzerror(gz, &zerr);
+    if (zerr != Z_OK && zerr != Z_BUF_ERROR) {
+      snprintf(err, errlen, "%s: %s after line %llu", path, zmsg,
+               (unsigned long long)line);
+      rc = RBL_EIO;
+    } else if (zerr == Z_BUF_ERROR) {
+      snprintf(err, errlen, "%s: truncated compressed file after line %llu",
+               path, (unsigned long long)line);
+      rc = RBL_EIO;
+    }
+  }
+  *offset = consumed;
+  *lineno = line;
+done:
+  free(buf);
+  if (gz != NULL)
+    gzclose(gz); /* closes fd */
+  else
+    close(fd);
+  if (rc == RBL_ENOMEM)
+    snprintf(err, errlen, "%s: out of memory", path);
+  return rc;
+}
+
+uint64_t
+logread_head(const char *path)
+{
+  gzFile gz = gzopen(path, "rb");
+  if (gz == NULL)
+    return 0;
+  char buf[256];
+  int n = gzread(gz, buf, sizeof(buf));
+  gzclose(gz);
+  if (n <= 0)
+    return 0;
+  uint64_t h = 1469598103934665603ULL;
+  for (int i = 0; i < n && buf[i] != '\n'; i++) {
+    h ^= (unsigned char)buf[i];
+    h *= 1099511628211ULL;
+  }
+  return h ? h : 1;
+}
+
+struct sib {
+  char *path;
+  int64_t mtime;
+};
+
+static int
+sib_cmp(const void *a, const void *b)
+{
+  const struct sib *x = a, *y = b;
+  if (x->mtime != y->mtime)
+    return x->mtime < y->mtime ? -1 : 1;
+  return strcmp(y->path, x->path); /* .2 before .1 on a tie */
+}
+
+size_t
+logread_siblings(const char *path, char ***out)
+{
+  *out = NULL;
+  char dir[4096];
+  const char *base = strrchr(path, '/');
+  if (base == NULL) {
+    snprintf(dir, sizeof(dir), ".");
+    base = path;
+  } else {
+    snprintf(dir, sizeof(dir), "%.*s", (int)(base - path), path);
+    if (dir[0] == '\0')
+      snprintf(dir, sizeof(dir), "/");
+    base++;
+  }
+  size_t bl = strlen(base);
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return 0;
+  struct sib *s = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    const char *nm = e->d_name;
+    if (strncmp(nm, base, bl) != 0 || (nm[bl] != '.' && nm[bl] != '-') ||
+        nm[bl + 1] < '0' || nm[bl + 1] > '9')
+      continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 8;
+      struct sib *p = realloc(s, cap * sizeof(*p));
+      if (p == NULL)
+        break;
+      s = p;
+    }
+    size_t len = strlen(dir) + strlen(nm) + 2;
+    s[n].path = malloc(len);
+    if (s[n].path == NULL)
+      break;
+    snprintf(s[n].path, len, "%s/%s", dir, nm);
+    struct stat sb;
+    s[n].mtime = stat(s[n].path, &sb) == 0 ? (int64_t)sb.st_mtime : 0;
+    n++;
+  }
+  closedir(d);
+  if (n == 0) {
+    free(s);
+    return 0;
+  }
+  qsort(s, n, sizeof(*s), sib_cmp);
+  char **list = malloc(n * sizeof(*list));
+  if (list == NULL) {
+    for (size_t i = 0; i < n; i++)
+      free(s[i].path);
+    free(s);
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++)
+    list[i] = s[i].path;
+  free(s);
+  *out = list;
+  return n;
+}
+
+void
+logread_free_list(char **list, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free(list[i]);
+  free(list);
+}

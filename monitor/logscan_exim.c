@@ -1,0 +1,96 @@
+/* logscan_exim.c - Exim delivery failures and deferrals:
+ *   MSGID ** r@d R=dnslookup T=remote_smtp H=mx.d [IP] X=... CV=yes:
+ *     SMTP error from remote mail server after RCPT TO:<r@d>: 550 ...
+ *   MSGID == r@d R=.. T=.. defer (-44) H=mx.d [IP]: SMTP error from ...
+ *   (4.99: "CV=yes : SMTP error"; <= 4.84: "...after RCPT TO:<r@d>: host
+ *   mx.d [IP]: 550 ..."; "remote mailer" before 4.50).  Reply lines are
+ *   separated by a literal "\n". */
+#include <string.h>
+
+#include "logscan.h"
+
+static bool
+ex_maybe(const char *line, size_t n)
+{
+  return log_find(line, n, "SMTP error from remote ") != NULL;
+}
+
+static bool
+ex_owns(const struct logline *l)
+{
+  return l->exim_mainlog ||
+         (l->proglen >= 4 && memcmp(l->prog, "exim", 4) == 0);
+}
+
+static bool
+ex_parse(const struct logline *l, struct rejection *out)
+{
+  const char *m = l->msg;
+  size_t n = l->msglen;
+  /* MSGID flag address */
+  const char *sp = memchr(m, ' ', n);
+  if (sp == NULL || (size_t)(sp - m) > 40 || sp + 4 > m + n)
+    return false;
+  log_copy(out->queue_id, sizeof(out->queue_id), m, (size_t)(sp - m));
+  const char *flag = sp + 1;
+  bool perm = memcmp(flag, "** ", 3) == 0;
+  if (!perm && memcmp(flag, "== ", 3) != 0)
+    return false;
+  const char *addr = flag + 3;
+  const char *ae = memchr(addr, ' ', n - (size_t)(addr - m));
+  if (ae == NULL)
+    ae = m + n;
+  /* "r@d <original@d>" and "r@d: error" forms: stop at ':' too */
+  size_t al = (size_t)(ae - addr);
+  if (al > 0 && addr[al - 1] == ':')
+    al--;
+  log_recipient(addr, al, out);
+
+  const char *err = log_find(m, n, "SMTP error from remote ");
+  if (err == NULL)
+    return false;
+  /* host: "H=name [ip]" (4.85+) */
+  const char *h = log_find(m, (size_t)(err - m), " H=");
+  if (h != NULL) {
+    const char *he = memchr(h, ']', (size_t)(err - h));
+    if (he != NULL)
+      log_host_ip(h + 3, (size_t)(he + 1 - (h + 3)), out);
+  }
+  const char *after = log_find(err, n - (size_t)(err - m), " after ");
+  if (after == NULL)
+    return false;
+  after += 7;
+  size_t rest = n - (size_t)(after - m);
+  /* The command ends at ": " followed by a reply code or "host " (old). */
+  const char *reply = NULL;
+  for (const char *p = after; p + 2 < after + rest; p++) {
+    if (p[0] != ':' || p[1] != ' ')
+      continue;
+    const char *r = p + 2;
+    size_t left = rest - (size_t)(r - after);
+    if (left > 5 && memcmp(r, "host ", 5) == 0) { /* <= 4.84 */
+      const char *hc = memchr(r, ']', left);
+      if (hc != NULL && (size_t)(hc - r) + 3 <= left && hc[1] == ':') {
+        log_host_ip(r + 5, (size_t)(hc + 1 - (r + 5)), out);
+        out->stage = log_stage(after, (size_t)(p - after));
+        reply = hc + 3;
+        break;
+      }
+    }
+    if (left >= 3 && (r[0] == '4' || r[0] == '5') && r[1] >= '0' &&
+        r[1] <= '9' && r[2] >= '0' && r[2] <= '9') {
+      out->stage = log_stage(after, (size_t)(p - after));
+      reply = r;
+      break;
+    }
+  }
+  if (reply == NULL)
+    return false;
+  if (!log_reply(reply, n - (size_t)(reply - m), out))
+    return false;
+  if (!perm)
+    out->permanent = false; /* deferred by Exim, whatever the code */
+  return true;
+}
+
+const struct mta_parser logscan_exim = {"exim", ex_maybe, ex_owns, ex_parse};

@@ -1,0 +1,103 @@
+/* logscan_journal.c - journald entries (journalctl -o json, -o export) fed
+ * to the MTA parsers as if they were syslog lines: SYSLOG_IDENTIFIER is
+ * the program, MESSAGE the message, __REALTIME_TIMESTAMP (microseconds)
+ * the time. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "logscan.h"
+#include "util.h"
+
+enum journal_kind
+journal_detect(const char *line, size_t n)
+{
+  size_t i = 0;
+  while (i < n && (line[i] == ' ' || line[i] == '\t'))
+    i++;
+  if (i < n && line[i] == '{')
+    return JOURNAL_JSON;
+  if (n >= 9 && (memcmp(line, "__CURSOR=", 9) == 0 ||
+                 (n >= 21 && memcmp(line, "__REALTIME_TIMESTAMP=", 21) == 0)))
+    return JOURNAL_EXPORT;
+  return JOURNAL_NONE;
+}
+
+static bool
+parse_entry(const char *ident, size_t il, const char *msg, size_t ml,
+            int64_t time, struct rejection *out)
+{
+  struct logline l = {time, ident, il, msg, ml, false};
+  return il > 0 && logscan_logline(&l, out);
+}
+
+static int64_t
+usec_to_sec(const char *s)
+{
+  uint64_t v;
+  return util_parse_u64(s, UINT64_MAX, &v) == RBL_OK ? (int64_t)(v / 1000000)
+                                                     : 0;
+}
+
+bool
+journal_json_line(const char *line, size_t n, struct rejection *out)
+{
+  /* Cheap test first: most journal lines are not mail rejections. */
+  if (log_find(line, n, "said") == NULL && log_find(line, n, "refused") ==
+      NULL && log_find(line, n, "SMTP error") == NULL &&
+      log_find(line, n, "Fail") == NULL && log_find(line, n, "dsn=") == NULL)
+    return false;
+  json_error_t jerr;
+  json_t *o = json_loadb(line, n, JSON_DISABLE_EOF_CHECK, &jerr);
+  if (o == NULL || !json_is_object(o)) {
+    json_decref(o);
+    return false;
+  }
+  const char *ident = json_string_value(json_object_get(o, "SYSLOG_IDENTIFIER"));
+  const char *ts = json_string_value(json_object_get(o, "__REALTIME_TIMESTAMP"));
+  json_t *m = json_object_get(o, "MESSAGE");
+  char buf[LOG_TEXT_MAX * 2];
+  size_t ml = 0;
+  if (json_is_string(m)) {
+    ml = json_string_length(m);
+    if (ml >= sizeof(buf))
+      ml = sizeof(buf) - 1;
+    memcpy(buf, json_string_value(m), ml);
+  } else if (json_is_array(m)) { /* non-UTF-8 messages: an array of bytes */
+    for (size_t i = 0; i < json_array_size(m) && ml + 1 < sizeof(buf); i++)
+      buf[ml++] = (char)json_integer_value(json_array_get(m, i));
+  }
+  buf[ml] = '\0';
+  bool r = ident != NULL &&
+           parse_entry(ident, strlen(ident), buf, ml,
+                       ts != NULL ? usec_to_sec(ts) : 0, out);
+  json_decref(o);
+  return r;
+}
+
+bool
+journal_export_line(struct journal_export *e, const char *line, size_t n,
+                    struct rejection *out)
+{
+  if (n == 0) { /* end of the entry */
+    bool r = parse_entry(e->ident, strlen(e->ident), e->message,
+                         strlen(e->message), e->time, out);
+    memset(e, 0, sizeof(*e));
+    return r;
+  }
+  const char *eq = memchr(line, '=', n);
+  if (eq == NULL)
+    return false; /* a binary field's name line: its data is skipped */
+  size_t kl = (size_t)(eq - line), vl = n - kl - 1;
+  const char *v = eq + 1;
+  if (kl == 7 && memcmp(line, "MESSAGE", 7) == 0)
+    log_copy(e->message, sizeof(e->message), v, vl);
+  else if (kl == 17 && memcmp(line, "SYSLOG_IDENTIFIER", 17) == 0)
+    log_copy(e->ident, sizeof(e->ident), v, vl);
+  else if (kl == 20 && memcmp(line, "__REALTIME_TIMESTAMP", 20) == 0) {
+    char t[32];
+    log_copy(t, sizeof(t), v, vl);
+    e->time = usec_to_sec(t);
+  }
+  return false;
+}

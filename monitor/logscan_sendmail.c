@@ -1,0 +1,93 @@
+/* logscan_sendmail.c - Sendmail delivery failures:
+ *   QID: to=<r>, delay=.., mailer=esmtp, pri=.., relay=mx.d. [IP],
+ *     dsn=5.7.1, stat=Service unavailable[, reply=554 5.7.1 ...] (8.16+)
+ *   QID: ... reply=... / "... stat=Deferred: 421 ..."
+ * Without reply=, the code is taken from the stat text when it starts
+ * with one, else from the DSN class (5.x.x -> 550, 4.x.x -> 450). */
+#include <string.h>
+
+#include "logscan.h"
+
+static bool
+sm_maybe(const char *line, size_t n)
+{
+  return (log_find(line, n, "dsn=5") != NULL ||
+          log_find(line, n, "dsn=4") != NULL) &&
+         log_find(line, n, "stat=") != NULL;
+}
+
+static bool
+sm_owns(const struct logline *l)
+{
+  return (l->proglen == 8 && memcmp(l->prog, "sendmail", 8) == 0) ||
+         (l->proglen == 6 && memcmp(l->prog, "sm-mta", 6) == 0);
+}
+
+/* value of "key=" up to ", " (or the end) */
+static const char *
+field(const char *m, size_t n, const char *key, size_t *len)
+{
+  const char *k = log_find(m, n, key);
+  if (k == NULL)
+    return NULL;
+  k += strlen(key);
+  const char *e = log_find(k, n - (size_t)(k - m), ", ");
+  *len = e ? (size_t)(e - k) : n - (size_t)(k - m);
+  return k;
+}
+
+static bool
+sm_parse(const struct logline *l, struct rejection *out)
+{
+  const char *m = l->msg;
+  size_t n = l->msglen, len;
+  const char *colon = memchr(m, ':', n);
+  if (colon != NULL && (size_t)(colon - m) < 32)
+    log_copy(out->queue_id, sizeof(out->queue_id), m, (size_t)(colon - m));
+  const char *v = field(m, n, "to=", &len);
+  if (v != NULL) {
+    if (len > 1 && v[0] == '<' && v[len - 1] == '>')
+      v++, len -= 2;
+    const char *comma = memchr(v, ',', len); /* several recipients */
+    log_recipient(v, comma ? (size_t)(comma - v) : len, out);
+  }
+  if ((v = field(m, n, "relay=", &len)) != NULL)
+    log_host_ip(v, len, out);
+  const char *dsn = field(m, n, "dsn=", &len);
+  if (dsn == NULL || (dsn[0] != '4' && dsn[0] != '5'))
+    return false;
+  log_copy(out->enhanced, sizeof(out->enhanced), dsn, len);
+  /* reply= is the receiver's own words (8.16+): the best source */
+  const char *rep = field(m, n, "reply=", &len);
+  if (rep != NULL && log_reply(rep, len, out)) {
+    out->stage = "unknown";
+    return true;
+  }
+  const char *stat = field(m, n, "stat=", &len);
+  if (stat == NULL)
+    return false;
+  /* "Deferred: 421 4.7.0 Try again later" */
+  const char *c = stat;
+  for (size_t i = 0; i + 4 < len; i++)
+    if ((stat[i] == '4' || stat[i] == '5') && stat[i + 1] >= '0' &&
+        stat[i + 1] <= '9' && stat[i + 2] >= '0' && stat[i + 2] <= '9' &&
+        (stat[i + 3] == ' ' || stat[i + 3] == '-') &&
+        (i == 0 || stat[i - 1] == ' ')) {
+      c = stat + i;
+      break;
+    }
+  char enh[16];
+  memcpy(enh, out->enhanced, sizeof(enh));
+  if (c != stat && log_reply(c, len - (size_t)(c - stat), out)) {
+    if (out->enhanced[0] == '\0')
+      memcpy(out->enhanced, enh, sizeof(enh));
+    return true;
+  }
+  out->code = dsn[0] == '5' ? 550 : 450;
+  out->permanent = dsn[0] == '5';
+  log_copy(out->text, sizeof(out->text), stat, len);
+  return true;
+}
+
+const struct mta_parser logscan_sendmail = {"sendmail", sm_maybe, sm_owns,
+                                            sm_parse};
