@@ -29,7 +29,17 @@ struct receiver {
   const char *suffix, *name;
 };
 
+#define CACHE_SLOTS 4096
+
+struct cache_slot {
+  uint64_t hash;
+  char *text;                     /* malloc'ed; NULL: empty slot */
+  const char *receiver;
+  struct verdict v;
+};
+
 struct classifier {
+  struct cache_slot *cache;       /* CACHE_SLOTS, allocated on first use */
   struct arena arena;
   const struct catalog *cat;
   struct rule *rules;
@@ -271,6 +281,9 @@ classify_free(struct classifier *c)
 {
   if (c == NULL)
     return;
+  for (size_t i = 0; c->cache != NULL && i < CACHE_SLOTS; i++)
+    free(c->cache[i].text);
+  free(c->cache);
   for (size_t i = 0; i < c->n; i++)
     regfree(&c->rules[i].re);
   free(c->rules);
@@ -334,9 +347,42 @@ receiver_of(const struct classifier *c, const char *host)
   return NULL;
 }
 
+static void classify_uncached(const struct classifier *c,
+                              const struct rejection *r, struct verdict *v);
+
 void
-classify(const struct classifier *c, const struct rejection *r,
-         struct verdict *v)
+classify(struct classifier *c, const struct rejection *r, struct verdict *v)
+{
+  const char *recv = r->host[0] ? receiver_of(c, r->host) : NULL;
+  uint64_t h = 1469598103934665603ULL;
+  for (const char *p = r->text; *p; p++)
+    h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+  for (const char *p = recv; p && *p; p++)
+    h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+  if (c->cache == NULL)
+    c->cache = calloc(CACHE_SLOTS, sizeof(*c->cache));
+  struct cache_slot *slot = c->cache ? &c->cache[h % CACHE_SLOTS] : NULL;
+  if (slot != NULL && slot->text != NULL && slot->hash == h &&
+      slot->receiver == recv && strcmp(slot->text, r->text) == 0) {
+    *v = slot->v;
+    return;
+  }
+  classify_uncached(c, r, v);
+  if (slot != NULL) {
+    char *t = strdup(r->text);
+    if (t != NULL) {
+      free(slot->text);
+      slot->text = t;
+      slot->hash = h;
+      slot->receiver = recv;
+      slot->v = *v;
+    }
+  }
+}
+
+static void
+classify_uncached(const struct classifier *c, const struct rejection *r,
+                  struct verdict *v)
 {
   memset(v, 0, sizeof(*v));
   v->cause = "unknown";

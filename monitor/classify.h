@@ -25,7 +25,9 @@ struct verdict {
 };
 extern const char *const cause_names[];
 
-void classify(const struct classifier *c, const struct rejection *r,
+/* Verdicts are cached by reply text and receiver (receivers repeat their
+ * texts), so c is not const. */
+void classify(struct classifier *c, const struct rejection *r,
               struct verdict *v);
 
 #endif

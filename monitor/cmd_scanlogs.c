@@ -28,7 +28,7 @@ struct counts {
 
 struct scan {
   const struct app *a;
-  const struct classifier *cl;
+  struct classifier *cl;
   struct store *store;
   bool json, store_failed;
   int64_t cutoff;                 /* --since: older records are skipped */
@@ -175,6 +175,15 @@ on_line(void *arg, const char *file, uint64_t lineno, const char *line,
     found(k, &r, file, lineno);
 }
 
+/* Whether the file starts like journalctl -o json / -o export output. */
+static bool
+journal_file(const char *path)
+{
+  char head[64];
+  size_t n = logread_peek(path, head, sizeof(head));
+  return n > 0 && journal_detect(head, n) != JOURNAL_NONE;
+}
+
 /* Reads one file from a cursor position; errors are reported, and what
  * was read counts. */
 static bool
@@ -189,8 +198,16 @@ read_one(struct scan *k, const char *path, uint64_t *offset, uint64_t *line,
   memset(&k->jexp, 0, sizeof(k->jexp));
   logclock_init(&k->clock, stat(path, &sb) == 0 ? (int64_t)sb.st_mtime
                                                 : store_now());
-  if (logread_file(path, offset, line, on_line, k, &k->st, &mtime, inode, err,
-                   sizeof(err)) != RBL_OK) {
+  /* Syslog and Exim logs: only lines with a rejection marker are parsed.
+   * journald output (and standard input, which cannot be peeked) goes
+   * line by line. */
+  bool journal = strcmp(path, "-") == 0 || journal_file(path);
+  rbl_status rs = journal
+    ? logread_file(path, offset, line, on_line, k, &k->st, &mtime, inode,
+                   err, sizeof(err))
+    : logread_filtered(path, logscan_markers, offset, line, on_line, k,
+                       &k->st, &mtime, inode, err, sizeof(err));
+  if (rs != RBL_OK) {
     fprintf(stderr, "rblmon: %s\n", err);
     return false;
   }

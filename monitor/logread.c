@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 #include "logread.h"
 
 #include <dirent.h>
@@ -19,10 +20,103 @@ is_gz(const char *path)
   return n > 3 && strcmp(path + n - 3, ".gz") == 0;
 }
 
+#define LOGREAD_MAX_MARKERS 16
+
+static size_t
+count_lines(const char *s, size_t n)
+{
+  size_t c = 0;
+  const char *end = s + n;
+  while ((s = memchr(s, '\n', (size_t)(end - s))) != NULL) {
+    c++;
+    s++;
+  }
+  return c;
+}
+
+/* Calls fn for the complete lines of buf[0, n) (n just past a newline)
+ * that contain a marker, or for every line when markers is NULL. */
+static void
+deliver(const char *path, const char *const *markers, const char *buf,
+        size_t n, uint64_t *line, logread_fn fn, void *arg,
+        struct logread_stats *st)
+{
+  if (markers == NULL) {
+    size_t start = 0;
+    const char *nl;
+    while (start < n && (nl = memchr(buf + start, '\n', n - start)) != NULL) {
+      size_t len = (size_t)(nl - (buf + start));
+      (*line)++;
+      st->lines++;
+      fn(arg, path, *line, buf + start, len);
+      start += len + 1;
+    }
+    return;
+  }
+  const char *next[LOGREAD_MAX_MARKERS];
+  size_t nm = 0, mlen[LOGREAD_MAX_MARKERS];
+  for (; markers[nm] != NULL && nm < LOGREAD_MAX_MARKERS; nm++) {
+    mlen[nm] = strlen(markers[nm]);
+    next[nm] = memmem(buf, n, markers[nm], mlen[nm]);
+  }
+  size_t counted = 0; /* newlines counted up to here */
+  uint64_t base = *line;
+  for (;;) {
+    const char *hit = NULL;
+    for (size_t k = 0; k < nm; k++)
+      if (next[k] != NULL && (hit == NULL || next[k] < hit))
+        hit = next[k];
+    if (hit == NULL)
+      break;
+    size_t pos = (size_t)(hit - buf);
+    const char *ls = memrchr(buf, '\n', pos);
+    size_t lstart = ls ? (size_t)(ls - buf) + 1 : 0;
+    const char *le = memchr(hit, '\n', n - pos);
+    size_t lend = le ? (size_t)(le - buf) : n;
+    base += count_lines(buf + counted, lstart - counted);
+    counted = lstart;
+    fn(arg, path, base + 1, buf + lstart, lend - lstart);
+    for (size_t k = 0; k < nm; k++)
+      if (next[k] != NULL && (size_t)(next[k] - buf) <= lend)
+        next[k] = lend + 1 < n ? memmem(buf + lend + 1, n - lend - 1,
+                                        markers[k], mlen[k])
+                               : NULL;
+  }
+  size_t total = count_lines(buf, n);
+  *line += total;
+  st->lines += total;
+}
+
+static rbl_status read_any(const char *path, const char *const *markers,
+                           uint64_t *offset, uint64_t *lineno, logread_fn fn,
+                           void *arg, struct logread_stats *st,
+                           int64_t *mtime, uint64_t *inode, char *err,
+                           size_t errlen);
+
 rbl_status
 logread_file(const char *path, uint64_t *offset, uint64_t *lineno,
              logread_fn fn, void *arg, struct logread_stats *st,
              int64_t *mtime, uint64_t *inode, char *err, size_t errlen)
+{
+  return read_any(path, NULL, offset, lineno, fn, arg, st, mtime, inode, err,
+                  errlen);
+}
+
+rbl_status
+logread_filtered(const char *path, const char *const *markers,
+                 uint64_t *offset, uint64_t *lineno, logread_fn fn,
+                 void *arg, struct logread_stats *st, int64_t *mtime,
+                 uint64_t *inode, char *err, size_t errlen)
+{
+  return read_any(path, markers, offset, lineno, fn, arg, st, mtime, inode,
+                  err, errlen);
+}
+
+static rbl_status
+read_any(const char *path, const char *const *markers, uint64_t *offset,
+         uint64_t *lineno, logread_fn fn, void *arg,
+         struct logread_stats *st, int64_t *mtime, uint64_t *inode,
+         char *err, size_t errlen)
 {
   bool std_in = strcmp(path, "-") == 0;
   int fd = std_in ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
@@ -90,19 +184,21 @@ logread_file(const char *path, uint64_t *offset, uint64_t *lineno,
     bool eof = got == 0;
     have += (size_t)got;
     size_t start = 0;
-    for (;;) {
-      char *nl = memchr(buf + start, '\n', have - start);
-      if (nl == NULL)
-        break;
-      size_t len = (size_t)(nl - (buf + start));
-      line++;
-      if (skipping) {
+    if (skipping) { /* the rest of a too-long line */
+      char *nl = memchr(buf, '\n', have);
+      if (nl != NULL) {
+        start = (size_t)(nl - buf) + 1;
+        line++;
         skipping = false;
-      } else {
-        st->lines++;
-        fn(arg, path, line, buf + start, len);
       }
-      start += len + 1;
+    }
+    if (!skipping) {
+      const char *last = memrchr(buf + start, '\n', have - start);
+      if (last != NULL) {
+        size_t end = (size_t)(last - buf) + 1;
+        deliver(path, markers, buf + start, end - start, &line, fn, arg, st);
+        start = end;
+      }
     }
     consumed += start;
     st->bytes += start;
@@ -155,15 +251,22 @@ done:
   return rc;
 }
 
-uint64_t
-logread_head(const char *path)
+size_t
+logread_peek(const char *path, char *buf, size_t size)
 {
   gzFile gz = gzopen(path, "rb");
   if (gz == NULL)
     return 0;
-  char buf[256];
-  int n = gzread(gz, buf, sizeof(buf));
+  int n = gzread(gz, buf, (unsigned)size);
   gzclose(gz);
+  return n > 0 ? (size_t)n : 0;
+}
+
+uint64_t
+logread_head(const char *path)
+{
+  char buf[256];
+  int n = (int)logread_peek(path, buf, sizeof(buf));
   if (n <= 0)
     return 0;
   uint64_t h = 1469598103934665603ULL;

@@ -35,6 +35,19 @@ rbl_status logread_file(const char *path, uint64_t *offset, uint64_t *lineno,
                         int64_t *mtime, uint64_t *inode, char *err,
                         size_t errlen);
 
+/* The same, calling fn only for lines that contain one of the NULL-
+ * terminated markers: each block is searched for the markers as a whole
+ * (much faster than a search per line), line numbers stay exact.  Lines,
+ * bytes and long lines are counted as above. */
+rbl_status logread_filtered(const char *path, const char *const *markers,
+                            uint64_t *offset, uint64_t *lineno,
+                            logread_fn fn, void *arg,
+                            struct logread_stats *st, int64_t *mtime,
+                            uint64_t *inode, char *err, size_t errlen);
+
+/* The first bytes of path (decompressed), up to size; 0 if unreadable. */
+size_t logread_peek(const char *path, char *buf, size_t size);
+
 /* FNV-1a of the first line (up to 256 bytes) of path; 0 if unreadable or
  * empty.  Works on compressed files too. */
 uint64_t logread_head(const char *path);

@@ -65,6 +65,10 @@ struct mta_parser {
 extern const struct mta_parser logscan_postfix, logscan_exim,
   logscan_sendmail, logscan_opensmtpd;
 
+/* Every parser's markers: a line without one of them holds no rejection
+ * (for logread_filtered).  NULL-terminated. */
+extern const char *const logscan_markers[];
+
 /* Parses one raw line with whichever parser owns it. */
 bool logscan_line(const struct logclock *c, const char *line, size_t n,
                   struct rejection *out);
