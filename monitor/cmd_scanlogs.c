@@ -37,6 +37,7 @@ struct scan {
   enum journal_kind jkind;
   bool first_line;
   struct journal_export jexp;
+  uint64_t jmsg_line;             /* export: the entry's MESSAGE= line */
   /* totals */
   uint64_t found, stored_new, permanent, temporary;
   uint64_t by_cause[8];
@@ -168,7 +169,13 @@ on_line(void *arg, const char *file, uint64_t lineno, const char *line,
   bool hit;
   switch (k->jkind) {
   case JOURNAL_JSON:   hit = journal_json_line(line, n, &r); break;
-  case JOURNAL_EXPORT: hit = journal_export_line(&k->jexp, line, n, &r); break;
+  case JOURNAL_EXPORT:
+    if (n >= 8 && memcmp(line, "MESSAGE=", 8) == 0)
+      k->jmsg_line = lineno;
+    hit = journal_export_line(&k->jexp, line, n, &r);
+    if (hit)
+      lineno = k->jmsg_line;
+    break;
   default:             hit = logscan_line(&k->clock, line, n, &r); break;
   }
   if (hit)
@@ -214,7 +221,7 @@ read_one(struct scan *k, const char *path, uint64_t *offset, uint64_t *line,
   if (k->jkind == JOURNAL_EXPORT) { /* the last entry may lack its blank line */
     struct rejection r;
     if (journal_export_line(&k->jexp, "", 0, &r))
-      found(k, &r, path, *line);
+      found(k, &r, path, k->jmsg_line);
   }
   return true;
 }

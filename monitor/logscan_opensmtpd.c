@@ -1,6 +1,7 @@
 /* logscan_opensmtpd.c - OpenSMTPD outgoing delivery results:
  *   ID mta delivery evpid=.. from=<s> to=<r> rcpt=<..> source="IP"
- *     relay="mx.d [IP]" delay=.. result="PermFail" stat="550 5.7.1 ..." */
+ *     relay="IP (mx.d)" delay=.. result="PermFail" stat="550 5.7.1 ..."
+ * (relay="mx.d [IP]" is read too).  The envelope id names the message. */
 #include <string.h>
 
 #include "logscan.h"
@@ -42,14 +43,23 @@ os_parse(const struct logline *l, struct rejection *out)
   size_t n = l->msglen, len;
   if (log_find(m, n, " mta delivery ") == NULL)
     return false;
-  const char *sp = memchr(m, ' ', n);
-  if (sp != NULL)
-    log_copy(out->queue_id, sizeof(out->queue_id), m, (size_t)(sp - m));
   const char *v;
+  if ((v = value(m, n, " evpid=", &len)) != NULL)
+    log_copy(out->queue_id, sizeof(out->queue_id), v, len);
   if ((v = value(m, n, " to=", &len)) != NULL)
     log_recipient(v, len, out);
-  if ((v = value(m, n, " relay=", &len)) != NULL)
-    log_host_ip(v, len, out);
+  if ((v = value(m, n, " relay=", &len)) != NULL) {
+    const char *paren = memchr(v, '(', len);
+    if (paren != NULL && paren > v) { /* "IP (host)" */
+      const char *close = memchr(paren, ')', len - (size_t)(paren - v));
+      log_copy(out->ip, sizeof(out->ip), v, (size_t)(paren - v - 1));
+      if (close != NULL)
+        log_copy(out->host, sizeof(out->host), paren + 1,
+                 (size_t)(close - paren - 1));
+    } else {
+      log_host_ip(v, len, out);
+    }
+  }
   if ((v = value(m, n, " stat=", &len)) == NULL || !log_reply(v, len, out))
     return false;
   if (log_find(m, n, "result=\"TempFail\"") != NULL)

@@ -2,8 +2,9 @@
  *   QID: to=<r>, delay=.., mailer=esmtp, pri=.., relay=mx.d. [IP],
  *     dsn=5.7.1, stat=Service unavailable[, reply=554 5.7.1 ...] (8.16+)
  *   QID: ... reply=... / "... stat=Deferred: 421 ..."
- * Without reply=, the code is taken from the stat text when it starts
- * with one, else from the DSN class (5.x.x -> 550, 4.x.x -> 450). */
+ * Without reply=, the code is taken from the stat text when it holds
+ * one, else from the DSN class (5.x.x -> 550, 4.x.x -> 450) with the DSN
+ * as the enhanced code. */
 #include <string.h>
 
 #include "logscan.h"
@@ -23,17 +24,24 @@ sm_owns(const struct logline *l)
          (l->proglen == 6 && memcmp(l->prog, "sm-mta", 6) == 0);
 }
 
-/* value of "key=" up to ", " (or the end) */
+/* value of "key=" up to stop (", " for plain fields), or the end */
 static const char *
-field(const char *m, size_t n, const char *key, size_t *len)
+field_until(const char *m, size_t n, const char *key, const char *stop,
+            size_t *len)
 {
   const char *k = log_find(m, n, key);
   if (k == NULL)
     return NULL;
   k += strlen(key);
-  const char *e = log_find(k, n - (size_t)(k - m), ", ");
+  const char *e = log_find(k, n - (size_t)(k - m), stop);
   *len = e ? (size_t)(e - k) : n - (size_t)(k - m);
   return k;
+}
+
+static const char *
+field(const char *m, size_t n, const char *key, size_t *len)
+{
+  return field_until(m, n, key, ", ", len);
 }
 
 static bool
@@ -54,16 +62,21 @@ sm_parse(const struct logline *l, struct rejection *out)
   if ((v = field(m, n, "relay=", &len)) != NULL)
     log_host_ip(v, len, out);
   const char *dsn = field(m, n, "dsn=", &len);
-  if (dsn == NULL || (dsn[0] != '4' && dsn[0] != '5'))
+  if (dsn == NULL || len == 0 || (dsn[0] != '4' && dsn[0] != '5'))
     return false;
   log_copy(out->enhanced, sizeof(out->enhanced), dsn, len);
   /* reply= is the receiver's own words (8.16+): the best source */
-  const char *rep = field(m, n, "reply=", &len);
+  /* reply= and stat= are free text with commas: each runs to the other
+   * (8.16 writes reply= first) or to the end of the line. */
+  const char *rep = field_until(m, n, "reply=", ", stat=", &len);
+  char dsn_code[16];
+  memcpy(dsn_code, out->enhanced, sizeof(dsn_code));
+  out->enhanced[0] = '\0'; /* the receiver's reply says, as for Postfix */
   if (rep != NULL && log_reply(rep, len, out)) {
     out->stage = "unknown";
     return true;
   }
-  const char *stat = field(m, n, "stat=", &len);
+  const char *stat = field_until(m, n, "stat=", ", reply=", &len);
   if (stat == NULL)
     return false;
   /* "Deferred: 421 4.7.0 Try again later" */
@@ -76,13 +89,9 @@ sm_parse(const struct logline *l, struct rejection *out)
       c = stat + i;
       break;
     }
-  char enh[16];
-  memcpy(enh, out->enhanced, sizeof(enh));
-  if (c != stat && log_reply(c, len - (size_t)(c - stat), out)) {
-    if (out->enhanced[0] == '\0')
-      memcpy(out->enhanced, enh, sizeof(enh));
+  if (c != stat && log_reply(c, len - (size_t)(c - stat), out))
     return true;
-  }
+  memcpy(out->enhanced, dsn_code, sizeof(dsn_code)); /* no reply code */
   out->code = dsn[0] == '5' ? 550 : 450;
   out->permanent = dsn[0] == '5';
   log_copy(out->text, sizeof(out->text), stat, len);
