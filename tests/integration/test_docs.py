@@ -22,7 +22,7 @@ class DocsTest(rbltest.unittest.TestCase):
         return re.findall(r'\{"([a-z-]+)"', table)
 
     def test_every_command_is_documented(self):
-        page = man("rblmon.1")
+        page = man("rblmon.1").replace("\\-", "-")
         cmds = self.commands()
         self.assertIn("check", cmds)
         for c in cmds:
@@ -36,7 +36,8 @@ class DocsTest(rbltest.unittest.TestCase):
         page = man("rblmon.1").replace("\\-", "-")
         opts = self.long_options()
         self.assertIn("config", opts)
-        help_text = run(["--help"]).out + run(["check", "--help"]).out
+        help_text = run(["--help"]).out + "".join(
+            run([c, "--help"]).out for c in self.commands())
         for o in opts:
             self.assertIn("--" + o, page, "option --%s missing from rblmon.1" % o)
             self.assertIn("--" + o, help_text, "option --%s missing from --help" % o)
