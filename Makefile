@@ -15,7 +15,7 @@ build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	$(BUILD)/rblmon -c config/rblmon.example.yaml check; \
+	$(BUILD)/rblmon -c config/rblmon.example.yaml check --no-state; \
 	  rc=$$?; echo "(exit code $$rc: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)"
 
 test: build
@@ -28,6 +28,7 @@ test-asan: deps
 
 bench: build
 	bench/dnsbl-bench.sh $(BUILD)/rblmon
+	bench/logscan-bench.sh $(BUILD)/rblmon
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
