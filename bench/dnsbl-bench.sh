@@ -44,7 +44,7 @@ with open(f"{w}/rblmon.yaml", "w") as f:
         f.write("    - {name: z%d, zone: z%d.bench, type: ip4, codes: "
                 "{127.0.0.2: {meaning: listed, severity: critical}}}\n" % (z, z))
     f.write("resolver:\n  servers: [127.0.0.77:53]\n  timeout: 2s\n"
-            "  tries: 3\n  max_inflight: 500\n  deadline: 1h\n")
+            "  tries: 3\n  max_inflight: 100\n  deadline: 1h\n")
 PY
 sed 's|198.18.0.0/16|198.18.0.0/18|; s|bench16|bench18|' "$W/rblmon.yaml" > "$W/rblmon18.yaml"
 
@@ -63,10 +63,16 @@ NQ=$(wc -l < "$W/names")
 now() { date +%s.%N; }
 rss() { awk '/Maximum resident/ {print $NF}' "$1"; }
 
-# dnsperf: one pass over the names, 500 outstanding (rblmon's window).
-dnsperf -s $ADDR -p 53 -d "$W/names" -n 1 -q 500 -t 5 > "$W/dnsperf.out" 2>&1
+# dnsperf: one pass over the names with rblmon's window (100 outstanding),
+# and with 500 outstanding (more than one host's UDP receive buffer holds:
+# it loses answers and never asks again).  The better figure is the limit.
+dnsperf -s $ADDR -p 53 -d "$W/names" -n 1 -q 100 -t 5 > "$W/dnsperf.out" 2>&1
+dnsperf -s $ADDR -p 53 -d "$W/names" -n 1 -q 500 -t 5 > "$W/dnsperf500.out" 2>&1
 DP_QPS=$(awk '/Queries per second/ {print $4}' "$W/dnsperf.out")
 DP_LOST=$(awk '/Queries lost/ {print $3}' "$W/dnsperf.out")
+DP5_QPS=$(awk '/Queries per second/ {print $4}' "$W/dnsperf500.out")
+DP5_LOST=$(awk '/Queries lost/ {print $3}' "$W/dnsperf500.out")
+DP_BEST=$(echo "$DP_QPS $DP5_QPS" | awk '{print ($1 > $2) ? $1 : $2}')
 
 # adnshost: asynchronous mode, names on stdin.
 cut -d' ' -f1 "$W/names" > "$W/names.adns"
@@ -98,10 +104,12 @@ RB_STATE2_S=$(echo "$1 $2" | awk '{printf "%.1f", $2 - $1}')
 RB_SUMMARY=$(grep -E '^(OK|WARNING|CRITICAL|UNKNOWN):' "$W/rb16.out" || tail -1 "$W/rb16.out")
 
 echo "DNSBL benchmark: $NQ A queries (/16 x $ZONES zones), rbldnsd on $ADDR, $(nproc) cores"
-printf "%-10s %12s %10s %14s\n" tool "queries/s" "ratio" "peak RSS KiB"
-printf "%-10s %12.0f %10s %14s   (lost: %s)\n" dnsperf "$DP_QPS" 1.00 - "$DP_LOST"
-printf "%-10s %12s %10.2f %14s\n" adnshost "$AD_QPS" "$(echo "$AD_QPS $DP_QPS" | awk '{print $1/$2}')" "$(rss "$W/adns.time")"
-printf "%-10s %12s %10.2f %14s\n" rblmon "$RB_QPS" "$(echo "$RB_QPS $DP_QPS" | awk '{print $1/$2}')" "$RB_RSS16"
+printf "%-12s %12s %10s %14s\n" tool "queries/s" "ratio" "peak RSS KiB"
+echo "(ratio: to the better dnsperf figure)"
+printf "%-12s %12.0f %10.2f %14s   (lost: %s)\n" "dnsperf -q100" "$DP_QPS" "$(echo "$DP_QPS $DP_BEST" | awk '{print $1/$2}')" - "$DP_LOST"
+printf "%-12s %12.0f %10.2f %14s   (lost: %s)\n" "dnsperf -q500" "$DP5_QPS" "$(echo "$DP5_QPS $DP_BEST" | awk '{print $1/$2}')" - "$DP5_LOST"
+printf "%-12s %12s %10.2f %14s\n" adnshost "$AD_QPS" "$(echo "$AD_QPS $DP_BEST" | awk '{print $1/$2}')" "$(rss "$W/adns.time")"
+printf "%-12s %12s %10.2f %14s   (window 100, answers re-asked after loss)\n" rblmon "$RB_QPS" "$(echo "$RB_QPS $DP_BEST" | awk '{print $1/$2}')" "$RB_RSS16"
 echo "rblmon peak RSS: /18 ${RB_RSS18} KiB, /16 ${RB_RSS16} KiB (must not grow with the range)"
 echo "rblmon: $RB_SUMMARY"
 echo "rblmon with state: first run ${RB_STATE_S}s (peak RSS ${RB_STATE_RSS} KiB), second run ${RB_STATE2_S}s"

@@ -76,18 +76,6 @@ ours(const struct app *a, const char *ip)
   return false;
 }
 
-static json_t *
-jstr(const char *s)
-{
-  if (s == NULL || *s == '\0')
-    return json_null();
-  struct sbuf e;
-  sbuf_init(&e, 8192);
-  util_escape(&e, s, strlen(s));
-  json_t *v = json_string(sbuf_str(&e));
-  sbuf_free(&e);
-  return v ? v : json_null();
-}
 
 static void
 emit_json(struct scan *k, const struct rejection *r, const struct verdict *v,
@@ -96,28 +84,28 @@ emit_json(struct scan *k, const struct rejection *r, const struct verdict *v,
   char t[32];
   report_time(r->time, t, sizeof(t));
   json_t *o = json_object();
-  json_object_set_new(o, "file", jstr(file));
+  json_object_set_new(o, "file", report_json_text(file));
   json_object_set_new(o, "line", json_integer((json_int_t)line));
   json_object_set_new(o, "time", json_string(t));
   json_object_set_new(o, "mta", json_string(r->mta));
-  json_object_set_new(o, "queue_id", jstr(r->queue_id));
-  json_object_set_new(o, "recipient", jstr(r->recipient));
-  json_object_set_new(o, "domain", jstr(r->domain));
-  json_object_set_new(o, "host", jstr(r->host));
-  json_object_set_new(o, "ip", jstr(r->ip));
+  json_object_set_new(o, "queue_id", report_json_text(r->queue_id));
+  json_object_set_new(o, "recipient", report_json_text(r->recipient));
+  json_object_set_new(o, "domain", report_json_text(r->domain));
+  json_object_set_new(o, "host", report_json_text(r->host));
+  json_object_set_new(o, "ip", report_json_text(r->ip));
   json_object_set_new(o, "code", json_integer(r->code));
-  json_object_set_new(o, "enhanced", jstr(r->enhanced));
+  json_object_set_new(o, "enhanced", report_json_text(r->enhanced));
   json_object_set_new(o, "stage", json_string(r->stage));
   json_object_set_new(o, "permanent", json_boolean(r->permanent));
-  json_object_set_new(o, "text", jstr(r->text));
-  json_object_set_new(o, "named_ip", jstr(v->named_ip));
+  json_object_set_new(o, "text", report_json_text(r->text));
+  json_object_set_new(o, "named_ip", report_json_text(v->named_ip));
   json_object_set_new(o, "ours", json_boolean(our));
   json_object_set_new(o, "cause", json_string(v->cause));
-  json_object_set_new(o, "detail", jstr(v->detail));
-  json_object_set_new(o, "list", jstr(v->list));
-  json_object_set_new(o, "block", jstr(v->block));
-  json_object_set_new(o, "receiver", jstr(v->receiver));
-  json_object_set_new(o, "rule", jstr(v->rule));
+  json_object_set_new(o, "detail", report_json_text(v->detail));
+  json_object_set_new(o, "list", report_json_text(v->list));
+  json_object_set_new(o, "block", report_json_text(v->block));
+  json_object_set_new(o, "receiver", report_json_text(v->receiver));
+  json_object_set_new(o, "rule", report_json_text(v->rule));
   fputs(k->nout++ ? ",\n" : "\n", stdout);
   json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
   json_decref(o);

@@ -39,18 +39,6 @@ parse_fmt(const struct cli *c, bool prom_ok, enum fmt *f)
   return true;
 }
 
-static json_t *
-escaped(const char *s)
-{
-  if (s == NULL || *s == '\0')
-    return json_null();
-  struct sbuf e;
-  sbuf_init(&e, 8192);
-  util_escape(&e, s, strlen(s));
-  json_t *v = json_string(sbuf_str(&e));
-  sbuf_free(&e);
-  return v ? v : json_null();
-}
 
 static json_t *
 split(const char *s, const char *sep)
@@ -93,7 +81,7 @@ episode_out(void *arg, const struct episode *e)
     json_object_set_new(o, "codes", split(e->codes, ","));
     json_object_set_new(o, "reasons", split(e->reasons, "; "));
     json_object_set_new(o, "severity", json_string(e->severity));
-    json_object_set_new(o, "txt", escaped(e->txt));
+    json_object_set_new(o, "txt", report_json_text(e->txt));
     json_object_set_new(o, "since", json_string(since));
     json_object_set_new(o, "cleared", until[0] ? json_string(until)
                                                : json_null());
@@ -139,7 +127,7 @@ health_out(void *arg, const struct health_row *h)
   if (v->fmt == F_JSON) {
     json_array_append_new(v->arr, json_pack("{sssssoss}", "name", h->source,
                                             "health", h->health, "detail",
-                                            escaped(h->detail), "since",
+                                            report_json_text(h->detail), "since",
                                             since));
   } else if (v->fmt == F_PROM) {
     printf("rblmon_list_health{list=\"%s\",health=\"%s\"} 1\n", h->source,

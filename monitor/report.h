@@ -47,6 +47,10 @@ extern const char report_names[];
 
 /* Exit code names: OK, WARNING, CRITICAL, UNKNOWN. */
 const char *report_exit_name(int code);
+/* Untrusted text as a JSON string, escaped like the terminal output
+ * (valid UTF-8, no control characters); JSON null for NULL or "".  A new
+ * reference. */
+struct json_t *report_json_text(const char *s);
 /* One change as a JSON object (new reference). */
 struct json_t;
 struct json_t *report_change_json(const struct change *c);

@@ -6,8 +6,6 @@
 
 #include "report.h"
 
-static json_t *safe_string(const char *s);
-
 struct json_rep {
   FILE *out;
   size_t n;
@@ -39,7 +37,7 @@ report_change_json(const struct change *c)
                                                 : json_null());
   json_object_set_new(o, "after", c->after[0] ? json_string(c->after)
                                               : json_null());
-  json_object_set_new(o, "detail", safe_string(c->detail));
+  json_object_set_new(o, "detail", report_json_text(c->detail));
   char t[32];
   report_time(c->at, t, sizeof(t));
   json_object_set_new(o, "at", json_string(t));
@@ -53,9 +51,8 @@ report_change_json(const struct change *c)
   return o;
 }
 
-/* Untrusted text: escaped (valid UTF-8, no control characters). */
-static json_t *
-safe_string(const char *s)
+json_t *
+report_json_text(const char *s)
 {
   if (s == NULL || *s == '\0')
     return json_null();
@@ -115,8 +112,8 @@ json_result(void *st, const struct result *r)
   json_object_set_new(o, "severity", r->has_sev
                                          ? json_string(severity_names[r->sev])
                                          : json_null());
-  json_object_set_new(o, "txt", safe_string(r->txt));
-  json_object_set_new(o, "error", safe_string(r->error));
+  json_object_set_new(o, "txt", report_json_text(r->txt));
+  json_object_set_new(o, "error", report_json_text(r->error));
   json_object_set_new(o, "delist", r->status == RES_LISTED
                                        ? delist_obj(r->list)
                                        : json_null());

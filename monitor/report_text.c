@@ -16,9 +16,22 @@ struct err_group {
   uint64_t count;
 };
 
+/* What the table needs of a result: compact, since a large range can
+ * have thousands of listings (struct result carries big fixed buffers). */
+struct row {
+  char *target, *txt;             /* malloc'ed */
+  const struct list_def *list;
+  enum result_status status;
+  bool has_sev;
+  enum severity sev;
+  uint32_t codes[RESULT_MAX_CODES];
+  const char *reasons[RESULT_MAX_CODES];
+  size_t ncodes, nreasons;
+};
+
 struct text {
   struct report_opts o;
-  struct result *rows;
+  struct row *rows;
   size_t nrows, dropped;
   struct err_group groups[TEXT_MAX_GROUPS];
   size_t ngroups;
@@ -82,13 +95,40 @@ text_result(void *st, const struct result *r)
       return;
     }
   }
-  t->rows[t->nrows++] = *r;
+  struct row *w = &t->rows[t->nrows];
+  w->target = strdup(r->target);
+  w->txt = r->txt[0] ? strdup(r->txt) : NULL;
+  if (w->target == NULL || (r->txt[0] && w->txt == NULL)) {
+    free(w->target);
+    free(w->txt);
+    t->dropped++;
+    return;
+  }
+  w->list = r->list;
+  w->status = r->status;
+  w->has_sev = r->has_sev;
+  w->sev = r->sev;
+  memcpy(w->codes, r->codes, sizeof(w->codes));
+  memcpy(w->reasons, r->reasons, sizeof(w->reasons));
+  w->ncodes = r->ncodes;
+  w->nreasons = r->nreasons;
+  t->nrows++;
+}
+
+static void
+free_rows(struct text *t)
+{
+  for (size_t i = 0; i < t->nrows; i++) {
+    free(t->rows[i].target);
+    free(t->rows[i].txt);
+  }
+  free(t->rows);
 }
 
 static int
 row_cmp(const void *a, const void *b)
 {
-  const struct result *x = a, *y = b;
+  const struct row *x = a, *y = b;
   /* Listings first, worst first; then by target and list. */
   int rx = x->status == RES_LISTED ? 10 + (int)x->sev : x->has_sev;
   int ry = y->status == RES_LISTED ? 10 + (int)y->sev : y->has_sev;
@@ -99,7 +139,7 @@ row_cmp(const void *a, const void *b)
 }
 
 static void
-print_row(struct text *t, const struct result *r)
+print_row(struct text *t, const struct row *r)
 {
   FILE *f = t->o.out;
   char codes[128] = "";
@@ -127,7 +167,7 @@ print_row(struct text *t, const struct result *r)
   for (size_t i = 0; i < r->nreasons; i++)
     fprintf(f, "%s%s", i ? "; " : " ", r->reasons[i]);
   fputc('\n', f);
-  if (r->txt[0] != '\0') {
+  if (r->txt != NULL) {
     struct sbuf e;
     sbuf_init(&e, 4096);
     util_escape(&e, r->txt, strlen(r->txt));
@@ -145,7 +185,7 @@ text_end(void *st, const struct report_summary *s)
   const struct tally *ty = s->tally;
   if (s->changes_only) {
     report_changes_text(f, s->changes, s->nchanges);
-    free(t->rows);
+    free_rows(t);
     free(t);
     return;
   }
@@ -239,7 +279,7 @@ text_end(void *st, const struct report_summary *s)
                 health_names[s->lists[i].health]);
     fputc('\n', f);
   }
-  free(t->rows);
+  free_rows(t);
   free(t);
 }
 

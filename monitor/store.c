@@ -649,6 +649,24 @@ store_cycle_health(struct store *s, const struct list_state *ls,
   return RBL_OK;
 }
 
+/* Runs the last statements of a transaction and commits it; on failure
+ * rolls it all back (nothing half-written) and says why. */
+static rbl_status
+finish(struct store *s, const char *sql, const char *what, char *err,
+       size_t errlen)
+{
+  int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    rbl_status st = sqlerr(s, rc, what, err, errlen);
+    store_cycle_rollback(s);
+    return st;
+  }
+  s->in_cycle = false;
+  return RBL_OK;
+}
+
 rbl_status
 store_cycle_commit(struct store *s, uint64_t retention_ms,
                    const struct tally *t, int exit_code, char *err,
@@ -678,16 +696,7 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
            (long long)s->started, (long long)store_now(),
            (unsigned long long)t->total, (unsigned long long)t->listed,
            (unsigned long long)(t->errors + t->skipped), exit_code);
-  int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-  if (rc != SQLITE_OK) {
-    rbl_status st = sqlerr(s, rc, "the results were not saved", err, errlen);
-    store_cycle_rollback(s);
-    return st;
-  }
-  s->in_cycle = false;
-  return RBL_OK;
+  return finish(s, sql, "the results were not saved", err, errlen);
 }
 
 void
@@ -829,16 +838,7 @@ store_scan_commit(struct store *s, uint64_t retention_ms, char *err,
   char sql[128];
   snprintf(sql, sizeof(sql), "DELETE FROM rejections WHERE time < %lld",
            (long long)(s->now - (int64_t)(retention_ms / 1000)));
-  int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-  if (rc != SQLITE_OK) {
-    rbl_status st = sqlerr(s, rc, "the scan was not saved", err, errlen);
-    store_cycle_rollback(s);
-    return st;
-  }
-  s->in_cycle = false;
-  return RBL_OK;
+  return finish(s, sql, "the scan was not saved", err, errlen);
 }
 
 /* ---- reading ------------------------------------------------------------ */
