@@ -15,6 +15,7 @@ struct cli {
   bool no_state;             /* --no-state */
   const char *output;        /* --output FILE */
   const char *since;         /* --since DURATION */
+  const char *note;          /* --note TEXT */
   char **args;               /* positional arguments after the command */
   int nargs;
 };
@@ -50,6 +51,9 @@ struct store *app_store(const struct app *a, bool readonly);
 int cmd_check(struct cli *c);
 int cmd_status(struct cli *c);
 int cmd_scanlogs(struct cli *c);
+int cmd_remind(struct cli *c);
+int cmd_ack(struct cli *c);
+int cmd_snooze(struct cli *c);
 int cmd_history(struct cli *c);
 int cmd_lists(struct cli *c);
 int cmd_config(struct cli *c);

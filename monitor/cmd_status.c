@@ -6,8 +6,14 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "correlate.h"
 #include "report.h"
 #include "store.h"
+
+struct rem {
+  int64_t id, episode, due;
+  char state[16];
+};
 
 enum fmt { F_TEXT, F_JSON, F_PROM };
 
@@ -22,7 +28,34 @@ struct view {
   int pass;                /* prometheus: 0 listed, 1 since (one family
                               of samples at a time) */
   size_t nhealth;
+  struct store *store;     /* status: evidence and reminders */
+  struct rem *rems;
+  size_t nrems;
 };
+
+static void
+keep_rem(void *arg, const struct reminder *r)
+{
+  struct view *v = arg;
+  struct rem *p = realloc(v->rems, (v->nrems + 1) * sizeof(*p));
+  if (p == NULL)
+    return;
+  v->rems = p;
+  p[v->nrems].id = r->id;
+  p[v->nrems].episode = r->episode;
+  p[v->nrems].due = r->due;
+  snprintf(p[v->nrems].state, sizeof(p[0].state), "%s", r->state);
+  v->nrems++;
+}
+
+static const struct rem *
+rem_of(const struct view *v, int64_t episode)
+{
+  for (size_t i = 0; i < v->nrems; i++)
+    if (v->rems[i].episode == episode)
+      return &v->rems[i];
+  return NULL;
+}
 
 static bool
 parse_fmt(const struct cli *c, bool prom_ok, enum fmt *f)
@@ -89,6 +122,31 @@ episode_out(void *arg, const struct episode *e)
                         json_integer((e->cleared_at ? e->cleared_at : v->now)
                                      - e->first_seen));
     json_object_set_new(o, "delist", d[0] ? json_string(d) : json_null());
+    if (!v->history && v->store != NULL) {
+      struct evidence ev;
+      correlate_listing(v->store, &v->a->cat, e,
+                        (int64_t)(v->a->cfg.remind_window_ms / 1000), v->now,
+                        &ev);
+      json_t *recv = json_array();
+      for (size_t i = 0; i < ev.nreceivers; i++)
+        json_array_append_new(recv, json_string(ev.receivers[i]));
+      json_object_set_new(o, "evidence",
+                          json_pack("{sIsIsIso}", "rejections_24h",
+                                    (json_int_t)ev.day, "rejections_7d",
+                                    (json_int_t)ev.week, "rejections",
+                                    (json_int_t)ev.total, "receivers", recv));
+      json_object_set_new(o, "urgent",
+                          json_boolean(strcmp(e->severity, "critical") == 0 &&
+                                       ev.day > 0));
+      const struct rem *rm = rem_of(v, e->id);
+      char due[32];
+      if (rm != NULL)
+        report_time(rm->due, due, sizeof(due));
+      json_object_set_new(o, "reminder",
+                          rm ? json_pack("{sIssss}", "id", (json_int_t)rm->id,
+                                         "state", rm->state, "next", due)
+                             : json_null());
+    }
     json_array_append_new(v->arr, o);
   } else if (v->fmt == F_PROM && v->pass == 0) {
     printf("rblmon_listed{target=\"%s\",list=\"%s\",severity=\"%s\"} 1\n",
@@ -111,6 +169,27 @@ episode_out(void *arg, const struct episode *e)
       printf("    delist: %s\n", d);
     if (l != NULL && l->fix_first != NULL)
       printf("    fix first: %s\n", l->fix_first);
+    if (v->store != NULL) {
+      struct evidence ev;
+      correlate_listing(v->store, &v->a->cat, e,
+                        (int64_t)(v->a->cfg.remind_window_ms / 1000), v->now,
+                        &ev);
+      printf("    evidence: %llu rejections in 24 h, %llu in 7 days",
+             (unsigned long long)ev.day, (unsigned long long)ev.week);
+      for (size_t i = 0; i < ev.nreceivers; i++)
+        printf("%s%s", i ? ", " : " at ", ev.receivers[i]);
+      if (strcmp(e->severity, "critical") == 0 && ev.day > 0)
+        printf(" (URGENT)");
+      putchar('\n');
+      const struct rem *rm = rem_of(v, e->id);
+      if (rm != NULL) {
+        char due[32];
+        report_time(rm->due, due, sizeof(due));
+        printf("    reminder %lld: %s, next %s (rblmon ack %lld when removal "
+               "is requested)\n", (long long)rm->id, rm->state, due,
+               (long long)rm->id);
+      }
+    }
   } else { /* history */
     printf("%-39s %-22s %-20s %-20s %-8s %-8s %s\n", e->target, e->source,
            since, until[0] ? until : "listed now", age, e->severity,
@@ -139,6 +218,33 @@ health_out(void *arg, const struct health_row *h)
   }
 }
 
+struct finding_view {
+  bool json;
+  json_t *arr;
+  size_t n;
+};
+
+static void
+finding_out(void *arg, const struct finding *f)
+{
+  struct finding_view *fv = arg;
+  char first[32], last[32];
+  report_time(f->first, first, sizeof(first));
+  report_time(f->last, last, sizeof(last));
+  fv->n++;
+  if (fv->json) {
+    json_array_append_new(fv->arr,
+                          json_pack("{sssssssIssss}", "kind", f->kind, "what",
+                                    f->what, "advice", f->advice, "count",
+                                    (json_int_t)f->count, "first", first,
+                                    "last", last));
+    return;
+  }
+  printf("  %-18s %-28s %4llu rejection%s, last %s\n    %s\n", f->kind,
+         f->what, (unsigned long long)f->count, f->count == 1 ? "" : "s",
+         last, f->advice);
+}
+
 int
 cmd_status(struct cli *c)
 {
@@ -156,7 +262,9 @@ cmd_status(struct cli *c)
     app_free(&a);
     return RBL_EXIT_UNKNOWN;
   }
-  struct view v = {&a, f, store_now(), 0, RBL_EXIT_OK, NULL, false, 0, 0};
+  struct view v = {&a, f, store_now(), 0, RBL_EXIT_OK, NULL, false, 0, 0,
+                   s, NULL, 0};
+  store_reminders(s, v.now, true, keep_rem, &v);
   int64_t started, finished;
   int last_exit;
   store_last_cycle(s, &started, &finished, &last_exit);
@@ -196,11 +304,22 @@ cmd_status(struct cli *c)
     st = store_health(s, health_out, &v);
   if (f == F_TEXT && v.nhealth == 0)
     printf("  none\n");
+  json_t *unexplained = f == F_JSON ? json_array() : NULL;
+  if (f != F_PROM && st == RBL_OK) {
+    struct finding_view fv = {f == F_JSON, unexplained, 0};
+    if (f == F_TEXT)
+      printf("\nBlocks no listing explains (last 7 days):\n");
+    st = correlate_unexplained(s, &a.cat, a.lists, a.nlists,
+                               (int64_t)(a.cfg.remind_window_ms / 1000),
+                               v.now, finding_out, &fv);
+    if (f == F_TEXT && fv.n == 0)
+      printf("  none\n");
+  }
   rc = finished == 0 ? RBL_EXIT_UNKNOWN : v.worst;
   if (f == F_JSON) {
-    json_t *top = json_pack("{sososssi}", "listings", listings, "lists",
-                            lists, "status", report_exit_name(rc), "exit",
-                            rc);
+    json_t *top = json_pack("{sosososssi}", "listings", listings, "lists",
+                            lists, "unexplained", unexplained, "status",
+                            report_exit_name(rc), "exit", rc);
     json_object_set_new(top, "last_check",
                         finished ? json_string(when) : json_null());
     json_dumpf(top, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
@@ -218,6 +337,7 @@ cmd_status(struct cli *c)
     fprintf(stderr, "rblmon: cannot read the state\n");
     rc = RBL_EXIT_UNKNOWN;
   }
+  free(v.rems);
   store_close(s);
   app_free(&a);
   return rc;
@@ -258,7 +378,8 @@ cmd_history(struct cli *c)
     return RBL_EXIT_UNKNOWN;
   }
   json_t *arr = f == F_JSON ? json_array() : NULL;
-  struct view v = {&a, f, store_now(), 0, RBL_EXIT_OK, arr, true, 0, 0};
+  struct view v = {&a, f, store_now(), 0, RBL_EXIT_OK, arr, true, 0, 0,
+                   NULL, NULL, 0};
   if (f == F_TEXT)
     printf("%-39s %-22s %-20s %-20s %-8s %-8s %s\n", "TARGET", "LIST",
            "LISTED", "DELISTED", "FOR", "SEVERITY", "CODES");

@@ -18,6 +18,7 @@ config_init(struct config *cfg)
   cfg->max_inflight = 100;
   cfg->remind_every_ms = 24 * 3600000ULL;
   cfg->remind_after_request_ms = 72 * 3600000ULL;
+  cfg->remind_window_ms = 24 * 3600000ULL;
   cfg->retention_ms = 400 * 86400000ULL;
   cfg->lock_wait_ms = 60000;
 }
@@ -491,10 +492,17 @@ rm_after(struct yctx *c, struct ynode *v, void *obj)
                 "remind.after_request");
 }
 
+static void
+rm_window(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_duration(c, v, 0, 30 * 86400000ULL,
+                &((struct config *)obj)->remind_window_ms, "remind.window");
+}
+
 static const struct yfield remind_fields[] = {
   {"every", rm_every, false},
   {"after_request", rm_after, false},
-  {"window", NULL, false},
+  {"window", rm_window, false},
 };
 
 static void

@@ -44,7 +44,7 @@ struct config {
   char servers_csv[512];          /* "" = the system's resolver */
   uint64_t timeout_ms, tries, deadline_ms, max_inflight;
   /* remind */
-  uint64_t remind_every_ms, remind_after_request_ms;
+  uint64_t remind_every_ms, remind_after_request_ms, remind_window_ms;
   /* logs */
   const char **log_files;         /* relative to the config file */
   size_t nlog_files;

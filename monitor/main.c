@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "dns.h"
+#include "i18n.h"
 #include "store.h"
 
 #ifndef RBLMON_VERSION
@@ -20,7 +21,8 @@
 /* Options a command takes beyond the common ones. */
 enum {
   OPT_ALL = 1 << 0, OPT_PROBE = 1 << 1, OPT_CHANGES = 1 << 2,
-  OPT_NOSTATE = 1 << 3, OPT_OUTPUT = 1 << 4, OPT_SINCE = 1 << 5
+  OPT_NOSTATE = 1 << 3, OPT_OUTPUT = 1 << 4, OPT_SINCE = 1 << 5,
+  OPT_NOTE = 1 << 6
 };
 
 static const struct {
@@ -29,6 +31,7 @@ static const struct {
 } option_names[] = {
   {OPT_ALL, "all"}, {OPT_PROBE, "probe"}, {OPT_CHANGES, "changes-only"},
   {OPT_NOSTATE, "no-state"}, {OPT_OUTPUT, "output"}, {OPT_SINCE, "since"},
+  {OPT_NOTE, "note"},
 };
 
 struct command {
@@ -71,6 +74,15 @@ static const struct command commands[] = {
    cmd_status},
   {"history", "history [--format text|json] [TARGET]",
    "listing episodes over time, newest first", "", 0, cmd_history},
+  {"remind", "remind [--format text|json]",
+   "print the delisting reminders that are due, and mark them sent", "", 0,
+   cmd_remind},
+  {"ack", "ack ID [--note TEXT]",
+   "record that removal was requested for reminder ID",
+   "      --note TEXT      what was done (a ticket number, a form)\n",
+   OPT_NOTE, cmd_ack},
+  {"snooze", "snooze ID DURATION",
+   "postpone reminder ID (DURATION such as 12h or 3d)", "", 0, cmd_snooze},
   {"config", "config check",
    "validate the configuration and the catalog", "", 0, cmd_config},
   {"lists", "lists [--format text|json] [--all] [--probe]",
@@ -120,6 +132,7 @@ static const struct option long_options[] = {
   {"no-state", no_argument, NULL, 'N'},
   {"output", required_argument, NULL, 'o'},
   {"since", required_argument, NULL, 'S'},
+  {"note", required_argument, NULL, 'n'},
   {"help", no_argument, NULL, 'h'},
   {"version", no_argument, NULL, 'V'},
   {NULL, 0, NULL, 0},
@@ -134,6 +147,7 @@ main(int argc, char **argv)
   unsigned used = 0;
   int opt;
   opterr = 0;
+  i18n_init();
   /* "+" would stop at the command; we accept options anywhere. */
   while ((opt = getopt_long(argc, argv, ":c:o:ahV", long_options, NULL)) !=
          -1) {
@@ -146,6 +160,7 @@ main(int argc, char **argv)
     case 'N': c.no_state = true; used |= OPT_NOSTATE; break;
     case 'o': c.output = optarg; used |= OPT_OUTPUT; break;
     case 'S': c.since = optarg; used |= OPT_SINCE; break;
+    case 'n': c.note = optarg; used |= OPT_NOTE; break;
     case 'h': help = true; break;
     case 'V':
       printf("rblmon %s\n", RBLMON_VERSION);

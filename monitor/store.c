@@ -22,7 +22,8 @@ const char *const change_names[] = {"listed", "relisted", "delisted",
 enum {
   Q_SEL_LAST, Q_UP_LAST, Q_SEL_OPEN, Q_SEL_PREV, Q_INS_EP, Q_UPD_EP,
   Q_CLOSE_EP, Q_SEL_HEALTH, Q_UP_HEALTH, Q_INS_HHIST, Q_INS_QUERIES,
-  Q_SUM_QUERIES, Q_INS_REJ, Q_SEL_CURSOR, Q_UP_CURSOR, NQ
+  Q_SUM_QUERIES, Q_INS_REJ, Q_SEL_CURSOR, Q_UP_CURSOR, Q_INS_REMIND,
+  Q_CLOSING_REMIND, NQ
 };
 
 static const char *const sql_text[NQ] = {
@@ -60,6 +61,10 @@ static const char *const sql_text[NQ] = {
                 "receiver, rule, file, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
                 "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
                 "?19, ?20, ?21, ?22, ?23)",
+  [Q_INS_REMIND] = "INSERT INTO reminders(episode, state, due, relisting) "
+                   "VALUES (?1, 'open', ?2, ?3)",
+  [Q_CLOSING_REMIND] = "UPDATE reminders SET state = 'closing', due = ?2 "
+                       "WHERE episode = ?1 AND state != 'closed'",
   [Q_SEL_CURSOR] = "SELECT inode, offset, head, lines FROM log_cursors "
                    "WHERE path = ?1",
   [Q_UP_CURSOR] = "INSERT INTO log_cursors(path, inode, offset, head, lines, "
@@ -114,6 +119,17 @@ static const char *const migrations[] = {
   "CREATE TABLE log_cursors("
   " path TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL,"
   " head INTEGER NOT NULL, lines INTEGER NOT NULL, updated INTEGER NOT NULL);",
+  /* 5: a delisting reminder for every listing episode */
+  "CREATE TABLE reminders("
+  " id INTEGER PRIMARY KEY, episode INTEGER NOT NULL UNIQUE,"
+  " state TEXT NOT NULL, due INTEGER NOT NULL, sent INTEGER NOT NULL DEFAULT 0,"
+  " last_sent INTEGER, requested_at INTEGER, snoozed_until INTEGER,"
+  " note TEXT, relisting INTEGER NOT NULL DEFAULT 0);"
+  "CREATE INDEX reminders_by_due ON reminders(state, due);"
+  "CREATE INDEX rejections_by_list ON rejections(list, time);"
+  /* listings that existed before reminders: one each, due now */
+  "INSERT INTO reminders(episode, state, due) SELECT id, 'open', last_seen "
+  " FROM episodes WHERE cleared_at IS NULL;",
 };
 
 struct store {
@@ -570,6 +586,13 @@ store_cycle_result(struct store *s, const struct result *r,
       text(q, 8, r->txt);
       if ((rc = step_done(q)) != SQLITE_OK)
         return RBL_EIO;
+      /* every listing gets a delisting reminder, due at once */
+      q = s->q[Q_INS_REMIND];
+      sqlite3_bind_int64(q, 1, sqlite3_last_insert_rowid(s->db));
+      sqlite3_bind_int64(q, 2, s->now);
+      sqlite3_bind_int(q, 3, relisted);
+      if ((rc = step_done(q)) != SQLITE_OK)
+        return RBL_EIO;
       emit_change(s, relisted ? CHANGE_RELISTED : CHANGE_LISTED, r, NULL,
                   codes, reasons, s->now, fn, arg);
       return RBL_OK;
@@ -590,6 +613,11 @@ store_cycle_result(struct store *s, const struct result *r,
   }
   if (id != 0) { /* clean now: the listing is gone */
     q = s->q[Q_CLOSE_EP];
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int64(q, 2, s->now);
+    if ((rc = step_done(q)) != SQLITE_OK)
+      return RBL_EIO;
+    q = s->q[Q_CLOSING_REMIND]; /* one closing message is due */
     sqlite3_bind_int64(q, 1, id);
     sqlite3_bind_int64(q, 2, s->now);
     if ((rc = step_done(q)) != SQLITE_OK)
@@ -681,9 +709,14 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
            "AND NOT EXISTS (SELECT 1 FROM last_check l WHERE l.target = "
            "episodes.target AND l.source = episodes.source AND "
            "l.checked_at >= %lld);"
+           "UPDATE reminders SET state = 'closed' WHERE state IN ('open', "
+           "'requested') AND episode IN (SELECT id FROM episodes WHERE "
+           "cleared_at IS NOT NULL);"
            "DELETE FROM last_check WHERE checked_at < %lld;"
            "DELETE FROM list_health WHERE checked_at < %lld;"
            "DELETE FROM list_queries WHERE at < %lld;"
+           "DELETE FROM reminders WHERE state = 'closed' AND episode IN "
+           "(SELECT id FROM episodes WHERE cleared_at < %lld);"
            "DELETE FROM episodes WHERE cleared_at IS NOT NULL AND "
            "cleared_at < %lld;"
            "DELETE FROM health_history WHERE at < %lld;"
@@ -693,6 +726,7 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
            (long long)s->now, (long long)s->started, (long long)s->started,
            (long long)s->started, (long long)(s->now - 2 * 86400),
            (long long)cutoff, (long long)cutoff, (long long)cutoff,
+           (long long)cutoff,
            (long long)s->started, (long long)store_now(),
            (unsigned long long)t->total, (unsigned long long)t->listed,
            (unsigned long long)(t->errors + t->skipped), exit_code);
@@ -839,6 +873,140 @@ store_scan_commit(struct store *s, uint64_t retention_ms, char *err,
   snprintf(sql, sizeof(sql), "DELETE FROM rejections WHERE time < %lld",
            (long long)(s->now - (int64_t)(retention_ms / 1000)));
   return finish(s, sql, "the scan was not saved", err, errlen);
+}
+
+/* ---- reminders ----------------------------------------------------------- */
+rbl_status
+store_begin(struct store *s, int64_t now, char *err, size_t errlen)
+{
+  return store_cycle_begin(s, now, err, errlen);
+}
+
+rbl_status
+store_commit(struct store *s, char *err, size_t errlen)
+{
+  return finish(s, "", "the change was not saved", err, errlen);
+}
+
+#define RM_COLS "r.id, r.episode, r.state, r.due, coalesce(r.last_sent, 0), " \
+  "coalesce(r.requested_at, 0), coalesce(r.snoozed_until, 0), r.sent, " \
+  "r.note, r.relisting, e.id, e.target, e.source, e.codes, e.reasons, " \
+  "e.severity, e.txt, e.first_seen, e.last_seen, coalesce(e.cleared_at, 0)"
+
+static rbl_status
+read_reminders(struct store *s, sqlite3_stmt *q, store_reminder_fn fn,
+               void *arg)
+{
+  int rc;
+  size_t n = 0;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    struct reminder r = {
+      sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+      (const char *)sqlite3_column_text(q, 2), sqlite3_column_int64(q, 3),
+      sqlite3_column_int64(q, 4), sqlite3_column_int64(q, 5),
+      sqlite3_column_int64(q, 6), sqlite3_column_int64(q, 7),
+      (const char *)sqlite3_column_text(q, 8), sqlite3_column_int(q, 9) != 0,
+      {sqlite3_column_int64(q, 10), (const char *)sqlite3_column_text(q, 11),
+       (const char *)sqlite3_column_text(q, 12),
+       (const char *)sqlite3_column_text(q, 13),
+       (const char *)sqlite3_column_text(q, 14),
+       (const char *)sqlite3_column_text(q, 15),
+       (const char *)sqlite3_column_text(q, 16), sqlite3_column_int64(q, 17),
+       sqlite3_column_int64(q, 18), sqlite3_column_int64(q, 19)}};
+    fn(arg, &r);
+    n++;
+  }
+  sqlite3_finalize(q);
+  (void)s;
+  return rc == SQLITE_DONE ? (n ? RBL_OK : RBL_ENOTFOUND) : RBL_EIO;
+}
+
+rbl_status
+store_reminders(struct store *s, int64_t now, bool all, store_reminder_fn fn,
+                void *arg)
+{
+  sqlite3_stmt *q;
+  const char *sql = all
+    ? "SELECT " RM_COLS " FROM reminders r JOIN episodes e ON e.id = "
+      "r.episode WHERE r.state != 'closed' ORDER BY r.due, r.id"
+    : "SELECT " RM_COLS " FROM reminders r JOIN episodes e ON e.id = "
+      "r.episode WHERE r.state != 'closed' AND r.due <= ?1 "
+      "ORDER BY r.due, r.id";
+  if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+    return RBL_EIO;
+  if (!all)
+    sqlite3_bind_int64(q, 1, now);
+  rbl_status st = read_reminders(s, q, fn, arg);
+  return st == RBL_ENOTFOUND ? RBL_OK : st;
+}
+
+rbl_status
+store_reminder_get(struct store *s, int64_t id, store_reminder_fn fn,
+                   void *arg)
+{
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(s->db, "SELECT " RM_COLS " FROM reminders r JOIN "
+                         "episodes e ON e.id = r.episode WHERE r.id = ?1",
+                         -1, &q, NULL) != SQLITE_OK)
+    return RBL_EIO;
+  sqlite3_bind_int64(q, 1, id);
+  return read_reminders(s, q, fn, arg);
+}
+
+rbl_status
+store_reminder_set(struct store *s, int64_t id, const char *state,
+                   int64_t due, bool sent_now, int64_t requested_at,
+                   const char *note)
+{
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(s->db, "UPDATE reminders SET state = coalesce(?2, "
+                         "state), due = ?3, sent = sent + ?4, last_sent = "
+                         "CASE WHEN ?4 THEN ?5 ELSE last_sent END, "
+                         "requested_at = CASE WHEN ?6 > 0 THEN ?6 ELSE "
+                         "requested_at END, note = coalesce(?7, note) "
+                         "WHERE id = ?1", -1, &q, NULL) != SQLITE_OK)
+    return RBL_EIO;
+  sqlite3_bind_int64(q, 1, id);
+  text(q, 2, state);
+  sqlite3_bind_int64(q, 3, due);
+  sqlite3_bind_int(q, 4, sent_now);
+  sqlite3_bind_int64(q, 5, s->now);
+  sqlite3_bind_int64(q, 6, requested_at);
+  text(q, 7, note);
+  int rc = sqlite3_step(q);
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
+}
+
+rbl_status
+store_rejections(struct store *s, int64_t from, int64_t to, bool blocks_only,
+                 store_rejection_fn fn, void *arg)
+{
+  sqlite3_stmt *q;
+  const char *sql = blocks_only
+    ? "SELECT time, list, block, named_ip, receiver, cause, text, code FROM "
+      "rejections WHERE time BETWEEN ?1 AND ?2 AND cause IN ('blocklist', "
+      "'reputation') ORDER BY time"
+    : "SELECT time, list, block, named_ip, receiver, cause, text, code FROM "
+      "rejections WHERE time BETWEEN ?1 AND ?2 AND list IS NOT NULL "
+      "ORDER BY time";
+  if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+    return RBL_EIO;
+  sqlite3_bind_int64(q, 1, from);
+  sqlite3_bind_int64(q, 2, to);
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    struct rejection_row r = {
+      sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1),
+      (const char *)sqlite3_column_text(q, 2),
+      (const char *)sqlite3_column_text(q, 3),
+      (const char *)sqlite3_column_text(q, 4),
+      (const char *)sqlite3_column_text(q, 5),
+      (const char *)sqlite3_column_text(q, 6), sqlite3_column_int(q, 7)};
+    fn(arg, &r);
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
 }
 
 /* ---- reading ------------------------------------------------------------ */

@@ -13,7 +13,7 @@
 #include <time.h>
 #include "result.h"
 
-#define STORE_SCHEMA 4
+#define STORE_SCHEMA 5
 
 struct store;
 
@@ -122,5 +122,43 @@ rbl_status store_last_cycle(struct store *s, int64_t *started,
 /* Current time for state: $RBLMON_NOW (epoch seconds, for tests that
  * simulate days) or the wall clock. */
 int64_t store_now(void);
+
+/* ---- reminders (remind.c decides; these read and write) ------------------ */
+struct reminder {
+  int64_t id, episode;
+  const char *state;              /* open requested closing closed */
+  int64_t due, last_sent, requested_at, snoozed_until;
+  int64_t sent;
+  const char *note;
+  bool relisting;
+  struct episode e;               /* the listing it is about */
+};
+typedef void (*store_reminder_fn)(void *arg, const struct reminder *r);
+
+/* Reminders due at now (open, requested or closing), oldest due first; or
+ * every reminder not closed (all = true). */
+rbl_status store_reminders(struct store *s, int64_t now, bool all,
+                           store_reminder_fn fn, void *arg);
+/* One reminder by id; RBL_ENOTFOUND when there is none. */
+rbl_status store_reminder_get(struct store *s, int64_t id,
+                              store_reminder_fn fn, void *arg);
+/* Changes a reminder (state may be NULL: unchanged; note NULL: kept). */
+rbl_status store_reminder_set(struct store *s, int64_t id, const char *state,
+                              int64_t due, bool sent_now, int64_t requested_at,
+                              const char *note);
+/* Writes outside a check: remind, ack, snooze use these. */
+rbl_status store_begin(struct store *s, int64_t now, char *err, size_t errlen);
+rbl_status store_commit(struct store *s, char *err, size_t errlen);
+
+/* Rejections naming a list (list not NULL) between two times. */
+struct rejection_row {
+  int64_t time;
+  const char *list, *block, *named_ip, *receiver, *cause, *text;
+  int code;
+};
+typedef void (*store_rejection_fn)(void *arg, const struct rejection_row *r);
+rbl_status store_rejections(struct store *s, int64_t from, int64_t to,
+                            bool blocks_only, store_rejection_fn fn,
+                            void *arg);
 
 #endif

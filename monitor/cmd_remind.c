@@ -1,0 +1,208 @@
+/* cmd_remind.c - rblmon remind, ack, snooze: the delisting reminders. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "i18n.h"
+#include "remind.h"
+#include "report.h"
+#include "store.h"
+
+struct due {
+  struct reminder r;
+  char *strs[9];
+};
+
+struct due_list {
+  struct due *d;
+  size_t n, cap;
+};
+
+/* Copies a reminder out of the statement that produced it. */
+static void
+keep(void *arg, const struct reminder *r)
+{
+  struct due_list *l = arg;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    struct due *p = realloc(l->d, cap * sizeof(*p));
+    if (p == NULL)
+      return;
+    l->d = p;
+    l->cap = cap;
+  }
+  struct due *d = &l->d[l->n++];
+  d->r = *r;
+  const char **f[] = {&d->r.state, &d->r.note, &d->r.e.target,
+                      &d->r.e.source, &d->r.e.codes, &d->r.e.reasons,
+                      &d->r.e.severity, &d->r.e.txt, NULL};
+  for (int i = 0; f[i] != NULL; i++) {
+    d->strs[i] = *f[i] ? strdup(*f[i]) : NULL;
+    *f[i] = d->strs[i];
+  }
+}
+
+static void
+free_list(struct due_list *l)
+{
+  for (size_t i = 0; i < l->n; i++)
+    for (int k = 0; k < 8; k++)
+      free(l->d[i].strs[k]);
+  free(l->d);
+}
+
+int
+cmd_remind(struct cli *c)
+{
+  const char *fmt = c->format ? c->format : "text";
+  bool json = strcmp(fmt, "json") == 0;
+  if ((!json && strcmp(fmt, "text") != 0) || c->nargs > 0) {
+    fprintf(stderr, "rblmon: usage: rblmon remind [--format text|json]\n");
+    return RBL_EXIT_UNKNOWN;
+  }
+  struct app a;
+  struct store *s = NULL;
+  struct due_list due = {0};
+  int rc = RBL_EXIT_UNKNOWN;
+  char err[512];
+  if (app_load(&a, c, false) != RBL_EXIT_OK || (s = app_store(&a, false)) ==
+                                                   NULL)
+    goto done;
+  int64_t now = store_now();
+  if (store_begin(s, now, err, sizeof(err)) != RBL_OK ||
+      store_reminders(s, now, false, keep, &due) != RBL_OK) {
+    fprintf(stderr, "rblmon: cannot read the reminders\n");
+    goto done;
+  }
+  json_t *arr = json_array();
+  struct sbuf t;
+  sbuf_init(&t, 1 << 20);
+  size_t urgent = 0;
+  bool ok = true;
+  for (size_t i = 0; i < due.n && ok; i++) {
+    struct evidence ev;
+    json_t *o;
+    struct remind_out ro;
+    correlate_listing(s, &a.cat, &due.d[i].r.e,
+                      (int64_t)(a.cfg.remind_window_ms / 1000), now, &ev);
+    remind_compose(&a.cfg, &a.cat, &due.d[i].r, &ev, now, &t, &o, &ro);
+    sbuf_adds(&t, "\n");
+    urgent += ro.urgent;
+    json_array_append_new(arr, o);
+    ok = store_reminder_set(s, due.d[i].r.id, ro.next_state, ro.next_due,
+                            true, 0, NULL) == RBL_OK;
+  }
+  if (!ok || store_commit(s, err, sizeof(err)) != RBL_OK) {
+    fprintf(stderr, "rblmon: reminders not recorded as sent; the previous "
+            "state is intact\n");
+    store_cycle_rollback(s);
+    sbuf_free(&t);
+    json_decref(arr);
+    goto done;
+  }
+  rc = urgent ? RBL_EXIT_CRITICAL : due.n ? RBL_EXIT_WARNING : RBL_EXIT_OK;
+  if (json) {
+    json_t *top = json_pack("{sosssi}", "reminders", arr, "status",
+                            report_exit_name(rc), "exit", rc);
+    json_dumpf(top, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    putchar('\n');
+    json_decref(top);
+  } else {
+    json_decref(arr);
+    fputs(sbuf_str(&t), stdout);
+  }
+  sbuf_free(&t);
+done:
+  free_list(&due);
+  store_close(s);
+  app_free(&a);
+  return rc;
+}
+
+static bool
+parse_id(const char *s, int64_t *id)
+{
+  uint64_t v;
+  if (util_parse_u64(s, INT64_MAX, &v) != RBL_OK || v == 0)
+    return false;
+  *id = (int64_t)v;
+  return true;
+}
+
+/* ack ID [--note TEXT] and snooze ID DURATION share everything else. */
+static int
+change_reminder(struct cli *c, bool ack)
+{
+  int64_t id;
+  uint64_t ms = 0;
+  if (c->nargs != (ack ? 1 : 2) || !parse_id(c->args[0], &id) ||
+      (!ack && util_parse_duration(c->args[1], &ms) != RBL_OK)) {
+    fprintf(stderr, ack ? "rblmon: usage: rblmon ack ID [--note TEXT] "
+                          "(ID from rblmon remind or status)\n"
+                        : "rblmon: usage: rblmon snooze ID DURATION "
+                          "(such as 12h or 3d)\n");
+    return RBL_EXIT_UNKNOWN;
+  }
+  struct app a;
+  struct store *s = NULL;
+  struct due_list one = {0};
+  int rc = RBL_EXIT_UNKNOWN;
+  char err[512];
+  if (app_load(&a, c, false) != RBL_EXIT_OK || (s = app_store(&a, false)) ==
+                                                   NULL)
+    goto done;
+  int64_t now = store_now();
+  if (store_begin(s, now, err, sizeof(err)) != RBL_OK)
+    goto done;
+  if (store_reminder_get(s, id, keep, &one) != RBL_OK ||
+      strcmp(one.d[0].r.state, "closed") == 0 ||
+      strcmp(one.d[0].r.state, "closing") == 0) {
+    fprintf(stderr, "rblmon: no open reminder %lld (rblmon status lists "
+            "them)\n", (long long)id);
+    store_cycle_rollback(s);
+    goto done;
+  }
+  rbl_status st;
+  char when[32];
+  if (ack) {
+    int64_t due = now + (int64_t)(a.cfg.remind_after_request_ms / 1000);
+    st = store_reminder_set(s, id, "requested", due, false, now, c->note);
+    report_time(due, when, sizeof(when));
+    if (st == RBL_OK)
+      printf(_("Removal request for %s on %s recorded; next reminder %s if "
+               "it is still listed.\n"), one.d[0].r.e.target,
+             one.d[0].r.e.source, when);
+  } else {
+    int64_t due = now + (int64_t)(ms / 1000);
+    st = store_reminder_set(s, id, NULL, due, false, 0, NULL);
+    report_time(due, when, sizeof(when));
+    if (st == RBL_OK)
+      printf(_("Reminder for %s on %s snoozed until %s.\n"),
+             one.d[0].r.e.target, one.d[0].r.e.source, when);
+  }
+  if (st != RBL_OK || store_commit(s, err, sizeof(err)) != RBL_OK) {
+    fprintf(stderr, "rblmon: not recorded; the previous state is intact\n");
+    store_cycle_rollback(s);
+    goto done;
+  }
+  rc = RBL_EXIT_OK;
+done:
+  free_list(&one);
+  store_close(s);
+  app_free(&a);
+  return rc;
+}
+
+int
+cmd_ack(struct cli *c)
+{
+  return change_reminder(c, true);
+}
+
+int
+cmd_snooze(struct cli *c)
+{
+  return change_reminder(c, false);
+}

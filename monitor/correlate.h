@@ -1,0 +1,45 @@
+/* correlate.h - what each listing costs, and the blocks no listing
+ * explains.  A rejection belongs to a listing when it names that list (or
+ * another list of the same operator: "Spamhaus" for ZEN, SBL, XBL...),
+ * names the listed IP or domain (or no address at all), and falls inside
+ * the listing's episode widened by remind.window. */
+#ifndef RBL_CORRELATE_H
+#define RBL_CORRELATE_H
+
+#include "catalog.h"
+#include "store.h"
+
+#define CORRELATE_RECEIVERS 8
+
+struct evidence {
+  uint64_t total, day, week;      /* rejections: all, last 24 h, last 7 d */
+  int64_t first, last;
+  const char *receivers[CORRELATE_RECEIVERS]; /* point into the store's
+                                                 strings: copied below */
+  char recv_buf[CORRELATE_RECEIVERS][64];
+  size_t nreceivers;
+};
+
+/* Fills ev for the listing e (on list l, which may be NULL when the list
+ * left the catalog). */
+rbl_status correlate_listing(struct store *s, const struct catalog *cat,
+                             const struct episode *e, int64_t window_s,
+                             int64_t now, struct evidence *ev);
+
+/* A group of rejections (last 7 days) that no listing explains. */
+struct finding {
+  const char *kind;               /* unmonitored-list, receiver-block,
+                                     cleared-listing, not-seen-listed */
+  char what[128];                 /* the list, block or receiver */
+  char advice[320];
+  uint64_t count;
+  int64_t first, last;
+};
+typedef void (*finding_fn)(void *arg, const struct finding *f);
+
+rbl_status correlate_unexplained(struct store *s, const struct catalog *cat,
+                                 const struct list_def *const *selected,
+                                 size_t nselected, int64_t window_s,
+                                 int64_t now, finding_fn fn, void *arg);
+
+#endif

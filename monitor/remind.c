@@ -1,0 +1,131 @@
+#include "remind.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "report.h"
+
+static int64_t
+days(int64_t s)
+{
+  return s / 86400;
+}
+
+void
+remind_compose(const struct config *cfg, const struct catalog *cat,
+               const struct reminder *r, const struct evidence *ev,
+               int64_t now, struct sbuf *t, json_t **j, struct remind_out *out)
+{
+  const struct episode *e = &r->e;
+  const struct list_def *l = catalog_find(cat, e->source);
+  char since[32], age[32], d[512] = "";
+  report_time(e->first_seen, since, sizeof(since));
+  report_age((e->cleared_at ? e->cleared_at : now) - e->first_seen, age,
+             sizeof(age));
+  if (l != NULL)
+    report_delist_str(l, d, sizeof(d));
+  bool closing = strcmp(r->state, "closing") == 0;
+  bool requested = strcmp(r->state, "requested") == 0;
+  memset(out, 0, sizeof(*out));
+  out->urgent = !closing && strcmp(e->severity, "critical") == 0 &&
+                ev->day > 0;
+  *j = json_object();
+  json_object_set_new(*j, "id", json_integer(r->id));
+  json_object_set_new(*j, "target", json_string(e->target));
+  json_object_set_new(*j, "source", json_string(e->source));
+  json_object_set_new(*j, "state", json_string(r->state));
+  json_object_set_new(*j, "urgent", json_boolean(out->urgent));
+  json_object_set_new(*j, "relisting", json_boolean(r->relisting));
+  json_object_set_new(*j, "since", json_string(since));
+  json_object_set_new(*j, "severity", json_string(e->severity));
+  json_object_set_new(*j, "codes", json_string(e->codes));
+  json_object_set_new(*j, "reasons", json_string(e->reasons));
+  json_object_set_new(*j, "txt", report_json_text(e->txt));
+  json_object_set_new(*j, "delist", d[0] ? json_string(d) : json_null());
+  json_object_set_new(*j, "fix_first", l && l->fix_first
+                                          ? json_string(l->fix_first)
+                                          : json_null());
+  json_object_set_new(*j, "evidence",
+                      json_pack("{sIsIsI}", "rejections_24h",
+                                (json_int_t)ev->day, "rejections_7d",
+                                (json_int_t)ev->week, "rejections",
+                                (json_int_t)ev->total));
+
+  if (closing) {
+    sbuf_addf(t, _("DELISTED: %s is no longer listed on %s, after %lld "
+                   "days (%s); %llu rejections were seen while it was."),
+              e->target, e->source, (long long)days(e->cleared_at -
+                                                   e->first_seen),
+              age, (unsigned long long)ev->total);
+    sbuf_adds(t, "\n");
+    out->next_state = "closed";
+    out->next_due = now;
+    json_object_set_new(*j, "message", json_string("delisted"));
+    return;
+  }
+  if (out->urgent)
+    sbuf_adds(t, _("URGENT: "));
+  sbuf_addf(t, r->relisting ? _("%s is listed AGAIN on %s (%s) since %s, "
+                                "%s ago.")
+                            : _("%s is listed on %s (%s) since %s, %s ago."),
+            e->target, e->source, l && l->title ? l->title : e->source,
+            since, age);
+  sbuf_adds(t, "\n");
+  sbuf_addf(t, _("  Codes: %s: %s (%s)"), e->codes, e->reasons, e->severity);
+  sbuf_adds(t, "\n");
+  if (e->txt != NULL) {
+    sbuf_adds(t, _("  The list says: "));
+    util_escape(t, e->txt, strlen(e->txt));
+    sbuf_adds(t, "\n");
+  }
+  if (ev->total > 0) {
+    sbuf_addf(t, _("  Evidence: %llu rejections in the last 24 hours, %llu "
+                   "in 7 days"), (unsigned long long)ev->day,
+              (unsigned long long)ev->week);
+    for (size_t i = 0; i < ev->nreceivers; i++)
+      sbuf_addf(t, "%s%s", i ? ", " : _(", at "), ev->receivers[i]);
+    sbuf_adds(t, ".\n");
+  } else {
+    sbuf_adds(t, _("  Evidence: no rejection in the mail logs names this "
+                   "listing yet."));
+    sbuf_adds(t, "\n");
+  }
+  if (l != NULL && l->fix_first != NULL) {
+    sbuf_addf(t, _("  Fix first: %s"), l->fix_first);
+    sbuf_adds(t, "\n");
+  }
+  if (d[0]) {
+    sbuf_addf(t, _("  Then ask for removal: %s"), d);
+    sbuf_adds(t, "\n");
+  }
+  int64_t expiry = l && l->delist_expires_ms
+                     ? e->first_seen + (int64_t)(l->delist_expires_ms / 1000)
+                     : 0;
+  if (requested) {
+    char ago[32];
+    report_age(now - r->requested_at, ago, sizeof(ago));
+    sbuf_addf(t, _("  Removal was requested %s ago%s%s and the listing is "
+                   "still there."), ago, r->note ? ": " : "",
+              r->note ? r->note : "");
+    sbuf_adds(t, "\n");
+    out->next_due = now + (int64_t)(cfg->remind_after_request_ms / 1000);
+  } else if (expiry > now) {
+    char when[32];
+    report_time(expiry, when, sizeof(when));
+    sbuf_addf(t, _("  This list expires listings on its own: expected off "
+                   "the list by %s; you will be reminded only if it is not."),
+              when);
+    sbuf_adds(t, "\n");
+    out->next_due = expiry;
+  } else {
+    sbuf_addf(t, "%s\n", _("  When you have asked for removal: rblmon ack "
+                           "ID --note TEXT."));
+    out->next_due = now + (int64_t)(cfg->remind_every_ms / 1000);
+  }
+  char idl[48];
+  snprintf(idl, sizeof(idl), "  [reminder %lld]\n", (long long)r->id);
+  sbuf_adds(t, idl);
+  json_object_set_new(*j, "message", json_string(r->relisting ? "relisted"
+                                                              : "listed"));
+}
