@@ -16,6 +16,7 @@ struct cli {
   const char *output;        /* --output FILE */
   const char *since;         /* --since DURATION */
   const char *note;          /* --note TEXT */
+  bool test;                 /* --test */
   char **args;               /* positional arguments after the command */
   int nargs;
 };
@@ -54,6 +55,7 @@ int cmd_scanlogs(struct cli *c);
 int cmd_remind(struct cli *c);
 int cmd_ack(struct cli *c);
 int cmd_snooze(struct cli *c);
+int cmd_notify(struct cli *c);
 int cmd_history(struct cli *c);
 int cmd_lists(struct cli *c);
 int cmd_config(struct cli *c);

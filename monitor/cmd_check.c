@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "dnsbl.h"
+#include "notify.h"
 #include "report.h"
 #include "store.h"
 
@@ -226,6 +227,14 @@ cmd_check(struct cli *c)
   rep->end(k.rep_state, &s);
   if (k.dropped > 0)
     fprintf(stderr, "rblmon: %zu more changes not shown\n", k.dropped);
+  if (saved && k.nchanges > 0) { /* only what was committed is news */
+    struct notify_event *ev = NULL;
+    size_t nev = 0;
+    notify_from_changes(k.changes, k.nchanges, &ev, &nev);
+    if (nev > 0)
+      notify_send(&a.cfg, ev, nev, false);
+    notify_free(ev, nev);
+  }
   if (k.store_failed) {
     fprintf(stderr, "rblmon: %s; the previous state is intact\n",
             k.store_err);

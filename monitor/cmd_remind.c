@@ -1,11 +1,13 @@
 /* cmd_remind.c - rblmon remind, ack, snooze: the delisting reminders. */
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "i18n.h"
+#include "notify.h"
 #include "remind.h"
 #include "report.h"
 #include "store.h"
@@ -81,13 +83,30 @@ cmd_remind(struct cli *c)
   sbuf_init(&t, 1 << 20);
   size_t urgent = 0;
   bool ok = true;
+  struct notify_event *nev = calloc(due.n ? due.n : 1, sizeof(*nev));
+  if (nev == NULL)
+    ok = false;
   for (size_t i = 0; i < due.n && ok; i++) {
     struct evidence ev;
     json_t *o;
     struct remind_out ro;
     correlate_listing(s, &a.cat, &due.d[i].r.e,
                       (int64_t)(a.cfg.remind_window_ms / 1000), now, &ev);
+    size_t mark = t.len;
     remind_compose(&a.cfg, &a.cat, &due.d[i].r, &ev, now, &t, &o, &ro);
+    /* the same words for the notifiers: first line summary, rest body */
+    const char *msg = sbuf_str(&t) + mark;
+    const char *nl = strchr(msg, '\n');
+    struct notify_event *ne = &nev[i];
+    ne->kind = NOTIFY_EV_REMINDER;
+    ne->has_sev = strcmp(due.d[i].r.state, "closing") != 0;
+    ne->sev = strcmp(due.d[i].r.e.severity, "critical") == 0 ? SEV_CRITICAL
+              : strcmp(due.d[i].r.e.severity, "warning") == 0 ? SEV_WARNING
+                                                              : SEV_NOTICE;
+    snprintf(ne->summary, sizeof(ne->summary), "%.*s",
+             (int)(nl ? nl - msg : (ptrdiff_t)strlen(msg)), msg);
+    snprintf(ne->body, sizeof(ne->body), "%s", nl ? nl + 1 : "");
+    ne->json = json_deep_copy(o);
     sbuf_adds(&t, "\n");
     urgent += ro.urgent;
     json_array_append_new(arr, o);
@@ -100,8 +119,12 @@ cmd_remind(struct cli *c)
     store_cycle_rollback(s);
     sbuf_free(&t);
     json_decref(arr);
+    notify_free(nev, nev ? due.n : 0);
     goto done;
   }
+  if (due.n > 0)
+    notify_send(&a.cfg, nev, due.n, false);
+  notify_free(nev, due.n);
   rc = urgent ? RBL_EXIT_CRITICAL : due.n ? RBL_EXIT_WARNING : RBL_EXIT_OK;
   if (json) {
     json_t *top = json_pack("{sosssi}", "reminders", arr, "status",
@@ -205,4 +228,37 @@ int
 cmd_snooze(struct cli *c)
 {
   return change_reminder(c, false);
+}
+
+int
+cmd_notify(struct cli *c)
+{
+  if (!c->test || c->nargs > 0) {
+    fprintf(stderr, "rblmon: usage: rblmon notify --test\n");
+    return RBL_EXIT_UNKNOWN;
+  }
+  struct app a;
+  int rc = RBL_EXIT_UNKNOWN;
+  if (app_load(&a, c, true) != RBL_EXIT_OK)
+    goto done;
+  if (!a.cfg.desktop.on && !a.cfg.command.on) {
+    fprintf(stderr, "rblmon: no notification channel in %s: add notify: "
+            "desktop: {} or command: {argv: [...]}\n", a.config_path);
+    goto done;
+  }
+  struct notify_event ev;
+  memset(&ev, 0, sizeof(ev));
+  ev.kind = NOTIFY_EV_TEST;
+  ev.has_sev = true;
+  ev.sev = SEV_NOTICE;
+  snprintf(ev.summary, sizeof(ev.summary), "rblmon test notification");
+  snprintf(ev.body, sizeof(ev.body), "If you can read this, rblmon can "
+           "reach you here.");
+  ev.json = json_pack("{ss}", "message", "test");
+  size_t failed = notify_send(&a.cfg, &ev, 1, true);
+  json_decref(ev.json);
+  rc = failed ? RBL_EXIT_WARNING : RBL_EXIT_OK;
+done:
+  app_free(&a);
+  return rc;
 }

@@ -10,6 +10,7 @@
 #include "classify.h"
 #include "cmd.h"
 #include "logread.h"
+#include "notify.h"
 #include "report.h"
 #include "store.h"
 
@@ -370,6 +371,27 @@ cmd_scanlogs(struct cli *c)
       store_error(k->store, "cannot record the scan", err, sizeof(err));
     store_cycle_rollback(k->store);
     fprintf(stderr, "rblmon: %s; the previous state is intact\n", err);
+  }
+  /* A spike of new permanent rejections is news for the notifiers. */
+  if (k->store != NULL && !k->store_failed && k->stored_new >= a.cfg.spike &&
+      k->permanent > 0) {
+    struct notify_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = NOTIFY_EV_SPIKE;
+    ev.has_sev = true;
+    ev.sev = SEV_WARNING;
+    snprintf(ev.summary, sizeof(ev.summary), "%llu new rejections of "
+             "outgoing mail", (unsigned long long)k->stored_new);
+    size_t o = 0;
+    for (int i = 0; cause_names[i] != NULL && o < sizeof(ev.body); i++)
+      if (k->by_cause[i] > 0)
+        o += (size_t)snprintf(ev.body + o, sizeof(ev.body) - o, "%s%s: %llu",
+                              o ? ", " : "", cause_names[i],
+                              (unsigned long long)k->by_cause[i]);
+    ev.json = json_pack("{sIsI}", "new", (json_int_t)k->stored_new,
+                        "permanent", (json_int_t)k->permanent);
+    notify_send(&a.cfg, &ev, 1, false);
+    json_decref(ev.json);
   }
   rc = k->permanent > 0 ? RBL_EXIT_CRITICAL
        : k->temporary > 0 ? RBL_EXIT_WARNING : RBL_EXIT_OK;

@@ -21,6 +21,8 @@ config_init(struct config *cfg)
   cfg->remind_window_ms = 24 * 3600000ULL;
   cfg->retention_ms = 400 * 86400000ULL;
   cfg->lock_wait_ms = 60000;
+  cfg->hook_timeout_ms = 10000;
+  cfg->spike = 10;
 }
 
 void
@@ -454,21 +456,124 @@ f_schedule(struct yctx *c, struct ynode *v, void *obj)
            "schedule");
 }
 
-static const struct yfield channel_fields[] = {
-  {"enabled", NULL, false}, {"events", NULL, false},
-  {"argv", NULL, false}, {"timeout", NULL, false},
+/* Event names for notify.<channel>.events (bit n = name n). */
+const char *const notify_event_names[] = {"listed", "delisted", "reminder",
+                                          "health", "spike", NULL};
+
+struct chan_parse {
+  struct config *cfg;
+  bool *on;
+  unsigned *events;
+  bool is_command;
 };
 
 static void
-channel(struct yctx *c, struct ynode *v, void *obj)
+ch_enabled(struct yctx *c, struct ynode *v, void *obj)
 {
-  ydoc_map(c, v, channel_fields, UTIL_ARRAY_LEN(channel_fields), obj,
-           "a notification channel");
+  ydoc_bool(c, v, ((struct chan_parse *)obj)->on, "enabled");
+}
+
+static void
+add_event(struct yctx *c, struct ynode *v, void *obj)
+{
+  int i;
+  if (ydoc_enum(c, v, notify_event_names, &i, "an event"))
+    *((struct chan_parse *)obj)->events |= 1u << i;
+}
+
+static void
+ch_events(struct yctx *c, struct ynode *v, void *obj)
+{
+  *((struct chan_parse *)obj)->events = 0;
+  ydoc_each(c, v, add_event, obj, "events");
+}
+
+static void
+ch_argv(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct chan_parse *p = obj;
+  if (!p->is_command) {
+    yerror(c, v, "argv belongs to notify.command");
+    return;
+  }
+  if (!ydoc_kind(c, v, Y_SEQ, "notify.command.argv"))
+    return;
+  if (v->n == 0) {
+    yerror(c, v, "notify.command.argv needs at least the program");
+    return;
+  }
+  const char **argv = arena_alloc(c->arena, (v->n + 1) * sizeof(*argv));
+  if (argv == NULL)
+    return;
+  for (size_t i = 0; i < v->n; i++)
+    if (!ydoc_str(c, v->items[i], &argv[i], "an argument"))
+      return;
+  if (argv[0][0] != '/') {
+    yerror(c, v->items[0], "notify.command.argv: the program must be an "
+           "absolute path (it is run without a shell or PATH search)");
+    return;
+  }
+  p->cfg->hook_argv = argv;
+}
+
+static void
+ch_timeout(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_duration(c, v, 100, 600000,
+                &((struct chan_parse *)obj)->cfg->hook_timeout_ms,
+                "notify.command.timeout");
+}
+
+static const struct yfield channel_fields[] = {
+  {"enabled", ch_enabled, false}, {"events", ch_events, false},
+  {"argv", ch_argv, false}, {"timeout", ch_timeout, false},
+};
+
+static void
+channel(struct yctx *c, struct ynode *v, struct chan_parse *p,
+        const char *what)
+{
+  *p->on = true;
+  *p->events = ~0u;
+  ydoc_map(c, v, channel_fields, UTIL_ARRAY_LEN(channel_fields), p, what);
+}
+
+static void
+n_desktop(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct config *cfg = obj;
+  struct chan_parse p = {cfg, &cfg->desktop.on, &cfg->desktop.events, false};
+  channel(c, v, &p, "notify.desktop");
+}
+
+static void
+n_command(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct config *cfg = obj;
+  struct chan_parse p = {cfg, &cfg->command.on, &cfg->command.events, true};
+  channel(c, v, &p, "notify.command");
+  if (cfg->command.on && cfg->hook_argv == NULL)
+    yerror(c, v, "notify.command needs argv: [/path/to/program, args...]");
+}
+
+static void
+n_stdout(struct yctx *c, struct ynode *v, void *obj)
+{
+  bool on;
+  unsigned ev;
+  struct chan_parse p = {obj, &on, &ev, false};
+  channel(c, v, &p, "notify.stdout");
+}
+
+static void
+n_spike(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_u64(c, v, 1, 1000000, &((struct config *)obj)->spike, "notify.spike");
 }
 
 static const struct yfield notify_fields[] = {
-  {"desktop", channel, false}, {"command", channel, false},
-  {"stdout", channel, false},
+  {"desktop", n_desktop, false}, {"command", n_command, false},
+  {"stdout", n_stdout, false}, {"spike", n_spike, false},
 };
 
 static void

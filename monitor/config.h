@@ -49,6 +49,15 @@ struct config {
   const char **log_files;         /* relative to the config file */
   size_t nlog_files;
   const char *log_rules;          /* NULL: <catalog>/rules/rejections.yaml */
+  /* notify: a channel is used when its section is present and not
+   * enabled: false; events is a bit set of NOTIFY_EV_* (notify.h) */
+  struct {
+    bool on;
+    unsigned events;
+  } desktop, command;
+  const char **hook_argv;         /* notify.command.argv, NULL-terminated */
+  uint64_t hook_timeout_ms;
+  uint64_t spike;                 /* notify.spike: rejections in one scan */
   /* state */
   const char *state_path;         /* NULL: store_default_path() */
   uint64_t retention_ms, lock_wait_ms;

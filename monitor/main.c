@@ -22,7 +22,7 @@
 enum {
   OPT_ALL = 1 << 0, OPT_PROBE = 1 << 1, OPT_CHANGES = 1 << 2,
   OPT_NOSTATE = 1 << 3, OPT_OUTPUT = 1 << 4, OPT_SINCE = 1 << 5,
-  OPT_NOTE = 1 << 6
+  OPT_NOTE = 1 << 6, OPT_TEST = 1 << 7
 };
 
 static const struct {
@@ -31,7 +31,7 @@ static const struct {
 } option_names[] = {
   {OPT_ALL, "all"}, {OPT_PROBE, "probe"}, {OPT_CHANGES, "changes-only"},
   {OPT_NOSTATE, "no-state"}, {OPT_OUTPUT, "output"}, {OPT_SINCE, "since"},
-  {OPT_NOTE, "note"},
+  {OPT_NOTE, "note"}, {OPT_TEST, "test"},
 };
 
 struct command {
@@ -83,6 +83,10 @@ static const struct command commands[] = {
    OPT_NOTE, cmd_ack},
   {"snooze", "snooze ID DURATION",
    "postpone reminder ID (DURATION such as 12h or 3d)", "", 0, cmd_snooze},
+  {"notify", "notify --test",
+   "send a test event to every configured notification channel",
+   "      --test           send the test event and report each channel\n",
+   OPT_TEST, cmd_notify},
   {"config", "config check",
    "validate the configuration and the catalog", "", 0, cmd_config},
   {"lists", "lists [--format text|json] [--all] [--probe]",
@@ -133,6 +137,7 @@ static const struct option long_options[] = {
   {"output", required_argument, NULL, 'o'},
   {"since", required_argument, NULL, 'S'},
   {"note", required_argument, NULL, 'n'},
+  {"test", no_argument, NULL, 'T'},
   {"help", no_argument, NULL, 'h'},
   {"version", no_argument, NULL, 'V'},
   {NULL, 0, NULL, 0},
@@ -161,6 +166,7 @@ main(int argc, char **argv)
     case 'o': c.output = optarg; used |= OPT_OUTPUT; break;
     case 'S': c.since = optarg; used |= OPT_SINCE; break;
     case 'n': c.note = optarg; used |= OPT_NOTE; break;
+    case 'T': c.test = true; used |= OPT_TEST; break;
     case 'h': help = true; break;
     case 'V':
       printf("rblmon %s\n", RBLMON_VERSION);

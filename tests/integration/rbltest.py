@@ -4,7 +4,7 @@ started and stopped by the tests, and a runner for the real binary.
 No mocks at the protocol boundary and no sleeps for synchronisation:
 rbldnsd is ready when it prints "started"; a timeout is a real UDP socket
 that never answers."""
-import json
+import json  # noqa
 import os
 import shutil
 import socket

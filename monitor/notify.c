@@ -1,0 +1,113 @@
+#include "notify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+static const struct notifier *const channels[] = {
+  &notify_desktop, &notify_command,
+};
+
+static struct notify_event *
+grow(struct notify_event **ev, size_t *n)
+{
+  struct notify_event *p = realloc(*ev, (*n + 1) * sizeof(*p));
+  if (p == NULL)
+    return NULL;
+  *ev = p;
+  memset(&p[*n], 0, sizeof(p[0]));
+  return &p[(*n)++];
+}
+
+size_t
+notify_from_changes(const struct change *c, size_t n,
+                    struct notify_event **ev, size_t *nev)
+{
+  size_t added = 0;
+  for (size_t i = 0; i < n; i++) {
+    const struct change *x = &c[i];
+    enum notify_kind kind;
+    switch (x->kind) {
+    case CHANGE_LISTED:
+    case CHANGE_RELISTED:
+    case CHANGE_CODES:    kind = NOTIFY_EV_LISTED; break;
+    case CHANGE_DELISTED: kind = NOTIFY_EV_DELISTED; break;
+    case CHANGE_HEALTH:   kind = NOTIFY_EV_HEALTH; break;
+    default:              continue; /* errors and recoveries: the report */
+    }
+    struct notify_event *e = grow(ev, nev);
+    if (e == NULL)
+      break;
+    e->kind = kind;
+    char d[512] = "";
+    report_delist_str(x->list, d, sizeof(d));
+    if (x->list->delist_url)
+      snprintf(e->url, sizeof(e->url), "%s", x->list->delist_url);
+    if (kind == NOTIFY_EV_LISTED) {
+      e->has_sev = true;
+      e->sev = x->sev;
+      snprintf(e->summary, sizeof(e->summary), "%.120s %s on %.80s",
+               x->target,
+               x->kind == CHANGE_RELISTED ? "listed again"
+               : x->kind == CHANGE_CODES  ? "listing changed"
+                                          : "listed",
+               x->list->title ? x->list->title : x->list->name);
+      snprintf(e->body, sizeof(e->body), "%.128s: %.320s%s%.500s", x->after,
+               x->detail, d[0] ? "\nDelisting: " : "", d);
+    } else if (kind == NOTIFY_EV_DELISTED) {
+      char age[32];
+      report_age(x->at - x->since, age, sizeof(age));
+      snprintf(e->summary, sizeof(e->summary), "%.120s delisted from %.80s",
+               x->target, x->list->name);
+      snprintf(e->body, sizeof(e->body), "after %s", age);
+    } else {
+      snprintf(e->summary, sizeof(e->summary), "list %.64s: %.64s -> %.64s",
+               x->list->name, x->before, x->after);
+      snprintf(e->body, sizeof(e->body), "%s", x->detail);
+    }
+    e->json = report_change_json(x);
+    added++;
+  }
+  return added;
+}
+
+void
+notify_free(struct notify_event *ev, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    json_decref(ev[i].json);
+  free(ev);
+}
+
+size_t
+notify_send(const struct config *cfg, const struct notify_event *ev,
+            size_t n, bool verbose)
+{
+  size_t failed = 0;
+  struct notify_event *sel = calloc(n ? n : 1, sizeof(*sel));
+  if (sel == NULL)
+    return 1;
+  for (size_t k = 0; k < sizeof(channels) / sizeof(channels[0]); k++) {
+    unsigned want;
+    if (!channels[k]->on(cfg, &want))
+      continue;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+      if (ev[i].kind == NOTIFY_EV_TEST || (want & (1u << ev[i].kind)))
+        sel[m++] = ev[i];
+    if (m == 0)
+      continue;
+    char err[512];
+    if (!channels[k]->send(cfg, sel, m, err, sizeof(err))) {
+      fprintf(stderr, "rblmon: notify %s: %s\n", channels[k]->name, err);
+      failed++;
+    } else if (verbose) {
+      printf("%s: sent %zu event%s\n", channels[k]->name, m,
+             m == 1 ? "" : "s");
+    }
+  }
+  free(sel);
+  return failed;
+}

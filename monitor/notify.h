@@ -1,0 +1,57 @@
+/* notify.h - telling people: events (a listing, a delisting, a due
+ * reminder, a list's health, a spike of rejections) sent to the channels
+ * the configuration names, one channel per file behind a table:
+ * notify_desktop.c (libnotify on the session bus), notify_command.c (a
+ * program run with execve, the events as JSON on its stdin).  A channel
+ * that fails is reported on stderr, never fatal: a missing desktop must
+ * not fail a check. */
+#ifndef RBL_NOTIFY_H
+#define RBL_NOTIFY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "store.h"
+
+enum notify_kind {
+  NOTIFY_EV_LISTED = 0, NOTIFY_EV_DELISTED = 1, NOTIFY_EV_REMINDER = 2,
+  NOTIFY_EV_HEALTH = 3, NOTIFY_EV_SPIKE = 4, NOTIFY_EV_TEST = 5
+};
+extern const char *const notify_event_names[]; /* config.c; without "test" */
+
+struct notify_event {
+  enum notify_kind kind;
+  bool has_sev;
+  enum severity sev;
+  char summary[256];              /* short; may hold untrusted text */
+  char body[2048];                /* raw: each channel escapes for itself */
+  char url[256];                  /* where to act (delisting page) */
+  json_t *json;                   /* owned: the event for machines */
+};
+
+/* Events from the changes of a check (listed, relisted, changed codes,
+ * delisted, health).  Appends to *ev (realloc'ed); returns the count. */
+size_t notify_from_changes(const struct change *c, size_t n,
+                           struct notify_event **ev, size_t *nev);
+/* Frees the events' JSON and the array. */
+void notify_free(struct notify_event *ev, size_t n);
+
+/* Sends the events to every channel that is on and wants them (test
+ * events go everywhere).  Failures are printed on stderr; verbose prints
+ * successes too.  Returns the number of channels that failed. */
+size_t notify_send(const struct config *cfg, const struct notify_event *ev,
+                   size_t n, bool verbose);
+
+/* ---- channels ----------------------------------------------------------- */
+struct notifier {
+  const char *name;
+  bool (*on)(const struct config *cfg, unsigned *events);
+  /* false with the reason in err */
+  bool (*send)(const struct config *cfg, const struct notify_event *ev,
+               size_t n, char *err, size_t errlen);
+};
+extern const struct notifier notify_desktop, notify_command;
+
+#endif
