@@ -4,10 +4,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "dnsbl.h"
 #include "report.h"
+#include "store.h"
+
+/* Last known health from the state (no queries), by list name. */
+struct known {
+  char name[72], health[16];
+  int64_t checked;
+};
+
+struct known_list {
+  struct known *k;
+  size_t n;
+};
+
+static void
+keep_health(void *arg, const struct health_row *h)
+{
+  struct known_list *l = arg;
+  struct known *p = realloc(l->k, (l->n + 1) * sizeof(*p));
+  if (p == NULL)
+    return;
+  l->k = p;
+  snprintf(p[l->n].name, sizeof(p[0].name), "%s", h->source);
+  snprintf(p[l->n].health, sizeof(p[0].health), "%s", h->health);
+  p[l->n].checked = h->checked_at;
+  l->n++;
+}
+
+static const struct known *
+known_of(const struct known_list *l, const char *name)
+{
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->k[i].name, name) == 0)
+      return &l->k[i];
+  return NULL;
+}
 
 /* Why a catalog entry is or is not used by this configuration. */
 static const char *
@@ -78,12 +114,30 @@ cmd_lists(struct cli *c)
                                          : RBL_EXIT_UNKNOWN;
   }
 
+  /* Without --probe, the last health the state knows (if there is a
+   * state): read-only, no lock, no query. */
+  struct known_list known = {0};
+  if (!c->probe) {
+    char path[4096], err[512];
+    struct store *st = NULL;
+    if (a.cfg.state_path != NULL)
+      snprintf(path, sizeof(path), "%s", a.cfg.state_path);
+    else
+      store_default_path(path, sizeof(path));
+    if (access(path, R_OK) == 0 &&
+        store_open(path, true, 0, &st, err, sizeof(err)) == RBL_OK) {
+      store_health(st, keep_health, &known);
+      store_close(st);
+    }
+  }
+  bool show_known = known.n > 0 && !c->all;
   size_t n = c->all ? a.cat.n : a.nlists;
   json_t *arr = json_array();
   if (!json)
     printf("%-26s %-36s %-6s %-*s%-9s %s\n", "NAME", "ZONE", "TYPE",
-           c->probe ? 12 : c->all ? 26 : 0,
-           c->probe ? "HEALTH" : c->all ? "USE" : "", "LIMIT/DAY", "DELIST");
+           c->probe || show_known ? 12 : c->all ? 26 : 0,
+           c->probe || show_known ? "HEALTH" : c->all ? "USE" : "",
+           "LIMIT/DAY", "DELIST");
   for (size_t i = 0; i < n; i++) {
     const struct list_def *l = c->all ? a.cat.lists[i] : a.lists[i];
     const struct list_state *st = c->probe && !c->all ? &states[i] : NULL;
@@ -98,11 +152,15 @@ cmd_lists(struct cli *c)
         if (a.lists[k] == l)
           st = &states[k];
     }
+    const struct known *kn = known_of(&known, l->name);
     if (!json) {
-      const char *col = st ? health_names[st->health] : c->probe ? "-" : use;
+      const char *col = st ? health_names[st->health]
+                        : c->probe ? "-"
+                        : show_known ? (kn ? kn->health : "-") : use;
       printf("%-26s %-36s %-6s %-*s%-9s %s\n", l->name, l->zone,
-             list_type_names[l->type], c->probe ? 12 : c->all ? 26 : 0,
-             c->probe || c->all ? col : "", lim, d);
+             list_type_names[l->type],
+             c->probe || show_known ? 12 : c->all ? 26 : 0,
+             c->probe || c->all || show_known ? col : "", lim, d);
       if (st != NULL && st->detail[0] != '\0')
         printf("  %s\n", st->detail);
       continue;
@@ -124,6 +182,12 @@ cmd_lists(struct cli *c)
       json_object_set_new(o, "defunct",
                           json_pack("{ssss}", "since", l->defunct_since,
                                     "reason", l->defunct_reason));
+    if (st == NULL && kn != NULL) { /* from the state: when it was known */
+      char when[32];
+      report_time(kn->checked, when, sizeof(when));
+      json_object_set_new(o, "health", json_string(kn->health));
+      json_object_set_new(o, "health_checked", json_string(when));
+    }
     if (st != NULL) {
       json_object_set_new(o, "health", json_string(health_names[st->health]));
       json_object_set_new(o, "detail", st->detail[0] ? json_string(st->detail)
@@ -144,6 +208,7 @@ cmd_lists(struct cli *c)
            a.nlists == 1 ? "" : "s", a.cat.n, app_catalog_dir(&a),
            c->all ? "" : "; --all shows every entry");
   }
+  free(known.k);
 done:
   dns_free(dns);
   loop_free(loop);

@@ -114,6 +114,14 @@ class StateTest(rbltest.unittest.TestCase):
         r = self.cron("listed", T0 + 180)
         self.assertTrue(r.out.startswith("HEALTH     bl: unreachable -> ok"), r.out)
 
+    def test_lists_shows_last_known_health(self):
+        self.cron("listed", T0)
+        r = self.w.run(["lists", "--format", "json"], now=T0 + 60)
+        bl = [l for l in r.json()["lists"] if l["name"] == "bl"][0]
+        self.assertEqual((bl["health"], bl["health_checked"]), ("ok", "2026-09-21T14:13:20Z"))
+        t = self.w.run(["lists"], now=T0 + 60)
+        self.assertRegex(t.out, r"bl +bl\.test +ip4 +ok ")
+
     def test_state_file_is_private_wal_and_versioned(self):
         self.cron("listed", T0)
         st = os.stat(self.w.db)
