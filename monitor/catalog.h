@@ -85,6 +85,7 @@ struct list_def *catalog_parse_entry(struct yctx *c, struct ynode *node,
  * that is freed after it); reports a duplicate name or zone through c. */
 bool catalog_add(struct catalog *cat, struct yctx *c, struct list_def *def);
 
+/* The list named name, or NULL; owned by the catalog. */
 const struct list_def *catalog_find(const struct catalog *cat,
                                     const char *name);
 /* The list whose zone is zone (case-insensitive), or NULL. */

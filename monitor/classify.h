@@ -15,6 +15,7 @@ struct classifier;
  * must outlive the classifier. */
 rbl_status classify_load(const char *path, const struct catalog *cat,
                          struct classifier **out, struct diag *d);
+/* Frees the rules, the cache and c (NULL is fine). */
 void classify_free(struct classifier *c);
 
 struct verdict {

@@ -203,6 +203,14 @@ cmd_check(struct cli *c)
   rc = tally_exit(&k.tally);
 
   bool saved = false;
+  /* A cycle that did not produce a result for every pair of the plan is
+   * not recorded: missing pairs would read as "no longer watched". */
+  if (k.store != NULL && k.tally.total != k.total && !k.store_failed) {
+    k.store_failed = true;
+    snprintf(k.store_err, sizeof(k.store_err), "the check produced %llu of "
+             "%llu results and was not recorded",
+             (unsigned long long)k.tally.total, (unsigned long long)k.total);
+  }
   if (k.store != NULL) {
     for (size_t i = 0; i < a.nlists && !k.store_failed; i++)
       if (store_cycle_health(k.store, &states[i], on_change, &k) != RBL_OK) {

@@ -73,14 +73,17 @@ cmd_remind(struct cli *c)
                                                    NULL)
     goto done;
   int64_t now = store_now();
-  if (store_begin(s, now, err, sizeof(err)) != RBL_OK ||
-      store_reminders(s, now, false, keep, &due) != RBL_OK) {
+  if (store_begin(s, now, err, sizeof(err)) != RBL_OK) {
+    fprintf(stderr, "rblmon: %s\n", err);
+    goto done;
+  }
+  if (store_reminders(s, now, false, keep, &due) != RBL_OK) {
     fprintf(stderr, "rblmon: cannot read the reminders\n");
     goto done;
   }
   json_t *arr = json_array();
   struct sbuf t;
-  sbuf_init(&t, 1 << 20);
+  sbuf_init(&t, (size_t)1 << 28); /* bounded, far beyond any real run */
   size_t urgent = 0;
   bool ok = true;
   struct notify_event *nev = calloc(due.n ? due.n : 1, sizeof(*nev));
@@ -177,8 +180,10 @@ change_reminder(struct cli *c, bool ack)
                                                    NULL)
     goto done;
   int64_t now = store_now();
-  if (store_begin(s, now, err, sizeof(err)) != RBL_OK)
+  if (store_begin(s, now, err, sizeof(err)) != RBL_OK) {
+    fprintf(stderr, "rblmon: %s\n", err);
     goto done;
+  }
   if (store_reminder_get(s, id, keep, &one) != RBL_OK ||
       strcmp(one.d[0].r.state, "closed") == 0 ||
       strcmp(one.d[0].r.state, "closing") == 0) {

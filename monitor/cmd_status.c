@@ -232,17 +232,22 @@ finding_out(void *arg, const struct finding *f)
   report_time(f->first, first, sizeof(first));
   report_time(f->last, last, sizeof(last));
   fv->n++;
+  /* what comes from a receiver's reply (a captured block code): escaped */
   if (fv->json) {
     json_array_append_new(fv->arr,
-                          json_pack("{sssssssIssss}", "kind", f->kind, "what",
-                                    f->what, "advice", f->advice, "count",
-                                    (json_int_t)f->count, "first", first,
-                                    "last", last));
+                          json_pack("{sssosssIssss}", "kind", f->kind, "what",
+                                    report_json_text(f->what), "advice",
+                                    f->advice, "count", (json_int_t)f->count,
+                                    "first", first, "last", last));
     return;
   }
+  struct sbuf w;
+  sbuf_init(&w, 1024);
+  util_escape(&w, f->what, strlen(f->what));
   printf("  %-18s %-28s %4llu rejection%s, last %s\n    %s\n", f->kind,
-         f->what, (unsigned long long)f->count, f->count == 1 ? "" : "s",
+         sbuf_str(&w), (unsigned long long)f->count, f->count == 1 ? "" : "s",
          last, f->advice);
+  sbuf_free(&w);
 }
 
 int
@@ -315,7 +320,9 @@ cmd_status(struct cli *c)
     if (f == F_TEXT && fv.n == 0)
       printf("  none\n");
   }
-  rc = finished == 0 ? RBL_EXIT_UNKNOWN : v.worst;
+  /* Never OK on a last check that could check nothing. */
+  rc = finished == 0 || last_exit == RBL_EXIT_UNKNOWN ? RBL_EXIT_UNKNOWN
+                                                      : v.worst;
   if (f == F_JSON) {
     json_t *top = json_pack("{sosososssi}", "listings", listings, "lists",
                             lists, "unexplained", unexplained, "status",

@@ -99,19 +99,26 @@ keep_episode(void *arg, const struct episode *e)
   if (l->n == l->cap) {
     size_t cap = l->cap ? l->cap * 2 : 32;
     struct episode *p = realloc(l->e, cap * sizeof(*p));
-    char **q = realloc(l->strs, cap * 2 * sizeof(*q));
-    if (p == NULL || q == NULL) {
-      free(p == l->e ? NULL : p);
+    if (p == NULL)
       return;
-    }
-    l->e = p;
+    l->e = p; /* each array is kept as soon as it has grown */
+    char **q = realloc(l->strs, cap * 2 * sizeof(*q));
+    if (q == NULL)
+      return;
     l->strs = q;
     l->cap = cap;
   }
+  char *t = strdup(e->target ? e->target : "");
+  char *src = strdup(e->source ? e->source : "");
+  if (t == NULL || src == NULL) {
+    free(t);
+    free(src);
+    return;
+  }
   struct episode *c = &l->e[l->n];
   *c = *e;
-  l->strs[2 * l->n] = strdup(e->target ? e->target : "");
-  l->strs[2 * l->n + 1] = strdup(e->source ? e->source : "");
+  l->strs[2 * l->n] = t;
+  l->strs[2 * l->n + 1] = src;
   c->target = l->strs[2 * l->n];
   c->source = l->strs[2 * l->n + 1];
   c->codes = c->reasons = c->severity = c->txt = NULL;

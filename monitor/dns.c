@@ -67,6 +67,8 @@ dns_new(struct loop *l, const char *servers_csv, unsigned timeout_ms,
   struct dns *d = calloc(1, sizeof(*d));
   if (d == NULL) {
     snprintf(err, errlen, "out of memory");
+    if (--ares_refs == 0)
+      ares_library_cleanup();
     return RBL_ENOMEM;
   }
   d->loop = l;

@@ -20,6 +20,8 @@ typedef void (*dns_cb)(void *arg, int status, const unsigned char *abuf,
 rbl_status dns_new(struct loop *l, const char *servers_csv,
                    unsigned timeout_ms, unsigned tries, struct dns **out,
                    char *err, size_t errlen);
+/* Cancels what is outstanding (callbacks see ARES_EDESTRUCTION) and frees
+ * d; NULL is fine. */
 void dns_free(struct dns *d);
 
 /* Sends a query of type (ns_t_a, ns_t_txt) for name, class IN, no search

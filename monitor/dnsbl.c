@@ -31,7 +31,7 @@ dnsbl_interpret(const struct list_def *l, const uint32_t *a, size_t n,
                 struct interp *out)
 {
   memset(out, 0, sizeof(*out));
-  bool listed = false, good = false;
+  bool listed = false;
   enum severity worst = SEV_GOOD;
   for (size_t i = 0; i < n; i++) {
     /* RFC 5782 section 2.3: only 127.0.0.0/8 answers are list data. */
@@ -54,6 +54,13 @@ dnsbl_interpret(const struct list_def *l, const uint32_t *a, size_t n,
     if (l->bitmask) {
       uint32_t bits = a[i] & 0xff;
       add_code(out, a[i], NULL);
+      if (bits == 0) { /* no bit set: nothing the list documents */
+        add_reason(out, "unknown code (no bit set in a bitmask answer)");
+        listed = true;
+        if (worst < SEV_WARNING)
+          worst = SEV_WARNING;
+        continue;
+      }
       for (unsigned b = 0; b < 8; b++) {
         uint32_t bit = 1u << b;
         if (!(bits & bit))
@@ -62,9 +69,7 @@ dnsbl_interpret(const struct list_def *l, const uint32_t *a, size_t n,
           catalog_match(l->codes, l->ncodes, 0x7f000000u | bit);
         if (r != NULL && r->prefix == 32) {
           add_reason(out, r->meaning);
-          if (r->sev == SEV_GOOD) {
-            good = true;
-          } else {
+          if (r->sev != SEV_GOOD) {
             listed = true;
             if (r->sev > worst)
               worst = r->sev;
@@ -86,7 +91,6 @@ dnsbl_interpret(const struct list_def *l, const uint32_t *a, size_t n,
         worst = SEV_WARNING;
     } else if (r->sev == SEV_GOOD) {
       add_code(out, a[i], r->meaning);
-      good = true;
     } else {
       add_code(out, a[i], r->meaning);
       listed = true;
@@ -94,7 +98,6 @@ dnsbl_interpret(const struct list_def *l, const uint32_t *a, size_t n,
         worst = r->sev;
     }
   }
-  (void)good;
   out->kind = listed ? INTERP_LISTED : INTERP_GOOD;
   out->sev = listed ? worst : SEV_GOOD;
 }
@@ -139,8 +142,6 @@ dnsbl_count(const struct list_def *const *lists, size_t nlists,
 }
 
 /* ---- the cycle ---------------------------------------------------------- */
-enum job_kind { JOB_PROBE, JOB_TARGET, JOB_TXT };
-
 /* Probe slots: listed and unlisted test point, for IPv4 (or the domain)
  * and for IPv6. */
 enum { P4_LISTED, P4_UNLISTED, P6_LISTED, P6_UNLISTED, NPROBE };
@@ -156,7 +157,6 @@ struct run;
 
 struct job {
   struct run *run;
-  enum job_kind kind;
   size_t list;
   int slot;
   bool is_domain, requeried;
@@ -189,6 +189,9 @@ struct run {
   void *sink_arg;
   unsigned deadline_timer;
   bool cancelled, finished;
+  bool feeding;                   /* feed() is running: callbacks that
+                                     complete at once must not recurse */
+  const char *stop_reason;        /* why the rest of the plan is not asked */
   uint64_t deadline_ms;
 };
 
@@ -278,14 +281,12 @@ result_from_interp(struct result *res, const struct interp *in,
   }
 }
 
-static void
+static rbl_status
 qname_for(const struct run *r, const struct job *j, char *buf, size_t size)
 {
   const char *zone = r->st[j->list].zone;
-  if (j->is_domain)
-    target_qname_domain(j->res.target, zone, buf, size);
-  else
-    target_qname_addr(&j->addr, zone, buf, size);
+  return j->is_domain ? target_qname_domain(j->res.target, zone, buf, size)
+                      : target_qname_addr(&j->addr, zone, buf, size);
 }
 
 static void on_target(void *arg, int status, const unsigned char *abuf,
@@ -330,10 +331,11 @@ on_target(void *arg, int status, const unsigned char *abuf, int alen)
   if (status == ARES_ETIMEOUT && !j->requeried && !r->cancelled) {
     char q[TARGET_NAME_MAX + 80];
     j->requeried = true;
-    qname_for(r, j, q, sizeof(q));
-    r->st[j->list].queries++;
-    dns_query(r->dns, q, ns_t_a, on_target, j);
-    return;
+    if (qname_for(r, j, q, sizeof(q)) == RBL_OK) {
+      r->st[j->list].queries++;
+      dns_query(r->dns, q, ns_t_a, on_target, j);
+      return;
+    }
   }
   if (status == ARES_ENOTFOUND || status == ARES_ENODATA) {
     res->status = RES_CLEAN;  /* NXDOMAIN / no A record: not listed */
@@ -356,10 +358,11 @@ on_target(void *arg, int status, const unsigned char *abuf, int alen)
   /* A listing's reason text (RFC 5782 section 2.1): one more query. */
   if (res->status == RES_LISTED && !r->cancelled) {
     char q[TARGET_NAME_MAX + 80];
-    j->kind = JOB_TXT;
-    qname_for(r, j, q, sizeof(q));
-    dns_query(r->dns, q, ns_t_txt, on_txt, j);
-    return;
+    if (qname_for(r, j, q, sizeof(q)) == RBL_OK) {
+      r->st[j->list].queries++; /* counts against daily limits too */
+      dns_query(r->dns, q, ns_t_txt, on_txt, j);
+      return;
+    }
   }
   r->inflight--;
   emit(r, j->list, res);
@@ -422,53 +425,78 @@ fill_target(struct run *r, struct result *res, bool *is_domain,
   }
 }
 
+/* A result for the current pair without a query: the list is unhealthy or
+ * skipped, or the run was cancelled (deadline, out of memory). */
+static void
+emit_unchecked(struct run *r, size_t li)
+{
+  struct list_state *s = &r->st[li];
+  struct result res;
+  bool dom;
+  struct addr a;
+  memset(&res, 0, sizeof(res));
+  fill_target(r, &res, &dom, &a);
+  res.list = r->lists[li];
+  if (r->cancelled) {
+    res.status = RES_ERROR;
+    snprintf(res.error, sizeof(res.error), "not checked: %s", r->stop_reason);
+  } else {
+    res.status = s->health == HEALTH_SKIPPED ? RES_SKIPPED : RES_ERROR;
+    snprintf(res.error, sizeof(res.error), "%s", s->detail);
+  }
+  emit(r, li, &res);
+}
+
 static void
 feed(struct run *r)
 {
-  if (r->probes_pending > 0 || r->cursor_done)
+  /* A query can complete inside dns_query() (out of memory, no socket):
+   * its callback feeds again; the loop below picks that up instead of
+   * recursing once per pair. */
+  if (r->probes_pending > 0 || r->cursor_done || r->feeding)
     return;
+  r->feeding = true;
   while (r->inflight < r->window) {
     size_t li;
     if (!cursor_next(r, &li)) {
       r->cursor_done = true;
-      return;
+      break;
     }
     struct list_state *s = &r->st[li];
     bool healthy = s->health == HEALTH_OK || s->health == HEALTH_UNKNOWN;
     if (!healthy || r->cancelled) {
-      struct result res;
-      bool dom;
-      struct addr a;
-      memset(&res, 0, sizeof(res));
-      fill_target(r, &res, &dom, &a);
-      res.list = r->lists[li];
-      if (r->cancelled) {
-        res.status = RES_ERROR;
-        snprintf(res.error, sizeof(res.error),
-                 "not checked: the deadline (resolver.deadline) was reached");
-      } else {
-        res.status = s->health == HEALTH_SKIPPED ? RES_SKIPPED : RES_ERROR;
-        snprintf(res.error, sizeof(res.error), "%s", s->detail);
-      }
-      emit(r, li, &res);
+      emit_unchecked(r, li);
       continue;
     }
     struct job *j = job_get(r);
     if (j == NULL) {
-      r->cursor_done = true; /* out of memory: stop feeding */
-      return;
+      /* Out of memory: the rest of the plan is reported as not checked,
+       * never dropped (a missing result would read as "no longer
+       * watched" to the state). */
+      r->cancelled = true;
+      r->stop_reason = "out of memory";
+      emit_unchecked(r, li);
+      continue;
     }
     j->run = r;
-    j->kind = JOB_TARGET;
     j->list = li;
     j->res.list = r->lists[li];
     fill_target(r, &j->res, &j->is_domain, &j->addr);
     char q[TARGET_NAME_MAX + 80];
-    qname_for(r, j, q, sizeof(q));
+    if (qname_for(r, j, q, sizeof(q)) != RBL_OK) {
+      j->res.status = RES_ERROR;
+      snprintf(j->res.error, sizeof(j->res.error), "not checked: the query "
+               "name for this target on %s is longer than DNS allows (253)",
+               r->lists[li]->zone);
+      emit(r, li, &j->res);
+      job_put(r, j);
+      continue;
+    }
     r->inflight++;
     s->queries++;
     dns_query(r->dns, q, ns_t_a, on_target, j);
   }
+  r->feeding = false;
 }
 
 /* ---- health (RFC 5782 section 5) --------------------------------------- */
@@ -560,13 +588,14 @@ on_probe(void *arg, int status, const unsigned char *abuf, int alen)
     else
       dnsbl_interpret(r->lists[j->list], a, n, &p->in);
   }
+  size_t li = j->list;
   job_put(r, j);
   bool all = true;
   for (int k = 0; k < NPROBE; k++)
-    all = all && (!r->probes[j->list][k].used || r->probes[j->list][k].done);
-  if (all) {
-    r->st[j->list].health = HEALTH_OK;
-    verdict(r, j->list);
+    all = all && (!r->probes[li][k].used || r->probes[li][k].done);
+  if (all && r->st[li].health != HEALTH_UNREACHABLE) {
+    r->st[li].health = HEALTH_OK;
+    verdict(r, li);
   }
   if (--r->probes_pending == 0) {
     distrust_untested(r);
@@ -589,12 +618,16 @@ send_probe(struct run *r, size_t li, int slot, const char *point)
   else
     st = target_qname_domain(point, r->st[li].zone, q, sizeof(q));
   if (j == NULL || st != RBL_OK) {
-    free(j);
+    if (j != NULL)
+      job_put(r, j);
+    r->st[li].health = HEALTH_UNREACHABLE;
+    snprintf(r->st[li].detail, sizeof(r->st[li].detail), "list %s cannot be "
+             "probed: %s", r->lists[li]->name,
+             j == NULL ? "out of memory" : "test point name too long");
     return;
   }
   p->used = true;
   j->run = r;
-  j->kind = JOB_PROBE;
   j->list = li;
   j->slot = slot;
   r->probes_pending++;
@@ -634,6 +667,7 @@ on_deadline(void *arg)
   struct run *r = arg;
   r->deadline_timer = 0;
   r->cancelled = true;
+  r->stop_reason = "the deadline (resolver.deadline) was reached";
   dns_cancel(r->dns);   /* every outstanding query completes as an error */
   feed(r);              /* the rest of the plan is emitted as not checked */
   r->cursor_done = true;

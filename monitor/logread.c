@@ -48,7 +48,10 @@ deliver(const char *path, const char *const *markers, const char *buf,
       size_t len = (size_t)(nl - (buf + start));
       (*line)++;
       st->lines++;
-      fn(arg, path, *line, buf + start, len);
+      if (len > LOGREAD_LINE_MAX)
+        st->long_lines++;
+      else
+        fn(arg, path, *line, buf + start, len);
       start += len + 1;
     }
     return;
@@ -75,7 +78,10 @@ deliver(const char *path, const char *const *markers, const char *buf,
     size_t lend = le ? (size_t)(le - buf) : n;
     base += count_lines(buf + counted, lstart - counted);
     counted = lstart;
-    fn(arg, path, base + 1, buf + lstart, lend - lstart);
+    if (lend - lstart > LOGREAD_LINE_MAX)
+      st->long_lines++;
+    else
+      fn(arg, path, base + 1, buf + lstart, lend - lstart);
     for (size_t k = 0; k < nm; k++)
       if (next[k] != NULL && (size_t)(next[k] - buf) <= lend)
         next[k] = lend + 1 < n ? memmem(buf + lend + 1, n - lend - 1,

@@ -93,6 +93,7 @@ bool journal_export_line(struct journal_export *e, const char *line,
                          size_t n, struct rejection *out);
 
 /* ---- shared helpers for the parsers ------------------------------------- */
+/* The first needle in hay[0, n), or NULL (memmem). */
 const char *log_find(const char *hay, size_t n, const char *needle);
 /* Copies [s, s+n) into dst (size), NUL-terminated, cut to fit. */
 void log_copy(char *dst, size_t size, const char *s, size_t n);

@@ -27,7 +27,7 @@ pf_owns(const struct logline *l)
   if (slash == NULL)
     return false;
   size_t rest = l->proglen - (size_t)(slash + 1 - l->prog);
-  return (rest >= 4 && memcmp(slash + 1, "smtp", 4) == 0 && rest == 4) ||
+  return (rest == 4 && memcmp(slash + 1, "smtp", 4) == 0) ||
          (rest == 4 && memcmp(slash + 1, "lmtp", 4) == 0) ||
          (rest == 5 && memcmp(slash + 1, "error", 5) == 0);
 }

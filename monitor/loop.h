@@ -1,6 +1,8 @@
 /* loop.h - the one event loop: poll(2) over registered fds, timers on a
  * monotonic clock (advanceable by tests), and prepare hooks that engines
- * (c-ares, later libcurl) use to process their own timeouts. */
+ * (c-ares, later libcurl) use to process their own timeouts.  Tests that
+ * simulate time use RBLMON_NOW for the state (store_now()); the loop's
+ * clock offset (loop_advance) is for a scheduler driven by tests. */
 #ifndef RBL_LOOP_H
 #define RBL_LOOP_H
 
@@ -19,6 +21,7 @@ typedef uint64_t (*loop_prepare_fn)(void *arg);
 
 /* NULL when out of memory. */
 struct loop *loop_new(void);
+/* Frees l (NULL is fine); watched fds are the owners' to close. */
 void loop_free(struct loop *l);
 
 /* Watches fd for events (POLLIN|POLLOUT); events 0 removes the watch. */

@@ -41,7 +41,7 @@ struct reporter {
 extern const struct reporter report_text, report_json, report_nagios,
   report_prometheus;
 
-/* The reporter named name, or NULL.  names: "text|json|nagios". */
+/* The reporter named name, or NULL (report_names lists them). */
 const struct reporter *report_find(const char *name);
 extern const char report_names[];
 

@@ -1,5 +1,5 @@
-/* result.h - one checked (target, source) pair, and list health.  The
- * shapes every reporter, and later the state store, consume. */
+/* result.h - one checked (target, source) pair, and list health: the
+ * shapes the reporters and the state store consume. */
 #ifndef RBL_RESULT_H
 #define RBL_RESULT_H
 

@@ -715,7 +715,7 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
            "DELETE FROM last_check WHERE checked_at < %lld;"
            "DELETE FROM list_health WHERE checked_at < %lld;"
            "DELETE FROM list_queries WHERE at < %lld;"
-           "DELETE FROM reminders WHERE state = 'closed' AND episode IN "
+           "DELETE FROM reminders WHERE episode IN "
            "(SELECT id FROM episodes WHERE cleared_at < %lld);"
            "DELETE FROM episodes WHERE cleared_at IS NOT NULL AND "
            "cleared_at < %lld;"

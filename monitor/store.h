@@ -50,6 +50,8 @@ struct change {
 
 typedef void (*store_change_fn)(void *arg, const struct change *c);
 
+/* Starts the cycle's one transaction (BEGIN IMMEDIATE): now is the time
+ * every row of the cycle gets.  RBL_EIO with err on failure. */
 rbl_status store_cycle_begin(struct store *s, int64_t now, char *err,
                              size_t errlen);
 /* Records one result; calls fn for each change it finds. */
@@ -64,6 +66,8 @@ rbl_status store_cycle_health(struct store *s, const struct list_state *ls,
 rbl_status store_cycle_commit(struct store *s, uint64_t retention_ms,
                               const struct tally *t, int exit_code,
                               char *err, size_t errlen);
+/* Drops everything written since the begin (also for scans and
+ * reminders, which share the transaction functions). */
 void store_cycle_rollback(struct store *s);
 /* What the last failed call ran into, with what to do. */
 void store_error(struct store *s, const char *what, char *err, size_t errlen);
@@ -87,6 +91,8 @@ rbl_status store_scan_begin(struct store *s, int64_t now, char *err,
 rbl_status store_rejection(struct store *s, const struct rejection *r,
                            const struct verdict *v, bool ours,
                            const char *file, uint64_t line, bool *is_new);
+/* Where path was read to (false: never read); and where it is now,
+ * written in the scan's transaction. */
 bool store_cursor_get(struct store *s, const char *path,
                       struct logcursor *c);
 rbl_status store_cursor_put(struct store *s, const char *path,

@@ -37,6 +37,9 @@ struct sbuf {
   size_t cap;
   size_t max;  /* RBL_ETOOBIG past this many bytes */
 };
+/* An empty buffer that will refuse to grow past max bytes.  The buffer
+ * owns its memory: sbuf_free() releases it.  Adding fails with
+ * RBL_ETOOBIG past max or RBL_ENOMEM, leaving the content as it was. */
 void sbuf_init(struct sbuf *b, size_t max);
 rbl_status sbuf_add(struct sbuf *b, const void *data, size_t n);
 rbl_status sbuf_adds(struct sbuf *b, const char *s);

@@ -22,7 +22,8 @@ ZONES = {
                         "test.surbl.org :127.0.0.248:test\n"
                         "phish-mw.example :127.0.0.24:PH and MW\n"
                         "disposable.example :127.0.0.4:DM\n"
-                        "blocked.example :127.0.0.1:blocked\n"),
+                        "blocked.example :127.0.0.1:blocked\n"
+                        "nobits.example :127.0.0.0:nothing\n"),
     "multi.uribl.com": ("dnset",
                         "test.uribl.com :127.0.0.14:test\n"
                         "black.example :127.0.0.2:black\n"
@@ -119,7 +120,8 @@ class CatalogListsTest(rbltest.unittest.TestCase):
 
     def test_surbl_bitmask_and_refusal(self):
         r, rep = self.check(["surbl-multi"], "192.0.2.1",
-                            "phish-mw.example, disposable.example, blocked.example")
+                            "phish-mw.example, disposable.example, blocked.example, "
+                            "nobits.example")
         res = by_key(rep["results"])
         pm = res[("phish-mw.example", "surbl-multi")]
         self.assertEqual(pm["codes"], ["127.0.0.24"])
@@ -129,6 +131,9 @@ class CatalogListsTest(rbltest.unittest.TestCase):
         self.assertEqual(pm["severity"], "critical")
         dm = res[("disposable.example", "surbl-multi")]
         self.assertEqual((dm["status"], dm["severity"]), ("listed", "notice"))
+        nb = res[("nobits.example", "surbl-multi")]  # no bit: not "good"
+        self.assertEqual((nb["status"], nb["severity"]), ("listed", "warning"))
+        self.assertIn("unknown code", nb["reasons"][0])
         bl = res[("blocked.example", "surbl-multi")]
         self.assertEqual(bl["status"], "error")
         self.assertIn("refused", bl["error"])

@@ -286,6 +286,20 @@ class CheckTest(rbltest.unittest.TestCase):
         self.assertEqual(health, {"untested": "unknown", "bl": "ok"})
         self.assertEqual(r.rc, 0)
 
+    def test_query_name_too_long_is_an_error_never_clean(self):
+        long_domain = ".".join(["a" * 61] * 4)  # 247: with ".dom.test", 256
+        r = self.check([DOM], "domains: [spammer.example, %s]" % long_domain)
+        res = by_key(r.json()["results"])
+        self.assertEqual(res[("spammer.example", "dom")]["status"], "listed")
+        bad = res[(long_domain, "dom")]
+        self.assertEqual(bad["status"], "error")
+        self.assertIn("longer than DNS allows", bad["error"])
+
+    def test_txt_lookups_count_as_queries(self):
+        r = self.check([BL], "ips: [192.0.2.1, 192.0.2.4]")
+        # 2 probes + 2 targets + 1 TXT for the listing
+        self.assertEqual(r.json()["lists"][0]["queries"], 5)
+
     def test_command_line_targets_override_watchlists(self):
         r = run(["check", "--format", "json", "192.0.2.1", "192.0.2.4"],
                 config(self.dns.server, [BL], "ips: [192.0.2.2]"))
