@@ -219,8 +219,17 @@ read_any(const char *path, const char *const *markers, uint64_t *offset,
       st->bytes += have;
       have = 0;
     }
-    if (eof)
+    if (eof) {
+      /* The end of a too-long line that is still being written: skip what
+       * is there; the next run resumes after it (its rest, if any, is one
+       * more fragment, and a fragment holds no rejection marker line). */
+      if (skipping && have > 0 && !compressed && !std_in) {
+        consumed += have;
+        st->bytes += have;
+        have = 0;
+      }
       break;
+    }
   }
   /* A last line without a newline: complete in a finished (compressed)
    * file; maybe half-written in a live one, so read it next time. */

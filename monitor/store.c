@@ -960,7 +960,9 @@ store_reminder_set(struct store *s, int64_t id, const char *state,
 {
   sqlite3_stmt *q;
   if (sqlite3_prepare_v2(s->db, "UPDATE reminders SET state = coalesce(?2, "
-                         "state), due = ?3, sent = sent + ?4, last_sent = "
+                         "state), due = ?3, snoozed_until = CASE WHEN ?2 IS "
+                         "NULL AND NOT ?4 THEN ?3 ELSE snoozed_until END, "
+                         "sent = sent + ?4, last_sent = "
                          "CASE WHEN ?4 THEN ?5 ELSE last_sent END, "
                          "requested_at = CASE WHEN ?6 > 0 THEN ?6 ELSE "
                          "requested_at END, note = coalesce(?7, note) "

@@ -148,7 +148,9 @@ rbl_status store_reminders(struct store *s, int64_t now, bool all,
 /* One reminder by id; RBL_ENOTFOUND when there is none. */
 rbl_status store_reminder_get(struct store *s, int64_t id,
                               store_reminder_fn fn, void *arg);
-/* Changes a reminder (state may be NULL: unchanged; note NULL: kept). */
+/* Changes a reminder (state may be NULL: unchanged; note NULL: kept).  A
+ * change of due alone (no state, not sent) is a snooze and is recorded as
+ * snoozed_until. */
 rbl_status store_reminder_set(struct store *s, int64_t id, const char *state,
                               int64_t due, bool sent_now, int64_t requested_at,
                               const char *note);
