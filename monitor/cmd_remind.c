@@ -55,6 +55,23 @@ free_list(struct due_list *l)
   free(l->d);
 }
 
+/* Configuration, catalog and the state opened for writing, inside a
+ * transaction; prints why not and returns false. */
+static bool
+begin_write(struct app *a, const struct cli *c, struct store **s,
+            int64_t now)
+{
+  char err[512];
+  if (app_load(a, c, false) != RBL_EXIT_OK ||
+      (*s = app_store(a, false)) == NULL)
+    return false;
+  if (store_begin(*s, now, err, sizeof(err)) != RBL_OK) {
+    fprintf(stderr, "rblmon: %s\n", err);
+    return false;
+  }
+  return true;
+}
+
 int
 cmd_remind(struct cli *c)
 {
@@ -69,14 +86,9 @@ cmd_remind(struct cli *c)
   struct due_list due = {0};
   int rc = RBL_EXIT_UNKNOWN;
   char err[512];
-  if (app_load(&a, c, false) != RBL_EXIT_OK || (s = app_store(&a, false)) ==
-                                                   NULL)
-    goto done;
   int64_t now = store_now();
-  if (store_begin(s, now, err, sizeof(err)) != RBL_OK) {
-    fprintf(stderr, "rblmon: %s\n", err);
+  if (!begin_write(&a, c, &s, now))
     goto done;
-  }
   if (store_reminders(s, now, false, keep, &due) != RBL_OK) {
     fprintf(stderr, "rblmon: cannot read the reminders\n");
     goto done;
@@ -176,14 +188,9 @@ change_reminder(struct cli *c, bool ack)
   struct due_list one = {0};
   int rc = RBL_EXIT_UNKNOWN;
   char err[512];
-  if (app_load(&a, c, false) != RBL_EXIT_OK || (s = app_store(&a, false)) ==
-                                                   NULL)
-    goto done;
   int64_t now = store_now();
-  if (store_begin(s, now, err, sizeof(err)) != RBL_OK) {
-    fprintf(stderr, "rblmon: %s\n", err);
+  if (!begin_write(&a, c, &s, now))
     goto done;
-  }
   if (store_reminder_get(s, id, keep, &one) != RBL_OK ||
       strcmp(one.d[0].r.state, "closed") == 0 ||
       strcmp(one.d[0].r.state, "closing") == 0) {
