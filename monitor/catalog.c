@@ -685,12 +685,14 @@ catalog_add(struct catalog *cat, struct yctx *c, struct list_def *def)
     const char *what = NULL;
     if (strcmp(o->name, def->name) == 0)
       what = "name";
-    else if (strcmp(o->zone, def->zone) == 0)
+    else if (o->provider == NULL && def->provider == NULL &&
+             strcmp(o->zone, def->zone) == 0)
       what = "zone";
     if (what != NULL) {
       diag_error(c->diag, def->file, def->line, def->col,
-                 "list '%s': duplicate %s '%s' (already defined at %s:%u:%u)",
-                 def->name, what, strcmp(what, "name") ? def->zone : def->name,
+                 "%s '%s': duplicate %s '%s' (already defined at %s:%u:%u)",
+                 def->provider ? "provider" : "list", def->name, what,
+                 strcmp(what, "name") ? def->zone : def->name,
                  o->file, o->line, o->col);
       return false;
     }

@@ -57,6 +57,9 @@ struct list_def {
   uint64_t delist_expires_ms;
   const char *note;
   size_t nsources;
+  /* An HTTP reputation provider (provider.h) rather than a DNSBL: its
+   * results share the state, reports and reminders of lists. */
+  const struct provider *provider;
 };
 
 struct catalog {

@@ -7,8 +7,10 @@
 
 #include "cmd.h"
 #include "dnsbl.h"
+#include "http.h"
 #include "notify.h"
 #include "report.h"
+#include "reputation.h"
 #include "store.h"
 
 #define CHECK_MAX_CHANGES 100000
@@ -104,7 +106,7 @@ collect_targets(const struct cli *c, const struct app *a,
             "command line\n", a->config_path);
     return RBL_EXIT_UNKNOWN;
   }
-  if (a->nlists == 0) {
+  if (a->nlists == 0 && a->cfg.nproviders == 0) {
     fprintf(stderr, "rblmon: no lists selected: check lists.use and "
             "lists.exclude in %s (rblmon lists --all shows the catalog)\n",
             a->have_config ? a->config_path : "the configuration");
@@ -122,6 +124,9 @@ cmd_check(struct cli *c)
   struct list_state *states = NULL;
   struct loop *loop = NULL;
   struct dns *dns = NULL;
+  struct http *http = NULL;
+  struct dnsbl_run *drun = NULL;
+  struct rep_run *rrun = NULL;
   struct check k;
   FILE *out = NULL;
   uint64_t *used = NULL;
@@ -152,11 +157,19 @@ cmd_check(struct cli *c)
     goto done;
   if (collect_targets(c, &a, &specs, &targets, &nt) != RBL_EXIT_OK)
     goto done;
-  states = calloc(a.nlists, sizeof(*states));
+  size_t np = a.cfg.nproviders, nstates = a.nlists + np;
+  states = calloc(nstates ? nstates : 1, sizeof(*states));
   if (states == NULL)
     goto done;
   if (app_engine(&a, &loop, &dns) != RBL_EXIT_OK)
     goto done;
+  if (np > 0) {
+    char err[256];
+    if ((http = http_new(loop, err, sizeof(err))) == NULL) {
+      fprintf(stderr, "rblmon: %s\n", err);
+      goto done;
+    }
+  }
   int64_t now = store_now();
   if (stateful) {
     char err[512];
@@ -189,13 +202,26 @@ cmd_check(struct cli *c)
   if ((k.rep_state = rep->begin(&ro)) == NULL)
     goto done;
   k.total = dnsbl_count(a.lists, a.nlists, targets, nt);
+  uint64_t rtotal = rep_count(a.cfg.providers, np, targets, nt);
+  k.total = k.total + rtotal < k.total ? UINT64_MAX : k.total + rtotal;
   uint64_t started = loop_now(loop);
   unsigned ptimer = isatty(STDERR_FILENO)
                       ? loop_timer(loop, 1000, progress, &k) : 0;
   struct dnsbl_opts o = {(unsigned)a.cfg.max_inflight, a.cfg.deadline_ms,
                          used};
-  dnsbl_check(loop, dns, &a.cfg, a.lists, a.nlists, targets, nt, &o, sink,
-              &k, states);
+  struct rep_opts ropts = {k.store, now};
+  /* Both engines on the one loop: DNS queries and HTTP requests overlap. */
+  drun = dnsbl_start(loop, dns, &a.cfg, a.lists, a.nlists, targets, nt, &o,
+                     sink, &k, states);
+  if (drun != NULL && np > 0)
+    rrun = rep_start(loop, http, a.cfg.providers, np, targets, nt, &ropts,
+                     sink, &k, states + a.nlists);
+  if (drun == NULL || (np > 0 && rrun == NULL)) {
+    fprintf(stderr, "rblmon: out of memory\n");
+    goto done;
+  }
+  while (!dnsbl_finished(drun) || !rep_finished(rrun))
+    loop_run(loop);
   if (ptimer)
     loop_timer_cancel(loop, ptimer);
   if (k.progress_shown)
@@ -212,7 +238,7 @@ cmd_check(struct cli *c)
              (unsigned long long)k.tally.total, (unsigned long long)k.total);
   }
   if (k.store != NULL) {
-    for (size_t i = 0; i < a.nlists && !k.store_failed; i++)
+    for (size_t i = 0; i < nstates && !k.store_failed; i++)
       if (store_cycle_health(k.store, &states[i], on_change, &k) != RBL_OK) {
         k.store_failed = true;
         store_error(k.store, "cannot record list health", k.store_err,
@@ -228,7 +254,7 @@ cmd_check(struct cli *c)
     }
     saved = !k.store_failed;
   }
-  struct report_summary s = {&k.tally, states, a.nlists,
+  struct report_summary s = {&k.tally, states, nstates,
                              loop_now(loop) - started, rc, k.changes,
                              k.nchanges, saved, c->changes_only,
                              saved ? k.store : NULL, store_now()};
@@ -266,10 +292,13 @@ done:
     fclose(out);
     unlink(tmp);
   }
+  http_free(http);       /* aborts without callbacks */
+  dns_free(dns);         /* cancels: callbacks see their run still */
+  rep_end(rrun);
+  dnsbl_end(drun);
   store_close(k.store);
   free(used);
   free(k.changes);
-  dns_free(dns);
   loop_free(loop);
   free(states);
   free(targets);

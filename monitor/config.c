@@ -30,6 +30,8 @@ config_free(struct config *cfg)
 {
   if (cfg == NULL)
     return;
+  for (size_t i = 0; i < cfg->nproviders; i++)
+    provider_free(cfg->providers[i]);
   free(cfg->items);
   arena_free(&cfg->arena);
   memset(cfg, 0, sizeof(*cfg));
@@ -47,17 +49,6 @@ ref_append(struct yctx *c, struct cfg_ref **arr, size_t *n, struct ynode *v)
   p[*n] = (struct cfg_ref){v->str, v->line, v->col};
   *arr = p;
   return &p[(*n)++];
-}
-
-/* A map or seq whose inner keys are settled but not used yet. */
-static void
-seq_of_maps(struct yctx *c, struct ynode *v, const struct yfield *f,
-            size_t nf, void *obj, const char *what)
-{
-  if (!ydoc_kind(c, v, Y_SEQ, what))
-    return;
-  for (size_t i = 0; i < v->n; i++)
-    ydoc_map(c, v->items[i], f, nf, obj, what);
 }
 
 /* ---- watchlists -------------------------------------------------------- */
@@ -389,23 +380,12 @@ f_resolver(struct yctx *c, struct ynode *v, void *obj)
            "resolver");
 }
 
-/* ---- sections whose features come later: key names settled now -------- */
-static const struct yfield reputation_fields[] = {
-  {"name", NULL, true}, {"preset", NULL, false}, {"url", NULL, false},
-  {"method", NULL, false}, {"headers", NULL, false}, {"key", NULL, false},
-  {"key_file", NULL, false}, {"format", NULL, false},
-  {"pointer", NULL, false}, {"column", NULL, false}, {"match", NULL, false},
-  {"rules", NULL, false}, {"error_if", NULL, false},
-  {"not_found", NULL, false}, {"min_interval", NULL, false},
-  {"rate_limit_status", NULL, false}, {"targets", NULL, false},
-  {"ca_file", NULL, false}, {"timeout", NULL, false},
-};
-
+/* ---- reputation: provider.c ------------------------------------------- */
 static void
 f_reputation(struct yctx *c, struct ynode *v, void *obj)
 {
-  seq_of_maps(c, v, reputation_fields, UTIL_ARRAY_LEN(reputation_fields),
-              obj, "a reputation provider");
+  struct config *cfg = obj;
+  provider_parse_all(c, v, &cfg->providers, &cfg->nproviders);
 }
 
 static void
@@ -766,8 +746,9 @@ ref_known(const struct catalog *cat, const struct cfg_ref *r)
   if (strcmp(r->s, "all") == 0)
     return true;
   for (size_t i = 0; i < cat->n; i++)
-    if (strcmp(r->s, cat->lists[i]->name) == 0 ||
-        list_has_tag(cat->lists[i], r->s))
+    if (cat->lists[i]->provider == NULL &&
+        (strcmp(r->s, cat->lists[i]->name) == 0 ||
+         list_has_tag(cat->lists[i], r->s)))
       return true;
   return false;
 }
@@ -784,6 +765,9 @@ config_select_lists(const struct config *cfg, struct catalog *cat,
   struct yctx c = {cfg->path, d, (struct arena *)&cfg->arena};
   for (size_t i = 0; i < cfg->ncustom; i++)
     catalog_add(cat, &c, cfg->custom[i]);
+  /* providers share the namespace of lists: results, state, reminders */
+  for (size_t i = 0; i < cfg->nproviders; i++)
+    catalog_add(cat, &c, &cfg->providers[i]->def);
   const struct cfg_ref *use = cfg->use_given ? cfg->use : &default_use;
   size_t nuse = cfg->use_given ? cfg->nuse : 1;
   for (size_t i = 0; i < nuse; i++)
@@ -812,6 +796,8 @@ config_select_lists(const struct config *cfg, struct catalog *cat,
   size_t cnt = 0;
   for (size_t i = 0; i < cat->n; i++) {
     const struct list_def *l = cat->lists[i];
+    if (l->provider != NULL)
+      continue;
     /* Named anywhere in use: counts as explicit, whatever the order. */
     const struct cfg_ref *by = NULL;
     for (size_t k = 0; k < nuse && by == NULL; k++)

@@ -8,6 +8,7 @@
 #define RBL_CONFIG_H
 
 #include "catalog.h"
+#include "provider.h"
 #include "target.h"
 
 struct watch_item {
@@ -40,6 +41,8 @@ struct config {
   size_t nkeys;
   struct list_def **custom;
   size_t ncustom;
+  struct provider **providers;     /* reputation: (presets expanded) */
+  size_t nproviders;
   /* resolver */
   char servers_csv[512];          /* "" = the system's resolver */
   uint64_t timeout_ms, tries, deadline_ms, max_inflight;

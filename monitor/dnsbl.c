@@ -732,6 +732,69 @@ prepare_states(struct run *r, const struct config *cfg,
   }
 }
 
+struct dnsbl_run *
+dnsbl_start(struct loop *l, struct dns *d, const struct config *cfg,
+            const struct list_def *const *lists, size_t nlists,
+            const struct dnsbl_target *t, size_t nt,
+            const struct dnsbl_opts *o, dnsbl_sink sink, void *arg,
+            struct list_state *states)
+{
+  struct run *r = calloc(1, sizeof(*r));
+  if (r == NULL)
+    return NULL;
+  r->loop = l;
+  r->dns = d;
+  r->lists = lists;
+  r->nlists = nlists;
+  r->st = states;
+  r->t = t;
+  r->nt = nt;
+  r->max_inflight = o->max_inflight ? o->max_inflight : 1;
+  r->window = r->max_inflight;
+  r->sink = sink;
+  r->sink_arg = arg;
+  r->deadline_ms = o->deadline_ms;
+  r->probes = calloc(nlists ? nlists : 1, sizeof(*r->probes));
+  if (r->probes == NULL) {
+    free(r);
+    return NULL;
+  }
+  if (nt > 0)
+    target_iter_init(&r->it, t[0].spec);
+  prepare_states(r, cfg, o->used_today);
+  if (o->deadline_ms > 0)
+    r->deadline_timer = loop_timer(l, o->deadline_ms, on_deadline, r);
+  for (size_t i = 0; i < nlists; i++)
+    if (states[i].health == HEALTH_UNKNOWN)
+      start_probes(r, i);
+  feed(r);
+  finish_if_done(r);
+  return (struct dnsbl_run *)r;
+}
+
+bool
+dnsbl_finished(const struct dnsbl_run *dr)
+{
+  return dr == NULL || ((const struct run *)dr)->finished;
+}
+
+void
+dnsbl_end(struct dnsbl_run *dr)
+{
+  struct run *r = (struct run *)dr;
+  if (r == NULL)
+    return;
+  if (r->deadline_timer)
+    loop_timer_cancel(r->loop, r->deadline_timer);
+  while (r->free_jobs != NULL) {
+    struct job *j = r->free_jobs;
+    r->free_jobs = j->next_free;
+    free(j);
+  }
+  free(r->probes);
+  free(r);
+}
+
 rbl_status
 dnsbl_check(struct loop *l, struct dns *d, const struct config *cfg,
             const struct list_def *const *lists, size_t nlists,
@@ -739,40 +802,12 @@ dnsbl_check(struct loop *l, struct dns *d, const struct config *cfg,
             const struct dnsbl_opts *o, dnsbl_sink sink, void *arg,
             struct list_state *states)
 {
-  struct run r;
-  memset(&r, 0, sizeof(r));
-  r.loop = l;
-  r.dns = d;
-  r.lists = lists;
-  r.nlists = nlists;
-  r.st = states;
-  r.t = t;
-  r.nt = nt;
-  r.max_inflight = o->max_inflight ? o->max_inflight : 1;
-  r.window = r.max_inflight;
-  r.sink = sink;
-  r.sink_arg = arg;
-  r.deadline_ms = o->deadline_ms;
-  r.probes = calloc(nlists ? nlists : 1, sizeof(*r.probes));
-  if (r.probes == NULL)
+  struct dnsbl_run *r = dnsbl_start(l, d, cfg, lists, nlists, t, nt, o, sink,
+                                    arg, states);
+  if (r == NULL)
     return RBL_ENOMEM;
-  if (nt > 0)
-    target_iter_init(&r.it, t[0].spec);
-  prepare_states(&r, cfg, o->used_today);
-  if (o->deadline_ms > 0)
-    r.deadline_timer = loop_timer(l, o->deadline_ms, on_deadline, &r);
-  for (size_t i = 0; i < nlists; i++)
-    if (states[i].health == HEALTH_UNKNOWN)
-      start_probes(&r, i);
-  feed(&r);
-  finish_if_done(&r);
-  while (!r.finished)
+  while (!dnsbl_finished(r))
     loop_run(l);
-  while (r.free_jobs != NULL) {
-    struct job *j = r.free_jobs;
-    r.free_jobs = j->next_free;
-    free(j);
-  }
-  free(r.probes);
+  dnsbl_end(r);
   return RBL_OK;
 }

@@ -57,6 +57,20 @@ uint64_t dnsbl_count(const struct list_def *const *lists, size_t nlists,
  * to sink as it completes (results are not kept).  states (nlists, filled
  * in) receive each list's health and counts.  Returns RBL_OK when the cycle
  * ran (whatever the results), else a set-up error. */
+/* The same, in steps, for a cycle that runs other engines on the loop
+ * too: start (NULL when out of memory), run the loop until finished, end
+ * (after every outstanding query completed or was cancelled). */
+struct dnsbl_run;
+struct dnsbl_run *dnsbl_start(struct loop *l, struct dns *d,
+                              const struct config *cfg,
+                              const struct list_def *const *lists,
+                              size_t nlists, const struct dnsbl_target *t,
+                              size_t nt, const struct dnsbl_opts *o,
+                              dnsbl_sink sink, void *arg,
+                              struct list_state *states);
+bool dnsbl_finished(const struct dnsbl_run *r);
+void dnsbl_end(struct dnsbl_run *r);
+
 rbl_status dnsbl_check(struct loop *l, struct dns *d, const struct config *cfg,
                        const struct list_def *const *lists, size_t nlists,
                        const struct dnsbl_target *t, size_t nt,

@@ -23,7 +23,7 @@ enum {
   Q_SEL_LAST, Q_UP_LAST, Q_SEL_OPEN, Q_SEL_PREV, Q_INS_EP, Q_UPD_EP,
   Q_CLOSE_EP, Q_SEL_HEALTH, Q_UP_HEALTH, Q_INS_HHIST, Q_INS_QUERIES,
   Q_SUM_QUERIES, Q_INS_REJ, Q_SEL_CURSOR, Q_UP_CURSOR, Q_INS_REMIND,
-  Q_CLOSING_REMIND, NQ
+  Q_CLOSING_REMIND, Q_SEL_CACHE, Q_UP_CACHE, Q_SEL_PAUSE, Q_UP_PAUSE, NQ
 };
 
 static const char *const sql_text[NQ] = {
@@ -65,6 +65,18 @@ static const char *const sql_text[NQ] = {
                    "VALUES (?1, 'open', ?2, ?3)",
   [Q_CLOSING_REMIND] = "UPDATE reminders SET state = 'closing', due = ?2 "
                        "WHERE episode = ?1 AND state != 'closed'",
+  [Q_SEL_CACHE] = "SELECT checked_at, status, severity, reasons, txt "
+                  "FROM reputation_cache WHERE source = ?1 AND target = ?2 "
+                  "AND fingerprint = ?3",
+  [Q_UP_CACHE] = "INSERT INTO reputation_cache(source, target, fingerprint, "
+                 "checked_at, status, severity, reasons, txt) VALUES (?1, ?2,"
+                 " ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(source, target) DO "
+                 "UPDATE SET fingerprint = ?3, checked_at = ?4, status = ?5, "
+                 "severity = ?6, reasons = ?7, txt = ?8",
+  [Q_SEL_PAUSE] = "SELECT until, reason FROM provider_pause WHERE source = ?1",
+  [Q_UP_PAUSE] = "INSERT INTO provider_pause(source, until, reason) VALUES "
+                 "(?1, ?2, ?3) ON CONFLICT(source) DO UPDATE SET until = ?2, "
+                 "reason = ?3",
   [Q_SEL_CURSOR] = "SELECT inode, offset, head, lines FROM log_cursors "
                    "WHERE path = ?1",
   [Q_UP_CURSOR] = "INSERT INTO log_cursors(path, inode, offset, head, lines, "
@@ -130,6 +142,14 @@ static const char *const migrations[] = {
   /* listings that existed before reminders: one each, due now */
   "INSERT INTO reminders(episode, state, due) SELECT id, 'open', last_seen "
   " FROM episodes WHERE cleared_at IS NULL;",
+  /* 6: reputation providers: answers kept for min_interval, and pauses
+   * after a rate limit */
+  "CREATE TABLE reputation_cache("
+  " source TEXT NOT NULL, target TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+  " checked_at INTEGER NOT NULL, status TEXT NOT NULL, severity TEXT,"
+  " reasons TEXT NOT NULL, txt TEXT NOT NULL, PRIMARY KEY(source, target));"
+  "CREATE TABLE provider_pause("
+  " source TEXT PRIMARY KEY, until INTEGER NOT NULL, reason TEXT NOT NULL);",
 };
 
 struct store {
@@ -469,6 +489,20 @@ codes_str(const struct result *r, char *buf, size_t size)
 }
 
 static void
+reasons_str(const struct result *r, char *buf, size_t size);
+
+/* A provider's result has no codes: its severity is what changes. */
+static void
+result_codes(const struct result *r, char *buf, size_t size)
+{
+  if (r->list->provider != NULL)
+    snprintf(buf, size, "%s", r->status == RES_LISTED
+                                ? severity_names[r->sev] : "");
+  else
+    codes_str(r, buf, size);
+}
+
+static void
 reasons_str(const struct result *r, char *buf, size_t size)
 {
   size_t o = 0;
@@ -520,7 +554,7 @@ store_cycle_result(struct store *s, const struct result *r,
 {
   const char *src = r->list->name;
   char codes[160], reasons[1024];
-  codes_str(r, codes, sizeof(codes));
+  result_codes(r, codes, sizeof(codes));
   reasons_str(r, reasons, sizeof(reasons));
   int rc;
 
@@ -701,7 +735,7 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
                    size_t errlen)
 {
   int64_t cutoff = s->now - (int64_t)(retention_ms / 1000);
-  char sql[1536];
+  char sql[2048];
   /* Pairs this cycle did not check are no longer watched: their listings
    * close (not reported as delisted) and their last results go. */
   snprintf(sql, sizeof(sql),
@@ -721,12 +755,14 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
            "cleared_at < %lld;"
            "DELETE FROM health_history WHERE at < %lld;"
            "DELETE FROM cycles WHERE started < %lld;"
+           "DELETE FROM reputation_cache WHERE checked_at < %lld - 31 * 86400;"
+           "DELETE FROM provider_pause WHERE until < %lld;"
            "INSERT INTO cycles(started, finished, checks, listed, errors, "
            "exit_code) VALUES (%lld, %lld, %llu, %llu, %llu, %d);",
            (long long)s->now, (long long)s->started, (long long)s->started,
            (long long)s->started, (long long)(s->now - 2 * 86400),
            (long long)cutoff, (long long)cutoff, (long long)cutoff,
-           (long long)cutoff,
+           (long long)cutoff, (long long)s->now, (long long)s->now,
            (long long)s->started, (long long)store_now(),
            (unsigned long long)t->total, (unsigned long long)t->listed,
            (unsigned long long)(t->errors + t->skipped), exit_code);
@@ -767,6 +803,97 @@ store_queries_since(struct store *s, const char *source, int64_t since)
     n = (uint64_t)sqlite3_column_int64(q, 0);
   sqlite3_reset(q);
   return n;
+}
+
+/* ---- reputation providers ------------------------------------------------ */
+static void
+hex64(uint64_t v, char *buf)
+{
+  snprintf(buf, 17, "%016llx", (unsigned long long)v);
+}
+
+bool
+store_rep_cache_get(struct store *s, const char *source, const char *target,
+                    uint64_t fingerprint, struct rep_cached *out)
+{
+  sqlite3_stmt *q = s->q[Q_SEL_CACHE];
+  char fp[17];
+  bool found = false;
+  if (q == NULL)
+    return false;
+  hex64(fingerprint, fp);
+  sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, target, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, fp, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    memset(out, 0, sizeof(*out));
+    out->checked_at = sqlite3_column_int64(q, 0);
+    const char *st = (const char *)sqlite3_column_text(q, 1);
+    const char *sev = (const char *)sqlite3_column_text(q, 2);
+    out->status = st && strcmp(st, "listed") == 0 ? RES_LISTED : RES_CLEAN;
+    for (int i = 0; sev != NULL && severity_names[i] != NULL; i++)
+      if (strcmp(severity_names[i], sev) == 0) {
+        out->has_sev = true;
+        out->sev = (enum severity)i;
+      }
+    snprintf(out->reasons, sizeof(out->reasons), "%s",
+             (const char *)sqlite3_column_text(q, 3));
+    snprintf(out->txt, sizeof(out->txt), "%s",
+             (const char *)sqlite3_column_text(q, 4));
+    found = st != NULL && (out->status == RES_CLEAN || out->has_sev);
+  }
+  sqlite3_reset(q);
+  return found;
+}
+
+rbl_status
+store_rep_cache_put(struct store *s, const struct result *r,
+                    uint64_t fingerprint)
+{
+  sqlite3_stmt *q = s->q[Q_UP_CACHE];
+  char fp[17], reasons[1024];
+  hex64(fingerprint, fp);
+  reasons_str(r, reasons, sizeof(reasons));
+  sqlite3_bind_text(q, 1, r->list->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, r->target, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, fp, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 4, s->now);
+  sqlite3_bind_text(q, 5, result_status_names[r->status], -1, SQLITE_STATIC);
+  if (r->has_sev)
+    sqlite3_bind_text(q, 6, severity_names[r->sev], -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(q, 6);
+  sqlite3_bind_text(q, 7, reasons, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 8, r->txt, -1, SQLITE_STATIC);
+  return step_done(q) == SQLITE_OK ? RBL_OK : RBL_EIO;
+}
+
+int64_t
+store_rep_paused(struct store *s, const char *source, char *reason,
+                 size_t size)
+{
+  sqlite3_stmt *q = s->q[Q_SEL_PAUSE];
+  int64_t until = 0;
+  if (q == NULL)
+    return 0;
+  sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    until = sqlite3_column_int64(q, 0);
+    snprintf(reason, size, "%s", (const char *)sqlite3_column_text(q, 1));
+  }
+  sqlite3_reset(q);
+  return until > s->now ? until : 0;
+}
+
+rbl_status
+store_rep_pause(struct store *s, const char *source, int64_t until,
+                const char *reason)
+{
+  sqlite3_stmt *q = s->q[Q_UP_PAUSE];
+  sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 2, until);
+  sqlite3_bind_text(q, 3, reason, -1, SQLITE_STATIC);
+  return step_done(q) == SQLITE_OK ? RBL_OK : RBL_EIO;
 }
 
 /* ---- mail log scans ------------------------------------------------------ */

@@ -13,7 +13,7 @@
 #include <time.h>
 #include "result.h"
 
-#define STORE_SCHEMA 5
+#define STORE_SCHEMA 6
 
 struct store;
 
@@ -78,6 +78,29 @@ int64_t store_listed_since(struct store *s, const char *target,
 /* Queries sent to source since the given time (for daily limits). */
 uint64_t store_queries_since(struct store *s, const char *source,
                              int64_t since);
+
+/* ---- reputation providers (inside a cycle) ------------------------------ */
+struct rep_cached {
+  int64_t checked_at;
+  enum result_status status;      /* listed or clean */
+  bool has_sev;
+  enum severity sev;
+  char reasons[1024];             /* "; " between reasons */
+  char txt[512];
+};
+/* The last answer for (source, target) if the provider's definition
+ * (fingerprint) is the same; false when there is none. */
+bool store_rep_cache_get(struct store *s, const char *source,
+                         const char *target, uint64_t fingerprint,
+                         struct rep_cached *out);
+/* Keeps a listed or clean result as the answer of the cycle's time. */
+rbl_status store_rep_cache_put(struct store *s, const struct result *r,
+                               uint64_t fingerprint);
+/* Until when source is paused after a rate limit (0: it is not). */
+int64_t store_rep_paused(struct store *s, const char *source, char *reason,
+                         size_t size);
+rbl_status store_rep_pause(struct store *s, const char *source,
+                           int64_t until, const char *reason);
 
 /* ---- mail log scans ------------------------------------------------------ */
 struct rejection;
