@@ -29,6 +29,7 @@ test-asan: deps
 bench: build
 	bench/dnsbl-bench.sh $(BUILD)/rblmon
 	bench/logscan-bench.sh $(BUILD)/rblmon
+	bench/reputation-bench.py $(BUILD)/rblmon
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

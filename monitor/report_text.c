@@ -171,7 +171,8 @@ print_row(struct text *t, const struct row *r)
     struct sbuf e;
     sbuf_init(&e, 4096);
     util_escape(&e, r->txt, strlen(r->txt));
-    fprintf(f, "%-39s %sTXT: %s%s\n", "", col(t, C_DIM), sbuf_str(&e),
+    fprintf(f, "%-39s %s%s: %s%s\n", "", col(t, C_DIM),
+            r->list->provider ? "ANSWER" : "TXT", sbuf_str(&e),
             col(t, C_RESET));
     sbuf_free(&e);
   }

@@ -144,6 +144,31 @@ csv_parse(struct rep_doc *d, const char *b, size_t len)
   return ok;
 }
 
+/* The addresses in the match columns, read once: an answer for a whole
+ * account is matched against every address of the watchlists. */
+static void
+index_rows(const struct provider *p, struct rep_doc *d)
+{
+  unsigned ca = p->match_col ? p->match_col : p->first_col;
+  unsigned cb = p->match_col ? p->match_col : p->last_col;
+  if (ca == 0 || d->nrows == 0)
+    return;
+  d->addr = arena_alloc(&d->arena, d->nrows * sizeof(*d->addr));
+  if (d->addr == NULL)
+    return; /* matched as text, slower */
+  for (size_t i = 0; i < d->nrows; i++) {
+    struct rep_rowaddr *r = &d->addr[i];
+    const char *x = ca <= d->ncols[i] ? d->rows[i][ca - 1] : "";
+    const char *y = cb <= d->ncols[i] ? d->rows[i][cb - 1] : "";
+    while (*x == ' ')
+      x++;
+    while (*y == ' ')
+      y++;
+    r->ok = target_addr_parse(x, &r->a) && target_addr_parse(y, &r->b) &&
+            r->a.kind == r->b.kind;
+  }
+}
+
 bool
 rep_doc_parse(const struct provider *p, const char *ctype, const char *body,
               size_t len, struct rep_doc *d)
@@ -177,7 +202,10 @@ rep_doc_parse(const struct provider *p, const char *ctype, const char *body,
     return true;
   }
   case REP_CSV:
-    return csv_parse(d, body, len);
+    if (!csv_parse(d, body, len))
+      return false;
+    index_rows(p, d);
+    return true;
   case REP_REGEX:
     d->text = body;
     return true;
@@ -519,11 +547,19 @@ static bool
 find_row(const struct provider *p, const struct rep_doc *d,
          struct scope *s)
 {
+  struct addr t;
+  bool is_addr = target_addr_parse(s->target, &t);
   for (size_t i = 0; i < d->nrows; i++) {
     char **r = d->rows[i];
     size_t n = d->ncols[i];
+    const struct rep_rowaddr *ra = d->addr ? &d->addr[i] : NULL;
     bool hit;
-    if (p->match_col != 0)
+    if (ra != NULL && is_addr) /* addresses compared as addresses */
+      hit = ra->ok && ra->a.kind == t.kind &&
+            (p->match_col ? addr_cmp(&ra->a, &t) == 0
+                          : addr_cmp(&ra->a, &t) <= 0 &&
+                            addr_cmp(&t, &ra->b) <= 0);
+    else if (p->match_col != 0)
       hit = p->match_col <= n && same_target(r[p->match_col - 1], s->target);
     else if (p->first_col != 0)
       hit = p->first_col <= n && p->last_col <= n &&

@@ -11,6 +11,11 @@
 #include "provider.h"
 #include "result.h"
 
+struct rep_rowaddr {
+  bool ok;                        /* the columns hold addresses */
+  struct addr a, b;               /* match column, or first and last */
+};
+
 /* A 2xx body, parsed once and read for every target it answers. */
 struct rep_doc {
   enum rep_format format;
@@ -19,6 +24,7 @@ struct rep_doc {
   char ***rows;
   size_t *ncols;
   size_t nrows;
+  struct rep_rowaddr *addr;       /* per row: match columns as addresses */
   const char *text;               /* regex: the body (borrowed) */
   char error[320];                /* why it could not be parsed */
 };

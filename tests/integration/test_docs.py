@@ -44,7 +44,8 @@ class DocsTest(rbltest.unittest.TestCase):
 
     def test_every_config_key_is_documented(self):
         page = man("rblmon.yaml.5").replace("\\-", "-").replace("\\_", "_")
-        src = open(os.path.join(SRC, "monitor", "config.c")).read()
+        src = "".join(open(os.path.join(SRC, "monitor", f)).read()
+                      for f in ("config.c", "provider.c"))
         keys = set(re.findall(r'\{"([a-z_]+)", [a-z_]+|NULL', src))
         keys |= set(re.findall(r'\{"([a-z_]+)", (?:[a-z_]+|NULL), (?:true|false)\}', src))
         self.assertIn("watchlists", keys)
