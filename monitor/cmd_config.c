@@ -18,15 +18,28 @@ cmd_config(struct cli *c)
     for (size_t i = 0; i < a.cfg.nitems; i++)
       addrs += target_count(&a.cfg.items[i].spec);
     printf("configuration OK: %s: %zu watchlist%s, %zu targets (%llu "
-           "addresses and domains), %zu lists selected from %s\n",
+           "addresses and domains), %zu lists selected from %s",
            a.config_path, a.cfg.nwatchlists, a.cfg.nwatchlists == 1 ? "" : "s",
            a.cfg.nitems, (unsigned long long)addrs, a.nlists,
            app_catalog_dir(&a));
+    if (a.cfg.nproviders > 0)
+      printf(", %zu reputation provider%s", a.cfg.nproviders,
+             a.cfg.nproviders == 1 ? "" : "s");
+    putchar('\n');
+    /* Secrets are read at each check; say now what would be missing. */
+    for (size_t i = 0; i < a.cfg.nproviders; i++) {
+      struct rep_secrets sec;
+      char err[320];
+      if (!provider_secrets(a.cfg.providers[i], &sec, err, sizeof(err)))
+        fprintf(stderr, "%s: warning: %s; here rblmon check would skip it\n",
+                a.config_path, err);
+      memset(&sec, 0, sizeof(sec));
+    }
     if (a.cfg.nitems == 0)
       fprintf(stderr, "%s: warning: no watchlist has ips: or domains:; "
               "rblmon check will need targets on the command line\n",
               a.config_path);
-    if (a.nlists == 0)
+    if (a.nlists == 0 && a.cfg.nproviders == 0)
       fprintf(stderr, "%s: warning: no list is selected (lists.use, "
               "lists.exclude); rblmon check would have nothing to ask\n",
               a.config_path);

@@ -71,6 +71,48 @@ nothing(void *arg, const struct result *r)
   (void)r;
 }
 
+/* The reputation providers of the configuration (never asked here: their
+ * quotas are for checks), with their last known health. */
+static json_t *
+providers(const struct app *a, const struct known_list *known, bool json)
+{
+  json_t *arr = json_array();
+  if (a->cfg.nproviders > 0 && !json)
+    printf("\n%-20s %-7s %-9s %-9s %-12s %s\n", "PROVIDER", "TARGETS",
+           "EVERY", "LIMIT/DAY", "HEALTH", "URL");
+  for (size_t i = 0; i < a->cfg.nproviders; i++) {
+    const struct provider *p = a->cfg.providers[i];
+    const struct known *kn = known_of(known, p->def.name);
+    char every[24], lim[24] = "-";
+    util_format_duration(p->min_interval_ms, every, sizeof(every));
+    if (p->daily_limit)
+      snprintf(lim, sizeof(lim), "%llu", (unsigned long long)p->daily_limit);
+    if (!json) {
+      printf("%-20s %-7s %-9s %-9s %-12s %s\n", p->def.name,
+             list_type_names[p->def.type], every, lim,
+             kn ? kn->health : "-", p->url);
+      continue;
+    }
+    json_t *o = json_pack("{sssssssssIss}", "name", p->def.name, "url", p->url,
+                          "targets", list_type_names[p->def.type],
+                          "min_interval", every, "min_interval_seconds",
+                          (json_int_t)(p->min_interval_ms / 1000), "format",
+                          rep_format_names[p->format]);
+    json_object_set_new(o, "preset", p->preset ? json_string(p->preset)
+                                               : json_null());
+    json_object_set_new(o, "daily_limit",
+                        p->daily_limit ? json_integer((json_int_t)p->daily_limit)
+                                       : json_null());
+    json_object_set_new(o, "health", kn ? json_string(kn->health)
+                                        : json_null());
+    json_array_append_new(arr, o);
+  }
+  if (a->cfg.nproviders > 0 && !json)
+    printf("%zu reputation provider%s (asked by rblmon check only)\n",
+           a->cfg.nproviders, a->cfg.nproviders == 1 ? "" : "s");
+  return arr;
+}
+
 int
 cmd_lists(struct cli *c)
 {
@@ -140,6 +182,8 @@ cmd_lists(struct cli *c)
            "LIMIT/DAY", "DELIST");
   for (size_t i = 0; i < n; i++) {
     const struct list_def *l = c->all ? a.cat.lists[i] : a.lists[i];
+    if (l->provider != NULL)
+      continue; /* below, with the providers */
     const struct list_state *st = c->probe && !c->all ? &states[i] : NULL;
     char d[512], ub[64], lim[24] = "-";
     const char *use = use_of(&a, l, ub, sizeof(ub));
@@ -195,8 +239,9 @@ cmd_lists(struct cli *c)
     }
     json_array_append_new(arr, o);
   }
+  json_t *prov = json ? providers(&a, &known, true) : NULL;
   if (json) {
-    json_t *top = json_pack("{so}", "lists", arr);
+    json_t *top = json_pack("{sosO}", "lists", arr, "providers", prov);
     if (c->probe)
       json_object_set_new(top, "status", json_string(report_exit_name(rc)));
     json_dumpf(top, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
@@ -205,8 +250,9 @@ cmd_lists(struct cli *c)
   } else {
     json_decref(arr);
     printf("%zu list%s selected, %zu in the catalog (%s)%s\n", a.nlists,
-           a.nlists == 1 ? "" : "s", a.cat.n, app_catalog_dir(&a),
-           c->all ? "" : "; --all shows every entry");
+           a.nlists == 1 ? "" : "s", a.cat.n - a.cfg.nproviders,
+           app_catalog_dir(&a), c->all ? "" : "; --all shows every entry");
+    json_decref(providers(&a, &known, false));
   }
   free(known.k);
 done:

@@ -123,6 +123,17 @@ class ReputationTest(rbltest.unittest.TestCase):
             self.assertEqual(lists["abuseipdb"]["health"], "ok")
             self.assertEqual(lists["abuseipdb"]["queries"], 4)
             self.assert_no_leak()
+            # "rblmon lists" shows the provider and its health, asking nothing
+            ls = self.w.run(["lists", "--format", "json"], env={"ABUSE_KEY": KEY})
+            p = ls.json()["providers"]
+            self.assertEqual([(x["name"], x["preset"], x["health"], x["daily_limit"])
+                              for x in p], [("abuseipdb", "abuseipdb", "ok", 1000)])
+            self.assertEqual(len(s.hits("/api/v2/check")), 4)
+            # config check says when the key variable is missing here
+            cc = self.w.run(["config", "check"])
+            self.assertEqual(cc.rc, 0)
+            self.assertIn("1 reputation provider", cc.out)
+            self.assertIn("warning: provider abuseipdb needs a key: set $ABUSE_KEY", cc.err)
 
     def test_snds_preset(self):
         routes = {"/snds/ipStatus.aspx": (200, {"Content-Type": "text/plain"}, IPSTATUS),
