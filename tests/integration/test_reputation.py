@@ -414,6 +414,35 @@ class ReputationTest(rbltest.unittest.TestCase):
             db.close()
             self.assert_no_leak()
 
+    def test_listing_reaches_the_notification_hook(self):
+        hook = os.path.join(self.w.dir, "hook")
+        with open(hook, "w") as f:
+            f.write('#!/bin/sh\ncat > "%s/hook.stdin"\nenv > "%s/hook.env"\n'
+                    % (self.w.dir, self.w.dir))
+        os.chmod(hook, 0o755)
+        body = json.dumps({"score": 99, "why": "abuse from %s \x1b[31m" % KEY})
+        with HttpsServer(self.ca, {"/q": (200, {}, body)}) as s:
+            self.config(self.custom(s, "/q", "    pointer: /score\n    detail: /why\n"
+                                    "    rules: [{critical: '>= 50', reason: 'score high'}]\n"
+                                    "    delist: {url: 'https://rep.example/remove'}\n"),
+                        ips=("192.0.2.1",),
+                        extra="notify:\n  command: {argv: [%s]}\n" % hook)
+            r = self.check(["--changes-only"])
+            self.assertEqual(r.rc, 2, r.err)
+        with open(os.path.join(self.w.dir, "hook.stdin")) as f:
+            text = f.read()
+        ev = json.loads(text)["events"][0]
+        self.assertEqual((ev["event"], ev["target"], ev["source"]),
+                         ("listed", "192.0.2.1", "api"))
+        self.assertIn("https://rep.example/remove", text)
+        with open(os.path.join(self.w.dir, "hook.env")) as f:
+            env = f.read()
+        # the key that the answer echoed reaches neither the hook nor its
+        # environment, and the terminal escape is not passed on raw
+        self.assertNotIn(KEY, text + env + r.out)
+        self.assertNotIn("\x1b", text + env + r.out)
+        self.assert_no_leak()
+
     # -- configuration ---------------------------------------------------------------
     def test_secrets_in_configuration(self):
         cases = [
