@@ -209,7 +209,7 @@ cmd_check(struct cli *c)
                       ? loop_timer(loop, 1000, progress, &k) : 0;
   struct dnsbl_opts o = {(unsigned)a.cfg.max_inflight, a.cfg.deadline_ms,
                          used};
-  struct rep_opts ropts = {k.store, now};
+  struct rep_opts ropts = {k.store, now, a.cfg.deadline_ms};
   /* Both engines on the one loop: DNS queries and HTTP requests overlap. */
   drun = dnsbl_start(loop, dns, &a.cfg, a.lists, a.nlists, targets, nt, &o,
                      sink, &k, states);

@@ -146,15 +146,21 @@ xfer_free(struct xfer *x)
 }
 
 void
+http_cancel_all(struct http *h)
+{
+  while (h->all != NULL)
+    xfer_free(h->all);
+}
+
+void
 http_free(struct http *h)
 {
   if (h == NULL)
     return;
-  while (h->all != NULL)
-    xfer_free(h->all);
+  http_cancel_all(h);
+  curl_multi_cleanup(h->multi); /* may still call on_socket, on_timer_set */
   if (h->timer != 0)
     loop_timer_cancel(h->loop, h->timer);
-  curl_multi_cleanup(h->multi);
   free(h);
   if (--global_users == 0)
     curl_global_cleanup();
@@ -263,8 +269,13 @@ http_get(struct http *h, const struct http_req *req, http_cb cb, void *arg)
   curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP |
                                                 CURLPROTO_HTTPS));
 #endif
-  if (req->ca_file != NULL)
+  if (req->ca_file != NULL) { /* instead of the system's CAs, not besides */
     curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
+    curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+  }
+  /* wait for a connection that may multiplex (HTTP/2) rather than open
+   * one per request at once */
+  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   if (req->method != NULL && strcmp(req->method, "POST") == 0) {
     curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
@@ -314,7 +325,7 @@ describe(const struct xfer *x, CURLcode rc, char *buf, size_t size)
     snprintf(buf, size, "no complete answer within %llu ms (timeout)",
              (unsigned long long)x->timeout_ms);
   else if (x->errbuf[0] != '\0')
-    snprintf(buf, size, "%s (%.200s)", what, x->errbuf);
+    snprintf(buf, size, "%s (%s)", what, x->errbuf);
   else
     snprintf(buf, size, "%s", what);
 }
@@ -332,7 +343,6 @@ finish(struct http *h)
     CURLcode rc = m->data.result;
     struct http_answer a;
     memset(&a, 0, sizeof(a));
-    a.retry_after = -1;
     a.body = sbuf_str(&x->body);
     a.len = x->body.len;
     if (rc == CURLE_OK) {
@@ -342,10 +352,9 @@ finish(struct http *h)
       if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
           ct != NULL)
         snprintf(a.content_type, sizeof(a.content_type), "%s", ct);
-      int64_t now = (int64_t)time(NULL);
-      a.retry_after = http_parse_retry(x->retry_after, now);
-      if (a.retry_after < 0)
-        a.retry_after = http_parse_retry(x->ratelimit_reset, now);
+      snprintf(a.retry_after, sizeof(a.retry_after), "%s", x->retry_after);
+      snprintf(a.ratelimit_reset, sizeof(a.ratelimit_reset), "%s",
+               x->ratelimit_reset);
     } else if (x->too_big) {
       a.too_big = true;
       snprintf(a.error, sizeof(a.error), "the answer is larger than %zu "

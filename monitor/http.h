@@ -32,9 +32,10 @@ struct http_answer {
   const char *body;               /* NUL-terminated; untrusted */
   size_t len;
   char content_type[96];
-  int64_t retry_after;            /* seconds to wait, -1 when not given */
+  char retry_after[64];           /* Retry-After, as sent ("" if none) */
+  char ratelimit_reset[64];       /* X-RateLimit-Reset, as sent */
   bool too_big;                   /* the body passed max_body */
-  char error[256];                /* why !ok, in a postmaster's words */
+  char error[512];                /* why !ok, in a postmaster's words */
 };
 
 typedef void (*http_cb)(void *arg, const struct http_answer *a);
@@ -48,6 +49,8 @@ void http_free(struct http *h);
  * inside http_get).  Returns RBL_OK or RBL_ENOMEM. */
 rbl_status http_get(struct http *h, const struct http_req *req, http_cb cb,
                     void *arg);
+/* Drops every request in flight; their callbacks are not called. */
+void http_cancel_all(struct http *h);
 /* Requests not finished yet. */
 size_t http_pending(const struct http *h);
 

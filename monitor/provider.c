@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,10 @@ f_headers(struct yctx *c, struct ynode *v, void *obj)
   struct provider *p = ((struct pparse *)obj)->p;
   if (!ydoc_kind(c, v, Y_MAP, "headers"))
     return;
+  if (v->n > REP_MAX_HEADERS) {
+    yerror(c, v, "headers: at most %d", REP_MAX_HEADERS);
+    return;
+  }
   p->headers = arena_alloc(c->arena, (v->n + 1) * sizeof(*p->headers));
   p->nheaders = 0;
   if (p->headers == NULL)
@@ -365,17 +370,18 @@ f_regex(struct yctx *c, struct ynode *v, void *obj)
 }
 
 /* ---- conditions ---------------------------------------------------------- */
+/* Decimal numbers only (no hex, inf or nan), "%" allowed after. */
 static bool
 parse_number(const char *s, double *out)
 {
   char *end;
-  if (*s == '\0')
+  if (*s == '\0' || s[strspn(s, "0123456789+-.eE %")] != '\0')
     return false;
   errno = 0;
   double d = strtod(s, &end);
   while (*end == ' ' || *end == '%')
     end++;
-  if (errno != 0 || *end != '\0' || end == s)
+  if (errno != 0 || *end != '\0' || end == s || !isfinite(d))
     return false;
   *out = d;
   return true;
@@ -807,6 +813,44 @@ uses(const struct provider *p, const char *needle)
   return false;
 }
 
+static bool
+names_target(const char *ptr)
+{
+  return ptr != NULL && (strstr(ptr, "{ip}") || strstr(ptr, "{domain}") ||
+                         strstr(ptr, "{target}"));
+}
+
+static bool
+pointers_name_target(const struct provider *p)
+{
+  if (names_target(p->value.pointer))
+    return true;
+  for (size_t i = 0; i < p->nrules; i++)
+    if (names_target(p->rules[i].where.pointer))
+      return true;
+  return false;
+}
+
+/* Every ${ in the templates opens a valid variable name. */
+static bool
+env_refs_ok(const struct provider *p)
+{
+  const char *t[REP_MAX_HEADERS + 1];
+  size_t n = 0;
+  t[n++] = p->url;
+  for (size_t i = 0; i < p->nheaders && n < UTIL_ARRAY_LEN(t); i++)
+    t[n++] = p->headers[i];
+  for (size_t i = 0; i < n; i++)
+    for (const char *q = t[i] ? strstr(t[i], "${") : NULL; q;
+         q = strstr(q + 2, "${")) {
+      size_t len = strspn(q + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+                                 "qrstuvwxyz0123456789_");
+      if (len == 0 || len > 127 || q[2 + len] != '}')
+        return false;
+    }
+  return true;
+}
+
 static void
 hash_node(uint64_t *h, const struct ynode *n)
 {
@@ -846,6 +890,16 @@ finish_provider(struct yctx *c, struct ynode *entry, struct pparse *pp)
            "(targets: domain)", nm);
   if (dom && p->def.type != LIST_DOMAIN)
     yerror(c, entry, "provider %s: {domain} needs targets: domain", nm);
+  if (!env_refs_ok(p))
+    yerror(c, entry, "provider %s: write a variable as ${NAME}: letters, "
+           "digits and _, at most 127", nm);
+  if (!p->per_target && p->format == REP_REGEX)
+    yerror(c, entry, "provider %s: a regex reads one answer per target: put "
+           "{ip} or {domain} in the url", nm);
+  if (!p->per_target && p->format == REP_JSON && !pointers_name_target(p))
+    yerror(c, entry, "provider %s: its url names no target, so one answer "
+           "serves all: a pointer must name the target, as /ips/{ip}/score",
+           nm);
   bool secret = uses(p, "{key}") || uses(p, "${");
   if (uses(p, "{key}") && p->key_env == NULL && p->key_file == NULL)
     yerror(c, entry, "provider %s uses {key}: set key: ${VARIABLE} or "
@@ -1040,9 +1094,12 @@ static bool
 read_key_file(const char *path, char *buf, size_t size, char *err,
               size_t errlen)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) {
+  errno = 0;
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (errno == 0)
+      errno = EINVAL; /* not a regular file: a FIFO would block */
     snprintf(err, errlen, "cannot read key_file %s: %s", path,
              strerror(errno));
     if (fd >= 0)
@@ -1074,20 +1131,29 @@ read_key_file(const char *path, char *buf, size_t size, char *err,
   return true;
 }
 
-static void
+/* Keeps v for redaction, longest first; false when there are too many. */
+static bool
 add_redact(struct rep_secrets *s, const char *v)
 {
-  if (*v == '\0' || s->nredact == REP_MAX_SECRETS)
-    return;
+  if (strlen(v) < REP_KEY_MIN)
+    return true; /* "90", "v2": not secrets, and hiding them garbles text */
   for (size_t i = 0; i < s->nredact; i++)
     if (strcmp(s->redact[i], v) == 0)
-      return;
-  snprintf(s->store[s->nredact], sizeof(s->store[0]), "%s", v);
-  s->redact[s->nredact] = s->store[s->nredact];
-  s->nredact++;
+      return true;
+  if (s->nredact == REP_MAX_SECRETS)
+    return false;
+  char *slot = s->store[s->nredact];
+  snprintf(slot, REP_SECRET_MAX, "%s", v);
+  size_t i = s->nredact++;
+  while (i > 0 && strlen(s->redact[i - 1]) < strlen(slot)) {
+    s->redact[i] = s->redact[i - 1];
+    i--;
+  }
+  s->redact[i] = slot;
+  return true;
 }
 
-/* Calls fn for each ${VAR} in t. */
+/* Reads each ${VAR} of t: present, one line, not too long. */
 static bool
 each_env(const char *t, struct rep_secrets *s, const char *pname, char *err,
          size_t errlen)
@@ -1096,7 +1162,7 @@ each_env(const char *t, struct rep_secrets *s, const char *pname, char *err,
     const char *e = strchr(p, '}');
     char var[128];
     if (e == NULL || (size_t)(e - p - 2) >= sizeof(var))
-      continue;
+      continue; /* refused when the configuration was read */
     snprintf(var, sizeof(var), "%.*s", (int)(e - p - 2), p + 2);
     const char *v = getenv(var);
     if (v == NULL || *v == '\0') {
@@ -1104,7 +1170,16 @@ each_env(const char *t, struct rep_secrets *s, const char *pname, char *err,
                "environment of rblmon", pname, var);
       return false;
     }
-    add_redact(s, v);
+    if (strlen(v) >= REP_SECRET_MAX || strpbrk(v, "\r\n") != NULL) {
+      snprintf(err, errlen, "provider %s: $%s must be one line of at most %d "
+               "bytes", pname, var, REP_SECRET_MAX - 1);
+      return false;
+    }
+    if (!add_redact(s, v)) {
+      snprintf(err, errlen, "provider %s uses more than %d secrets", pname,
+               REP_MAX_SECRETS);
+      return false;
+    }
   }
   return true;
 }
@@ -1121,17 +1196,23 @@ provider_secrets(const struct provider *p, struct rep_secrets *s, char *err,
                "key_file)", p->def.name, p->key_env);
       return false;
     }
-    if (strlen(v) >= sizeof(s->key) || strpbrk(v, "\r\n") != NULL) {
+    if (strlen(v) >= sizeof(s->key) || strlen(v) < REP_KEY_MIN ||
+        strpbrk(v, "\r\n") != NULL) {
       snprintf(err, errlen, "provider %s: $%s is not a usable key (one line, "
-               "at most %zu bytes)", p->def.name, p->key_env,
+               "%d to %zu bytes)", p->def.name, p->key_env, REP_KEY_MIN,
                sizeof(s->key) - 1);
       return false;
     }
     snprintf(s->key, sizeof(s->key), "%s", v);
-  } else if (p->key_file != NULL &&
-             !read_key_file(p->key_file, s->key, sizeof(s->key), err,
-                            errlen)) {
-    return false;
+  } else if (p->key_file != NULL) {
+    if (!read_key_file(p->key_file, s->key, sizeof(s->key), err, errlen))
+      return false;
+    if (strlen(s->key) < REP_KEY_MIN) {
+      snprintf(err, errlen, "provider %s: the key in %s is too short (%d "
+               "characters at least)", p->def.name, p->key_file,
+               REP_KEY_MIN);
+      return false;
+    }
   }
   add_redact(s, s->key);
   if (!each_env(p->url, s, p->def.name, err, errlen))
@@ -1217,30 +1298,23 @@ provider_expand(const char *t, const char *target,
 void
 provider_redact(const struct rep_secrets *s, char *text, size_t size)
 {
+  (void)size; /* the text only shrinks: secrets are longer than "****" */
   for (size_t i = 0; i < s->nredact; i++) {
     const char *sec = s->redact[i];
-    size_t n = strlen(sec);
-    if (strspn(sec, "*") == n)
-      continue;
-    char *p;
-    /* also the URL-encoded form, as curl and servers echo it */
-    char *enc = curl_easy_escape(NULL, sec, (int)n);
-    const char *forms[2] = {sec, enc};
+    /* the URL-encoded form first (it is the longer), as curl and servers
+     * echo URLs */
+    char *enc = curl_easy_escape(NULL, sec, 0);
+    const char *forms[2] = {enc, sec};
     for (int f = 0; f < 2; f++) {
-      if (forms[f] == NULL || (f == 1 && strcmp(forms[1], sec) == 0))
+      if (forms[f] == NULL)
         continue;
       size_t fn = strlen(forms[f]);
-      while ((p = strstr(text, forms[f])) != NULL) {
-        size_t rest = strlen(p + fn);
-        if (fn >= 4) {
-          memcpy(p, "****", 4);
-          memmove(p + 4, p + fn, rest + 1);
-        } else { /* a short secret: overwrite in place */
-          memset(p, '*', fn);
-        }
+      char *p;
+      while (fn > 4 && (p = strstr(text, forms[f])) != NULL) {
+        memcpy(p, "****", 4);
+        memmove(p + 4, p + fn, strlen(p + fn) + 1);
       }
     }
     curl_free(enc);
   }
-  (void)size;
 }

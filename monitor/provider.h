@@ -93,13 +93,17 @@ void provider_free(struct provider *p);
 
 /* ---- at check time ------------------------------------------------------ */
 #define REP_MAX_SECRETS 8
+#define REP_SECRET_MAX 4096       /* bytes, with the NUL */
+#define REP_KEY_MIN 8             /* shorter values are not taken as keys */
+#define REP_MAX_HEADERS 32
 
-/* The secrets a provider's requests carry, for templates and redaction. */
+/* The secrets a provider's requests carry, for templates and redaction:
+ * the key, and every ${VARIABLE} value of REP_KEY_MIN bytes or more. */
 struct rep_secrets {
-  char key[512];                  /* the key ("" when none is needed) */
-  const char *redact[REP_MAX_SECRETS]; /* values to hide in any text */
+  char key[REP_SECRET_MAX];       /* "" when none is needed */
+  const char *redact[REP_MAX_SECRETS]; /* longest first */
   size_t nredact;
-  char store[REP_MAX_SECRETS][512];
+  char store[REP_MAX_SECRETS][REP_SECRET_MAX];
 };
 
 /* Reads the key (environment or key_file) and every ${VAR} the templates
@@ -116,7 +120,8 @@ bool provider_expand(const char *tmpl, const char *target,
                      const struct rep_secrets *s, int64_t now, bool url,
                      char *out, size_t size);
 
-/* Replaces every secret in text (in place) with "****". */
+/* Replaces every secret in text (in place) with "****", the longest
+ * first, raw and URL-encoded. */
 void provider_redact(const struct rep_secrets *s, char *text, size_t size);
 
 #endif

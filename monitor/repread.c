@@ -1,12 +1,15 @@
 #include "repread.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define CSV_MAX_COLS 256
+
+const char rep_not_found_reason[] = "not found at the provider (not_found)";
 
 void
 rep_snippet(const char *s, size_t len, char *out, size_t max)
@@ -144,6 +147,24 @@ csv_parse(struct rep_doc *d, const char *b, size_t len)
   return ok;
 }
 
+static int
+addr_cmp(const struct addr *a, const struct addr *b)
+{
+  if (a->kind != b->kind)
+    return a->kind < b->kind ? -1 : 1;
+  return memcmp(a->b, b->b, a->kind == TARGET_IP4 ? 4 : 16);
+}
+
+static const struct rep_doc *sort_doc; /* for qsort's comparison only */
+
+static int
+cmp_rows(const void *x, const void *y)
+{
+  size_t i = *(const size_t *)x, j = *(const size_t *)y;
+  int c = addr_cmp(&sort_doc->addr[i].a, &sort_doc->addr[j].a);
+  return c ? c : (i < j ? -1 : i > j);
+}
+
 /* The addresses in the match columns, read once: an answer for a whole
  * account is matched against every address of the watchlists. */
 static void
@@ -166,6 +187,20 @@ index_rows(const struct provider *p, struct rep_doc *d)
       y++;
     r->ok = target_addr_parse(x, &r->a) && target_addr_parse(y, &r->b) &&
             r->a.kind == r->b.kind;
+    d->naddr += r->ok;
+  }
+  /* exact matches: sorted, for a binary search per target */
+  if (p->match_col != 0 && d->naddr > 0) {
+    d->order = arena_alloc(&d->arena, d->nrows * sizeof(*d->order));
+    if (d->order != NULL) {
+      size_t n = 0;
+      for (size_t i = 0; i < d->nrows; i++)
+        if (d->addr[i].ok)
+          d->order[n++] = i;
+      sort_doc = d;
+      qsort(d->order, n, sizeof(*d->order), cmp_rows);
+      sort_doc = NULL;
+    }
   }
 }
 
@@ -205,6 +240,15 @@ rep_doc_parse(const struct provider *p, const char *ctype, const char *body,
     if (!csv_parse(d, body, len))
       return false;
     index_rows(p, d);
+    if (p->def.type != LIST_DOMAIN && (p->match_col || p->first_col) &&
+        d->nrows > 0 && d->naddr == 0) {
+      char snip[80];
+      rep_snippet(body, len, snip, sizeof(snip));
+      snprintf(d->error, sizeof(d->error), "the answer is not the expected "
+               "CSV: no row has addresses in column %u: \"%s\"",
+               p->match_col ? p->match_col : p->first_col, snip);
+      return false;
+    }
     return true;
   case REP_REGEX:
     d->text = body;
@@ -225,22 +269,24 @@ rep_doc_free(struct rep_doc *d)
 /* ---- values ----------------------------------------------------------------- */
 struct value {
   bool present, null, numeric;
+  bool compound;                  /* an object or a list: not a value */
   double num;
   char str[256];
 };
 
-/* "87", "< 0.1%", " 12 ": the number a person would read. */
+/* "87", "< 0.1%", " 12 ": the number a person would read.  Decimal only:
+ * no hex, no inf, no nan (every comparison with NaN is false). */
 static bool
 lenient_number(const char *s, double *out)
 {
   while (*s == ' ' || *s == '<' || *s == '>' || *s == '=' || *s == '~')
     s++;
-  if (*s == '\0')
+  if (*s == '\0' || s[strspn(s, "0123456789+-.eE %")] != '\0')
     return false;
   char *end;
   errno = 0;
   double d = strtod(s, &end);
-  if (end == s || errno != 0)
+  if (end == s || errno != 0 || !isfinite(d))
     return false;
   while (*end == ' ' || *end == '%')
     end++;
@@ -339,10 +385,12 @@ json_value(json_t *j, struct value *v)
     break;
   case JSON_OBJECT:
     snprintf(v->str, sizeof(v->str), "(an object of %zu)", json_object_size(j));
+    v->compound = true;
     break;
   case JSON_ARRAY:
     snprintf(v->str, sizeof(v->str), "(a list of %zu)", json_array_size(j));
     v->null = json_array_size(j) == 0;
+    v->compound = true;
     break;
   }
 }
@@ -475,7 +523,7 @@ not_found(const struct provider *p, struct rep_verdict *v, const char *what)
     v->status = RES_LISTED;
     v->has_sev = true;
     v->sev = sev[p->not_found];
-    v->reasons[v->nreasons++] = "not found at the provider (not_found)";
+    v->reasons[v->nreasons++] = rep_not_found_reason;
     snprintf(v->txt, sizeof(v->txt), "%s", what);
     return;
   }
@@ -504,6 +552,7 @@ rep_read_status(const struct provider *p, long status, const char *body,
     snprintf(v->error, sizeof(v->error), "HTTP %ld: a redirect; rblmon does "
              "not follow redirects: put the final address in url", status);
   } else if (status == 401 || status == 403) {
+    v->refused = true;
     snprintf(v->error, sizeof(v->error), "HTTP %ld: the provider refused "
              "the request: check the key%s%s", status, snip[0] ? ": " : "",
              snip);
@@ -525,11 +574,6 @@ same_target(const char *field, const char *target)
   return strcasecmp(field, target) == 0;
 }
 
-static int
-addr_cmp(const struct addr *a, const struct addr *b)
-{
-  return memcmp(a->b, b->b, a->kind == TARGET_IP4 ? 4 : 16);
-}
 
 static bool
 in_range(const char *first, const char *last, const char *target)
@@ -549,16 +593,28 @@ find_row(const struct provider *p, const struct rep_doc *d,
 {
   struct addr t;
   bool is_addr = target_addr_parse(s->target, &t);
+  if (is_addr && d->order != NULL) {
+    size_t lo = 0, hi = d->naddr;
+    while (lo < hi) { /* the first row not below t */
+      size_t mid = lo + (hi - lo) / 2;
+      if (addr_cmp(&d->addr[d->order[mid]].a, &t) < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo == d->naddr || addr_cmp(&d->addr[d->order[lo]].a, &t) != 0)
+      return false;
+    s->row = d->rows[d->order[lo]];
+    s->ncols = d->ncols[d->order[lo]];
+    return true;
+  }
   for (size_t i = 0; i < d->nrows; i++) {
     char **r = d->rows[i];
     size_t n = d->ncols[i];
     const struct rep_rowaddr *ra = d->addr ? &d->addr[i] : NULL;
     bool hit;
     if (ra != NULL && is_addr) /* addresses compared as addresses */
-      hit = ra->ok && ra->a.kind == t.kind &&
-            (p->match_col ? addr_cmp(&ra->a, &t) == 0
-                          : addr_cmp(&ra->a, &t) <= 0 &&
-                            addr_cmp(&t, &ra->b) <= 0);
+      hit = ra->ok && addr_cmp(&ra->a, &t) <= 0 && addr_cmp(&t, &ra->b) <= 0;
     else if (p->match_col != 0)
       hit = p->match_col <= n && same_target(r[p->match_col - 1], s->target);
     else if (p->first_col != 0)
@@ -618,6 +674,14 @@ rep_read_doc(const struct provider *p, const struct rep_doc *d,
       return;
     }
   }
+  if (d->format == REP_CSV && p->nerrors > 0 && d->nrows > 0) {
+    /* an API that fails in CSV says so in its first row */
+    struct scope first = s;
+    first.row = d->rows[0];
+    first.ncols = d->ncols[0];
+    if (check_errors(p, &first, v))
+      return;
+  }
   if (d->format == REP_CSV && !find_row(p, d, &s)) {
     not_found(p, v, "no row for it in the answer");
     return;
@@ -646,6 +710,16 @@ rep_read_doc(const struct provider *p, const struct rep_doc *d,
     if (where_set(&r->where)) {
       get_value(p, &s, &r->where, &own);
       val = &own;
+    }
+    if (!val->present || val->compound) {
+      v->status = RES_ERROR;
+      snprintf(v->error, sizeof(v->error), "the answer has %s %s (rule %zu: "
+               "%s)", val->present ? "a list or object at" : "no",
+               where_set(&r->where)
+                 ? where_label(&r->where, label, sizeof(label))
+                 : where_label(&p->value, label, sizeof(label)),
+               i + 1, r->reason);
+      return;
     }
     int m = cond_eval(&r->cond, val);
     if (m < 0) {

@@ -25,6 +25,8 @@ struct rep_doc {
   size_t *ncols;
   size_t nrows;
   struct rep_rowaddr *addr;       /* per row: match columns as addresses */
+  size_t naddr;                   /* rows whose columns are addresses */
+  size_t *order;                  /* exact match: those rows, sorted */
   const char *text;               /* regex: the body (borrowed) */
   char error[320];                /* why it could not be parsed */
 };
@@ -36,6 +38,9 @@ bool rep_doc_parse(const struct provider *p, const char *content_type,
                    const char *body, size_t len, struct rep_doc *d);
 void rep_doc_free(struct rep_doc *d);
 
+/* The reason of a listing that not_found made. */
+extern const char rep_not_found_reason[];
+
 struct rep_verdict {
   enum result_status status;      /* RES_LISTED, RES_CLEAN or RES_ERROR */
   bool has_sev;
@@ -45,10 +50,12 @@ struct rep_verdict {
   char txt[512];                  /* the values read: untrusted */
   char error[320];
   bool rate_limited;              /* 429 or a rate_limit_status */
+  bool refused;                   /* 401 or 403: the key is not accepted */
 };
 
 /* The meaning of a status that is not 2xx (true), or false for a 2xx:
- * then read the body with rep_read_doc. */
+ * then read the body with rep_read_doc.  The body must have been
+ * redacted already: errors quote it. */
 bool rep_read_status(const struct provider *p, long status,
                      const char *body, size_t len, struct rep_verdict *v);
 /* What the parsed answer says about target (an address or a domain). */

@@ -10,7 +10,6 @@
 #include "store.h"
 
 #define REP_URL_MAX 4096
-#define REP_MAX_HEADERS 32
 #define REP_PAUSE_DEFAULT 3600    /* s, when a 429 says nothing */
 #define REP_PAUSE_MIN 60
 #define REP_PAUSE_MAX (7 * 86400)
@@ -40,6 +39,9 @@ struct prov {
   uint64_t used;                  /* requests in the last 24 hours */
   unsigned inflight, fails;
   bool answered, unusable, cached_any;
+  bool feeding;                   /* feed() is running for this provider */
+  bool finished;                  /* every target has its result */
+  uint64_t fp;                    /* definition and secrets: cache key */
   char last_error[320];
   /* cursor over the targets this provider takes */
   size_t ti;
@@ -59,7 +61,7 @@ struct rep_run {
   void *arg;
   struct job *jobs;
   size_t done;                    /* providers finished */
-  bool feeding;
+  unsigned deadline_timer;
 };
 
 static bool
@@ -143,7 +145,7 @@ emit(struct prov *pv, const char *target, const char *wl,
   }
   if (fresh && pv->run->o.store != NULL &&
       (res.status == RES_LISTED || res.status == RES_CLEAN))
-    store_rep_cache_put(pv->run->o.store, &res, pv->p->fingerprint);
+    store_rep_cache_put(pv->run->o.store, &res, pv->fp);
   pv->run->sink(pv->run->arg, &res);
 }
 
@@ -164,7 +166,7 @@ emit_cached(struct prov *pv, const char *target, const char *wl)
   struct rep_cached c;
   struct store *s = pv->run->o.store;
   if (s == NULL || p->min_interval_ms == 0 ||
-      !store_rep_cache_get(s, p->def.name, target, p->fingerprint, &c) ||
+      !store_rep_cache_get(s, p->def.name, target, pv->fp, &c) ||
       c.checked_at + (int64_t)(p->min_interval_ms / 1000) <=
         pv->run->o.now)
     return false;
@@ -173,10 +175,24 @@ emit_cached(struct prov *pv, const char *target, const char *wl)
   v.status = c.status;
   v.has_sev = c.has_sev;
   v.sev = c.sev;
-  /* the reasons are the provider's own texts: find them again */
-  for (size_t i = 0; i < p->nrules && v.nreasons < RESULT_MAX_CODES; i++)
-    if (strstr(c.reasons, p->rules[i].reason) != NULL)
-      v.reasons[v.nreasons++] = p->rules[i].reason;
+  /* the reasons are the provider's own texts ("; " between them): find
+   * each again, exactly */
+  for (char *r = c.reasons, *next; r != NULL && *r != '\0'; r = next) {
+    next = strstr(r, "; ");
+    if (next != NULL) {
+      *next = '\0';
+      next += 2;
+    }
+    const char *own = strcmp(r, rep_not_found_reason) == 0
+                        ? rep_not_found_reason : NULL;
+    for (size_t i = 0; i < p->nrules && own == NULL; i++)
+      if (strcmp(r, p->rules[i].reason) == 0)
+        own = p->rules[i].reason;
+    if (own == NULL)
+      return false; /* not ours (a rule's text changed): ask again */
+    if (v.nreasons < RESULT_MAX_CODES)
+      v.reasons[v.nreasons++] = own;
+  }
   char when[40];
   fmt_time(c.checked_at, when, sizeof(when));
   snprintf(v.txt, sizeof(v.txt), "%.400s%s(answer of %s)", c.txt,
@@ -217,8 +233,12 @@ stop(struct prov *pv, enum result_status st, enum list_health h,
 }
 
 static void
-pause_provider(struct prov *pv, int64_t retry_after, const char *error)
+pause_provider(struct prov *pv, const struct http_answer *a,
+               const char *error)
 {
+  int64_t retry_after = http_parse_retry(a->retry_after, pv->run->o.now);
+  if (retry_after < 0)
+    retry_after = http_parse_retry(a->ratelimit_reset, pv->run->o.now);
   int64_t secs = retry_after < 0 ? REP_PAUSE_DEFAULT : retry_after;
   if (secs < REP_PAUSE_MIN)
     secs = REP_PAUSE_MIN;
@@ -230,8 +250,12 @@ pause_provider(struct prov *pv, int64_t retry_after, const char *error)
   stop(pv, RES_ERROR, HEALTH_REFUSING, "rate limited by %s: not asked "
        "again before %s%s", pv->p->def.name, when,
        retry_after < 0 ? " (it gave no Retry-After)" : "");
-  if (pv->run->o.store != NULL)
-    store_rep_pause(pv->run->o.store, pv->p->def.name, until, error);
+  if (pv->run->o.store != NULL) {
+    char why[320];
+    snprintf(why, sizeof(why), "%s", error); /* redacted already */
+    provider_redact(&pv->sec, why, sizeof(why));
+    store_rep_pause(pv->run->o.store, pv->p->def.name, until, why);
+  }
 }
 
 static void job_done(void *arg, const struct http_answer *a);
@@ -306,10 +330,11 @@ static void
 prov_finish_if_done(struct prov *pv)
 {
   struct rep_run *r = pv->run;
-  if (!pv->cursor_done || pv->inflight > 0 || pv->st->health != HEALTH_UNKNOWN)
+  if (!pv->cursor_done || pv->inflight > 0 || pv->finished)
     return;
+  pv->finished = true;
   struct list_state *s = pv->st;
-  if (pv->stopped && (!pv->answered || pv->stop_health != HEALTH_UNREACHABLE)) {
+  if (pv->stopped) {
     s->health = pv->stop_health;
     snprintf(s->detail, sizeof(s->detail), "%s", pv->stop_why);
   } else if (pv->answered) {
@@ -327,20 +352,23 @@ prov_finish_if_done(struct prov *pv)
                "last min_interval were used");
   }
   provider_redact(&pv->sec, s->detail, sizeof(s->detail));
-  if (++r->done == r->np)
+  if (++r->done == r->np) {
+    if (r->deadline_timer != 0)
+      loop_timer_cancel(r->loop, r->deadline_timer);
+    r->deadline_timer = 0;
     loop_stop(r->loop);
+  }
 }
 
 /* Per-target providers: keep REP_WINDOW requests in flight. */
 static void
 feed(struct prov *pv)
 {
-  struct rep_run *r = pv->run;
   char target[TARGET_NAME_MAX];
   const char *wl;
-  if (r->feeding)
+  if (pv->feeding)
     return;
-  r->feeding = true;
+  pv->feeding = true;
   while (pv->inflight < REP_WINDOW && !pv->cursor_done &&
          next_target(pv, target, sizeof(target), &wl)) {
     if (emit_cached(pv, target, wl))
@@ -360,7 +388,7 @@ feed(struct prov *pv)
     if (!send_request(pv, target, wl, &v))
       emit(pv, target, wl, &v, false);
   }
-  r->feeding = false;
+  pv->feeding = false;
   prov_finish_if_done(pv);
 }
 
@@ -409,7 +437,7 @@ shared_needed(struct prov *pv)
           break;
         target_addr_str(&a, name, sizeof(name));
       }
-      if (!store_rep_cache_get(r->o.store, p->def.name, name, p->fingerprint,
+      if (!store_rep_cache_get(r->o.store, p->def.name, name, pv->fp,
                                &c) ||
           c.checked_at + (int64_t)(p->min_interval_ms / 1000) <= r->o.now)
         return true;
@@ -418,6 +446,22 @@ shared_needed(struct prov *pv)
     }
   }
   return false;
+}
+
+/* The answer's body with every secret hidden, before anything quotes or
+ * cuts it (a snippet could end inside a key). */
+static char *
+redacted_body(const struct prov *pv, const struct http_answer *a)
+{
+  char *b = malloc(a->len + 1);
+  if (b == NULL)
+    return NULL;
+  memcpy(b, a->body, a->len + 1);
+  for (size_t i = 0; i < a->len; i++) /* a NUL must not hide the rest */
+    if (b[i] == '\0')
+      b[i] = '?';
+  provider_redact(&pv->sec, b, a->len + 1);
+  return b;
 }
 
 static void
@@ -430,27 +474,45 @@ job_done(void *arg, const struct http_answer *a)
   struct rep_verdict v;
   struct rep_doc doc;
   bool have_doc = false;
+  char *body = NULL;
   pv->inflight--;
   memset(&v, 0, sizeof(v));
   v.status = RES_ERROR;
   if (!a->ok) {
-    snprintf(v.error, sizeof(v.error), "%s", a->error);
-    snprintf(pv->last_error, sizeof(pv->last_error), "%s", a->error);
+    char why[sizeof(a->error)];
+    snprintf(why, sizeof(why), "%s", a->error);
+    provider_redact(&pv->sec, why, sizeof(why));
+    snprintf(v.error, sizeof(v.error), "%.300s", why);
+    snprintf(pv->last_error, sizeof(pv->last_error), "%.300s", why);
     if (a->too_big)
       pv->unusable = true;
     else if (++pv->fails >= REP_MAX_FAILS)
       stop(pv, RES_ERROR, HEALTH_UNREACHABLE, "not asked: %u requests in a "
-           "row failed (last: %s)", pv->fails, a->error);
-  } else if (rep_read_status(p, a->status, a->body, a->len, &v)) {
+           "row failed (last: %s)", pv->fails, why);
+  } else if ((body = redacted_body(pv, a)) == NULL) {
+    snprintf(v.error, sizeof(v.error), "out of memory");
+  } else if (rep_read_status(p, a->status, body, strlen(body), &v)) {
     pv->fails = 0;
-    if (v.rate_limited)
-      pause_provider(pv, a->retry_after, v.error);
-    else if (v.status == RES_ERROR)
+    if (v.rate_limited) {
+      pause_provider(pv, a, v.error);
+    } else if (v.refused) {
       snprintf(pv->last_error, sizeof(pv->last_error), "%s", v.error);
-    else
-      pv->answered = true;  /* a 404 with a meaning */
+      stop(pv, RES_ERROR, HEALTH_REFUSING, "not asked: %s refused the "
+           "request (HTTP %ld): check the key", p->def.name, a->status);
+    } else if (v.status == RES_ERROR) {
+      snprintf(pv->last_error, sizeof(pv->last_error), "%s", v.error);
+    } else {
+      pv->answered = true; /* a 404 with a meaning */
+    }
+  } else if (memchr(a->body, '\0', a->len) != NULL) {
+    pv->fails = 0;
+    pv->unusable = true;
+    v.status = RES_ERROR;
+    snprintf(v.error, sizeof(v.error), "the answer holds NUL bytes: not %s",
+             rep_format_names[p->format]);
+    snprintf(pv->last_error, sizeof(pv->last_error), "%s", v.error);
   } else if (v.status = RES_ERROR,
-             !rep_doc_parse(p, a->content_type, a->body, a->len, &doc)) {
+             !rep_doc_parse(p, a->content_type, body, strlen(body), &doc)) {
     pv->fails = 0;
     pv->unusable = true;
     snprintf(v.error, sizeof(v.error), "%s", doc.error);
@@ -463,7 +525,7 @@ job_done(void *arg, const struct http_answer *a)
   }
   if (j->target[0] == '\0') { /* the shared request */
     emit_all(pv, have_doc ? &doc : NULL,
-             have_doc || v.rate_limited ? NULL : &v);
+             have_doc || v.rate_limited || v.refused ? NULL : &v);
   } else if (have_doc) {
     rep_read_doc(p, &doc, j->target, &v);
     emit(pv, j->target, j->watchlist, &v, true);
@@ -472,6 +534,7 @@ job_done(void *arg, const struct http_answer *a)
   }
   if (have_doc)
     rep_doc_free(&doc);
+  free(body);
   job_free(r, j);
   if (p->per_target)
     feed(pv);
@@ -490,6 +553,14 @@ start_provider(struct prov *pv)
   snprintf(pv->st->zone, sizeof(pv->st->zone), "%s", p->url);
   if (!provider_secrets(p, &pv->sec, err, sizeof(err)))
     stop(pv, RES_SKIPPED, HEALTH_SKIPPED, "%s", err);
+  /* another key is another account (SNDS): its answers are not ours */
+  pv->fp = p->fingerprint;
+  for (size_t i = 0; i < pv->sec.nredact; i++)
+    for (const char *c = pv->sec.redact[i]; ; c++) {
+      pv->fp = (pv->fp ^ (unsigned char)*c) * 1099511628211ULL;
+      if (*c == '\0')
+        break;
+    }
   if (r->o.store != NULL) {
     int64_t until = store_rep_paused(r->o.store, p->def.name, why,
                                      sizeof(why));
@@ -523,6 +594,36 @@ start_provider(struct prov *pv)
   prov_finish_if_done(pv);
 }
 
+/* resolver.deadline: what is in flight is dropped, the rest is not asked;
+ * every pair still gets its result ("not checked"). */
+static uint64_t
+on_deadline(void *arg)
+{
+  struct rep_run *r = arg;
+  r->deadline_timer = 0;
+  http_cancel_all(r->http);
+  for (size_t i = 0; i < r->np; i++)
+    stop(&r->pv[i], RES_ERROR, HEALTH_UNREACHABLE, "not checked: the "
+         "deadline (resolver.deadline) was reached");
+  while (r->jobs != NULL) {
+    struct job *j = r->jobs;
+    struct prov *pv = j->pv;
+    pv->inflight--;
+    if (j->target[0] == '\0')
+      emit_all(pv, NULL, NULL);
+    else
+      emit_stopped(pv, j->target, j->watchlist);
+    job_free(r, j);
+  }
+  for (size_t i = 0; i < r->np; i++) {
+    if (r->pv[i].p->per_target)
+      feed(&r->pv[i]);
+    r->pv[i].cursor_done = true;
+    prov_finish_if_done(&r->pv[i]);
+  }
+  return 0;
+}
+
 struct rep_run *
 rep_start(struct loop *l, struct http *h, struct provider *const *p,
           size_t np, const struct dnsbl_target *t, size_t nt,
@@ -548,6 +649,8 @@ rep_start(struct loop *l, struct http *h, struct provider *const *p,
     r->pv[i].p = p[i];
     r->pv[i].st = &states[i];
   }
+  if (o->deadline_ms > 0)
+    r->deadline_timer = loop_timer(l, o->deadline_ms, on_deadline, r);
   for (size_t i = 0; i < np; i++)
     start_provider(&r->pv[i]);
   return r;
@@ -564,6 +667,8 @@ rep_end(struct rep_run *r)
 {
   if (r == NULL)
     return;
+  if (r->deadline_timer != 0)
+    loop_timer_cancel(r->loop, r->deadline_timer);
   while (r->jobs != NULL)
     job_free(r, r->jobs);
   free(r->pv);

@@ -20,6 +20,7 @@ struct store;
 struct rep_opts {
   struct store *store;            /* NULL: no cache, pauses or budget */
   int64_t now;                    /* wall clock (store_now()) */
+  uint64_t deadline_ms;           /* 0: none; else resolver.deadline */
 };
 
 /* Number of (target, provider) pairs (saturating). */

@@ -71,8 +71,13 @@ class ReputationTest(rbltest.unittest.TestCase):
         e = {"ABUSE_KEY": KEY}
         e.update(env or {})
         r = self.w.run(["check", "--format", "json"] + list(args), env=e, now=now)
-        self.assertNotIn(KEY, r.out + r.err)
+        self.assert_not_in_text(r.out + r.err)
         return r
+
+    def assert_not_in_text(self, text):
+        """Neither the key nor a piece of it long enough to matter."""
+        for i in range(len(KEY) - 9):
+            self.assertNotIn(KEY[i:i + 10], text)
 
     def state_bytes(self):
         data = b""
@@ -82,7 +87,9 @@ class ReputationTest(rbltest.unittest.TestCase):
         return data
 
     def assert_no_leak(self):
-        self.assertNotIn(KEY.encode(), self.state_bytes())
+        data = self.state_bytes()
+        for i in range(len(KEY) - 9):
+            self.assertNotIn(KEY[i:i + 10].encode(), data)
 
     def custom(self, srv, path, extra="", name="api", fmt="json"):
         return ("  - name: %s\n    url: %s?ip={ip}&apikey={key}\n    key: ${ABUSE_KEY}\n"
@@ -304,7 +311,43 @@ class ReputationTest(rbltest.unittest.TestCase):
             self.assertEqual(s.hits("/q"), [])  # nothing was sent to it
 
     def test_key_refused(self):
-        self.bad(lambda rec: (403, {}, "Forbidden"), expect=r"HTTP 403: .*check the key")
+        r, s = self.bad(lambda rec: (403, {}, "Forbidden: " + "x" * 90 + KEY),
+                        expect=r"HTTP 403: .*check the key|refused the request",
+                        ips=("192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4",
+                             "192.0.2.5", "192.0.2.6"))
+        # a refused key is not tried again and again (quota, lockouts)
+        self.assertLessEqual(len(s.hits("/q")), 4)
+        lists = {l["name"]: l for l in r.json()["lists"]}
+        self.assertEqual(lists["api"]["health"], "refusing")
+
+    def test_deadline_covers_providers(self):
+        with HttpsServer(self.ca, {"/q": HANG}) as s:
+            self.config(self.custom(s, "/q", "    pointer: /score\n    timeout: 60s\n"
+                                    "    rules: [{critical: '>= 50'}]\n"),
+                        ips=("192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4",
+                             "192.0.2.5", "192.0.2.6"),
+                        extra="resolver:\n  deadline: 1s\n")
+            r = self.check()
+            self.assertEqual(r.rc, 3)
+            res = r.json()["results"]
+            self.assertEqual(len(res), 6)  # every pair has its result
+            self.assertTrue(all("deadline (resolver.deadline) was reached" in x["error"]
+                                for x in res), res)
+            self.assertLess(r.json()["summary"]["seconds"], 30)
+
+    def test_csv_error_page_is_not_clean(self):
+        routes = {"/snds/ipStatus.aspx": (200, {"Content-Type": "text/plain"},
+                                          '{"error": "invalid key"}'),
+                  "/snds/data.aspx": (200, {}, "Invalid key\r\n")}
+        with HttpsServer(self.ca, routes) as s:
+            self.config("  - name: snds\n    preset: snds\n    key: ${ABUSE_KEY}\n"
+                        "    ca_file: %s\n    connect_to: %s\n"
+                        % (self.ca.ca_file, s.connect_to(SNDS_HOST)), ips=("192.0.2.1",))
+            r = self.check()
+            self.assertEqual(r.rc, 3)
+            for x in r.json()["results"]:
+                self.assertEqual(x["status"], "error", x)
+                self.assertIn("not the expected CSV", x["error"])
 
     # -- quotas, cache, limits -----------------------------------------------------
     def test_429_pauses_the_provider(self):
@@ -312,9 +355,11 @@ class ReputationTest(rbltest.unittest.TestCase):
 
         def answer(rec):
             if limited["on"]:
-                return (429, {"Retry-After": "600", "Content-Type": "application/json"},
+                return (429, {"Retry-After": "Fri, 27 Nov 2026 08:10:00 GMT",
+                              "Content-Type": "application/json"},
                         json.dumps({"errors": [{"detail": "Daily rate limit of 1000 "
-                                                "requests exceeded", "status": 429}]}))
+                                                "requests exceeded for key " + KEY,
+                                                "status": 429}]}))
             return (200, {}, '{"score": 1}')
         with HttpsServer(self.ca, {"/q": answer}) as s:
             self.config(self.custom(s, "/q", "    pointer: /score\n"
@@ -343,12 +388,13 @@ class ReputationTest(rbltest.unittest.TestCase):
             r = self.check(now=T0 + 601)
             self.assertEqual(r.rc, 0, r.out)
             self.assertEqual(len(s.hits("/q")), first + 8)
+            self.assert_no_leak()  # the pause's reason quoted the body
 
     def test_min_interval_cache(self):
         with HttpsServer(self.ca, {"/q": lambda rec: (200, {}, '{"score": %d}' % (
                 90 if rec["query"]["ip"] == "192.0.2.1" else 0))}) as s:
             self.config(self.custom(s, "/q", "    pointer: /score\n"
-                                    "    rules: [{critical: '>= 50'}]\n"
+                                    "    rules: [{critical: '>= 50'}, {warning: '>= 5'}]\n"
                                     "    min_interval: 2h\n"), ips=("192.0.2.1", "192.0.2.2"))
             r1 = self.check()
             self.assertEqual(r1.rc, 2)
@@ -497,6 +543,10 @@ class ReputationTest(rbltest.unittest.TestCase):
             ("  - name: p\n    url: https://x.test/{ip}\n    pointer: /a\n"
              "    rules: [{critical: '>= 1', warning: '>= 0'}]\n", r"exactly one of ok"),
             ("  - name: p\n    preset: spamhaus\n", r"preset 'spamhaus' is unknown"),
+            ("  - name: p\n    url: https://x.test/all.json\n    pointer: /score\n"
+             "    rules: [{critical: '>= 1'}]\n", r"a pointer must name the target"),
+            ("  - name: p\n    url: https://x.test/{ip}?k=${1BAD\n    pointer: /a\n"
+             "    rules: [{critical: '>= 1'}]\n", r"write a variable as"),
             ("  - name: p\n    url: https://x.test/all.csv\n    format: csv\n    column: 2\n"
              "    rules: [{critical: 'Yes'}]\n", r"needs match"),
             ("  - name: p\n    url: https://x.test/{domain}\n    pointer: /a\n"

@@ -127,22 +127,33 @@ thresholds_and_reasons(void **state)
   assert_int_equal(v.nreasons, 2);
   assert_string_equal(v.reasons[0], "/score >= 75");
   assert_string_equal(v.reasons[1], "exit node");
-  read_answer(p, "{\"score\": 25}", "192.0.2.1", &v);
+  read_answer(p, "{\"score\": 25, \"tor\": false}", "192.0.2.1", &v);
   assert_int_equal(v.sev, SEV_WARNING);
-  read_answer(p, "{\"score\": 0}", "192.0.2.1", &v);
+  read_answer(p, "{\"score\": 0, \"tor\": false}", "192.0.2.1", &v);
   assert_int_equal(v.status, RES_CLEAN);
   assert_true(v.has_sev);
   assert_int_equal(v.sev, SEV_GOOD);
   assert_string_equal(v.reasons[0], "/score is 0");
-  read_answer(p, "{\"score\": 3}", "192.0.2.1", &v);
+  read_answer(p, "{\"score\": 3, \"tor\": false}", "192.0.2.1", &v);
   assert_int_equal(v.status, RES_CLEAN);
   assert_false(v.has_sev);
   /* a number as a string, the way people write rates */
-  read_answer(p, "{\"score\": \"< 90%\"}", "192.0.2.1", &v);
+  read_answer(p, "{\"score\": \"< 90%\", \"tor\": 0}", "192.0.2.1", &v);
   assert_int_equal(v.sev, SEV_CRITICAL);
-  read_answer(p, "{\"score\": \"lots\"}", "192.0.2.1", &v);
+  read_answer(p, "{\"score\": \"lots\", \"tor\": 0}", "192.0.2.1", &v);
   assert_int_equal(v.status, RES_ERROR);
   assert_non_null(strstr(v.error, "not a number"));
+  /* a rule's own value missing, a list where a value belongs, NaN: errors,
+   * never clean */
+  read_answer(p, "{\"score\": 3}", "192.0.2.1", &v);
+  assert_int_equal(v.status, RES_ERROR);
+  assert_string_equal(v.error, "the answer has no tor (rule 3: exit node)");
+  read_answer(p, "{\"score\": 3, \"tor\": [1]}", "192.0.2.1", &v);
+  assert_int_equal(v.status, RES_ERROR);
+  read_answer(p, "{\"score\": \"NaN\", \"tor\": 0}", "192.0.2.1", &v);
+  assert_int_equal(v.status, RES_ERROR);
+  read_answer(p, "{\"score\": \"0x50\", \"tor\": 0}", "192.0.2.1", &v);
+  assert_int_equal(v.status, RES_ERROR);
   read_answer(p, "{\"score\": 1,", "192.0.2.1", &v);
   assert_int_equal(v.status, RES_ERROR);
   assert_non_null(strstr(v.error, "malformed JSON at line 1"));
@@ -187,6 +198,13 @@ csv_rows_quotes_and_ranges(void **state)
   assert_int_equal(v.status, RES_CLEAN);
   read_answer(p, body, "2001:db8::10", &v);
   assert_int_equal(v.status, RES_LISTED);
+  read_answer(p, "", "192.0.2.3", &v); /* nothing blocked */
+  assert_int_equal(v.status, RES_CLEAN);
+  read_answer(p, "{\"error\": \"invalid key\"}", "192.0.2.3", &v);
+  assert_int_equal(v.status, RES_ERROR);
+  assert_non_null(strstr(v.error, "not the expected CSV"));
+  read_answer(p, "Invalid key", "192.0.2.3", &v);
+  assert_int_equal(v.status, RES_ERROR);
   read_answer(p, "a,\"open\n", "192.0.2.3", &v);
   assert_int_equal(v.status, RES_ERROR);
   assert_non_null(strstr(v.error, "malformed CSV"));
@@ -254,8 +272,8 @@ templates_and_redaction(void **state)
   (void)state;
   struct rep_secrets s;
   memset(&s, 0, sizeof(s));
-  snprintf(s.key, sizeof(s.key), "a&b c");
-  snprintf(s.store[0], sizeof(s.store[0]), "a&b c");
+  snprintf(s.key, sizeof(s.key), "a&b c long");
+  snprintf(s.store[0], sizeof(s.store[0]), "a&b c long");
   s.redact[0] = s.store[0];
   s.nredact = 1;
   char out[256];
@@ -264,15 +282,24 @@ templates_and_redaction(void **state)
                               "2001:db8::1", &s, 1795766400, true, out,
                               sizeof(out)));
   assert_string_equal(out,
-    "https://x.test/c?ip=2001%3Adb8%3A%3A1&k=a%26b%20c&d=271126");
+    "https://x.test/c?ip=2001%3Adb8%3A%3A1&k=a%26b%20c%20long&d=271126");
   assert_true(provider_expand("Key: {key}", NULL, &s, 0, false, out,
                               sizeof(out)));
-  assert_string_equal(out, "Key: a&b c");
+  assert_string_equal(out, "Key: a&b c long");
   assert_false(provider_expand("https://x.test/{ip}", "192.0.2.1", &s, 0,
                                true, out, 20));
-  char text[128] = "GET /c?k=a%26b%20c failed; key a&b c";
+  char text[128] = "GET /c?k=a%26b%20c%20long failed; key a&b c long";
   provider_redact(&s, text, sizeof(text));
   assert_string_equal(text, "GET /c?k=**** failed; key ****");
+  /* one secret inside another: the longer is hidden whole */
+  snprintf(s.store[0], sizeof(s.store[0]), "tok-XYZ-0123456789-tail");
+  snprintf(s.store[1], sizeof(s.store[1]), "XYZ-0123456789");
+  s.redact[0] = s.store[0];
+  s.redact[1] = s.store[1];
+  s.nredact = 2;
+  char t2[128] = "a tok-XYZ-0123456789-tail b XYZ-0123456789 c";
+  provider_redact(&s, t2, sizeof(t2));
+  assert_string_equal(t2, "a **** b **** c");
   /* a header value must stay on one line */
   snprintf(s.key, sizeof(s.key), "x\r\nEvil: 1");
   assert_false(provider_expand("Key: {key}", NULL, &s, 0, false, out,
