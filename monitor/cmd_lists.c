@@ -241,7 +241,7 @@ cmd_lists(struct cli *c)
   }
   json_t *prov = json ? providers(&a, &known, true) : NULL;
   if (json) {
-    json_t *top = json_pack("{sosO}", "lists", arr, "providers", prov);
+    json_t *top = json_pack("{soso}", "lists", arr, "providers", prov);
     if (c->probe)
       json_object_set_new(top, "status", json_string(report_exit_name(rc)));
     json_dumpf(top, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
