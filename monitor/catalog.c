@@ -685,7 +685,7 @@ catalog_add(struct catalog *cat, struct yctx *c, struct list_def *def)
     const char *what = NULL;
     if (strcmp(o->name, def->name) == 0)
       what = "name";
-    else if (o->provider == NULL && def->provider == NULL &&
+    else if (list_is_dnsbl(o) && list_is_dnsbl(def) &&
              strcmp(o->zone, def->zone) == 0)
       what = "zone";
     if (what != NULL) {

@@ -60,7 +60,16 @@ struct list_def {
   /* An HTTP reputation provider (provider.h) rather than a DNSBL: its
    * results share the state, reports and reminders of lists. */
   const struct provider *provider;
+  bool auth;                      /* an authentication check (auth.h) */
 };
+
+/* A DNS blocklist, not a reputation provider or an authentication
+ * check. */
+static inline bool
+list_is_dnsbl(const struct list_def *l)
+{
+  return l->provider == NULL && !l->auth;
+}
 
 struct catalog {
   struct arena arena;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "auth.h"
 #include "dnsbl.h"
 #include "http.h"
 #include "notify.h"
@@ -106,13 +107,37 @@ collect_targets(const struct cli *c, const struct app *a,
             "command line\n", a->config_path);
     return RBL_EXIT_UNKNOWN;
   }
-  if (a->nlists == 0 && a->cfg.nproviders == 0) {
+  if (a->nlists == 0 && a->cfg.nproviders == 0 && !a->cfg.auth_on) {
     fprintf(stderr, "rblmon: no lists selected: check lists.use and "
             "lists.exclude in %s (rblmon lists --all shows the catalog)\n",
             a->have_config ? a->config_path : "the configuration");
     return RBL_EXIT_UNKNOWN;
   }
   return RBL_EXIT_OK;
+}
+
+/* from_spf: watchlists take the addresses their domains' SPF authorises;
+ * what could not be read is said, and makes the check incomplete. */
+static bool
+expand_from_spf(struct app *a, struct loop *loop, struct dns *dns,
+                bool *incomplete)
+{
+  bool any = false;
+  for (size_t i = 0; a->cfg.wls && i < a->cfg.nwatchlists; i++)
+    any = any || a->cfg.wls[i].nfrom_spf > 0;
+  if (!any)
+    return true;
+  struct sbuf report;
+  sbuf_init(&report, 1 << 16);
+  *incomplete = !auth_from_spf(loop, dns, &a->cfg, &report);
+  const char *p = sbuf_str(&report);
+  while (*p) {
+    size_t n = strcspn(p, "\n");
+    fprintf(stderr, "rblmon: %.*s\n", (int)n, p);
+    p += n + (p[n] == '\n');
+  }
+  sbuf_free(&report);
+  return true;
 }
 
 int
@@ -127,6 +152,8 @@ cmd_check(struct cli *c)
   struct http *http = NULL;
   struct dnsbl_run *drun = NULL;
   struct rep_run *rrun = NULL;
+  struct auth_run *arun = NULL;
+  bool incomplete = false;
   struct check k;
   FILE *out = NULL;
   uint64_t *used = NULL;
@@ -155,13 +182,16 @@ cmd_check(struct cli *c)
   }
   if (app_load(&a, c, c->nargs == 0) != RBL_EXIT_OK)
     goto done;
+  if (app_engine(&a, &loop, &dns) != RBL_EXIT_OK)
+    goto done;
+  if (c->nargs == 0 && !expand_from_spf(&a, loop, dns, &incomplete))
+    goto done;
   if (collect_targets(c, &a, &specs, &targets, &nt) != RBL_EXIT_OK)
     goto done;
-  size_t np = a.cfg.nproviders, nstates = a.nlists + np;
+  size_t np = a.cfg.nproviders, na = a.cfg.auth_on ? AUTH_NCHECKS : 0;
+  size_t nstates = a.nlists + np + na;
   states = calloc(nstates ? nstates : 1, sizeof(*states));
   if (states == NULL)
-    goto done;
-  if (app_engine(&a, &loop, &dns) != RBL_EXIT_OK)
     goto done;
   if (np > 0) {
     char err[256];
@@ -202,8 +232,9 @@ cmd_check(struct cli *c)
   if ((k.rep_state = rep->begin(&ro)) == NULL)
     goto done;
   k.total = dnsbl_count(a.lists, a.nlists, targets, nt);
-  uint64_t rtotal = rep_count(a.cfg.providers, np, targets, nt);
-  k.total = k.total + rtotal < k.total ? UINT64_MAX : k.total + rtotal;
+  uint64_t more = rep_count(a.cfg.providers, np, targets, nt);
+  more += auth_count(&a.cfg, targets, nt);
+  k.total = k.total + more < k.total ? UINT64_MAX : k.total + more;
   uint64_t started = loop_now(loop);
   unsigned ptimer = isatty(STDERR_FILENO)
                       ? loop_timer(loop, 1000, progress, &k) : 0;
@@ -216,17 +247,29 @@ cmd_check(struct cli *c)
   if (drun != NULL && np > 0)
     rrun = rep_start(loop, http, a.cfg.providers, np, targets, nt, &ropts,
                      sink, &k, states + a.nlists);
-  if (drun == NULL || (np > 0 && rrun == NULL)) {
+  if (drun != NULL && na > 0)
+    arun = auth_start(loop, dns, &a.cfg, targets, nt, a.cfg.deadline_ms, sink,
+                      &k, states + a.nlists + np);
+  if (drun == NULL || (np > 0 && rrun == NULL) || (na > 0 && arun == NULL)) {
     fprintf(stderr, "rblmon: out of memory\n");
     goto done;
   }
-  while (!dnsbl_finished(drun) || !rep_finished(rrun))
+  while (!dnsbl_finished(drun) || !rep_finished(rrun) || !auth_finished(arun))
     loop_run(loop);
   if (ptimer)
     loop_timer_cancel(loop, ptimer);
   if (k.progress_shown)
     fputs("\r\033[K", stderr);
   rc = tally_exit(&k.tally);
+  { /* states of checks that were not part of the cycle go */
+    size_t w = 0;
+    for (size_t i = 0; i < nstates; i++)
+      if (states[i].list != NULL)
+        states[w++] = states[i];
+    nstates = w;
+  }
+  if (incomplete && rc == RBL_EXIT_OK)
+    rc = RBL_EXIT_WARNING; /* from_spf could not add every address */
 
   bool saved = false;
   /* A cycle that did not produce a result for every pair of the plan is
@@ -296,6 +339,7 @@ done:
   dns_free(dns);         /* cancels: callbacks see their run still */
   rep_end(rrun);
   dnsbl_end(drun);
+  auth_end(arun);
   store_close(k.store);
   free(used);
   free(k.changes);

@@ -71,6 +71,15 @@ nothing(void *arg, const struct result *r)
   (void)r;
 }
 
+static size_t
+dnsbl_count_in(const struct catalog *cat)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < cat->n; i++)
+    n += list_is_dnsbl(cat->lists[i]);
+  return n;
+}
+
 /* The reputation providers of the configuration (never asked here: their
  * quotas are for checks), with their last known health. */
 static json_t *
@@ -182,7 +191,7 @@ cmd_lists(struct cli *c)
            "LIMIT/DAY", "DELIST");
   for (size_t i = 0; i < n; i++) {
     const struct list_def *l = c->all ? a.cat.lists[i] : a.lists[i];
-    if (l->provider != NULL)
+    if (!list_is_dnsbl(l))
       continue; /* below, with the providers */
     const struct list_state *st = c->probe && !c->all ? &states[i] : NULL;
     char d[512], ub[64], lim[24] = "-";
@@ -250,7 +259,7 @@ cmd_lists(struct cli *c)
   } else {
     json_decref(arr);
     printf("%zu list%s selected, %zu in the catalog (%s)%s\n", a.nlists,
-           a.nlists == 1 ? "" : "s", a.cat.n - a.cfg.nproviders,
+           a.nlists == 1 ? "" : "s", dnsbl_count_in(&a.cat),
            app_catalog_dir(&a), c->all ? "" : "; --all shows every entry");
     json_decref(providers(&a, &known, false));
   }

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "auth.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +57,7 @@ ref_append(struct yctx *c, struct cfg_ref **arr, size_t *n, struct ynode *v)
 struct wl_parse {
   struct config *cfg;
   const char *name;
+  struct cfg_watchlist *wl;
 };
 
 static void
@@ -101,6 +104,32 @@ add_target(struct yctx *c, struct ynode *v, void *obj, bool want_domain)
     (struct watch_item){spec, w->name ? w->name : "", v->line, v->col};
 }
 
+rbl_status
+config_add_target(struct config *cfg, const struct target_spec *spec,
+                  const char *watchlist)
+{
+  for (size_t i = 0; i < cfg->nitems; i++) {
+    const struct target_spec *o = &cfg->items[i].spec;
+    if (o->kind == spec->kind && o->prefix == spec->prefix &&
+        memcmp(&o->base, &spec->base, sizeof(spec->base)) == 0 &&
+        strcmp(o->domain, spec->domain) == 0 &&
+        strcmp(cfg->items[i].watchlist, watchlist) == 0)
+      return RBL_OK; /* there already */
+  }
+  if (cfg->nitems >= CFG_MAX_TARGETS)
+    return RBL_ETOOBIG;
+  if (cfg->nitems == cfg->capitems) {
+    size_t cap = cfg->capitems ? cfg->capitems * 2 : 16;
+    struct watch_item *p = realloc(cfg->items, cap * sizeof(*p));
+    if (p == NULL)
+      return RBL_ENOMEM;
+    cfg->items = p;
+    cfg->capitems = cap;
+  }
+  cfg->items[cfg->nitems++] = (struct watch_item){*spec, watchlist, 0, 0};
+  return RBL_OK;
+}
+
 static void
 add_ip(struct yctx *c, struct ynode *v, void *obj)
 {
@@ -116,9 +145,56 @@ add_domain(struct yctx *c, struct ynode *v, void *obj)
 static void
 check_spf_domain(struct yctx *c, struct ynode *v, void *obj)
 {
-  (void)obj;
-  if (!target_domain_valid(v->str))
+  struct wl_parse *w = obj;
+  if (!target_domain_valid(v->str)) {
     yerror(c, v, "from_spf: '%.64s' is not a domain", v->str);
+    return;
+  }
+  if (w->wl != NULL)
+    ref_append(c, &w->wl->from_spf, &w->wl->nfrom_spf, v);
+}
+
+/* A DKIM selector: labels of letters, digits, '-' and '_'. */
+static bool
+selector_ok(const char *s)
+{
+  size_t n = strlen(s);
+  if (n == 0 || n > 63 * 2 || s[0] == '.' || s[n - 1] == '.' ||
+      strstr(s, "..") != NULL)
+    return false;
+  return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                   "0123456789-_.") == n;
+}
+
+static void
+add_selector(struct yctx *c, struct ynode *v, const char ***arr, size_t *n)
+{
+  if (!selector_ok(v->str)) {
+    yerror(c, v, "'%.64s' is not a DKIM selector (letters, digits, '-', "
+           "'_', dots between labels)", v->str);
+    return;
+  }
+  const char **p = arena_alloc(c->arena, (*n + 1) * sizeof(*p));
+  if (p == NULL)
+    return;
+  if (*n)
+    memcpy(p, *arr, *n * sizeof(*p));
+  p[(*n)++] = v->str;
+  *arr = p;
+}
+
+static void
+add_wl_selector(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct wl_parse *w = obj;
+  if (w->wl != NULL)
+    add_selector(c, v, &w->wl->dkim, &w->wl->ndkim);
+}
+
+static void
+wl_dkim(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_each(c, v, add_wl_selector, obj, "dkim_selectors");
 }
 
 static void
@@ -161,6 +237,7 @@ static const struct yfield wl_fields[] = {
   {"ips", wl_ips, false},
   {"domains", wl_domains, false},
   {"from_spf", wl_from_spf, false},
+  {"dkim_selectors", wl_dkim, false},
 };
 
 static void
@@ -169,9 +246,10 @@ f_watchlists(struct yctx *c, struct ynode *v, void *obj)
   struct config *cfg = obj;
   if (!ydoc_kind(c, v, Y_SEQ, "watchlists"))
     return;
+  cfg->wls = arena_alloc(c->arena, (v->n ? v->n : 1) * sizeof(*cfg->wls));
   for (size_t i = 0; i < v->n; i++) {
     struct ynode *m = v->items[i];
-    struct wl_parse w = {cfg, NULL};
+    struct wl_parse w = {cfg, NULL, cfg->wls ? &cfg->wls[i] : NULL};
     /* The name first, so targets can be attributed to it. */
     if (m->kind == Y_MAP)
       for (size_t k = 0; k < m->n; k++)
@@ -188,6 +266,8 @@ f_watchlists(struct yctx *c, struct ynode *v, void *obj)
           yerror(c, m, "duplicate watchlist name '%s'", w.name);
       }
     }
+    if (w.wl != NULL)
+      w.wl->name = w.name ? w.name : "";
     ydoc_map(c, m, wl_fields, UTIL_ARRAY_LEN(wl_fields), &w, "a watchlist");
     cfg->nwatchlists++;
   }
@@ -378,6 +458,54 @@ f_resolver(struct yctx *c, struct ynode *v, void *obj)
 {
   ydoc_map(c, v, resolver_fields, UTIL_ARRAY_LEN(resolver_fields), obj,
            "resolver");
+}
+
+/* ---- auth: sender authentication checks (auth.c) ----------------------- */
+static void
+add_auth_check(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct config *cfg = obj;
+  int k;
+  if (ydoc_enum(c, v, auth_check_names, &k, "auth.checks"))
+    cfg->auth_checks |= 1u << k;
+}
+
+static void
+au_checks(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct config *cfg = obj;
+  cfg->auth_checks = 0;
+  ydoc_each(c, v, add_auth_check, obj, "auth.checks");
+  if (v->kind == Y_SEQ && v->n == 0)
+    yerror(c, v, "auth.checks: name at least one of ptr, spf, dmarc, dkim, "
+           "mx (or remove the auth section)");
+}
+
+static void
+add_auth_selector(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct config *cfg = obj;
+  add_selector(c, v, &cfg->dkim_selectors, &cfg->ndkim);
+}
+
+static void
+au_dkim(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_each(c, v, add_auth_selector, obj, "auth.dkim_selectors");
+}
+
+static const struct yfield auth_fields[] = {
+  {"checks", au_checks, false},
+  {"dkim_selectors", au_dkim, false},
+};
+
+static void
+f_auth(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct config *cfg = obj;
+  cfg->auth_on = true;
+  cfg->auth_checks = AUTH_ALL;
+  ydoc_map(c, v, auth_fields, UTIL_ARRAY_LEN(auth_fields), obj, "auth");
 }
 
 /* ---- reputation: provider.c ------------------------------------------- */
@@ -643,6 +771,7 @@ static const struct yfield top_fields[] = {
   {"lists", f_lists, false},
   {"resolver", f_resolver, false},
   {"reputation", f_reputation, false},
+  {"auth", f_auth, false},
   {"logs", f_logs, false},
   {"schedule", f_schedule, false},
   {"notify", f_notify, false},
@@ -746,7 +875,7 @@ ref_known(const struct catalog *cat, const struct cfg_ref *r)
   if (strcmp(r->s, "all") == 0)
     return true;
   for (size_t i = 0; i < cat->n; i++)
-    if (cat->lists[i]->provider == NULL &&
+    if (list_is_dnsbl(cat->lists[i]) &&
         (strcmp(r->s, cat->lists[i]->name) == 0 ||
          list_has_tag(cat->lists[i], r->s)))
       return true;
@@ -768,6 +897,8 @@ config_select_lists(const struct config *cfg, struct catalog *cat,
   /* providers share the namespace of lists: results, state, reminders */
   for (size_t i = 0; i < cfg->nproviders; i++)
     catalog_add(cat, &c, &cfg->providers[i]->def);
+  for (unsigned k = 0; cfg->auth_on && k < AUTH_NCHECKS; k++)
+    catalog_add(cat, &c, auth_source((enum auth_check)k));
   const struct cfg_ref *use = cfg->use_given ? cfg->use : &default_use;
   size_t nuse = cfg->use_given ? cfg->nuse : 1;
   for (size_t i = 0; i < nuse; i++)
@@ -796,7 +927,7 @@ config_select_lists(const struct config *cfg, struct catalog *cat,
   size_t cnt = 0;
   for (size_t i = 0; i < cat->n; i++) {
     const struct list_def *l = cat->lists[i];
-    if (l->provider != NULL)
+    if (!list_is_dnsbl(l))
       continue;
     /* Named anywhere in use: counts as explicit, whatever the order. */
     const struct cfg_ref *by = NULL;

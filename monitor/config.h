@@ -22,6 +22,16 @@ struct cfg_ref {                  /* a name in the file, with its place */
   unsigned line, col;
 };
 
+/* Per watchlist: what only the authentication checks need. */
+struct cfg_watchlist {
+  const char *name;
+  const char **dkim;              /* dkim_selectors (NULL: auth's) */
+  size_t ndkim;
+  struct cfg_ref *from_spf;       /* domains whose SPF adds addresses */
+  size_t nfrom_spf;
+};
+
+
 struct cfg_key {                  /* lists.keys: name -> value */
   const char *name, *value;       /* value may be "${ENV}" */
   unsigned line, col;
@@ -34,6 +44,7 @@ struct config {
   struct watch_item *items;
   size_t nitems, capitems;
   size_t nwatchlists;
+  struct cfg_watchlist *wls;      /* nwatchlists of them */
   struct cfg_ref *use, *exclude;
   size_t nuse, nexclude;
   bool use_given;
@@ -43,6 +54,11 @@ struct config {
   size_t ncustom;
   struct provider **providers;     /* reputation: (presets expanded) */
   size_t nproviders;
+  /* auth: on when the section is present */
+  bool auth_on;
+  unsigned auth_checks;           /* bit set: 1 << AUTH_* (auth.h) */
+  const char **dkim_selectors;
+  size_t ndkim;
   /* resolver */
   char servers_csv[512];          /* "" = the system's resolver */
   uint64_t timeout_ms, tries, deadline_ms, max_inflight;
@@ -91,6 +107,12 @@ rbl_status config_select_lists(const struct config *cfg,
                                struct catalog *cat,
                                const struct list_def ***out, size_t *n,
                                struct diag *d);
+
+/* Adds a target to a watchlist after reading (from_spf); one already
+ * there is not added twice.  RBL_ETOOBIG past the target limit. */
+rbl_status config_add_target(struct config *cfg,
+                             const struct target_spec *spec,
+                             const char *watchlist);
 
 /* The key for a keyed list: lists.keys.<name> (with ${ENV} expanded), or
  * the entry's env variable.  NULL when there is none. */

@@ -495,7 +495,7 @@ reasons_str(const struct result *r, char *buf, size_t size);
 static void
 result_codes(const struct result *r, char *buf, size_t size)
 {
-  if (r->list->provider != NULL)
+  if (!list_is_dnsbl(r->list))
     snprintf(buf, size, "%s", r->status == RES_LISTED
                                 ? severity_names[r->sev] : "");
   else

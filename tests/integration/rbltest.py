@@ -196,3 +196,64 @@ class Workdir:
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Nsd:
+    """NSD, an authoritative DNS server, serving zones on a free port of
+    127.0.0.1 for the life of the context; ready when it logs "nsd started".
+    zones: {origin: zone file text}."""
+
+    def __init__(self, zones):
+        self.zones = zones
+        self.dir = tempfile.mkdtemp(prefix="rblmon-nsd.")
+        self.proc = None
+        self.port = None
+
+    def __enter__(self):
+        conf = os.path.join(self.dir, "nsd.conf")
+        for _ in range(5):  # the port may be taken between probe and bind
+            self.port = free_udp_port()
+            with open(conf, "w") as f:
+                f.write("server:\n  ip-address: 127.0.0.1@%d\n  port: %d\n"
+                        "  username: \"\"\n  chroot: \"\"\n  zonesdir: \"%s\"\n"
+                        "  database: \"\"\n  pidfile: \"%s/nsd.pid\"\n"
+                        "  xfrdfile: \"%s/xfrd.state\"\n  zonelistfile: \"%s/zone.list\"\n"
+                        "  server-count: 1\n  reuseport: no\n"
+                        "remote-control:\n  control-enable: no\n"
+                        % (self.port, self.port, self.dir, self.dir, self.dir, self.dir))
+                for i, (origin, text) in enumerate(self.zones.items()):
+                    fn = "z%d.zone" % i
+                    with open(os.path.join(self.dir, fn), "w") as z:
+                        z.write(text)
+                    f.write("zone:\n  name: %s\n  zonefile: %s\n" % (origin, fn))
+            self.proc = subprocess.Popen(["nsd", "-d", "-c", conf],
+                                         stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, text=True)
+            log = []
+            for line in self.proc.stdout:
+                log.append(line)
+                if "nsd started" in line:
+                    return self
+                if "error" in line and "zone" in line:
+                    break
+            self._stop()
+            text = "".join(log)
+            if "address already in use" not in text.lower():
+                raise RuntimeError("nsd did not start:\n" + text)
+        raise RuntimeError("nsd did not start:\n" + "".join(log))
+
+    def _stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait()
+        if self.proc is not None and self.proc.stdout:
+            self.proc.stdout.close()
+        self.proc = None
+
+    def __exit__(self, *exc):
+        self._stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def server(self):
+        return "127.0.0.1:%d" % self.port

@@ -244,7 +244,7 @@ test_unknown_top_key(void **state)
   expect_rejected(*state, "version: 1\nbogus: 1\n", RBL_ECONFIG,
                   "cfg.yaml:2:1: error: unknown key 'bogus' in the "
                   "configuration (expected one of: version, catalog, "
-                  "watchlists, lists, resolver, reputation, logs, schedule, "
+                  "watchlists, lists, resolver, reputation, auth, logs, schedule, "
                   "notify, remind, state)");
 }
 
@@ -258,7 +258,8 @@ test_unknown_watchlist_key(void **state)
                   "    colour: red\n",
                   RBL_ECONFIG,
                   "cfg.yaml:4:5: error: unknown key 'colour' in a watchlist "
-                  "(expected one of: name, labels, ips, domains, from_spf)");
+                  "(expected one of: name, labels, ips, domains, from_spf, "
+                  "dkim_selectors)");
 }
 
 static void

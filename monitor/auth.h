@@ -1,0 +1,52 @@
+/* auth.h - sender authentication as receivers check it, on the same loop
+ * and in the same cycle as the blocklists: for every IP its PTR,
+ * forward confirmation and whether the name looks generic; for every
+ * domain its SPF (evaluated per RFC 7208 for each sending IP of its
+ * watchlist), DMARC, DKIM selectors and MX.  Results have the sources
+ * auth:ptr, auth:spf, auth:dmarc, auth:dkim and auth:mx.
+ *
+ * from_spf: a watchlist's addresses can come from a domain's SPF record
+ * (auth_from_spf() runs before the check). */
+#ifndef RBL_AUTH_H
+#define RBL_AUTH_H
+
+#include "dnsbl.h"
+
+enum auth_check { AUTH_PTR, AUTH_SPF, AUTH_DMARC, AUTH_DKIM, AUTH_MX,
+                  AUTH_NCHECKS };
+extern const char *const auth_check_names[]; /* "ptr", ... NULL */
+#define AUTH_ALL ((1u << AUTH_NCHECKS) - 1)
+
+/* The source of each check ("auth:ptr", ...), for results, state and the
+ * catalog (so status and reminders find them). */
+struct list_def *auth_source(enum auth_check k);
+
+#define AUTH_WINDOW 50            /* PTR jobs in flight */
+
+struct auth_run;
+
+/* Starts the checks cfg->auth_checks asks for over the targets; results
+ * go to sink.  states: AUTH_NCHECKS of them (health of each source).
+ * NULL when out of memory. */
+struct auth_run *auth_start(struct loop *l, struct dns *d,
+                            const struct config *cfg,
+                            const struct dnsbl_target *t, size_t nt,
+                            uint64_t deadline_ms, dnsbl_sink sink, void *arg,
+                            struct list_state *states);
+bool auth_finished(const struct auth_run *r);
+/* After the loop: also when not finished (then after dns_free()). */
+void auth_end(struct auth_run *r);
+
+/* Pairs of the plan (for progress and completeness). */
+uint64_t auth_count(const struct config *cfg, const struct dnsbl_target *t,
+                    size_t nt);
+
+/* Adds to cfg's watchlists the addresses their from_spf domains'
+ * records authorise (ip4, ip6, a, mx; include and redirect under the same
+ * domain), running the loop until done.  Problems (a missing record,
+ * DNS errors, terms that cannot be listed) are written to report, one per
+ * line; returns false when a domain could not be read at all. */
+bool auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
+                   struct sbuf *report);
+
+#endif

@@ -1,0 +1,428 @@
+#define _GNU_SOURCE /* strcasestr */
+#include "authrec.h"
+
+#include <ctype.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+/* ---- generic PTR names ---------------------------------------------------- */
+/* Words access providers put in the names of customer addresses. */
+static const char *const generic_words[] = {
+  "dyn", "dynamic", "dhcp", "pool", "dsl", "adsl", "vdsl", "xdsl", "cable",
+  "ppp", "pppoe", "dial", "dialup", "dialin", "client", "clients", "cust",
+  "customer", "broadband", "residential", "res", "user", "users", "nat",
+  "cpe", "fibre", "fiber", "ftth", "wireless", "mobile", "unassigned",
+  "unknown", "in-addr", "noreverse", NULL};
+
+static bool
+token_is_word(const char *tok, size_t n)
+{
+  for (size_t i = 0; generic_words[i] != NULL; i++)
+    if (strlen(generic_words[i]) == n &&
+        strncasecmp(tok, generic_words[i], n) == 0)
+      return true;
+  return false;
+}
+
+bool
+authrec_ptr_generic(const char *name, const struct addr *a)
+{
+  /* only the host part: the provider's own domain (last two labels) may
+   * say anything */
+  char host[256];
+  snprintf(host, sizeof(host), "%s", name);
+  for (int i = 0; i < 2; i++) {
+    char *dot = strrchr(host, '.');
+    if (dot == NULL)
+      break;
+    *dot = '\0';
+  }
+  if (strchr(name, '.') == NULL)
+    return true; /* a bare name is no mail server's name */
+  /* words, as whole tokens or prefixes of digits (dyn123, pool-…) */
+  for (const char *p = host; *p;) {
+    size_t n = strcspn(p, ".-_");
+    size_t alpha = 0;
+    while (alpha < n && isalpha((unsigned char)p[alpha]))
+      alpha++;
+    if ((alpha > 0 && token_is_word(p, alpha) &&
+         (alpha == n || isdigit((unsigned char)p[alpha]))))
+      return true;
+    p += n;
+    if (*p)
+      p++;
+  }
+  if (a->kind != TARGET_IP4)
+    return false;
+  /* the address in the name: three or four of its octets as numbers, in
+   * either order, or its hex form */
+  unsigned found = 0;
+  bool used[4] = {false, false, false, false};
+  for (const char *p = host; *p;) {
+    while (*p && !isdigit((unsigned char)*p))
+      p++;
+    if (!*p)
+      break;
+    unsigned v = 0;
+    size_t n = 0;
+    while (isdigit((unsigned char)p[n]) && n < 4)
+      v = v * 10 + (unsigned)(p[n++] - '0');
+    p += n;
+    if (isdigit((unsigned char)*p)) { /* a longer run: 192000002010 */
+      while (isdigit((unsigned char)*p))
+        p++;
+      continue;
+    }
+    for (int k = 0; k < 4; k++)
+      if (!used[k] && v == a->b[k]) {
+        used[k] = true;
+        found++;
+        break;
+      }
+  }
+  if (found >= 3)
+    return true;
+  char hex[9], pad[13];
+  snprintf(hex, sizeof(hex), "%02x%02x%02x%02x", a->b[0], a->b[1], a->b[2],
+           a->b[3]);
+  snprintf(pad, sizeof(pad), "%03u%03u%03u%03u", a->b[0], a->b[1], a->b[2],
+           a->b[3]);
+  return strcasestr(host, hex) != NULL || strstr(host, pad) != NULL;
+}
+
+/* ---- tag=value lists ---------------------------------------------------------- */
+struct tag {
+  char name[16];
+  char value[2048];
+};
+
+/* Splits "a=1; b = 2;" into tags; false on a tag without '=' or a
+ * duplicate. */
+static bool
+tags(const char *txt, struct tag *out, size_t max, size_t *n, char *err,
+     size_t errlen)
+{
+  *n = 0;
+  const char *p = txt;
+  while (*p) {
+    while (*p == ' ' || *p == '\t' || *p == ';')
+      p++;
+    if (!*p)
+      break;
+    size_t len = strcspn(p, ";");
+    const char *eq = memchr(p, '=', len);
+    if (eq == NULL) {
+      snprintf(err, errlen, "'%.*s' is not a tag=value pair", (int)(len < 40 ? len : 40), p);
+      return false;
+    }
+    if (*n == max) {
+      snprintf(err, errlen, "too many tags");
+      return false;
+    }
+    struct tag *t = &out[*n];
+    size_t nl = (size_t)(eq - p);
+    while (nl > 0 && (p[nl - 1] == ' ' || p[nl - 1] == '\t'))
+      nl--;
+    snprintf(t->name, sizeof(t->name), "%.*s", (int)nl, p);
+    const char *v = eq + 1;
+    size_t vl = len - (size_t)(v - p);
+    while (vl > 0 && (*v == ' ' || *v == '\t'))
+      v++, vl--;
+    while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+      vl--;
+    snprintf(t->value, sizeof(t->value), "%.*s", (int)vl, v);
+    for (size_t i = 0; i < *n; i++)
+      if (strcasecmp(out[i].name, t->name) == 0) {
+        snprintf(err, errlen, "tag %s appears twice", t->name);
+        return false;
+      }
+    (*n)++;
+    p += len;
+  }
+  return true;
+}
+
+static const char *
+tag_value(const struct tag *t, size_t n, const char *name)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcasecmp(t[i].name, name) == 0)
+      return t[i].value;
+  return NULL;
+}
+
+/* ---- DMARC ------------------------------------------------------------------- */
+static bool
+policy_ok(const char *v)
+{
+  return strcasecmp(v, "none") == 0 || strcasecmp(v, "quarantine") == 0 ||
+         strcasecmp(v, "reject") == 0;
+}
+
+bool
+authrec_dmarc(const char *txt, struct dmarc_rec *o)
+{
+  struct tag *t = calloc(32, sizeof(*t));
+  size_t n;
+  bool ok = false;
+  memset(o, 0, sizeof(*o));
+  o->adkim = o->aspf = 'r';
+  o->pct = 100;
+  if (t == NULL) {
+    snprintf(o->error, sizeof(o->error), "out of memory");
+    return false;
+  }
+  if (!tags(txt, t, 32, &n, o->error, sizeof(o->error)))
+    goto done;
+  if (n == 0 || strcmp(t[0].name, "v") != 0 || strcmp(t[0].value, "DMARC1")) {
+    snprintf(o->error, sizeof(o->error), "the record must start with "
+             "v=DMARC1");
+    goto done;
+  }
+  const char *p = tag_value(t, n, "p");
+  if (p == NULL || !policy_ok(p)) {
+    snprintf(o->error, sizeof(o->error), p ? "p=%.20s is not none, "
+             "quarantine or reject" : "p= (the policy) is missing%s", p ? p : "");
+    goto done;
+  }
+  snprintf(o->p, sizeof(o->p), "%.15s", p);
+  const char *sp = tag_value(t, n, "sp");
+  if (sp != NULL && !policy_ok(sp)) {
+    snprintf(o->error, sizeof(o->error), "sp=%.20s is not none, quarantine "
+             "or reject", sp);
+    goto done;
+  }
+  snprintf(o->sp, sizeof(o->sp), "%.15s", sp ? sp : p);
+  static const struct {
+    const char *name;
+    size_t off;
+  } align[] = {{"adkim", offsetof(struct dmarc_rec, adkim)},
+               {"aspf", offsetof(struct dmarc_rec, aspf)}};
+  for (size_t i = 0; i < UTIL_ARRAY_LEN(align); i++) {
+    const char *v = tag_value(t, n, align[i].name);
+    if (v == NULL)
+      continue;
+    if (strcasecmp(v, "r") != 0 && strcasecmp(v, "s") != 0) {
+      snprintf(o->error, sizeof(o->error), "%s=%.20s is not r or s",
+               align[i].name, v);
+      goto done;
+    }
+    *((char *)o + align[i].off) = (char)tolower((unsigned char)v[0]);
+  }
+  const char *pct = tag_value(t, n, "pct");
+  if (pct != NULL) {
+    uint64_t v;
+    if (util_parse_u64(pct, 100, &v) != RBL_OK) {
+      snprintf(o->error, sizeof(o->error), "pct=%.20s is not 0 to 100", pct);
+      goto done;
+    }
+    o->pct = (unsigned)v;
+  }
+  static const struct {
+    const char *name;
+    size_t off;
+  } uris[] = {{"rua", offsetof(struct dmarc_rec, rua)},
+              {"ruf", offsetof(struct dmarc_rec, ruf)}};
+  for (size_t i = 0; i < UTIL_ARRAY_LEN(uris); i++) {
+    const char *v = tag_value(t, n, uris[i].name);
+    char doms[8][256];
+    if (v == NULL)
+      continue;
+    if (authrec_dmarc_domains(v, doms, 8) < 0) {
+      snprintf(o->error, sizeof(o->error), "%s=%.60s: only mailto: "
+               "addresses are used", uris[i].name, v);
+      goto done;
+    }
+    snprintf((char *)o + uris[i].off, 512, "%.511s", v);
+  }
+  ok = true;
+done:
+  free(t);
+  return ok;
+}
+
+int
+authrec_dmarc_domains(const char *uris, char doms[][256], size_t max)
+{
+  int n = 0;
+  char buf[1024];
+  snprintf(buf, sizeof(buf), "%s", uris);
+  for (char *save = NULL, *u = strtok_r(buf, ",", &save); u != NULL;
+       u = strtok_r(NULL, ",", &save)) {
+    while (*u == ' ')
+      u++;
+    if (strncasecmp(u, "mailto:", 7) != 0)
+      return -1;
+    const char *at = strchr(u + 7, '@');
+    if (at == NULL)
+      return -1;
+    size_t len = strcspn(at + 1, "! ");
+    if ((size_t)n < max)
+      snprintf(doms[n++], 256, "%.*s", (int)len, at + 1);
+  }
+  return n;
+}
+
+/* ---- DKIM ---------------------------------------------------------------------- */
+/* One DER element: tag, content start and length; false when malformed. */
+static bool
+der(const unsigned char *p, size_t len, size_t *off, unsigned char *tag,
+    const unsigned char **content, size_t *clen)
+{
+  if (*off + 2 > len)
+    return false;
+  *tag = p[(*off)++];
+  size_t l = p[(*off)++];
+  if (l & 0x80) {
+    size_t nb = l & 0x7f;
+    if (nb == 0 || nb > 4 || *off + nb > len)
+      return false;
+    l = 0;
+    while (nb--)
+      l = (l << 8) | p[(*off)++];
+  }
+  if (l > len - *off)
+    return false;
+  *content = p + *off;
+  *clen = l;
+  *off += l;
+  return true;
+}
+
+static unsigned
+integer_bits(const unsigned char *p, size_t n)
+{
+  while (n > 0 && *p == 0)
+    p++, n--;
+  if (n == 0)
+    return 0;
+  unsigned bits = (unsigned)(n * 8), top = *p;
+  while (!(top & 0x80)) {
+    top <<= 1;
+    bits--;
+  }
+  return bits;
+}
+
+/* The modulus size of an RSA key: SubjectPublicKeyInfo (as RFC 6376
+ * says) or a bare RSAPublicKey (as some publish). 0 when malformed. */
+static unsigned
+rsa_bits(const unsigned char *key, size_t len)
+{
+  size_t off = 0, o2 = 0;
+  unsigned char tag;
+  const unsigned char *c, *c2;
+  size_t cl, cl2;
+  if (!der(key, len, &off, &tag, &c, &cl) || tag != 0x30)
+    return 0;
+  if (!der(c, cl, &o2, &tag, &c2, &cl2))
+    return 0;
+  if (tag == 0x02) /* RSAPublicKey: the first integer is the modulus */
+    return integer_bits(c2, cl2);
+  if (tag != 0x30)
+    return 0;
+  /* AlgorithmIdentifier, then BIT STRING { 0 unused bits, RSAPublicKey } */
+  static const unsigned char rsa_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+                                          0x01, 0x01, 0x01};
+  size_t o3 = 0;
+  const unsigned char *oid;
+  size_t oidl;
+  if (!der(c2, cl2, &o3, &tag, &oid, &oidl) || tag != 0x06 ||
+      oidl != sizeof(rsa_oid) || memcmp(oid, rsa_oid, oidl) != 0)
+    return 0;
+  if (!der(c, cl, &o2, &tag, &c2, &cl2) || tag != 0x03 || cl2 < 1 ||
+      c2[0] != 0)
+    return 0;
+  size_t o4 = 0;
+  const unsigned char *seq;
+  size_t seql;
+  if (!der(c2 + 1, cl2 - 1, &o4, &tag, &seq, &seql) || tag != 0x30)
+    return 0;
+  size_t o5 = 0;
+  const unsigned char *mod;
+  size_t modl;
+  if (!der(seq, seql, &o5, &tag, &mod, &modl) || tag != 0x02)
+    return 0;
+  return integer_bits(mod, modl);
+}
+
+bool
+authrec_dkim(const char *txt, struct dkim_rec *o)
+{
+  struct tag *t = calloc(32, sizeof(*t));
+  size_t n;
+  bool ok = false;
+  memset(o, 0, sizeof(*o));
+  snprintf(o->k, sizeof(o->k), "rsa");
+  if (t == NULL) {
+    snprintf(o->error, sizeof(o->error), "out of memory");
+    return false;
+  }
+  if (!tags(txt, t, 32, &n, o->error, sizeof(o->error)))
+    goto done;
+  const char *v = tag_value(t, n, "v");
+  if (v != NULL && (strcmp(t[0].name, "v") != 0 || strcmp(v, "DKIM1") != 0)) {
+    snprintf(o->error, sizeof(o->error), "v= must be DKIM1 and come first");
+    goto done;
+  }
+  const char *k = tag_value(t, n, "k");
+  if (k != NULL) {
+    if (strcasecmp(k, "rsa") != 0 && strcasecmp(k, "ed25519") != 0) {
+      snprintf(o->error, sizeof(o->error), "k=%.20s: receivers know rsa and "
+               "ed25519", k);
+      goto done;
+    }
+    snprintf(o->k, sizeof(o->k), "%.15s", k);
+  }
+  const char *h = tag_value(t, n, "h");
+  o->sha1_only = h != NULL && strcasecmp(h, "sha1") == 0;
+  const char *fl = tag_value(t, n, "t");
+  if (fl != NULL)
+    for (const char *q = fl; *q; q++)
+      if ((*q == 'y' || *q == 'Y') && (q == fl || q[-1] == ':' || q[-1] == ' ') &&
+          (q[1] == '\0' || q[1] == ':' || q[1] == ' '))
+        o->testing = true;
+  const char *p = tag_value(t, n, "p");
+  if (p == NULL) {
+    snprintf(o->error, sizeof(o->error), "p= (the public key) is missing");
+    goto done;
+  }
+  char b64[2048];
+  size_t bl = 0;
+  for (const char *q = p; *q && bl + 1 < sizeof(b64); q++)
+    if (!isspace((unsigned char)*q))
+      b64[bl++] = *q;
+  b64[bl] = '\0';
+  if (bl == 0) {
+    o->revoked = true;
+    ok = true;
+    goto done;
+  }
+  if (strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "0123456789+/=") != bl || bl % 4 != 0) {
+    snprintf(o->error, sizeof(o->error), "p= is not base64");
+    goto done;
+  }
+  gsize klen = 0;
+  guchar *key = g_base64_decode(b64, &klen);
+  if (strcasecmp(o->k, "ed25519") == 0) {
+    o->bits = klen == 32 ? 256 : 0;
+    if (o->bits == 0)
+      snprintf(o->error, sizeof(o->error), "an ed25519 key is 32 bytes, not "
+               "%zu", (size_t)klen);
+  } else {
+    o->bits = key != NULL ? rsa_bits(key, klen) : 0;
+    if (o->bits == 0)
+      snprintf(o->error, sizeof(o->error), "p= is not an RSA public key");
+  }
+  g_free(key);
+  ok = o->bits > 0;
+done:
+  free(t);
+  return ok;
+}

@@ -1,0 +1,38 @@
+/* authrec.h - reading authentication records (pure; unit tested): DMARC
+ * (RFC 7489) and DKIM key records (RFC 6376, RFC 8463), and whether a PTR
+ * name looks generic (assigned by an access provider to any customer). */
+#ifndef RBL_AUTHREC_H
+#define RBL_AUTHREC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "target.h"
+
+/* A name such as 10-2-0-192.dsl.example.net, host192-0-2-10.pool.isp,
+ * dyn-…, dhcp…: built from the address or with an access-network word. */
+bool authrec_ptr_generic(const char *name, const struct addr *a);
+
+struct dmarc_rec {
+  char p[16], sp[16];             /* none, quarantine, reject */
+  char adkim, aspf;               /* 'r' or 's' */
+  unsigned pct;
+  char rua[512], ruf[512];        /* as written */
+  char error[200];                /* why the record is not valid */
+};
+/* true for a valid record; false with error set. */
+bool authrec_dmarc(const char *txt, struct dmarc_rec *out);
+/* The domains of the mailto: addresses in a rua/ruf list, into doms
+ * (at most max); returns how many, or -1 for a URI that is not mailto:. */
+int authrec_dmarc_domains(const char *uris, char doms[][256], size_t max);
+
+struct dkim_rec {
+  char k[16];                     /* rsa, ed25519 */
+  unsigned bits;                  /* rsa: modulus size; ed25519: 256 */
+  bool revoked;                   /* p= is empty */
+  bool testing;                   /* t=y */
+  bool sha1_only;                 /* h=sha1 */
+  char error[200];
+};
+bool authrec_dkim(const char *txt, struct dkim_rec *out);
+
+#endif

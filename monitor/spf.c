@@ -1,0 +1,869 @@
+#include "spf.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+const char *const spf_result_names[] = {
+  "none", "neutral", "pass", "fail", "softfail", "temperror", "permerror",
+  "need", NULL};
+
+#define SPF_MAX_TERMS 64
+#define SPF_MAX_NAMES 10           /* MX or PTR names looked at */
+
+enum mech { M_ALL, M_INCLUDE, M_A, M_MX, M_PTR, M_IP4, M_IP6, M_EXISTS };
+
+static const struct {
+  const char *name;
+  enum mech m;
+  bool arg_required, arg_allowed, cidr;
+} mechs[] = {
+  {"all", M_ALL, false, false, false},
+  {"include", M_INCLUDE, true, true, false},
+  {"a", M_A, false, true, true},
+  {"mx", M_MX, false, true, true},
+  {"ptr", M_PTR, false, true, false},
+  {"ip4", M_IP4, true, true, true},
+  {"ip6", M_IP6, true, true, true},
+  {"exists", M_EXISTS, true, true, false},
+};
+
+struct term {
+  char qual;                      /* + - ~ ? */
+  enum mech m;
+  char arg[256];                  /* domain-spec or address */
+  int cidr4, cidr6;               /* -1: none */
+  struct addr ip;                 /* ip4, ip6 */
+  char text[300];                 /* as written, for messages */
+};
+
+struct ctx {
+  const struct addr *ip;
+  const char *sender;
+  dq_lookup_fn lookup;
+  void *arg;
+  struct spf_out *out;
+};
+
+static enum spf_result check_host(struct ctx *c, const char *domain);
+
+static enum spf_result
+fail(struct ctx *c, enum spf_result r, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+
+static enum spf_result
+fail(struct ctx *c, enum spf_result r, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->out->why, sizeof(c->out->why), fmt, ap);
+  va_end(ap);
+  return r;
+}
+
+static const struct dq_answer *
+get(struct ctx *c, const char *name, int type)
+{
+  const struct dq_answer *a = c->lookup(c->arg, name, type);
+  if (a == NULL) {
+    snprintf(c->out->need_name, sizeof(c->out->need_name), "%.255s", name);
+    c->out->need_type = type;
+  }
+  return a;
+}
+
+void
+spf_reverse_name(const struct addr *a, char *buf, size_t size)
+{
+  size_t o = 0;
+  buf[0] = '\0';
+  if (a->kind == TARGET_IP4) {
+    snprintf(buf, size, "%u.%u.%u.%u.in-addr.arpa", a->b[3], a->b[2],
+             a->b[1], a->b[0]);
+    return;
+  }
+  for (int i = 15; i >= 0 && o + 4 < size; i--)
+    o += (size_t)snprintf(buf + o, size - o, "%x.%x.", a->b[i] & 0xf,
+                          a->b[i] >> 4);
+  snprintf(buf + o, size - o, "ip6.arpa");
+}
+
+static bool
+in_cidr(const struct addr *ip, const struct addr *net, int bits)
+{
+  if (ip->kind != net->kind)
+    return false;
+  int max = ip->kind == TARGET_IP4 ? 32 : 128;
+  if (bits < 0 || bits > max)
+    bits = max;
+  int full = bits / 8, rest = bits % 8;
+  if (memcmp(ip->b, net->b, (size_t)full) != 0)
+    return false;
+  if (rest == 0)
+    return true;
+  unsigned char m = (unsigned char)(0xff << (8 - rest));
+  return (ip->b[full] & m) == (net->b[full] & m);
+}
+
+/* ---- macros (RFC 7208 section 7) ------------------------------------------ */
+static void
+ip_macro(const struct addr *ip, char *buf, size_t size)
+{
+  if (ip->kind == TARGET_IP4) {
+    snprintf(buf, size, "%u.%u.%u.%u", ip->b[0], ip->b[1], ip->b[2],
+             ip->b[3]);
+    return;
+  }
+  size_t o = 0;
+  for (int i = 0; i < 16 && o + 4 < size; i++)
+    o += (size_t)snprintf(buf + o, size - o, "%s%x.%x", i ? "." : "",
+                          ip->b[i] >> 4, ip->b[i] & 0xf);
+}
+
+/* One %{...} value, transformed: split on delimiters, reversed with r,
+ * the rightmost N parts, joined with dots; URL-escaped for upper case. */
+static bool
+transform(const char *value, unsigned digits, bool reverse,
+          const char *delims, bool upper, char *out, size_t size)
+{
+  char parts[64][128];
+  size_t n = 0;
+  const char *p = value;
+  for (;;) {
+    size_t len = strcspn(p, delims);
+    if (n == 64 || len >= 128)
+      return false;
+    memcpy(parts[n], p, len);
+    parts[n++][len] = '\0';
+    if (p[len] == '\0')
+      break;
+    p += len + 1;
+  }
+  if (reverse)
+    for (size_t i = 0; i < n / 2; i++) {
+      char t[128];
+      memcpy(t, parts[i], sizeof(t));
+      memcpy(parts[i], parts[n - 1 - i], sizeof(t));
+      memcpy(parts[n - 1 - i], t, sizeof(t));
+    }
+  size_t start = digits > 0 && digits < n ? n - digits : 0, o = 0;
+  out[0] = '\0';
+  for (size_t i = start; i < n; i++) {
+    for (const char *q = parts[i]; *q; q++) {
+      bool keep = !upper || isalnum((unsigned char)*q) || strchr("-._~", *q);
+      int w = keep ? snprintf(out + o, size - o, "%c", *q)
+                   : snprintf(out + o, size - o, "%%%02X", (unsigned char)*q);
+      if (w < 0 || (size_t)w >= size - o)
+        return false;
+      o += (size_t)w;
+    }
+    if (i + 1 < n) {
+      if (o + 1 >= size)
+        return false;
+      out[o++] = '.';
+      out[o] = '\0';
+    }
+  }
+  return true;
+}
+
+/* Expands a domain-spec; false with why set on a syntax error. */
+static bool
+expand(struct ctx *c, const char *spec, const char *domain, char *out,
+       size_t size)
+{
+  size_t o = 0;
+  const char *at = strrchr(c->sender, '@');
+  char local[128], sdom[256], ipbuf[128];
+  snprintf(local, sizeof(local), "%.*s", at ? (int)(at - c->sender) : 10,
+           at ? c->sender : "postmaster");
+  snprintf(sdom, sizeof(sdom), "%s", at ? at + 1 : c->sender);
+  ip_macro(c->ip, ipbuf, sizeof(ipbuf));
+  for (const char *p = spec; *p;) {
+    if (*p != '%') {
+      if (o + 1 >= size)
+        return false;
+      out[o++] = *p++;
+      continue;
+    }
+    const char *lit = NULL;
+    if (p[1] == '%')
+      lit = "%";
+    else if (p[1] == '_')
+      lit = " ";
+    else if (p[1] == '-')
+      lit = "%20";
+    if (lit != NULL) {
+      size_t n = strlen(lit);
+      if (o + n >= size)
+        return false;
+      memcpy(out + o, lit, n);
+      o += n;
+      p += 2;
+      continue;
+    }
+    if (p[1] != '{') {
+      fail(c, SPF_PERMERROR, "a '%%' not followed by {, %%, _ or - in '%s'",
+           spec);
+      return false;
+    }
+    const char *q = p + 2, *end = strchr(q, '}');
+    char letter = (char)tolower((unsigned char)*q);
+    bool upper = isupper((unsigned char)*q);
+    const char *value = NULL;
+    switch (letter) {
+    case 's': value = c->sender; break;
+    case 'l': value = local; break;
+    case 'o': value = sdom; break;
+    case 'd': value = domain; break;
+    case 'i': value = ipbuf; break;
+    case 'p': value = "unknown"; break;
+    case 'v': value = c->ip->kind == TARGET_IP4 ? "in-addr" : "ip6"; break;
+    case 'h': value = sdom; break;
+    default: break;
+    }
+    if (end == NULL || value == NULL) {
+      fail(c, SPF_PERMERROR, "a bad macro in '%s'", spec);
+      return false;
+    }
+    q++;
+    unsigned digits = 0;
+    while (q < end && isdigit((unsigned char)*q))
+      digits = digits * 10 + (unsigned)(*q++ - '0');
+    bool rev = q < end && (*q == 'r' || *q == 'R');
+    if (rev)
+      q++;
+    char delims[16] = "";
+    size_t nd = 0;
+    while (q < end && strchr(".-+,/_=", *q) && nd + 1 < sizeof(delims))
+      delims[nd++] = *q++;
+    delims[nd] = '\0';
+    if (q != end || digits > 128) {
+      fail(c, SPF_PERMERROR, "a bad macro in '%s'", spec);
+      return false;
+    }
+    char t[512];
+    if (!transform(value, digits, rev, nd ? delims : ".", upper, t,
+                   sizeof(t)) ||
+        o + strlen(t) >= size)
+      return false;
+    memcpy(out + o, t, strlen(t));
+    o += strlen(t);
+    p = end + 1;
+  }
+  out[o] = '\0';
+  /* a name longer than 253 loses labels on the left */
+  while (strlen(out) > 253) {
+    char *dot = strchr(out, '.');
+    if (dot == NULL)
+      return false;
+    memmove(out, dot + 1, strlen(dot + 1) + 1);
+  }
+  return true;
+}
+
+/* ---- parsing ---------------------------------------------------------------- */
+static bool
+parse_len(const char *s, int max, int *out)
+{
+  if (*s == '\0' || (s[0] == '0' && s[1] != '\0') || strlen(s) > 3 ||
+      strspn(s, "0123456789") != strlen(s))
+    return false;
+  *out = atoi(s);
+  return *out <= max;
+}
+
+/* "/24", "//64", "/24//64" at the end of arg: cut off and read.  For
+ * ip4 only "/N" (to 32), for ip6 only "/N" (to 128), for a and mx both. */
+static bool
+parse_cidr(char *arg, struct term *t)
+{
+  t->cidr4 = t->cidr6 = -1;
+  char *dd = strstr(arg, "//");
+  if (dd != NULL) {
+    if (t->m != M_A && t->m != M_MX)
+      return false;
+    if (!parse_len(dd + 2, 128, &t->cidr6))
+      return false;
+    *dd = '\0';
+  }
+  char *s = strrchr(arg, '/');
+  if (s != NULL) {
+    int *len = t->m == M_IP6 ? &t->cidr6 : &t->cidr4;
+    if (!parse_len(s + 1, t->m == M_IP6 ? 128 : 32, len))
+      return false;
+    *s = '\0';
+  }
+  return true;
+}
+
+static bool
+macro_string_ok(const char *s)
+{
+  for (; *s; s++) {
+    if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+      return false;
+    if (*s == '%' && s[1] != '%' && s[1] != '_' && s[1] != '-' &&
+        (s[1] != '{' || strchr(s, '}') == NULL))
+      return false;
+    if (*s == '%' && s[1] != '{')
+      s++;
+  }
+  return true;
+}
+
+/* The record's terms; false (why set) on any syntax error. */
+static bool
+parse_record(struct ctx *c, const char *rec, struct term *terms, size_t *nt,
+             char *redirect, size_t rsize, const char *domain)
+{
+  char buf[4096];
+  snprintf(buf, sizeof(buf), "%s", rec + 6); /* after "v=spf1" */
+  bool have_redirect = false, have_exp = false;
+  *nt = 0;
+  redirect[0] = '\0';
+  for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok != NULL;
+       tok = strtok_r(NULL, " ", &save)) {
+    char *eq = strchr(tok, '='), *colon = strchr(tok, ':');
+    size_t nlen = strspn(tok, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+                              "QRSTUVWXYZ0123456789-_.");
+    if (eq != NULL && (colon == NULL || eq < colon) && tok + nlen == eq &&
+        isalpha((unsigned char)tok[0])) {
+      /* a modifier */
+      if (!macro_string_ok(eq + 1))
+        return fail(c, SPF_PERMERROR, "syntax error in '%s' (%s)", tok,
+                    domain), false;
+      if (strncasecmp(tok, "redirect=", 9) == 0) {
+        if (have_redirect || eq[1] == '\0')
+          return fail(c, SPF_PERMERROR, "%s redirect= in %s",
+                      have_redirect ? "a second" : "an empty", domain), false;
+        have_redirect = true;
+        snprintf(redirect, rsize, "%s", eq + 1);
+      } else if (strncasecmp(tok, "exp=", 4) == 0) {
+        if (have_exp)
+          return fail(c, SPF_PERMERROR, "a second exp= in %s", domain), false;
+        have_exp = true;
+      }
+      continue; /* unknown modifiers are ignored */
+    }
+    if (*nt == SPF_MAX_TERMS)
+      return fail(c, SPF_PERMERROR, "more than %d terms in %s",
+                  SPF_MAX_TERMS, domain), false;
+    struct term *t = &terms[*nt];
+    memset(t, 0, sizeof(*t));
+    snprintf(t->text, sizeof(t->text), "%s", tok);
+    t->qual = '+';
+    if (strchr("+-~?", tok[0])) {
+      t->qual = tok[0];
+      tok++;
+    }
+    char name[16];
+    size_t mlen = strcspn(tok, ":/");
+    if (mlen == 0 || mlen >= sizeof(name))
+      return fail(c, SPF_PERMERROR, "unknown mechanism '%s' in %s", t->text,
+                  domain), false;
+    memcpy(name, tok, mlen);
+    name[mlen] = '\0';
+    size_t k;
+    for (k = 0; k < UTIL_ARRAY_LEN(mechs); k++)
+      if (strcasecmp(mechs[k].name, name) == 0)
+        break;
+    if (k == UTIL_ARRAY_LEN(mechs))
+      return fail(c, SPF_PERMERROR, "unknown mechanism '%s' in %s", t->text,
+                  domain), false;
+    t->m = mechs[k].m;
+    char arg[256];
+    snprintf(arg, sizeof(arg), "%s", tok + mlen);
+    bool has_colon = arg[0] == ':';
+    char *a = has_colon ? arg + 1 : arg;
+    t->cidr4 = t->cidr6 = -1;
+    if (mechs[k].cidr && !parse_cidr(a, t))
+      return fail(c, SPF_PERMERROR, "bad CIDR length in '%s' (%s)", t->text,
+                  domain), false;
+    if ((!has_colon && arg[0] != '\0' && !mechs[k].cidr) ||
+        (has_colon && (!mechs[k].arg_allowed || *a == '\0')) ||
+        (!has_colon && mechs[k].arg_required))
+      return fail(c, SPF_PERMERROR, "syntax error in '%s' (%s)", t->text,
+                  domain), false;
+    snprintf(t->arg, sizeof(t->arg), "%s", a);
+    if (t->m == M_IP4 || t->m == M_IP6) {
+      if (!target_addr_parse(t->arg, &t->ip) ||
+          (t->m == M_IP4) != (t->ip.kind == TARGET_IP4))
+        return fail(c, SPF_PERMERROR, "bad address in '%s' (%s)", t->text,
+                    domain), false;
+    } else if (t->arg[0] != '\0' && !macro_string_ok(t->arg)) {
+      return fail(c, SPF_PERMERROR, "syntax error in '%s' (%s)", t->text,
+                  domain), false;
+    }
+    (*nt)++;
+  }
+  return true;
+}
+
+/* ---- evaluation --------------------------------------------------------------- */
+static bool
+count_lookup(struct ctx *c, const char *what)
+{
+  if (++c->out->lookups > SPF_MAX_LOOKUPS) {
+    fail(c, SPF_PERMERROR, "more than %d DNS lookups (at %s): receivers "
+         "treat the record as broken", SPF_MAX_LOOKUPS, what);
+    return false;
+  }
+  return true;
+}
+
+/* A void lookup: NXDOMAIN or no answer.  false past the limit. */
+static bool
+count_void(struct ctx *c, const struct dq_answer *a, const char *what)
+{
+  if (a->status != DQ_NXDOMAIN && a->status != DQ_NODATA)
+    return true;
+  if (++c->out->voids > SPF_MAX_VOIDS) {
+    fail(c, SPF_PERMERROR, "more than %d lookups found nothing (the last: "
+         "%s)", SPF_MAX_VOIDS, what);
+    return false;
+  }
+  return true;
+}
+
+/* 1 match, 0 no match, else the result to return (need, errors). */
+static int
+match_addrs(struct ctx *c, const char *name, const struct term *t,
+            bool count_voids, enum spf_result *r)
+{
+  int type = c->ip->kind == TARGET_IP4 ? DQ_A : DQ_AAAA;
+  const struct dq_answer *a = get(c, name, type);
+  if (a == NULL) {
+    *r = SPF_NEED;
+    return -1;
+  }
+  if (a->status == DQ_ERROR) {
+    *r = fail(c, SPF_TEMPERROR, "DNS error for %s: %s", name,
+              a->error ? a->error : "?");
+    return -1;
+  }
+  if (count_voids && !count_void(c, a, name)) {
+    *r = SPF_PERMERROR;
+    return -1;
+  }
+  int bits = c->ip->kind == TARGET_IP4 ? t->cidr4 : t->cidr6;
+  for (size_t i = 0; i < a->n; i++)
+    if (in_cidr(c->ip, &a->addrs[i], bits))
+      return 1;
+  return 0;
+}
+
+static bool
+ends_with_domain(const char *name, const char *dom)
+{
+  size_t n = strlen(name), d = strlen(dom);
+  return strcasecmp(name, dom) == 0 ||
+         (n > d && name[n - d - 1] == '.' && strcasecmp(name + n - d, dom) == 0);
+}
+
+static int
+eval_term(struct ctx *c, const struct term *t, const char *domain,
+          enum spf_result *r)
+{
+  char target[512];
+  if (t->m != M_IP4 && t->m != M_IP6 && t->m != M_ALL) {
+    if (!count_lookup(c, t->text)) {
+      *r = SPF_PERMERROR;
+      return -1;
+    }
+    if (!expand(c, t->arg[0] ? t->arg : domain, domain, target,
+                sizeof(target))) {
+      if (c->out->why[0] == '\0')
+        fail(c, SPF_PERMERROR, "'%s' expands to a name too long", t->text);
+      *r = SPF_PERMERROR;
+      return -1;
+    }
+  }
+  switch (t->m) {
+  case M_ALL:
+    return 1;
+  case M_IP4:
+  case M_IP6:
+    return in_cidr(c->ip, &t->ip, c->ip->kind == TARGET_IP4 ? t->cidr4
+                                                           : t->cidr6);
+  case M_A:
+    return match_addrs(c, target, t, true, r);
+  case M_EXISTS: {
+    const struct dq_answer *a = get(c, target, DQ_A);
+    if (a == NULL) {
+      *r = SPF_NEED;
+      return -1;
+    }
+    if (a->status == DQ_ERROR) {
+      *r = fail(c, SPF_TEMPERROR, "DNS error for %s", target);
+      return -1;
+    }
+    if (!count_void(c, a, target)) {
+      *r = SPF_PERMERROR;
+      return -1;
+    }
+    return a->status == DQ_OK && a->n > 0;
+  }
+  case M_MX: {
+    const struct dq_answer *a = get(c, target, DQ_MX);
+    if (a == NULL) {
+      *r = SPF_NEED;
+      return -1;
+    }
+    if (a->status == DQ_ERROR) {
+      *r = fail(c, SPF_TEMPERROR, "DNS error for MX %s", target);
+      return -1;
+    }
+    if (!count_void(c, a, target)) {
+      *r = SPF_PERMERROR;
+      return -1;
+    }
+    if (a->n > SPF_MAX_NAMES) {
+      *r = fail(c, SPF_PERMERROR, "%s has more than %d MX hosts (%s)", target,
+                SPF_MAX_NAMES, t->text);
+      return -1;
+    }
+    for (size_t i = 0; i < a->n; i++) {
+      if (a->strs[i][0] == '\0')
+        continue; /* null MX */
+      int m = match_addrs(c, a->strs[i], t, false, r);
+      if (m != 0)
+        return m;
+    }
+    return 0;
+  }
+  case M_PTR: {
+    char rev[128];
+    spf_reverse_name(c->ip, rev, sizeof(rev));
+    const struct dq_answer *a = get(c, rev, DQ_PTR);
+    if (a == NULL) {
+      *r = SPF_NEED;
+      return -1;
+    }
+    if (a->status != DQ_OK)
+      return 0; /* errors in ptr are no match (RFC 7208 5.5) */
+    struct term any = *t;
+    any.cidr4 = any.cidr6 = -1;
+    for (size_t i = 0; i < a->n && i < SPF_MAX_NAMES; i++) {
+      if (!ends_with_domain(a->strs[i], target))
+        continue;
+      int m = match_addrs(c, a->strs[i], &any, false, r);
+      if (m < 0 && *r == SPF_TEMPERROR)
+        continue; /* an unvalidated name */
+      if (m != 0)
+        return m;
+    }
+    return 0;
+  }
+  case M_INCLUDE: {
+    enum spf_result sub = check_host(c, target);
+    switch (sub) {
+    case SPF_PASS: return 1;
+    case SPF_FAIL: case SPF_SOFTFAIL: case SPF_NEUTRAL: return 0;
+    case SPF_NEED: *r = SPF_NEED; return -1;
+    case SPF_TEMPERROR: *r = SPF_TEMPERROR; return -1;
+    case SPF_NONE:
+      *r = fail(c, SPF_PERMERROR, "include:%s has no SPF record", target);
+      return -1;
+    default:
+      *r = SPF_PERMERROR;
+      return -1;
+    }
+  }
+  }
+  return 0;
+}
+
+static bool
+domain_ok(const char *d)
+{
+  size_t n = strlen(d);
+  if (n == 0 || n > 253 || strchr(d, '.') == NULL || d[0] == '.')
+    return false;
+  for (const char *l = d; *l;) {
+    size_t len = strcspn(l, ".");
+    if (len == 0 || len > 63)
+      return false;
+    l += len;
+    if (*l == '.')
+      l++;
+  }
+  return true;
+}
+
+static enum spf_result
+check_host(struct ctx *c, const char *domain)
+{
+  if (!domain_ok(domain))
+    return fail(c, SPF_NONE, "'%.100s' is not a domain name", domain);
+  const struct dq_answer *a = get(c, domain, DQ_TXT);
+  if (a == NULL)
+    return SPF_NEED;
+  if (a->status == DQ_ERROR)
+    return fail(c, SPF_TEMPERROR, "DNS error for %s TXT: %s", domain,
+                a->error ? a->error : "?");
+  const char *rec = NULL;
+  size_t nrec = 0;
+  for (size_t i = 0; a->status == DQ_OK && i < a->n; i++) {
+    const char *s = a->strs[i];
+    if (strncasecmp(s, "v=spf1", 6) == 0 && (s[6] == ' ' || s[6] == '\0')) {
+      rec = s;
+      nrec++;
+    }
+  }
+  if (nrec == 0)
+    return fail(c, SPF_NONE, "%s has no SPF record", domain);
+  if (nrec > 1)
+    return fail(c, SPF_PERMERROR, "%s has %zu SPF records (one is allowed)",
+                domain, nrec);
+  struct term *terms = malloc(SPF_MAX_TERMS * sizeof(*terms));
+  if (terms == NULL)
+    return fail(c, SPF_TEMPERROR, "out of memory");
+  size_t nt;
+  char redirect[256];
+  enum spf_result r = SPF_NEUTRAL;
+  if (!parse_record(c, rec, terms, &nt, redirect, sizeof(redirect), domain)) {
+    free(terms);
+    return SPF_PERMERROR;
+  }
+  for (size_t i = 0; i < nt; i++) {
+    enum spf_result er = SPF_NEUTRAL;
+    int m = eval_term(c, &terms[i], domain, &er);
+    if (m < 0) {
+      free(terms);
+      return er;
+    }
+    if (m == 1) {
+      static const struct {
+        char q;
+        enum spf_result r;
+      } quals[] = {{'+', SPF_PASS}, {'-', SPF_FAIL}, {'~', SPF_SOFTFAIL},
+                   {'?', SPF_NEUTRAL}};
+      for (size_t k = 0; k < UTIL_ARRAY_LEN(quals); k++)
+        if (quals[k].q == terms[i].qual)
+          r = quals[k].r;
+      if (terms[i].m != M_INCLUDE)
+        fail(c, r, "%s in %s", terms[i].text, domain);
+      free(terms);
+      return r;
+    }
+  }
+  free(terms);
+  if (redirect[0] != '\0') {
+    char target[512];
+    if (!count_lookup(c, "redirect"))
+      return SPF_PERMERROR;
+    if (!expand(c, redirect, domain, target, sizeof(target)))
+      return fail(c, SPF_PERMERROR, "redirect=%s cannot be expanded",
+                  redirect);
+    r = check_host(c, target);
+    if (r == SPF_NONE)
+      return fail(c, SPF_PERMERROR, "redirect=%s: it has no SPF record",
+                  target);
+    return r;
+  }
+  return fail(c, SPF_NEUTRAL, "nothing matched in %s (no -all or ~all)",
+              domain);
+}
+
+enum spf_result
+spf_check(const struct addr *ip, const char *domain, const char *sender,
+          dq_lookup_fn lookup, void *arg, struct spf_out *out)
+{
+  memset(out, 0, sizeof(*out));
+  struct ctx c = {ip, sender, lookup, arg, out};
+  out->result = check_host(&c, domain);
+  return out->result;
+}
+
+/* ---- the networks a record authorises (from_spf) ------------------------------ */
+struct walk {
+  struct ctx c;
+  const char *top;                /* the domain asked about */
+  struct spf_net *nets;
+  size_t max, *n;
+  char *notes;
+  size_t notes_size;
+};
+
+static void
+note(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+note(struct walk *w, const char *fmt, ...)
+{
+  size_t o = strlen(w->notes);
+  if (o + 8 >= w->notes_size)
+    return;
+  if (o > 0) {
+    snprintf(w->notes + o, w->notes_size - o, "; ");
+    o += 2;
+  }
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(w->notes + o, w->notes_size - o, fmt, ap);
+  va_end(ap);
+}
+
+static void
+add_net(struct walk *w, const struct addr *a, int bits)
+{
+  int max = a->kind == TARGET_IP4 ? 32 : 128;
+  struct spf_net net = {*a, (unsigned)(bits < 0 || bits > max ? max : bits)};
+  for (size_t i = 0; i < *w->n; i++)
+    if (w->nets[i].prefix == net.prefix &&
+        memcmp(&w->nets[i].a, &net.a, sizeof(net.a)) == 0)
+      return;
+  if (*w->n < w->max)
+    w->nets[(*w->n)++] = net;
+}
+
+static bool
+under(const char *name, const char *dom)
+{
+  return ends_with_domain(name, dom);
+}
+
+/* Addresses of name (A and AAAA); -1 with *r set when not known. */
+static int
+walk_addrs(struct walk *w, const char *name, const struct term *t,
+           enum spf_result *r)
+{
+  static const int types[] = {DQ_A, DQ_AAAA};
+  for (size_t k = 0; k < 2; k++) {
+    const struct dq_answer *a = get(&w->c, name, types[k]);
+    if (a == NULL) {
+      *r = SPF_NEED;
+      return -1;
+    }
+    if (a->status == DQ_ERROR) {
+      *r = fail(&w->c, SPF_TEMPERROR, "DNS error for %s", name);
+      return -1;
+    }
+    for (size_t i = 0; a->status == DQ_OK && i < a->n; i++)
+      add_net(w, &a->addrs[i], types[k] == DQ_A ? t->cidr4 : t->cidr6);
+  }
+  return 0;
+}
+
+static enum spf_result
+walk_host(struct walk *w, const char *domain)
+{
+  struct ctx *c = &w->c;
+  const struct dq_answer *a = get(c, domain, DQ_TXT);
+  if (a == NULL)
+    return SPF_NEED;
+  if (a->status == DQ_ERROR)
+    return fail(c, SPF_TEMPERROR, "DNS error for %s TXT", domain);
+  const char *rec = NULL;
+  size_t nrec = 0;
+  for (size_t i = 0; a->status == DQ_OK && i < a->n; i++)
+    if (strncasecmp(a->strs[i], "v=spf1", 6) == 0 &&
+        (a->strs[i][6] == ' ' || a->strs[i][6] == '\0')) {
+      rec = a->strs[i];
+      nrec++;
+    }
+  if (nrec != 1)
+    return fail(c, nrec ? SPF_PERMERROR : SPF_NONE, "%s has %s SPF record",
+                domain, nrec ? "more than one" : "no");
+  struct term *terms = malloc(SPF_MAX_TERMS * sizeof(*terms));
+  if (terms == NULL)
+    return fail(c, SPF_TEMPERROR, "out of memory");
+  size_t nt;
+  char redirect[256];
+  enum spf_result r = SPF_PASS;
+  if (!parse_record(c, rec, terms, &nt, redirect, sizeof(redirect), domain)) {
+    free(terms);
+    return SPF_PERMERROR;
+  }
+  for (size_t i = 0; i < nt && r == SPF_PASS; i++) {
+    struct term *t = &terms[i];
+    if (t->qual != '+' || t->m == M_ALL)
+      continue; /* only what passes authorises */
+    if (strchr(t->arg, '%') != NULL) {
+      note(w, "%s (macros) cannot be listed", t->text);
+      continue;
+    }
+    const char *target = t->arg[0] ? t->arg : domain;
+    switch (t->m) {
+    case M_IP4:
+    case M_IP6:
+      add_net(w, &t->ip, t->m == M_IP4 ? t->cidr4 : t->cidr6);
+      break;
+    case M_A:
+      if (!count_lookup(c, t->text)) {
+        r = SPF_PERMERROR;
+        break;
+      }
+      if (walk_addrs(w, target, t, &r) < 0)
+        break;
+      break;
+    case M_MX: {
+      if (!count_lookup(c, t->text)) {
+        r = SPF_PERMERROR;
+        break;
+      }
+      const struct dq_answer *mx = get(c, target, DQ_MX);
+      if (mx == NULL) {
+        r = SPF_NEED;
+        break;
+      }
+      for (size_t k = 0; mx->status == DQ_OK && k < mx->n && k < 10 &&
+                         r == SPF_PASS; k++)
+        if (mx->strs[k][0] != '\0')
+          walk_addrs(w, mx->strs[k], t, &r);
+      break;
+    }
+    case M_INCLUDE:
+      if (!under(target, w->top)) {
+        note(w, "include:%s not followed (another organisation's servers)",
+             target);
+        break;
+      }
+      if (!count_lookup(c, t->text)) {
+        r = SPF_PERMERROR;
+        break;
+      }
+      r = walk_host(w, target);
+      if (r == SPF_NONE)
+        r = fail(c, SPF_PERMERROR, "include:%s has no SPF record", target);
+      break;
+    default:
+      note(w, "%s cannot be listed", t->text);
+      break;
+    }
+  }
+  free(terms);
+  if (r == SPF_PASS && redirect[0] != '\0') {
+    if (strchr(redirect, '%') != NULL || !under(redirect, w->top)) {
+      note(w, "redirect=%s not followed", redirect);
+    } else if (!count_lookup(c, "redirect")) {
+      r = SPF_PERMERROR;
+    } else {
+      r = walk_host(w, redirect);
+      if (r == SPF_NONE)
+        r = fail(c, SPF_PERMERROR, "redirect=%s has no SPF record", redirect);
+    }
+  }
+  return r;
+}
+
+enum spf_result
+spf_authorized(const char *domain, dq_lookup_fn lookup, void *arg,
+               struct spf_net *nets, size_t max, size_t *n, char *notes,
+               size_t notes_size, struct spf_out *out)
+{
+  static const struct addr none = {TARGET_IP4, {0}};
+  memset(out, 0, sizeof(*out));
+  *n = 0;
+  notes[0] = '\0';
+  struct walk w = {{&none, "postmaster", lookup, arg, out}, domain, nets, max,
+                   n, notes, notes_size};
+  out->result = walk_host(&w, domain);
+  return out->result;
+}

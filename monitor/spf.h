@@ -1,0 +1,82 @@
+/* spf.h - SPF evaluation (RFC 7208 check_host()), pure.
+ *
+ * The evaluator reads DNS answers through a lookup function and never
+ * waits: when an answer is not known yet it stops with SPF_NEED and names
+ * the (name, type) to fetch; the caller fetches it, keeps it, and
+ * evaluates again from the start.  Evaluation is cheap; a domain's DNS is
+ * fetched once and then serves every sending IP.
+ *
+ * Implemented: the record selection (exactly one "v=spf1"), the whole
+ * record's syntax checked before anything is evaluated, mechanisms all,
+ * include, a, mx, ptr, ip4, ip6, exists with dual CIDR lengths,
+ * modifiers redirect and exp (exp is not fetched), macros (%{s l o d i p
+ * v h} with digits, r and delimiters; p is "unknown"), the limit of 10
+ * DNS-querying terms, at most 10 MX or PTR names, at most 2 void lookups. */
+#ifndef RBL_SPF_H
+#define RBL_SPF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "target.h"
+
+enum spf_result {
+  SPF_NONE, SPF_NEUTRAL, SPF_PASS, SPF_FAIL, SPF_SOFTFAIL, SPF_TEMPERROR,
+  SPF_PERMERROR, SPF_NEED
+};
+extern const char *const spf_result_names[];
+
+/* DNS record types (the wire numbers). */
+enum { DQ_A = 1, DQ_PTR = 12, DQ_MX = 15, DQ_TXT = 16, DQ_AAAA = 28 };
+
+enum dq_status { DQ_OK, DQ_NXDOMAIN, DQ_NODATA, DQ_ERROR };
+
+/* One (name, type) answer. */
+struct dq_answer {
+  enum dq_status status;
+  size_t n;
+  char **strs;      /* TXT: each record's strings joined; MX (by
+                       preference) and PTR: names, lower case, no dot */
+  struct addr *addrs; /* A, AAAA */
+  const char *error;  /* DQ_ERROR: why, for messages */
+};
+
+/* The answer for (name, type) if known (owned by the caller's cache),
+ * else NULL. */
+typedef const struct dq_answer *(*dq_lookup_fn)(void *arg, const char *name,
+                                                int type);
+
+#define SPF_MAX_LOOKUPS 10
+#define SPF_MAX_VOIDS 2
+
+struct spf_out {
+  enum spf_result result;
+  char why[320];           /* what matched, or what is wrong */
+  char need_name[256];     /* SPF_NEED: what to fetch */
+  int need_type;
+  unsigned lookups, voids;
+};
+
+/* check_host(ip, domain, sender): sender is the MAIL FROM address
+ * ("postmaster@domain" when rblmon checks a domain). */
+enum spf_result spf_check(const struct addr *ip, const char *domain,
+                          const char *sender, dq_lookup_fn lookup, void *arg,
+                          struct spf_out *out);
+
+/* The networks a domain's record authorises with a pass ("+"): ip4, ip6,
+ * a and mx (their addresses), include and redirect when the target is the
+ * domain or under it.  Other terms (exists, ptr, includes of other
+ * organisations, macros) cannot be listed: they are described in notes.
+ * SPF_NEED as for spf_check(); SPF_PASS when walked, else the error. */
+struct spf_net {
+  struct addr a;
+  unsigned prefix;
+};
+enum spf_result spf_authorized(const char *domain, dq_lookup_fn lookup,
+                               void *arg, struct spf_net *nets, size_t max,
+                               size_t *n, char *notes, size_t notes_size,
+                               struct spf_out *out);
+
+/* The reverse-lookup name of an address (in-addr.arpa / ip6.arpa). */
+void spf_reverse_name(const struct addr *a, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,114 @@
+/* test_authrec.c - DMARC and DKIM key records and generic PTR names
+ * (monitor/authrec.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "authrec.h"
+
+static bool
+generic(const char *name, const char *ip)
+{
+  struct addr a;
+  assert_true(target_addr_parse(ip, &a));
+  return authrec_ptr_generic(name, &a);
+}
+
+static void
+generic_ptr_names(void **state)
+{
+  (void)state;
+  assert_true(generic("10-2-0-192.dsl.isp.example", "192.0.2.10"));
+  assert_true(generic("192-0-2-10.static.isp.example", "192.0.2.10"));
+  assert_true(generic("host10.2.0.192.in-addr.isp.example", "192.0.2.10"));
+  assert_true(generic("c000020a.isp.example", "192.0.2.10"));
+  assert_true(generic("dyn123.isp.example", "192.0.2.10"));
+  assert_true(generic("pool-42.cable.isp.example", "192.0.2.10"));
+  assert_true(generic("localhost", "192.0.2.10"));
+  assert_false(generic("mail.example.com", "192.0.2.10"));
+  assert_false(generic("mx2.example.com", "192.0.2.10"));
+  assert_false(generic("smtp-out-10.example.com", "192.0.2.10"));
+  /* the provider's own domain may say anything */
+  assert_false(generic("mail.dyn.com", "192.0.2.10"));
+}
+
+static void
+dmarc_records(void **state)
+{
+  (void)state;
+  struct dmarc_rec d;
+  assert_true(authrec_dmarc("v=DMARC1; p=reject; sp=none; adkim=s; pct=50; "
+                            "rua=mailto:a@example.com,mailto:b@x.example!10m",
+                            &d));
+  assert_string_equal(d.p, "reject");
+  assert_string_equal(d.sp, "none");
+  assert_int_equal(d.adkim, 's');
+  assert_int_equal(d.aspf, 'r');
+  assert_int_equal(d.pct, 50);
+  char doms[4][256];
+  assert_int_equal(authrec_dmarc_domains(d.rua, doms, 4), 2);
+  assert_string_equal(doms[1], "x.example");
+  assert_true(authrec_dmarc("v=DMARC1;p=none", &d));
+  assert_string_equal(d.sp, "none");
+  assert_false(authrec_dmarc("p=none; v=DMARC1", &d));
+  assert_false(authrec_dmarc("v=DMARC1; p=maybe", &d));
+  assert_non_null(strstr(d.error, "p=maybe"));
+  assert_false(authrec_dmarc("v=DMARC1; rua=mailto:a@b.example", &d));
+  assert_false(authrec_dmarc("v=DMARC1; p=none; pct=150", &d));
+  assert_false(authrec_dmarc("v=DMARC1; p=none; rua=https://x.example/", &d));
+  assert_false(authrec_dmarc("v=DMARC1; p=none; p=reject", &d));
+}
+
+/* A 1024-bit RSA SubjectPublicKeyInfo, base64 (from openssl). */
+static const char key1024[] =
+  "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDAxaV0JdAPdD8Kv3xJg4TGeY5V"
+  "1vIzo3v7sKx+N0XyQmV/WbQ2b7d1zBjmwqL7Gqfq6rR2XkUvG3uxVrRk7o1sVCHr"
+  "vq1bRwzCM2bsDEfbi2zkFCE1iDkO4kJpcx3P+3Px6pVdL0t9e0aVHV7yXqAeLrlz"
+  "bS1t0NDumRBnUGpBDwIDAQAB";
+
+static void
+dkim_records(void **state)
+{
+  (void)state;
+  struct dkim_rec k;
+  char rec[512];
+  snprintf(rec, sizeof(rec), "v=DKIM1; k=rsa; t=y; p=%s", key1024);
+  assert_true(authrec_dkim(rec, &k));
+  assert_int_equal(k.bits, 1024);
+  assert_true(k.testing);
+  assert_false(k.revoked);
+  /* whitespace inside p= is allowed */
+  snprintf(rec, sizeof(rec), "p=%.40s %s", key1024, key1024 + 40);
+  assert_true(authrec_dkim(rec, &k));
+  assert_int_equal(k.bits, 1024);
+  assert_true(authrec_dkim("v=DKIM1; p=", &k));
+  assert_true(k.revoked);
+  assert_false(authrec_dkim("v=DKIM1; k=rsa", &k));
+  assert_false(authrec_dkim("k=rsa; v=DKIM1; p=", &k));
+  assert_false(authrec_dkim("v=DKIM1; k=dsa; p=AAAA", &k));
+  assert_false(authrec_dkim("v=DKIM1; p=not*base64", &k));
+  assert_false(authrec_dkim("v=DKIM1; p=AAAAAAAA", &k)); /* not a key */
+  assert_true(authrec_dkim("v=DKIM1; k=ed25519; "
+                           "p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+                           &k));
+  assert_int_equal(k.bits, 256);
+  snprintf(rec, sizeof(rec), "v=DKIM1; h=sha1; p=%s", key1024);
+  assert_true(authrec_dkim(rec, &k));
+  assert_true(k.sha1_only);
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(generic_ptr_names),
+    cmocka_unit_test(dmarc_records),
+    cmocka_unit_test(dkim_records),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,278 @@
+/* test_spf.c - SPF evaluation (monitor/spf.h) over a table of DNS answers:
+ * mechanisms and qualifiers, include and redirect, CIDR lengths, macros,
+ * the 10-lookup and 2-void limits, loops, syntax errors, several records,
+ * DNS errors, and the "need" protocol (what to fetch next). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cmocka.h>
+
+#include "spf.h"
+
+/* A zone as text: "name TYPE value|value|..." per line; TYPE one of TXT,
+ * A, AAAA, MX, PTR, NX (nxdomain), ERR (servfail).  A name with no line
+ * for a type is NODATA when it has other lines, else NXDOMAIN. */
+struct rr {
+  char name[256];
+  int type;
+  struct dq_answer a;
+  char *strs[16];
+  struct addr addrs[16];
+};
+
+static struct rr zone[128];
+static size_t nzone, nlookups;
+
+static int
+type_of(const char *t)
+{
+  static const struct { const char *n; int t; } m[] = {
+    {"TXT", DQ_TXT}, {"A", DQ_A}, {"AAAA", DQ_AAAA}, {"MX", DQ_MX},
+    {"PTR", DQ_PTR}, {"NX", -1}, {"ERR", -2}};
+  for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+    if (strcmp(m[i].n, t) == 0)
+      return m[i].t;
+  fail_msg("bad type %s", t);
+  return 0;
+}
+
+static void
+load(const char *text)
+{
+  for (size_t i = 0; i < nzone; i++)
+    for (size_t k = 0; k < zone[i].a.n && zone[i].a.strs; k++)
+      free(zone[i].strs[k]);
+  memset(zone, 0, sizeof(zone));
+  nzone = 0;
+  char buf[8192];
+  snprintf(buf, sizeof(buf), "%s", text);
+  for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
+       line = strtok_r(NULL, "\n", &save)) {
+    struct rr *r = &zone[nzone++];
+    char type[8];
+    int off = 0;
+    assert_int_equal(sscanf(line, "%255s %7s %n", r->name, type, &off), 2);
+    r->type = type_of(type);
+    r->a.status = r->type == -1 ? DQ_NXDOMAIN : r->type == -2 ? DQ_ERROR
+                                                             : DQ_OK;
+    r->a.error = "SERVFAIL";
+    char *vals = line + off;
+    for (char *s2 = NULL, *v = strtok_r(vals, "|", &s2); v && r->type > 0;
+         v = strtok_r(NULL, "|", &s2)) {
+      if (r->type == DQ_A || r->type == DQ_AAAA)
+        assert_true(target_addr_parse(v, &r->addrs[r->a.n]));
+      else
+        r->strs[r->a.n] = strdup(v);
+      r->a.n++;
+    }
+    r->a.strs = r->strs;
+    r->a.addrs = r->addrs;
+  }
+}
+
+static const struct dq_answer *
+lookup(void *arg, const char *name, int type)
+{
+  static struct dq_answer nodata = {DQ_NODATA, 0, NULL, NULL, NULL};
+  static struct dq_answer nx = {DQ_NXDOMAIN, 0, NULL, NULL, NULL};
+  bool *allow_need = arg;
+  bool known = false;
+  nlookups++;
+  for (size_t i = 0; i < nzone; i++) {
+    if (strcasecmp(zone[i].name, name) != 0)
+      continue;
+    if (zone[i].type == type || zone[i].type < 0)
+      return &zone[i].a;
+    known = true;
+  }
+  if (allow_need != NULL && *allow_need) {
+    *allow_need = false; /* the first unknown answer is "not fetched yet" */
+    return NULL;
+  }
+  return known ? &nodata : &nx;
+}
+
+static enum spf_result
+check(const char *ip, const char *domain, struct spf_out *o)
+{
+  struct addr a;
+  assert_true(target_addr_parse(ip, &a));
+  char sender[300];
+  snprintf(sender, sizeof(sender), "postmaster@%s", domain);
+  return spf_check(&a, domain, sender, lookup, NULL, o);
+}
+
+static void
+expect(const char *ip, const char *domain, enum spf_result r,
+       const char *why_part)
+{
+  struct spf_out o;
+  enum spf_result got = check(ip, domain, &o);
+  if (got != r || (why_part && strstr(o.why, why_part) == NULL))
+    fail_msg("%s for %s: got %s (%s), expected %s (%s)", ip, domain,
+             spf_result_names[got], o.why, spf_result_names[r],
+             why_part ? why_part : "");
+}
+
+static void
+mechanisms_and_qualifiers(void **state)
+{
+  (void)state;
+  load("ex.test TXT v=spf1 ip4:192.0.2.0/28 ip6:2001:db8::/64 a mx:mail.ex.test/30 ~all\n"
+       "ex.test A 198.51.100.7\n"
+       "mail.ex.test MX mx1.ex.test|mx2.ex.test\n"
+       "mx1.ex.test A 203.0.113.9\n"
+       "mx2.ex.test A 203.0.113.20\n"
+       "hard.test TXT v=spf1 -ip4:192.0.2.1 ?ip4:192.0.2.2 +all\n"
+       "other.test TXT not spf|v=spf10 nope\n");
+  expect("192.0.2.15", "ex.test", SPF_PASS, "ip4:192.0.2.0/28");
+  expect("192.0.2.16", "ex.test", SPF_SOFTFAIL, "~all");
+  expect("2001:db8::25", "ex.test", SPF_PASS, "ip6:");
+  expect("2001:db8:1::25", "ex.test", SPF_SOFTFAIL, NULL);
+  expect("198.51.100.7", "ex.test", SPF_PASS, "a in ex.test");
+  expect("203.0.113.10", "ex.test", SPF_PASS, "mx:mail.ex.test/30");
+  expect("203.0.113.20", "ex.test", SPF_PASS, NULL);
+  expect("203.0.113.24", "ex.test", SPF_SOFTFAIL, NULL);
+  expect("192.0.2.1", "hard.test", SPF_FAIL, "-ip4:192.0.2.1");
+  expect("192.0.2.2", "hard.test", SPF_NEUTRAL, NULL);
+  expect("192.0.2.3", "hard.test", SPF_PASS, NULL);
+  expect("192.0.2.3", "other.test", SPF_NONE, "no SPF record");
+  expect("192.0.2.3", "missing.test", SPF_NONE, NULL);
+}
+
+static void
+include_redirect_and_loops(void **state)
+{
+  (void)state;
+  load("a.test TXT v=spf1 include:_spf.b.test -all\n"
+       "_spf.b.test TXT v=spf1 ip4:192.0.2.0/24 ?all\n"
+       "r.test TXT v=spf1 redirect=_spf.b.test\n"
+       "r2.test TXT v=spf1 redirect=nothing.test\n"
+       "nothing.test A 192.0.2.200\n"
+       "loop.test TXT v=spf1 include:loop.test -all\n"
+       "inc-none.test TXT v=spf1 include:nothing.test -all\n"
+       "inc-err.test TXT v=spf1 include:broken.test -all\n"
+       "broken.test TXT v=spf1 ip4:192.0.2.300 -all\n");
+  expect("192.0.2.9", "a.test", SPF_PASS, "ip4:192.0.2.0/24 in _spf.b.test");
+  expect("198.51.100.1", "a.test", SPF_FAIL, "-all");
+  expect("192.0.2.9", "r.test", SPF_PASS, NULL);
+  expect("198.51.100.1", "r.test", SPF_NEUTRAL, NULL);
+  expect("192.0.2.9", "r2.test", SPF_PERMERROR, "no SPF record");
+  expect("192.0.2.9", "loop.test", SPF_PERMERROR, "more than 10 DNS lookups");
+  expect("192.0.2.9", "inc-none.test", SPF_PERMERROR, "has no SPF record");
+  expect("192.0.2.9", "inc-err.test", SPF_PERMERROR, "bad address");
+}
+
+static void
+limits(void **state)
+{
+  (void)state;
+  load("many.test TXT v=spf1 a:a1.test a:a2.test a:a3.test a:a4.test a:a5.test "
+       "a:a6.test a:a7.test a:a8.test a:a9.test a:a10.test a:a11.test -all\n"
+       "ten.test TXT v=spf1 a:a1.test a:a2.test a:a3.test a:a4.test a:a5.test "
+       "a:a6.test a:a7.test a:a8.test a:a9.test a:a10.test -all\n"
+       "a1.test A 10.0.0.1\na2.test A 10.0.0.2\na3.test A 10.0.0.3\n"
+       "a4.test A 10.0.0.4\na5.test A 10.0.0.5\na6.test A 10.0.0.6\n"
+       "a7.test A 10.0.0.7\na8.test A 10.0.0.8\na9.test A 10.0.0.9\n"
+       "a10.test A 10.0.0.10\na11.test A 10.0.0.11\n"
+       "voids.test TXT v=spf1 a:v1.test a:v2.test a:v3.test ip4:192.0.2.1 -all\n"
+       "twovoids.test TXT v=spf1 a:v1.test a:v2.test ip4:192.0.2.1 -all\n"
+       "mxs.test TXT v=spf1 mx -all\n"
+       "mxs.test MX m1.test|m2.test|m3.test|m4.test|m5.test|m6.test|m7.test|"
+       "m8.test|m9.test|m10.test|m11.test\n");
+  /* the 11th lookup is the error, whatever it would find */
+  expect("10.0.0.11", "many.test", SPF_PERMERROR, "more than 10 DNS lookups");
+  expect("10.0.0.10", "many.test", SPF_PASS, NULL);
+  expect("192.0.2.9", "ten.test", SPF_FAIL, NULL);
+  expect("192.0.2.1", "voids.test", SPF_PERMERROR, "found nothing");
+  expect("192.0.2.1", "twovoids.test", SPF_PASS, NULL);
+  expect("192.0.2.1", "mxs.test", SPF_PERMERROR, "more than 10 MX");
+}
+
+static void
+syntax_errors_and_records(void **state)
+{
+  (void)state;
+  load("two.test TXT v=spf1 -all|v=spf1 +all\n"
+       "bad1.test TXT v=spf1 ip4:192.0.2.0/33 -all\n"
+       "bad2.test TXT v=spf1 foo:bar -all\n"
+       "bad3.test TXT v=spf1 redirect=a.test redirect=b.test\n"
+       "bad4.test TXT v=spf1 include -all\n"
+       "bad5.test TXT v=spf1 exists:%{z}.x.test -all\n"
+       "bad6.test TXT v=spf1 ip4:192.0.2.1 -all ip4:192.0.2.0/024\n"
+       "unk.test TXT v=spf1 foo=bar ip4:192.0.2.1 -all\n"
+       "err.test ERR\n"
+       "err2.test TXT v=spf1 a:err.test -all\n"
+       "V.test TXT V=SPF1 IP4:192.0.2.1 -ALL\n");
+  expect("192.0.2.1", "two.test", SPF_PERMERROR, "2 SPF records");
+  expect("192.0.2.1", "bad1.test", SPF_PERMERROR, "CIDR");
+  expect("192.0.2.1", "bad2.test", SPF_PERMERROR, "unknown mechanism");
+  expect("192.0.2.1", "bad3.test", SPF_PERMERROR, "second redirect");
+  expect("192.0.2.1", "bad4.test", SPF_PERMERROR, "syntax error");
+  expect("192.0.2.1", "bad5.test", SPF_PERMERROR, "bad macro");
+  /* a syntax error anywhere, even after a match */
+  expect("192.0.2.1", "bad6.test", SPF_PERMERROR, "CIDR");
+  expect("192.0.2.1", "unk.test", SPF_PASS, NULL);
+  expect("192.0.2.1", "err.test", SPF_TEMPERROR, "SERVFAIL");
+  expect("192.0.2.1", "err2.test", SPF_TEMPERROR, NULL);
+  expect("192.0.2.1", "V.test", SPF_PASS, NULL);
+}
+
+static void
+macros_and_ptr(void **state)
+{
+  (void)state;
+  load("m.test TXT v=spf1 exists:%{ir}.%{l1r-}.%{d2}._spf.m.test -all\n"
+       "1.2.0.192.postmaster.m.test._spf.m.test A 127.0.0.2\n"
+       "p.test TXT v=spf1 ptr:mail.p.test -all\n"
+       "1.2.0.192.in-addr.arpa PTR mx.mail.p.test|other.example\n"
+       "mx.mail.p.test A 192.0.2.1\n"
+       "2.2.0.192.in-addr.arpa PTR mx2.mail.p.test\n"
+       "mx2.mail.p.test A 192.0.2.99\n"
+       "v6.test TXT v=spf1 exists:%{ir}.%{v}.v6.test -all\n"
+       "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.v6.test A 127.0.0.2\n");
+  expect("192.0.2.1", "m.test", SPF_PASS, "exists:");
+  expect("192.0.2.2", "m.test", SPF_FAIL, NULL);
+  expect("192.0.2.1", "p.test", SPF_PASS, "ptr:mail.p.test");
+  /* a PTR name that does not resolve back is not validated */
+  expect("192.0.2.2", "p.test", SPF_FAIL, NULL);
+  expect("2001:db8::1", "v6.test", SPF_PASS, NULL);
+}
+
+static void
+need_names_what_to_fetch(void **state)
+{
+  (void)state;
+  load("n.test TXT v=spf1 include:_spf.n.test -all\n"
+       "_spf.n.test TXT v=spf1 ip4:192.0.2.0/24 -all\n");
+  struct addr a;
+  assert_true(target_addr_parse("192.0.2.5", &a));
+  struct spf_out o;
+  /* the first answer nobody has yet: stop, and say which */
+  bool allow = true;
+  load("n.test TXT v=spf1 include:_spf.n.test -all\n");
+  assert_int_equal(spf_check(&a, "n.test", "postmaster@n.test", lookup,
+                             &allow, &o), SPF_NEED);
+  assert_string_equal(o.need_name, "_spf.n.test");
+  assert_int_equal(o.need_type, DQ_TXT);
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(mechanisms_and_qualifiers),
+    cmocka_unit_test(include_redirect_and_loops),
+    cmocka_unit_test(limits),
+    cmocka_unit_test(syntax_errors_and_records),
+    cmocka_unit_test(macros_and_ptr),
+    cmocka_unit_test(need_names_what_to_fetch),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
