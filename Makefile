@@ -30,6 +30,7 @@ bench: build
 	bench/dnsbl-bench.sh $(BUILD)/rblmon
 	bench/logscan-bench.sh $(BUILD)/rblmon
 	bench/reputation-bench.py $(BUILD)/rblmon
+	bench/auth-bench.sh $(BUILD)/rblmon
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
