@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "cmd.h"
 
 int
@@ -25,6 +26,10 @@ cmd_config(struct cli *c)
     if (a.cfg.nproviders > 0)
       printf(", %zu reputation provider%s", a.cfg.nproviders,
              a.cfg.nproviders == 1 ? "" : "s");
+    for (unsigned k = 0, n = 0; a.cfg.auth_on && k < AUTH_NCHECKS; k++)
+      if ((a.cfg.auth_checks >> k) & 1u)
+        printf("%s%s", n++ ? " " : ", authentication checks: ",
+               auth_check_names[k]);
     putchar('\n');
     /* Secrets are read at each check; say now what would be missing. */
     for (size_t i = 0; i < a.cfg.nproviders; i++) {

@@ -272,6 +272,12 @@ class AuthTest(rbltest.unittest.TestCase):
         self.assertIn("auth:ptr", st.out)
         self.assertIn("192.0.2.3", st.out)
 
+    def test_config_check_names_the_checks(self):
+        self.config("  - name: out\n    ips: [192.0.2.1]\n", "auth:\n  checks: [ptr, mx]\n")
+        r = self.w.run(["config", "check"])
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertIn(", authentication checks: ptr mx", r.out)
+
     def test_config_errors(self):
         for text, msg in (("auth:\n  checks: [ptr, dns]\n", r"auth.checks"),
                           ("auth:\n  dkim_selectors: ['bad selector']\n", r"not a DKIM selector"),
