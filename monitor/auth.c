@@ -3,6 +3,7 @@
 #include <ares.h>
 #include <arpa/nameser.h>
 #include <ctype.h>
+#include <stdarg.h>
 #include <glib.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -77,6 +78,10 @@ static const char R_SPF_NEUTRAL[] = "SPF does not cover a sending address "
 static const char R_SPF_NONE[] = "no SPF record: publish one, such as "
   "v=spf1 ip4:192.0.2.10 -all (Gmail and Yahoo require SPF or DKIM)";
 static const char R_SPF_PASS[] = "SPF passes for every sending address";
+static const char R_SPF_VALID[] = "SPF record valid (the watchlist has no "
+  "sending address to evaluate it for)";
+static const char R_DMARC_VALID[] = "DMARC published (whether mail passes "
+  "it is not judged: no sending address, no DKIM selector)";
 static const char R_DMARC_NONE[] = "no DMARC record: publish _dmarc TXT "
   "v=DMARC1; p=none; rua=mailto:... (Gmail and Yahoo require one of bulk "
   "senders)";
@@ -118,6 +123,9 @@ static const char R_MX_SOMEDEAD[] = "an MX host of the domain does not "
 static const char R_MX_IMPLICIT[] = "no MX record: mail to the domain goes "
   "to its address record";
 
+/* Whether mail passes SPF for every address, or has a usable DKIM key. */
+enum verdict { V_NO, V_YES, V_UNKNOWN };
+
 /* ---- the run ------------------------------------------------------------------- */
 struct domain_job;
 
@@ -144,6 +152,7 @@ struct ptr_job {
   char names[10][256];
   bool ok[10], err[10];
   size_t n, pending;
+  bool cut;                       /* the deadline stopped its lookups */
 };
 
 struct domain_job {
@@ -183,6 +192,7 @@ struct auth_run {
   unsigned outstanding;           /* DNS queries in flight */
   unsigned deadline_timer;
   bool cancelled, finished;
+  bool destroyed;                 /* dns_free(): callbacks only clean up */
 };
 
 static void domain_step(struct domain_job *dj);
@@ -219,6 +229,8 @@ emit(struct auth_run *r, enum auth_check k, const char *target,
      const char *error)
 {
   struct result res;
+  if (r->destroyed)
+    return; /* teardown: the report is over */
   memset(&res, 0, sizeof(res));
   snprintf(res.target, sizeof(res.target), "%s", target);
   res.watchlist = wl;
@@ -245,6 +257,17 @@ static const char *
 deadline_text(void)
 {
   return "not checked: the deadline (resolver.deadline) was reached";
+}
+
+/* A query cancelled (the deadline, of this engine or of the DNSBL one on
+ * the same channel) or destroyed (dns_free at teardown). */
+static void
+note_cancel(struct auth_run *r, int status)
+{
+  if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
+    r->cancelled = true;
+  if (status == ARES_EDESTRUCTION)
+    r->destroyed = true;
 }
 
 /* ---- DNS answers -------------------------------------------------------------- */
@@ -445,8 +468,7 @@ on_fetch(void *arg, int status, const unsigned char *abuf, int alen)
   struct fetch *f = arg;
   struct auth_run *r = f->r;
   r->outstanding--;
-  if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
-    r->cancelled = true;
+  note_cancel(r, status);
   struct addr none;
   memset(&none, 0, sizeof(none));
   struct dq_answer *a = parse_answer(f->type, status, abuf, alen, &none);
@@ -457,7 +479,7 @@ on_fetch(void *arg, int status, const unsigned char *abuf, int alen)
     g_free(f->key);
   for (struct waiter *w = f->w, *next; w != NULL; w = next) {
     next = w->next;
-    if (status != ARES_EDESTRUCTION)
+    if (!r->destroyed)
       domain_step(w->dj);
     free(w);
   }
@@ -645,18 +667,19 @@ emit_spf(struct domain_job *dj)
          nr, txt, NULL);
     return;
   }
-  const char *ok = R_SPF_PASS;
+  const char *ok = dj->probe_only ? R_SPF_VALID : R_SPF_PASS;
   emit(r, AUTH_SPF, dj->domain, dj->watchlist, RES_CLEAN, SEV_GOOD, &ok, 1,
        txt, NULL);
 }
 
-/* DKIM: each selector's record; true when all are known.  ok: at least
- * one usable key. */
+/* DKIM: each selector's record; true when all are known.  usable: a key
+ * receivers would verify with (V_UNKNOWN when a lookup failed and no other
+ * key is usable). */
 static bool
-dkim_step(struct domain_job *dj, bool emit_now, bool *usable)
+dkim_step(struct domain_job *dj, bool emit_now, enum verdict *usable)
 {
   bool complete = true;
-  *usable = false;
+  *usable = V_NO;
   for (size_t i = 0; i < dj->nsel; i++) {
     char name[300];
     snprintf(name, sizeof(name), "%s._domainkey.%s", dj->sel[i], dj->domain);
@@ -681,9 +704,12 @@ dkim_step(struct domain_job *dj, bool emit_now, bool *usable)
     char desc[160];
     struct dkim_rec k;
     const char *rec = NULL;
+    size_t nrec = 0;
     for (size_t j = 0; a && a->status == DQ_OK && j < a->n; j++)
-      if (strstr(a->strs[j], "p=") != NULL || strstr(a->strs[j], "v=DKIM1"))
+      if (strstr(a->strs[j], "p=") != NULL || strstr(a->strs[j], "v=DKIM1")) {
         rec = a->strs[j];
+        nrec++;
+      }
     if (a == NULL || a->status == DQ_ERROR) {
       error = true;
       snprintf(err, sizeof(err), "%.120s: %.70s", name, a && a->error ? a->error
@@ -693,6 +719,10 @@ dkim_step(struct domain_job *dj, bool emit_now, bool *usable)
       why = R_DKIM_MISSING;
       sev = SEV_CRITICAL;
       what = "no key record";
+    } else if (nrec > 1) {
+      why = R_DKIM_BAD;
+      sev = SEV_CRITICAL;
+      what = "more than one key record";
     } else if (!authrec_dkim(rec, &k)) {
       why = R_DKIM_BAD;
       sev = SEV_CRITICAL;
@@ -751,10 +781,15 @@ usable:
     snprintf(name, sizeof(name), "%s._domainkey.%s", dj->sel[i], dj->domain);
     const struct dq_answer *a = cache_get(dj->r, name, DQ_TXT);
     struct dkim_rec k;
-    for (size_t j = 0; a && a->status == DQ_OK && j < a->n; j++)
+    if (a == NULL || a->status == DQ_ERROR) {
+      if (*usable == V_NO)
+        *usable = V_UNKNOWN;
+      continue;
+    }
+    for (size_t j = 0; a->status == DQ_OK && j < a->n; j++)
       if (authrec_dkim(a->strs[j], &k) && !k.revoked && !k.sha1_only &&
           (strcasecmp(k.k, "rsa") != 0 || k.bits >= 1024))
-        *usable = true;
+        *usable = V_YES;
   }
   return complete;
 }
@@ -788,8 +823,10 @@ dmarc_record(struct domain_job *dj, bool *complete, const char **rec,
     return NULL;
   }
   const char *org = org_domain(dj->domain);
-  if ((a->status == DQ_NXDOMAIN || a->status == DQ_NODATA) &&
-      strcasecmp(org, dj->domain) != 0) {
+  bool found = false;
+  for (size_t i = 0; a->status == DQ_OK && i < a->n; i++)
+    found = found || authrec_is_dmarc(a->strs[i]);
+  if (a->status != DQ_ERROR && !found && strcasecmp(org, dj->domain) != 0) {
     snprintf(name, sizeof(name), "_dmarc.%s", org);
     snprintf(where, wsize, "%s", name);
     if ((a = need(dj, name, DQ_TXT)) == NULL) {
@@ -798,7 +835,7 @@ dmarc_record(struct domain_job *dj, bool *complete, const char **rec,
     }
   }
   for (size_t i = 0; a->status == DQ_OK && i < a->n; i++)
-    if (strncmp(a->strs[i], "v=DMARC1", 8) == 0) {
+    if (authrec_is_dmarc(a->strs[i])) {
       *rec = a->strs[i];
       (*nrec)++;
     }
@@ -806,8 +843,8 @@ dmarc_record(struct domain_job *dj, bool *complete, const char **rec,
 }
 
 static bool
-dmarc_step(struct domain_job *dj, bool emit_now, bool spf_all_pass,
-           bool dkim_usable)
+dmarc_step(struct domain_job *dj, bool emit_now, enum verdict spf,
+           enum verdict dkim)
 {
   bool complete = true;
   const char *rec;
@@ -829,7 +866,7 @@ dmarc_step(struct domain_job *dj, bool emit_now, bool spf_all_pass,
         continue;
       char name[600];
       snprintf(name, sizeof(name), "%.253s._report._dmarc.%.255s",
-               dj->domain, doms[i]);
+               where + 7 /* the policy domain, after "_dmarc." */, doms[i]);
       if (need(dj, name, DQ_TXT) == NULL)
         complete = false;
     }
@@ -837,6 +874,7 @@ dmarc_step(struct domain_job *dj, bool emit_now, bool spf_all_pass,
   if (!complete || !emit_now)
     return complete;
   const char *reasons[RESULT_MAX_CODES];
+  const char *ok_reason = R_DMARC_OK;
   size_t nr = 0;
   enum severity worst = SEV_GOOD;
   char txt[512];
@@ -857,29 +895,53 @@ dmarc_step(struct domain_job *dj, bool emit_now, bool spf_all_pass,
     snprintf(txt, sizeof(txt), "%.150s: %.200s", where,
              nrec > 1 ? "more than one DMARC record" : d.error);
   } else {
-    snprintf(txt, sizeof(txt), "%.100s: p=%s sp=%s adkim=%c aspf=%c pct=%u%s%.160s; "
-             "SPF %s; DKIM %s", where, d.p, d.sp, d.adkim, d.aspf, d.pct,
-             d.rua[0] ? " rua=" : "", d.rua,
-             spf_all_pass ? "passes for every address" : "does not pass for "
-             "every address",
-             dkim_usable ? "has a usable key" : dj->nsel ? "has no usable key"
-                                                         : "selectors not "
-                                                           "configured");
+    static const char *const spf_words[] = {
+      [V_NO] = "does not pass for every address",
+      [V_YES] = "passes for every address",
+      [V_UNKNOWN] = "not evaluated (no address, or a DNS error)"};
+    static const char *const dkim_words[] = {
+      [V_NO] = "has no usable key", [V_YES] = "has a usable key",
+      [V_UNKNOWN] = "could not be read"};
+    /* alignment: rblmon checks MAIL FROM and DKIM d= as the domain
+     * itself, which aligns in relaxed and strict mode alike */
+    snprintf(txt, sizeof(txt), "%.100s: p=%s sp=%s adkim=%c aspf=%c pct=%u"
+             "%s%.160s%s; SPF %s; DKIM %s; aligned", where, d.p, d.sp,
+             d.adkim, d.aspf, d.pct, d.rua[0] ? " rua=" : "", d.rua,
+             d.p_defaulted ? " (p= missing or wrong: taken as none)" : "",
+             spf_words[spf], dj->nsel ? dkim_words[dkim]
+                                      : "selectors not configured");
     bool enforcing = strcasecmp(d.p, "none") != 0;
-    if (!spf_all_pass && !dkim_usable) {
-      reasons[nr++] = enforcing ? R_DMARC_FAILS : R_DMARC_FAILS_NONE;
-      worst = enforcing ? SEV_CRITICAL : SEV_WARNING;
+    if (spf != V_YES && dkim != V_YES) {
+      if (spf == V_NO && (dkim == V_NO || dj->nsel == 0)) {
+        reasons[nr++] = enforcing ? R_DMARC_FAILS : R_DMARC_FAILS_NONE;
+        worst = enforcing ? SEV_CRITICAL : SEV_WARNING;
+      } else if (dj->n[SPF_TEMPERROR] > 0 || dkim == V_UNKNOWN) {
+        char e[200];
+        snprintf(e, sizeof(e), "whether mail passes DMARC cannot be told: a "
+                 "DNS lookup for SPF or DKIM failed");
+        emit(dj->r, AUTH_DMARC, dj->domain, dj->watchlist, RES_ERROR,
+             SEV_GOOD, NULL, 0, txt, e);
+        return true;
+      } else if (nr == 0) {
+        ok_reason = R_DMARC_VALID;
+      }
     }
     for (int i = 0; i < nd; i++) {
       if (strcasecmp(org_domain(doms[i]), org_domain(dj->domain)) == 0)
         continue;
       char name[600];
       snprintf(name, sizeof(name), "%.253s._report._dmarc.%.255s",
-               dj->domain, doms[i]);
+               where + 7, doms[i]);
       const struct dq_answer *x = cache_get(dj->r, name, DQ_TXT);
       bool agreed = false;
       for (size_t j = 0; x && x->status == DQ_OK && j < x->n; j++)
-        agreed = agreed || strncmp(x->strs[j], "v=DMARC1", 8) == 0;
+        agreed = agreed || authrec_is_dmarc(x->strs[j]);
+      if (x == NULL || x->status == DQ_ERROR) {
+        size_t o = strlen(txt);
+        snprintf(txt + o, sizeof(txt) - o, "; whether %.100s accepts reports "
+                 "is unknown (DNS error)", doms[i]);
+        continue;
+      }
       if (!agreed) {
         if (nr < RESULT_MAX_CODES)
           reasons[nr++] = R_DMARC_EXT;
@@ -891,7 +953,8 @@ dmarc_step(struct domain_job *dj, bool emit_now, bool spf_all_pass,
         break;
       }
     }
-    if (d.rua[0] == '\0' && nr < RESULT_MAX_CODES) {
+    char any[1][256];
+    if (authrec_dmarc_domains(d.rua, any, 1) == 0 && nr < RESULT_MAX_CODES) {
       reasons[nr++] = R_DMARC_NORUA;
       if (worst < SEV_NOTICE)
         worst = SEV_NOTICE;
@@ -901,7 +964,7 @@ dmarc_step(struct domain_job *dj, bool emit_now, bool spf_all_pass,
     emit(dj->r, AUTH_DMARC, dj->domain, dj->watchlist, RES_LISTED, worst,
          reasons, nr, txt, NULL);
   } else {
-    const char *ok = R_DMARC_OK;
+    const char *ok = ok_reason;
     emit(dj->r, AUTH_DMARC, dj->domain, dj->watchlist, RES_CLEAN, SEV_GOOD,
          &ok, 1, txt, NULL);
   }
@@ -915,7 +978,7 @@ mx_step(struct domain_job *dj, bool emit_now)
   if (mx == NULL)
     return false;
   bool complete = true;
-  size_t hosts = 0, dead = 0;
+  size_t hosts = 0, dead = 0, errors = 0;
   char txt[512] = "";
   size_t o = 0;
   bool null_mx = mx->status == DQ_OK && mx->n == 1 && mx->strs[0][0] == '\0';
@@ -932,7 +995,10 @@ mx_step(struct domain_job *dj, bool emit_now)
       hosts++;
       bool resolves = (a4->status == DQ_OK && a4->n > 0) ||
                       (a6->status == DQ_OK && a6->n > 0);
-      dead += !resolves;
+      if (!resolves && (a4->status == DQ_ERROR || a6->status == DQ_ERROR))
+        errors++; /* not known to be dead */
+      else
+        dead += !resolves;
       if (o < sizeof(txt))
         o += (size_t)snprintf(txt + o, sizeof(txt) - o, "%s%s%s",
                               o ? " " : "MX ", mx->strs[i],
@@ -960,6 +1026,11 @@ mx_step(struct domain_job *dj, bool emit_now)
     reason = R_MX_NULL;
     sev = SEV_WARNING;
     snprintf(txt, sizeof(txt), "MX 0 .");
+  } else if (mx->status == DQ_NODATA &&
+             (cache_get(dj->r, dj->domain, DQ_A)->status == DQ_ERROR ||
+              cache_get(dj->r, dj->domain, DQ_AAAA)->status == DQ_ERROR)) {
+    st = RES_ERROR;
+    error = "no MX, and the address lookup of the domain failed";
   } else if (mx->status == DQ_NODATA) {
     const struct dq_answer *a4 = cache_get(dj->r, dj->domain, DQ_A);
     const struct dq_answer *a6 = cache_get(dj->r, dj->domain, DQ_AAAA);
@@ -968,6 +1039,9 @@ mx_step(struct domain_job *dj, bool emit_now)
     reason = addr ? R_MX_IMPLICIT : R_MX_NONE;
     sev = addr ? SEV_NOTICE : SEV_CRITICAL;
     snprintf(txt, sizeof(txt), "no MX%s", addr ? "; an address record" : "");
+  } else if (errors > 0 && dead + errors == hosts) {
+    st = RES_ERROR;
+    error = "the address lookup of the MX hosts failed";
   } else if (hosts > 0 && dead == hosts) {
     reason = R_MX_DEAD;
     sev = SEV_CRITICAL;
@@ -990,36 +1064,39 @@ domain_compute(struct domain_job *dj)
   struct auth_run *r = dj->r;
   bool spf = on(r, AUTH_SPF) || on(r, AUTH_DMARC);
   bool dkim = dj->nsel > 0 && (on(r, AUTH_DKIM) || on(r, AUTH_DMARC));
-  bool complete = true, usable = false;
+  bool complete = true;
+  enum verdict usable = V_NO;
   if (spf && !spf_progress(dj))
     complete = false;
   if (dkim && !dkim_step(dj, false, &usable))
     complete = false;
-  if (on(r, AUTH_DMARC) && !dmarc_step(dj, false, false, false))
+  if (on(r, AUTH_DMARC) && !dmarc_step(dj, false, V_NO, V_NO))
     complete = false;
   if (on(r, AUTH_MX) && !mx_step(dj, false))
     complete = false;
   if (!complete && !r->cancelled)
     return;
   dj->done = true;
-  if (!complete) { /* the deadline: what is not known is not checked */
+  if (r->cancelled) { /* the deadline: answers may be cut; not checked */
     for (size_t k = AUTH_SPF; k < AUTH_NCHECKS; k++)
       if (on(r, (enum auth_check)k) && (k != AUTH_DKIM || dj->nsel > 0))
         emit(r, (enum auth_check)k, dj->domain, dj->watchlist, RES_ERROR,
              SEV_GOOD, NULL, 0, "", deadline_text());
   } else {
-    bool all_pass = dj->n[SPF_PASS] > 0 && !dj->probe_only &&
-                    dj->n[SPF_PASS] == dj->n[SPF_PASS] + dj->n[SPF_FAIL] +
-                                       dj->n[SPF_SOFTFAIL] +
-                                       dj->n[SPF_NEUTRAL] + dj->n[SPF_NONE] +
-                                       dj->n[SPF_PERMERROR] +
-                                       dj->n[SPF_TEMPERROR];
+    const uint64_t *n = dj->n;
+    enum verdict spf_v =
+      n[SPF_FAIL] + n[SPF_SOFTFAIL] + n[SPF_NEUTRAL] + n[SPF_NONE] +
+          n[SPF_PERMERROR] > 0 && !dj->probe_only ? V_NO
+      : n[SPF_TEMPERROR] > 0 || dj->probe_only || n[SPF_PASS] == 0
+          ? (dj->probe_only && n[SPF_PERMERROR] + n[SPF_NONE] > 0 ? V_NO
+                                                                  : V_UNKNOWN)
+          : V_YES;
     if (on(r, AUTH_SPF))
       emit_spf(dj);
     if (dkim)
       dkim_step(dj, on(r, AUTH_DKIM), &usable);
     if (on(r, AUTH_DMARC))
-      dmarc_step(dj, true, all_pass, usable);
+      dmarc_step(dj, true, spf_v, usable);
     if (on(r, AUTH_MX))
       mx_step(dj, true);
   }
@@ -1105,8 +1182,15 @@ static void
 ptr_done(struct ptr_job *j)
 {
   struct auth_run *r = j->r;
-  if (r->cancelled && j->status == DQ_ERROR)
+  if (r->destroyed) { /* dns_free() at teardown: nothing is reported */
+    r->ptr_inflight--;
+    free(j);
+    return;
+  }
+  if (r->cancelled && (j->status == DQ_ERROR || j->cut)) {
+    j->status = DQ_ERROR;
     snprintf(j->error, sizeof(j->error), "%s", deadline_text());
+  }
   ptr_emit(j);
   r->ptr_inflight--;
   free(j);
@@ -1125,6 +1209,9 @@ on_fwd(void *arg, int status, const unsigned char *abuf, int alen)
   struct fwd *f = arg;
   struct ptr_job *j = f->j;
   j->r->outstanding--;
+  note_cancel(j->r, status);
+  if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
+    j->cut = true;
   struct dq_answer *a = parse_answer(j->a.kind == TARGET_IP4 ? DQ_A : DQ_AAAA,
                                      status, abuf, alen, &j->a);
   if (a == NULL || a->status == DQ_ERROR)
@@ -1144,6 +1231,7 @@ on_ptr(void *arg, int status, const unsigned char *abuf, int alen)
   struct ptr_job *j = arg;
   struct auth_run *r = j->r;
   r->outstanding--;
+  note_cancel(r, status);
   struct dq_answer *a = parse_answer(DQ_PTR, status, abuf, alen, &j->a);
   if (a == NULL) {
     j->status = DQ_ERROR;
@@ -1162,6 +1250,7 @@ on_ptr(void *arg, int status, const unsigned char *abuf, int alen)
   }
   answer_free(a);
   if (j->n == 0 || r->cancelled) {
+    j->cut = j->n > 0;
     ptr_done(j);
     return;
   }
@@ -1222,6 +1311,8 @@ ptr_feed(struct auth_run *r)
     }
     char name[TARGET_ADDR_MAX];
     target_addr_str(&a, name, sizeof(name));
+    if (r->destroyed)
+      break;
     if (r->cancelled) {
       emit(r, AUTH_PTR, name, wl, RES_ERROR, SEV_GOOD, NULL, 0, "",
            deadline_text());
@@ -1414,7 +1505,66 @@ on_sync(void *arg, int status, const unsigned char *abuf, int alen)
 #define FROM_SPF_MAX_NETS 256
 #define FROM_SPF_MIN_PREFIX4 20   /* larger ranges are not walked */
 
-bool
+/* One line of the report, escaped: records are untrusted text. */
+static void
+report_line(struct sbuf *report, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
+
+static void
+report_line(struct sbuf *report, const char *fmt, ...)
+{
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  util_escape(report, buf, strlen(buf));
+  sbuf_adds(report, "\n");
+}
+
+static bool
+covered(const struct config *cfg, const struct addr *a)
+{
+  for (size_t i = 0; i < cfg->nitems; i++)
+    if (target_spec_contains(&cfg->items[i].spec, a))
+      return true;
+  return false;
+}
+
+/* Adds spec to the watchlist, leaving out what any watchlist already
+ * has: the state keeps one result per (target, source). */
+static rbl_status
+add_uncovered(struct config *cfg, const struct target_spec *spec,
+              const char *wl)
+{
+  bool overlap = false;
+  for (size_t i = 0; i < cfg->nitems && !overlap; i++) {
+    const struct target_spec *o = &cfg->items[i].spec;
+    if (o->kind != spec->kind)
+      continue;
+    if (target_spec_contains(o, &spec->base) && o->prefix <= spec->prefix)
+      return RBL_OK; /* all of it is watched already */
+    overlap = target_spec_contains(spec, &o->base);
+  }
+  if (!overlap)
+    return config_add_target(cfg, spec, wl);
+  struct target_iter it;
+  struct addr a;
+  target_iter_init(&it, spec);
+  while (target_iter_next(&it, &a)) {
+    if (covered(cfg, &a))
+      continue;
+    struct target_spec one = *spec;
+    one.base = a;
+    one.prefix = a.kind == TARGET_IP4 ? 32 : 128;
+    rbl_status st = config_add_target(cfg, &one, wl);
+    if (st != RBL_OK)
+      return st;
+  }
+  return RBL_OK;
+}
+
+int
 auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
               struct sbuf *report)
 {
@@ -1424,11 +1574,11 @@ auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
   r.dns = d;
   r.cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                   answer_free);
-  bool ok = true;
+  int outcome = FROM_SPF_OK;
   struct spf_net *nets = calloc(FROM_SPF_MAX_NETS, sizeof(*nets));
   if (nets == NULL) {
     g_hash_table_destroy(r.cache);
-    return false;
+    return FROM_SPF_FAILED;
   }
   for (size_t w = 0; cfg->wls && w < cfg->nwatchlists; w++) {
     for (size_t i = 0; i < cfg->wls[w].nfrom_spf; i++) {
@@ -1448,13 +1598,17 @@ auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
         g_free(q.key);
       }
       if (res != SPF_PASS) {
-        sbuf_addf(report, "from_spf %s (watchlist %s): %s; its addresses "
-                  "are not checked\n", dom, cfg->wls[w].name, o.why);
-        ok = false;
+        report_line(report, "from_spf %s (watchlist %s): %s; its addresses "
+                    "are not checked", dom, cfg->wls[w].name, o.why);
+        /* a DNS failure passes; a broken record stays until it is fixed */
+        outcome = res == SPF_TEMPERROR ? FROM_SPF_FAILED
+                  : outcome == FROM_SPF_OK ? FROM_SPF_PARTIAL : outcome;
         continue;
       }
       if (notes[0] != '\0')
-        sbuf_addf(report, "from_spf %s: %s\n", dom, notes);
+        report_line(report, "from_spf %s: %s", dom, notes);
+      if (o.partial && outcome == FROM_SPF_OK)
+        outcome = FROM_SPF_PARTIAL;
       for (size_t k = 0; k < n; k++) {
         struct target_spec spec;
         memset(&spec, 0, sizeof(spec));
@@ -1467,23 +1621,19 @@ auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
           spec.base.b[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
         char txt[64];
         target_addr_str(&spec.base, txt, sizeof(txt));
-        if (spec.kind == TARGET_IP4 && spec.prefix < FROM_SPF_MIN_PREFIX4) {
-          sbuf_addf(report, "from_spf %s: %s/%u is too large to check "
-                    "address by address; list the addresses you send from\n",
-                    dom, txt, spec.prefix);
+        unsigned min = spec.kind == TARGET_IP4 ? FROM_SPF_MIN_PREFIX4
+                                               : TARGET_IP6_MIN_PREFIX;
+        if (spec.prefix < min) {
+          report_line(report, "from_spf %s: %s/%u is too large to check "
+                      "address by address; list the addresses you send "
+                      "from", dom, txt, spec.prefix);
           continue;
         }
-        if (spec.kind == TARGET_IP6 && spec.prefix < TARGET_IP6_MIN_PREFIX)
-          spec.prefix = 128; /* lists judge a /64 by any address in it */
-        /* the network address, as the target parser makes it */
-        char buf[80], err[128];
-        snprintf(buf, sizeof(buf), "%s/%u", txt, spec.prefix);
-        if (target_parse(buf, &spec, err, sizeof(err)) != RBL_OK) {
-          sbuf_addf(report, "from_spf %s: %s: %s\n", dom, buf, err);
-          continue;
-        }
-        if (config_add_target(cfg, &spec, cfg->wls[w].name) != RBL_OK) {
-          ok = false;
+        rbl_status st = add_uncovered(cfg, &spec, cfg->wls[w].name);
+        if (st != RBL_OK) {
+          report_line(report, "from_spf %s: %s/%u: %s", dom, txt,
+                      spec.prefix, rbl_strerror(st));
+          outcome = FROM_SPF_FAILED;
           break;
         }
       }
@@ -1491,5 +1641,5 @@ auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
   }
   free(nets);
   g_hash_table_destroy(r.cache);
-  return ok;
+  return outcome;
 }

@@ -43,10 +43,13 @@ uint64_t auth_count(const struct config *cfg, const struct dnsbl_target *t,
 
 /* Adds to cfg's watchlists the addresses their from_spf domains'
  * records authorise (ip4, ip6, a, mx; include and redirect under the same
- * domain), running the loop until done.  Problems (a missing record,
- * DNS errors, terms that cannot be listed) are written to report, one per
- * line; returns false when a domain could not be read at all. */
-bool auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
-                   struct sbuf *report);
+ * domain), leaving out what a watchlist has already, running the loop
+ * until done.  Problems (a missing or broken record, DNS errors, terms
+ * that cannot be listed, ranges too large) are written to report, one
+ * escaped line each.  FROM_SPF_FAILED: a record could not be read (DNS):
+ * addresses are missing that may be there next time. */
+enum { FROM_SPF_OK, FROM_SPF_PARTIAL, FROM_SPF_FAILED };
+int auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
+                  struct sbuf *report);
 
 #endif

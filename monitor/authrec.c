@@ -13,11 +13,10 @@
 /* ---- generic PTR names ---------------------------------------------------- */
 /* Words access providers put in the names of customer addresses. */
 static const char *const generic_words[] = {
-  "dyn", "dynamic", "dhcp", "pool", "dsl", "adsl", "vdsl", "xdsl", "cable",
-  "ppp", "pppoe", "dial", "dialup", "dialin", "client", "clients", "cust",
-  "customer", "broadband", "residential", "res", "user", "users", "nat",
-  "cpe", "fibre", "fiber", "ftth", "wireless", "mobile", "unassigned",
-  "unknown", "in-addr", "noreverse", NULL};
+  "dyn", "dynamic", "dynip", "dhcp", "pool", "dsl", "adsl", "vdsl", "xdsl",
+  "cable", "ppp", "pppoe", "dial", "dialup", "dialin", "broadband",
+  "residential", "cust", "customer", "cpe", "ftth", "unassigned",
+  "noreverse", "reverse", NULL};
 
 static bool
 token_is_word(const char *tok, size_t n)
@@ -29,29 +28,52 @@ token_is_word(const char *tok, size_t n)
   return false;
 }
 
+/* The labels that are the provider's domain: two, or three under a
+ * second level such as co.uk, com.au, ne.jp. */
+static size_t
+domain_labels(const char *name)
+{
+  const char *last = strrchr(name, '.');
+  if (last == NULL || strlen(last + 1) != 2)
+    return 2;
+  const char *p = last;
+  while (p > name && p[-1] != '.')
+    p--;
+  size_t sl = (size_t)(last - p);
+  static const char *const second[] = {"co", "com", "net", "org", "ac",
+                                       "gov", "ne", "or", "edu", NULL};
+  for (size_t i = 0; second[i]; i++)
+    if (sl == strlen(second[i]) && strncasecmp(p, second[i], sl) == 0)
+      return 3;
+  return 2;
+}
+
 bool
 authrec_ptr_generic(const char *name, const struct addr *a)
 {
-  /* only the host part: the provider's own domain (last two labels) may
-   * say anything */
-  char host[256];
-  snprintf(host, sizeof(host), "%s", name);
-  for (int i = 0; i < 2; i++) {
-    char *dot = strrchr(host, '.');
-    if (dot == NULL)
-      break;
-    *dot = '\0';
-  }
   if (strchr(name, '.') == NULL)
     return true; /* a bare name is no mail server's name */
-  /* words, as whole tokens or prefixes of digits (dyn123, pool-…) */
+  /* only the host part: the provider's own domain may say anything */
+  char host[256];
+  snprintf(host, sizeof(host), "%s", name);
+  for (size_t i = domain_labels(name); i > 0; i--) {
+    char *dot = strrchr(host, '.');
+    if (dot == NULL) {
+      host[0] = '\0';
+      break;
+    }
+    *dot = '\0';
+  }
+  if (strcasestr(host, "in-addr") != NULL)
+    return true;
+  /* words, as whole tokens or followed by digits (dyn123, pool-...) */
   for (const char *p = host; *p;) {
     size_t n = strcspn(p, ".-_");
     size_t alpha = 0;
     while (alpha < n && isalpha((unsigned char)p[alpha]))
       alpha++;
-    if ((alpha > 0 && token_is_word(p, alpha) &&
-         (alpha == n || isdigit((unsigned char)p[alpha]))))
+    if (alpha > 0 && token_is_word(p, alpha) &&
+        (alpha == n || isdigit((unsigned char)p[alpha])))
       return true;
     p += n;
     if (*p)
@@ -59,34 +81,37 @@ authrec_ptr_generic(const char *name, const struct addr *a)
   }
   if (a->kind != TARGET_IP4)
     return false;
-  /* the address in the name: three or four of its octets as numbers, in
-   * either order, or its hex form */
-  unsigned found = 0;
-  bool used[4] = {false, false, false, false};
-  for (const char *p = host; *p;) {
-    while (*p && !isdigit((unsigned char)*p))
+  /* the address in the name: three octets in a row, in its order or
+   * reversed (192-0-2-10, 10.2.0.192, host-0-2-10), or its hex or
+   * zero-padded form */
+  unsigned nums[32];
+  size_t nn = 0;
+  for (const char *p = host; *p && nn < 32;) {
+    if (!isdigit((unsigned char)*p)) {
       p++;
-    if (!*p)
-      break;
-    unsigned v = 0;
-    size_t n = 0;
-    while (isdigit((unsigned char)p[n]) && n < 4)
-      v = v * 10 + (unsigned)(p[n++] - '0');
-    p += n;
-    if (isdigit((unsigned char)*p)) { /* a longer run: 192000002010 */
-      while (isdigit((unsigned char)*p))
-        p++;
       continue;
     }
-    for (int k = 0; k < 4; k++)
-      if (!used[k] && v == a->b[k]) {
-        used[k] = true;
-        found++;
-        break;
-      }
+    unsigned v = 0;
+    size_t len = 0;
+    while (isdigit((unsigned char)p[len]) && len < 4)
+      v = v * 10 + (unsigned)(p[len++] - '0');
+    if (isdigit((unsigned char)p[len])) { /* a longer run */
+      while (isdigit((unsigned char)p[len]))
+        len++;
+      v = 1000;
+    }
+    nums[nn++] = v;
+    p += len;
   }
-  if (found >= 3)
-    return true;
+  for (size_t i = 0; i + 3 <= nn; i++)
+    for (int k = 0; k + 3 <= 4; k++) {
+      bool fwd = nums[i] == a->b[k] && nums[i + 1] == a->b[k + 1] &&
+                 nums[i + 2] == a->b[k + 2];
+      bool rev = nums[i] == a->b[3 - k] && nums[i + 1] == a->b[2 - k] &&
+                 nums[i + 2] == a->b[1 - k];
+      if (fwd || rev)
+        return true;
+    }
   char hex[9], pad[13];
   snprintf(hex, sizeof(hex), "%02x%02x%02x%02x", a->b[0], a->b[1], a->b[2],
            a->b[3]);
@@ -104,8 +129,8 @@ struct tag {
 /* Splits "a=1; b = 2;" into tags; false on a tag without '=' or a
  * duplicate. */
 static bool
-tags(const char *txt, struct tag *out, size_t max, size_t *n, char *err,
-     size_t errlen)
+tags(const char *txt, struct tag *out, size_t max, size_t *n, bool strict,
+     char *err, size_t errlen)
 {
   *n = 0;
   const char *p = txt;
@@ -116,9 +141,9 @@ tags(const char *txt, struct tag *out, size_t max, size_t *n, char *err,
       break;
     size_t len = strcspn(p, ";");
     const char *eq = memchr(p, '=', len);
-    if (eq == NULL) {
-      snprintf(err, errlen, "'%.*s' is not a tag=value pair", (int)(len < 40 ? len : 40), p);
-      return false;
+    if (eq == NULL) { /* a broken tag is ignored (RFC 7489 6.6.3) */
+      p += len;
+      continue;
     }
     if (*n == max) {
       snprintf(err, errlen, "too many tags");
@@ -136,12 +161,15 @@ tags(const char *txt, struct tag *out, size_t max, size_t *n, char *err,
     while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
       vl--;
     snprintf(t->value, sizeof(t->value), "%.*s", (int)vl, v);
+    bool dup = false;
     for (size_t i = 0; i < *n; i++)
-      if (strcasecmp(out[i].name, t->name) == 0) {
-        snprintf(err, errlen, "tag %s appears twice", t->name);
-        return false;
-      }
-    (*n)++;
+      dup = dup || strcasecmp(out[i].name, t->name) == 0;
+    if (dup && strict) {
+      snprintf(err, errlen, "tag %s appears twice", t->name);
+      return false;
+    }
+    if (!dup) /* DMARC: the first one counts */
+      (*n)++;
     p += len;
   }
   return true;
@@ -177,7 +205,7 @@ authrec_dmarc(const char *txt, struct dmarc_rec *o)
     snprintf(o->error, sizeof(o->error), "out of memory");
     return false;
   }
-  if (!tags(txt, t, 32, &n, o->error, sizeof(o->error)))
+  if (!tags(txt, t, 32, &n, false, o->error, sizeof(o->error)))
     goto done;
   if (n == 0 || strcmp(t[0].name, "v") != 0 || strcmp(t[0].value, "DMARC1")) {
     snprintf(o->error, sizeof(o->error), "the record must start with "
@@ -185,6 +213,13 @@ authrec_dmarc(const char *txt, struct dmarc_rec *o)
     goto done;
   }
   const char *p = tag_value(t, n, "p");
+  const char *rua0 = tag_value(t, n, "rua");
+  char d1[1][256];
+  if ((p == NULL || !policy_ok(p)) && rua0 != NULL &&
+      authrec_dmarc_domains(rua0, d1, 1) > 0) {
+    o->p_defaulted = true; /* RFC 7489 6.6.3: with a rua, as p=none */
+    p = "none";
+  }
   if (p == NULL || !policy_ok(p)) {
     snprintf(o->error, sizeof(o->error), p ? "p=%.20s is not none, "
              "quarantine or reject" : "p= (the policy) is missing%s", p ? p : "");
@@ -230,14 +265,8 @@ authrec_dmarc(const char *txt, struct dmarc_rec *o)
               {"ruf", offsetof(struct dmarc_rec, ruf)}};
   for (size_t i = 0; i < UTIL_ARRAY_LEN(uris); i++) {
     const char *v = tag_value(t, n, uris[i].name);
-    char doms[8][256];
     if (v == NULL)
       continue;
-    if (authrec_dmarc_domains(v, doms, 8) < 0) {
-      snprintf(o->error, sizeof(o->error), "%s=%.60s: only mailto: "
-               "addresses are used", uris[i].name, v);
-      goto done;
-    }
     snprintf((char *)o + uris[i].off, 512, "%.511s", v);
   }
   ok = true;
@@ -256,16 +285,35 @@ authrec_dmarc_domains(const char *uris, char doms[][256], size_t max)
        u = strtok_r(NULL, ",", &save)) {
     while (*u == ' ')
       u++;
-    if (strncasecmp(u, "mailto:", 7) != 0)
-      return -1;
-    const char *at = strchr(u + 7, '@');
-    if (at == NULL)
-      return -1;
+    const char *at = strchr(u, '@');
+    if (strncasecmp(u, "mailto:", 7) != 0 || at == NULL)
+      continue; /* receivers send to mailto: only; others are ignored */
     size_t len = strcspn(at + 1, "! ");
     if ((size_t)n < max)
       snprintf(doms[n++], 256, "%.*s", (int)len, at + 1);
   }
   return n;
+}
+
+bool
+authrec_is_dmarc(const char *txt)
+{
+  while (*txt == ' ' || *txt == '\t')
+    txt++;
+  if (*txt++ != 'v')
+    return false;
+  while (*txt == ' ' || *txt == '\t')
+    txt++;
+  if (*txt++ != '=')
+    return false;
+  while (*txt == ' ' || *txt == '\t')
+    txt++;
+  if (strncmp(txt, "DMARC1", 6) != 0)
+    return false;
+  txt += 6;
+  while (*txt == ' ' || *txt == '\t')
+    txt++;
+  return *txt == ';' || *txt == '\0';
 }
 
 /* ---- DKIM ---------------------------------------------------------------------- */
@@ -363,7 +411,7 @@ authrec_dkim(const char *txt, struct dkim_rec *o)
     snprintf(o->error, sizeof(o->error), "out of memory");
     return false;
   }
-  if (!tags(txt, t, 32, &n, o->error, sizeof(o->error)))
+  if (!tags(txt, t, 32, &n, true, o->error, sizeof(o->error)))
     goto done;
   const char *v = tag_value(t, n, "v");
   if (v != NULL && (strcmp(t[0].name, "v") != 0 || strcmp(v, "DKIM1") != 0)) {

@@ -17,12 +17,16 @@ struct dmarc_rec {
   char adkim, aspf;               /* 'r' or 's' */
   unsigned pct;
   char rua[512], ruf[512];        /* as written */
+  bool p_defaulted;               /* p= missing or wrong, taken as none */
   char error[200];                /* why the record is not valid */
 };
 /* true for a valid record; false with error set. */
 bool authrec_dmarc(const char *txt, struct dmarc_rec *out);
-/* The domains of the mailto: addresses in a rua/ruf list, into doms
- * (at most max); returns how many, or -1 for a URI that is not mailto:. */
+/* Whether a TXT string is a DMARC record: v=DMARC1 first (spaces around
+ * '=' allowed), then ';' or the end. */
+bool authrec_is_dmarc(const char *txt);
+/* The domains of the mailto: addresses in a rua/ruf list, into doms (at
+ * most max); other URIs are ignored.  Returns how many. */
 int authrec_dmarc_domains(const char *uris, char doms[][256], size_t max);
 
 struct dkim_rec {

@@ -120,7 +120,7 @@ collect_targets(const struct cli *c, const struct app *a,
  * what could not be read is said, and makes the check incomplete. */
 static bool
 expand_from_spf(struct app *a, struct loop *loop, struct dns *dns,
-                bool *incomplete)
+                bool *incomplete, bool *unread)
 {
   bool any = false;
   for (size_t i = 0; a->cfg.wls && i < a->cfg.nwatchlists; i++)
@@ -129,7 +129,9 @@ expand_from_spf(struct app *a, struct loop *loop, struct dns *dns,
     return true;
   struct sbuf report;
   sbuf_init(&report, 1 << 16);
-  *incomplete = !auth_from_spf(loop, dns, &a->cfg, &report);
+  int outcome = auth_from_spf(loop, dns, &a->cfg, &report);
+  *incomplete = outcome != FROM_SPF_OK;
+  *unread = outcome == FROM_SPF_FAILED;
   const char *p = sbuf_str(&report);
   while (*p) {
     size_t n = strcspn(p, "\n");
@@ -153,7 +155,7 @@ cmd_check(struct cli *c)
   struct dnsbl_run *drun = NULL;
   struct rep_run *rrun = NULL;
   struct auth_run *arun = NULL;
-  bool incomplete = false;
+  bool incomplete = false, from_spf_unread = false;
   struct check k;
   FILE *out = NULL;
   uint64_t *used = NULL;
@@ -184,7 +186,8 @@ cmd_check(struct cli *c)
     goto done;
   if (app_engine(&a, &loop, &dns) != RBL_EXIT_OK)
     goto done;
-  if (c->nargs == 0 && !expand_from_spf(&a, loop, dns, &incomplete))
+  if (c->nargs == 0 &&
+      !expand_from_spf(&a, loop, dns, &incomplete, &from_spf_unread))
     goto done;
   if (collect_targets(c, &a, &specs, &targets, &nt) != RBL_EXIT_OK)
     goto done;
@@ -274,6 +277,13 @@ cmd_check(struct cli *c)
   bool saved = false;
   /* A cycle that did not produce a result for every pair of the plan is
    * not recorded: missing pairs would read as "no longer watched". */
+  if (k.store != NULL && from_spf_unread && !k.store_failed) {
+    /* addresses the SPF record could not give now would read as "no
+     * longer watched", closing their listings */
+    k.store_failed = true;
+    snprintf(k.store_err, sizeof(k.store_err), "a from_spf record could not "
+             "be read, so this check was not recorded");
+  }
   if (k.store != NULL && k.tally.total != k.total && !k.store_failed) {
     k.store_failed = true;
     snprintf(k.store_err, sizeof(k.store_err), "the check produced %llu of "

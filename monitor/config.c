@@ -162,6 +162,12 @@ selector_ok(const char *s)
   if (n == 0 || n > 63 * 2 || s[0] == '.' || s[n - 1] == '.' ||
       strstr(s, "..") != NULL)
     return false;
+  for (const char *l = s; *l;) { /* each label: a DNS label */
+    size_t len = strcspn(l, ".");
+    if (len > 63)
+      return false;
+    l += len + (l[len] == '.');
+  }
   return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                    "0123456789-_.") == n;
 }

@@ -232,7 +232,7 @@ text_end(void *st, const struct report_summary *s)
     for (size_t k = 0; k < t->nrows && !has_listing; k++)
       has_listing = t->rows[k].list == ls->list &&
                     t->rows[k].status == RES_LISTED;
-    if (!has_listing)
+    if (!has_listing || ls->list->auth)
       continue;
     if (!header) {
       fprintf(f, "%sTo get delisted%s (fix the cause first):\n",
@@ -244,6 +244,24 @@ text_end(void *st, const struct report_summary *s)
     fprintf(f, "  %s: %s\n", ls->list->name, d[0] ? d : "no delisting URL");
     if (ls->list->fix_first != NULL)
       fprintf(f, "    fix first: %s\n", ls->list->fix_first);
+  }
+  if (header)
+    fputc('\n', f);
+  /* Authentication findings are fixed in DNS, not delisted. */
+  header = false;
+  for (size_t i = 0; i < s->nlists; i++) {
+    const struct list_state *ls = &s->lists[i];
+    bool has_listing = false;
+    for (size_t k = 0; k < t->nrows && !has_listing; k++)
+      has_listing = t->rows[k].list == ls->list &&
+                    t->rows[k].status == RES_LISTED;
+    if (!has_listing || !ls->list->auth)
+      continue;
+    if (!header)
+      fprintf(f, "%sTo fix%s (sender authentication):\n", col(t, C_BOLD),
+              col(t, C_RESET));
+    header = true;
+    fprintf(f, "  %s: %s\n", ls->list->name, ls->list->fix_first);
   }
   if (header)
     fputc('\n', f);

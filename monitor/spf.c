@@ -13,7 +13,6 @@ const char *const spf_result_names[] = {
   "none", "neutral", "pass", "fail", "softfail", "temperror", "permerror",
   "need", NULL};
 
-#define SPF_MAX_TERMS 64
 #define SPF_MAX_NAMES 10           /* MX or PTR names looked at */
 
 enum mech { M_ALL, M_INCLUDE, M_A, M_MX, M_PTR, M_IP4, M_IP6, M_EXISTS };
@@ -302,28 +301,103 @@ parse_cidr(char *arg, struct term *t)
   return true;
 }
 
+/* RFC 7208 section 7.1: macro-literals and macro-expands.  The letters
+ * c, r and t belong to explanation texts, which rblmon does not fetch,
+ * so they are errors here; a digit transformer must not be 0. */
 static bool
 macro_string_ok(const char *s)
 {
-  for (; *s; s++) {
-    if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+  while (*s) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch < 0x21 || ch > 0x7e)
       return false;
-    if (*s == '%' && s[1] != '%' && s[1] != '_' && s[1] != '-' &&
-        (s[1] != '{' || strchr(s, '}') == NULL))
-      return false;
-    if (*s == '%' && s[1] != '{')
+    if (ch != '%') {
       s++;
+      continue;
+    }
+    if (s[1] == '%' || s[1] == '_' || s[1] == '-') {
+      s += 2;
+      continue;
+    }
+    if (s[1] != '{' || strchr("slodiphvSLODIPHV", s[2]) == NULL ||
+        s[2] == '\0')
+      return false;
+    const char *q = s + 3;
+    if (isdigit((unsigned char)*q)) {
+      unsigned v = 0;
+      while (isdigit((unsigned char)*q))
+        v = v * 10 + (unsigned)(*q++ - '0');
+      if (v == 0 || v > 128)
+        return false;
+    }
+    if (*q == 'r' || *q == 'R')
+      q++;
+    while (*q && strchr(".-+,/_=", *q))
+      q++;
+    if (*q != '}')
+      return false;
+    s = q + 1;
   }
   return true;
 }
+
+/* A domain-spec: a macro-string that ends in a macro or in a top label
+ * (not all digits): "a:museum" and "a:1.2.3.4" are errors. */
+static bool
+domain_spec_ok(const char *s)
+{
+  size_t n = strlen(s);
+  if (n == 0 || !macro_string_ok(s))
+    return false;
+  if (s[n - 1] == '}')
+    return true;
+  while (n > 0 && s[n - 1] == '.')
+    n--;
+  size_t start = n;
+  while (start > 0 && s[start - 1] != '.')
+    start--;
+  if (start == 0 || start == n)
+    return false; /* no dot, or an empty top label */
+  bool alpha = false;
+  for (size_t i = start; i < n; i++) {
+    if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+      return false;
+    alpha = alpha || isalpha((unsigned char)s[i]) || s[i] == '-';
+  }
+  return alpha && s[start] != '-' && s[n - 1] != '-';
+}
+
+static bool parse_terms(struct ctx *c, char *buf, struct term *terms,
+                        size_t *nt, char *redirect, size_t rsize,
+                        const char *domain);
+static size_t count_terms(const char *rec);
 
 /* The record's terms; false (why set) on any syntax error. */
 static bool
 parse_record(struct ctx *c, const char *rec, struct term *terms, size_t *nt,
              char *redirect, size_t rsize, const char *domain)
 {
-  char buf[4096];
-  snprintf(buf, sizeof(buf), "%s", rec + 6); /* after "v=spf1" */
+  char *buf = strdup(rec + 6); /* after "v=spf1" */
+  bool ok = buf != NULL && parse_terms(c, buf, terms, nt, redirect, rsize,
+                                       domain);
+  free(buf);
+  return ok;
+}
+
+/* The number of terms of a record (an upper bound). */
+static size_t
+count_terms(const char *rec)
+{
+  size_t n = 1;
+  for (; *rec; rec++)
+    n += *rec == ' ';
+  return n;
+}
+
+static bool
+parse_terms(struct ctx *c, char *buf, struct term *terms, size_t *nt,
+            char *redirect, size_t rsize, const char *domain)
+{
   bool have_redirect = false, have_exp = false;
   *nt = 0;
   redirect[0] = '\0';
@@ -334,8 +408,10 @@ parse_record(struct ctx *c, const char *rec, struct term *terms, size_t *nt,
                               "QRSTUVWXYZ0123456789-_.");
     if (eq != NULL && (colon == NULL || eq < colon) && tok + nlen == eq &&
         isalpha((unsigned char)tok[0])) {
-      /* a modifier */
-      if (!macro_string_ok(eq + 1))
+      /* a modifier: redirect= and exp= name a domain */
+      bool known = strncasecmp(tok, "redirect=", 9) == 0 ||
+                   strncasecmp(tok, "exp=", 4) == 0;
+      if (known ? !domain_spec_ok(eq + 1) : !macro_string_ok(eq + 1))
         return fail(c, SPF_PERMERROR, "syntax error in '%s' (%s)", tok,
                     domain), false;
       if (strncasecmp(tok, "redirect=", 9) == 0) {
@@ -351,9 +427,6 @@ parse_record(struct ctx *c, const char *rec, struct term *terms, size_t *nt,
       }
       continue; /* unknown modifiers are ignored */
     }
-    if (*nt == SPF_MAX_TERMS)
-      return fail(c, SPF_PERMERROR, "more than %d terms in %s",
-                  SPF_MAX_TERMS, domain), false;
     struct term *t = &terms[*nt];
     memset(t, 0, sizeof(*t));
     snprintf(t->text, sizeof(t->text), "%s", tok);
@@ -396,7 +469,7 @@ parse_record(struct ctx *c, const char *rec, struct term *terms, size_t *nt,
           (t->m == M_IP4) != (t->ip.kind == TARGET_IP4))
         return fail(c, SPF_PERMERROR, "bad address in '%s' (%s)", t->text,
                     domain), false;
-    } else if (t->arg[0] != '\0' && !macro_string_ok(t->arg)) {
+    } else if (t->arg[0] != '\0' && !domain_spec_ok(t->arg)) {
       return fail(c, SPF_PERMERROR, "syntax error in '%s' (%s)", t->text,
                   domain), false;
     }
@@ -545,6 +618,10 @@ eval_term(struct ctx *c, const struct term *t, const char *domain,
       *r = SPF_NEED;
       return -1;
     }
+    if (!count_void(c, a, rev)) {
+      *r = SPF_PERMERROR;
+      return -1;
+    }
     if (a->status != DQ_OK)
       return 0; /* errors in ptr are no match (RFC 7208 5.5) */
     struct term any = *t;
@@ -621,7 +698,7 @@ check_host(struct ctx *c, const char *domain)
   if (nrec > 1)
     return fail(c, SPF_PERMERROR, "%s has %zu SPF records (one is allowed)",
                 domain, nrec);
-  struct term *terms = malloc(SPF_MAX_TERMS * sizeof(*terms));
+  struct term *terms = malloc(count_terms(rec) * sizeof(*terms));
   if (terms == NULL)
     return fail(c, SPF_TEMPERROR, "out of memory");
   size_t nt;
@@ -719,8 +796,12 @@ add_net(struct walk *w, const struct addr *a, int bits)
     if (w->nets[i].prefix == net.prefix &&
         memcmp(&w->nets[i].a, &net.a, sizeof(net.a)) == 0)
       return;
-  if (*w->n < w->max)
+  if (*w->n < w->max) {
     w->nets[(*w->n)++] = net;
+  } else if (!w->c.out->partial || strstr(w->notes, "more than") == NULL) {
+    note(w, "more than %zu networks: the rest are not listed", w->max);
+    w->c.out->partial = true;
+  }
 }
 
 static bool
@@ -759,7 +840,8 @@ walk_host(struct walk *w, const char *domain)
   if (a == NULL)
     return SPF_NEED;
   if (a->status == DQ_ERROR)
-    return fail(c, SPF_TEMPERROR, "DNS error for %s TXT", domain);
+    return fail(c, SPF_TEMPERROR, "DNS error for %s TXT: %s", domain,
+                a->error ? a->error : "?");
   const char *rec = NULL;
   size_t nrec = 0;
   for (size_t i = 0; a->status == DQ_OK && i < a->n; i++)
@@ -771,7 +853,7 @@ walk_host(struct walk *w, const char *domain)
   if (nrec != 1)
     return fail(c, nrec ? SPF_PERMERROR : SPF_NONE, "%s has %s SPF record",
                 domain, nrec ? "more than one" : "no");
-  struct term *terms = malloc(SPF_MAX_TERMS * sizeof(*terms));
+  struct term *terms = malloc(count_terms(rec) * sizeof(*terms));
   if (terms == NULL)
     return fail(c, SPF_TEMPERROR, "out of memory");
   size_t nt;
@@ -781,10 +863,24 @@ walk_host(struct walk *w, const char *domain)
     free(terms);
     return SPF_PERMERROR;
   }
+  bool stopped = false;
   for (size_t i = 0; i < nt && r == SPF_PASS; i++) {
     struct term *t = &terms[i];
-    if (t->qual != '+' || t->m == M_ALL)
+    if (t->m == M_ALL) { /* nothing after "all" counts, nor redirect */
+      if (t->qual == '+') {
+        note(w, "+all authorises every address: nothing can be listed");
+        c->out->partial = true;
+      }
+      stopped = true;
+      break;
+    }
+    if (t->qual != '+') {
+      if (t->m == M_IP4 || t->m == M_IP6) {
+        note(w, "%s is an exception that is not taken out", t->text);
+        c->out->partial = true;
+      }
       continue; /* only what passes authorises */
+    }
     if (strchr(t->arg, '%') != NULL) {
       note(w, "%s (macros) cannot be listed", t->text);
       continue;
@@ -813,6 +909,11 @@ walk_host(struct walk *w, const char *domain)
         r = SPF_NEED;
         break;
       }
+      if (mx->status == DQ_ERROR) {
+        r = fail(c, SPF_TEMPERROR, "DNS error for MX %s: %s", target,
+                 mx->error ? mx->error : "?");
+        break;
+      }
       for (size_t k = 0; mx->status == DQ_OK && k < mx->n && k < 10 &&
                          r == SPF_PASS; k++)
         if (mx->strs[k][0] != '\0')
@@ -839,7 +940,7 @@ walk_host(struct walk *w, const char *domain)
     }
   }
   free(terms);
-  if (r == SPF_PASS && redirect[0] != '\0') {
+  if (r == SPF_PASS && redirect[0] != '\0' && !stopped) {
     if (strchr(redirect, '%') != NULL || !under(redirect, w->top)) {
       note(w, "redirect=%s not followed", redirect);
     } else if (!count_lookup(c, "redirect")) {

@@ -54,6 +54,7 @@ struct spf_out {
   char need_name[256];     /* SPF_NEED: what to fetch */
   int need_type;
   unsigned lookups, voids;
+  bool partial;            /* spf_authorized: not everything was listed */
 };
 
 /* check_host(ip, domain, sender): sender is the MAIL FROM address

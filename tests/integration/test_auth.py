@@ -87,6 +87,12 @@ _dmarc.baddmarc TXT "v=DMARC1; p=maybe"
 ext TXT "v=spf1 ip4:192.0.2.0/30 -all"
 _dmarc.ext TXT "v=DMARC1; p=quarantine; rua=mailto:d@reports.test,mailto:x@agg.test"
 ext.test._report._dmarc.reports TXT "v=DMARC1"
+; an MX host in a zone this server refuses: not known to be dead
+deadmx MX 10 host.elsewhere.example.
+; a record with a terminal escape in it
+esc TXT "v=spf1 include:x\027]0;pwned\007.test -all"
+; IPv6 reverse DNS
+v6mail.good AAAA 2001:db8::1
 ; from_spf
 src TXT "v=spf1 ip4:203.0.113.0/30 a:mta.src.test include:_s.src.test include:_spf.google.test exists:%%{i}.x.src.test -all"
 mta.src A 203.0.113.77
@@ -100,7 +106,12 @@ _s.src TXT "v=spf1 ip6:2001:db8::/64 ip4:203.0.113.200 -all"
 4 PTR 4-2-0-192.dyn.isp.test.
 5 PTR gone.test.
 """
-    return {"test": test, "2.0.192.in-addr.arpa": rev}
+    rev6 = SOA + """$ORIGIN 8.b.d.0.1.0.0.2.ip6.arpa.
+1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0 PTR v6mail.good.test.
+2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0 PTR nowhere.good.test.
+"""
+    return {"test": test, "2.0.192.in-addr.arpa": rev,
+            "8.b.d.0.1.0.0.2.ip6.arpa": rev6}
 
 
 class AuthTest(rbltest.unittest.TestCase):
@@ -257,8 +268,10 @@ class AuthTest(rbltest.unittest.TestCase):
                     "auth:\n  checks: [spf]\n")
         r, res = self.check()
         spf = res[("src.test", "auth:spf")]
-        # 203.0.113.0/30, mta (203.0.113.77), _s: 2001:db8:: and 203.0.113.200
-        self.assertIn("7 pass", spf["txt"])
+        # 203.0.113.0/30, mta (203.0.113.77), _s: 203.0.113.200; the
+        # IPv6 /64 is too large to check address by address
+        self.assertIn("6 pass", spf["txt"])
+        self.assertIn("2001:db8::/64 is too large", r.err)
         self.assertIn("include:_spf.google.test not followed", r.err)
         self.assertIn("cannot be listed", r.err)
         self.assertEqual(r.rc, 0, r.err)
@@ -271,6 +284,67 @@ class AuthTest(rbltest.unittest.TestCase):
         st = self.w.run(["status"], now=T0 + 60)
         self.assertIn("auth:ptr", st.out)
         self.assertIn("192.0.2.3", st.out)
+
+    def test_ipv6_ptr(self):
+        self.config("  - name: out\n    ips: [2001:db8::1, 2001:db8::2]\n",
+                    "auth:\n  checks: [ptr]\n")
+        r, res = self.check()
+        ok = res[("2001:db8::1", "auth:ptr")]
+        self.assertEqual((ok["status"], ok["txt"]), ("clean", "v6mail.good.test (confirmed)"))
+        self.assertEqual(res[("2001:db8::2", "auth:ptr")]["severity"], "critical")
+
+    def test_domains_without_addresses_are_not_judged(self):
+        self.config("  - name: out\n    domains: [good.test]\n",
+                    "auth:\n  checks: [spf, dmarc]\n")
+        r, res = self.check()
+        spf, dmarc = res[("good.test", "auth:spf")], res[("good.test", "auth:dmarc")]
+        self.assertEqual((spf["status"], dmarc["status"]), ("clean", "clean"), (spf, dmarc))
+        self.assertIn("no sending address", spf["reasons"][0])
+        self.assertIn("not judged", dmarc["reasons"][0])
+        self.assertEqual(r.rc, 0)
+
+    def test_dns_errors_are_not_verdicts(self):
+        # an MX host the server refuses to answer for; a domain it does not
+        # serve at all; DMARC when SPF hit a DNS error
+        self.config("  - name: out\n    ips: [192.0.2.1]\n"
+                    "    domains: [deadmx.test, elsewhere.example]\n",
+                    "auth:\n  checks: [mx, spf, dmarc]\n")
+        r, res = self.check()
+        self.assertEqual(res[("deadmx.test", "auth:mx")]["status"], "error")
+        for src in ("auth:mx", "auth:spf", "auth:dmarc"):
+            self.assertEqual(res[("elsewhere.example", src)]["status"], "error", src)
+
+    def test_from_spf_messages_are_escaped(self):
+        self.config("  - name: out\n    from_spf: esc.test\n", "auth:\n  checks: [ptr]\n")
+        r = self.w.run(["check"], now=T0)
+        # (the zone holds the raw bytes 0x17 and 0x07)
+        self.assertNotIn("\x17", r.err)
+        self.assertNotIn("\x07", r.err)
+        self.assertIn("\\x17]0;pwned\\x07", r.err)
+        self.assertIn("its addresses are not checked", r.err)
+
+    def test_from_spf_overlap_gives_one_result_per_pair(self):
+        self.config("  - name: a\n    ips: [203.0.113.1]\n"
+                    "  - name: b\n    from_spf: src.test\n", "auth:\n  checks: [ptr]\n")
+        r = self.w.run(["check", "--format", "json"], now=T0)
+        targets = [x["target"] for x in r.json()["results"]]
+        self.assertEqual(targets.count("203.0.113.1"), 1, targets)
+        self.assertEqual(sorted(set(targets)), sorted(targets))
+        self.assertIn("203.0.113.2", targets)
+
+    def test_deadline_gives_every_pair_a_result(self):
+        with rbltest.SilentUDP() as silent:
+            self.w.write_config("watchlists:\n  - name: out\n    ips: [192.0.2.1, 192.0.2.2]\n"
+                                "    domains: [good.test]\nlists:\n  use: []\n"
+                                "resolver:\n  servers: [%s]\n  timeout: 5s\n"
+                                "  deadline: 1s\nauth: {}\n" % silent.server)
+            r = self.w.run(["check", "--format", "json"], now=T0)
+        self.assertEqual(r.rc, 3, r.err)
+        res = r.json()["results"]
+        self.assertEqual(len(res), 2 + 3)  # 2 PTR; SPF, DMARC, MX (no selectors)
+        for x in res:
+            self.assertEqual(x["status"], "error", x)
+            self.assertIn("deadline", x["error"])
 
     def test_config_check_names_the_checks(self):
         self.config("  - name: out\n    ips: [192.0.2.1]\n", "auth:\n  checks: [ptr, mx]\n")

@@ -35,6 +35,12 @@ generic_ptr_names(void **state)
   assert_false(generic("smtp-out-10.example.com", "192.0.2.10"));
   /* the provider's own domain may say anything */
   assert_false(generic("mail.dyn.com", "192.0.2.10"));
+  assert_false(generic("mail.customer.co.uk", "192.0.2.10"));
+  /* digits that are not the address in order, and ordinary words */
+  assert_false(generic("mx1.dc2.srv0.example.com", "10.0.1.2"));
+  assert_false(generic("client.example.com", "192.0.2.10"));
+  assert_false(generic("mta-out.users.example.org", "192.0.2.10"));
+  assert_true(generic("host-0-2-10.example.net", "192.0.2.10"));
 }
 
 static void
@@ -58,10 +64,21 @@ dmarc_records(void **state)
   assert_false(authrec_dmarc("p=none; v=DMARC1", &d));
   assert_false(authrec_dmarc("v=DMARC1; p=maybe", &d));
   assert_non_null(strstr(d.error, "p=maybe"));
-  assert_false(authrec_dmarc("v=DMARC1; rua=mailto:a@b.example", &d));
+  /* RFC 7489 6.6.3: without a valid p=, a record with a rua is p=none */
+  assert_true(authrec_dmarc("v=DMARC1; rua=mailto:a@b.example", &d));
+  assert_true(d.p_defaulted);
+  assert_string_equal(d.p, "none");
+  assert_false(authrec_dmarc("v=DMARC1; p=maybe; rua=https://x.example/", &d));
   assert_false(authrec_dmarc("v=DMARC1; p=none; pct=150", &d));
-  assert_false(authrec_dmarc("v=DMARC1; p=none; rua=https://x.example/", &d));
-  assert_false(authrec_dmarc("v=DMARC1; p=none; p=reject", &d));
+  /* other URIs are ignored, broken tags too, the first of two counts */
+  assert_true(authrec_dmarc("v=DMARC1; p=none; rua=https://x.example/", &d));
+  assert_int_equal(authrec_dmarc_domains(d.rua, doms, 4), 0);
+  assert_true(authrec_dmarc("v=DMARC1; p=none; p=reject; junk", &d));
+  assert_string_equal(d.p, "none");
+  assert_true(authrec_is_dmarc("v = DMARC1 ; p=none"));
+  assert_true(authrec_is_dmarc("v=DMARC1"));
+  assert_false(authrec_is_dmarc("v=DMARC10; p=none"));
+  assert_false(authrec_is_dmarc("p=none; v=DMARC1"));
 }
 
 /* A 1024-bit RSA SubjectPublicKeyInfo, base64 (from openssl). */

@@ -209,19 +209,32 @@ syntax_errors_and_records(void **state)
        "unk.test TXT v=spf1 foo=bar ip4:192.0.2.1 -all\n"
        "err.test ERR\n"
        "err2.test TXT v=spf1 a:err.test -all\n"
-       "V.test TXT V=SPF1 IP4:192.0.2.1 -ALL\n");
+       "V.test TXT V=SPF1 IP4:192.0.2.1 -ALL\n"
+       "q.test TXT v=spf1 ip4:192.0.2.1 a:%{q}.x.test -all\n"
+       "e.test TXT v=spf1 ip4:192.0.2.1 exp= -all\n"
+       "d0.test TXT v=spf1 ip4:192.0.2.1 exists:%{d0}.x.test -all\n"
+       "tld.test TXT v=spf1 ip4:192.0.2.1 a:museum -all\n"
+       "num.test TXT v=spf1 ip4:192.0.2.1 a:1.2.3.4 -all\n"
+       "crt.test TXT v=spf1 ip4:192.0.2.1 exists:%{c}.x.test -all\n");
   expect("192.0.2.1", "two.test", SPF_PERMERROR, "2 SPF records");
   expect("192.0.2.1", "bad1.test", SPF_PERMERROR, "CIDR");
   expect("192.0.2.1", "bad2.test", SPF_PERMERROR, "unknown mechanism");
   expect("192.0.2.1", "bad3.test", SPF_PERMERROR, "second redirect");
   expect("192.0.2.1", "bad4.test", SPF_PERMERROR, "syntax error");
-  expect("192.0.2.1", "bad5.test", SPF_PERMERROR, "bad macro");
+  expect("192.0.2.1", "bad5.test", SPF_PERMERROR, "syntax error");
   /* a syntax error anywhere, even after a match */
   expect("192.0.2.1", "bad6.test", SPF_PERMERROR, "CIDR");
   expect("192.0.2.1", "unk.test", SPF_PASS, NULL);
   expect("192.0.2.1", "err.test", SPF_TEMPERROR, "SERVFAIL");
   expect("192.0.2.1", "err2.test", SPF_TEMPERROR, NULL);
   expect("192.0.2.1", "V.test", SPF_PASS, NULL);
+  /* the whole record is checked first: errors after the match count */
+  expect("192.0.2.1", "q.test", SPF_PERMERROR, "syntax error");
+  expect("192.0.2.1", "e.test", SPF_PERMERROR, "syntax error");
+  expect("192.0.2.1", "d0.test", SPF_PERMERROR, "syntax error");
+  expect("192.0.2.1", "tld.test", SPF_PERMERROR, "syntax error");
+  expect("192.0.2.1", "num.test", SPF_PERMERROR, "syntax error");
+  expect("192.0.2.1", "crt.test", SPF_PERMERROR, "syntax error");
 }
 
 static void
@@ -263,6 +276,59 @@ need_names_what_to_fetch(void **state)
   assert_int_equal(o.need_type, DQ_TXT);
 }
 
+static void
+long_records(void **state)
+{
+  (void)state;
+  char rec[4096] = "big.test TXT v=spf1";
+  for (int i = 0; i < 200; i++)
+    snprintf(rec + strlen(rec), sizeof(rec) - strlen(rec), " ip4:10.%d.0.0/16",
+             i);
+  strcat(rec, " -all\n");
+  load(rec);
+  expect("10.199.3.4", "big.test", SPF_PASS, "ip4:10.199.0.0/16");
+  expect("192.0.2.1", "big.test", SPF_FAIL, NULL);
+}
+
+/* from_spf: what a record authorises */
+static void
+authorized_networks(void **state)
+{
+  (void)state;
+  load("w.test TXT v=spf1 ip4:192.0.2.5/24 -ip4:198.51.100.1 a mx include:_s.w.test "
+       "include:_spf.other.test -all ip4:203.0.113.1 redirect=x.w.test\n"
+       "w.test A 198.51.100.7\n"
+       "w.test MX mx.w.test\n"
+       "mx.w.test A 198.51.100.8\n"
+       "_s.w.test TXT v=spf1 ip6:2001:db8::/64 ~all\n"
+       "open.test TXT v=spf1 +all\n"
+       "mxerr.test TXT v=spf1 mx -all\n"
+       "mxerr.test ERR\n");
+  struct spf_net nets[16];
+  size_t n;
+  char notes[512];
+  struct spf_out o;
+  assert_int_equal(spf_authorized("w.test", lookup, NULL, nets, 16, &n, notes,
+                                  sizeof(notes), &o), SPF_PASS);
+  assert_int_equal(n, 4); /* 192.0.2.5/24, a, mx, the include's ip6 */
+  assert_int_equal(nets[0].prefix, 24);
+  assert_non_null(strstr(notes, "-ip4:198.51.100.1 is an exception"));
+  assert_non_null(strstr(notes, "include:_spf.other.test not followed"));
+  assert_true(o.partial);
+  assert_null(strstr(notes, "203.0.113.1")); /* after all: not read */
+  assert_int_equal(spf_authorized("open.test", lookup, NULL, nets, 16, &n,
+                                  notes, sizeof(notes), &o), SPF_PASS);
+  assert_int_equal(n, 0);
+  assert_true(o.partial);
+  assert_non_null(strstr(notes, "+all"));
+  assert_int_equal(spf_authorized("mxerr.test", lookup, NULL, nets, 16, &n,
+                                  notes, sizeof(notes), &o), SPF_TEMPERROR);
+  assert_int_equal(spf_authorized("w.test", lookup, NULL, nets, 2, &n, notes,
+                                  sizeof(notes), &o), SPF_PASS);
+  assert_int_equal(n, 2);
+  assert_non_null(strstr(notes, "more than 2 networks"));
+}
+
 int
 main(void)
 {
@@ -273,6 +339,8 @@ main(void)
     cmocka_unit_test(syntax_errors_and_records),
     cmocka_unit_test(macros_and_ptr),
     cmocka_unit_test(need_names_what_to_fetch),
+    cmocka_unit_test(long_records),
+    cmocka_unit_test(authorized_networks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
