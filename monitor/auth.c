@@ -1566,8 +1566,9 @@ add_uncovered(struct config *cfg, const struct target_spec *spec,
 
 int
 auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
-              struct sbuf *report)
+              uint64_t deadline_ms, struct sbuf *report)
 {
+  uint64_t start = loop_now(l);
   struct auth_run r;
   memset(&r, 0, sizeof(r));
   r.loop = l;
@@ -1590,6 +1591,12 @@ auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
       while ((res = spf_authorized(dom, cache_get, &r, nets,
                                    FROM_SPF_MAX_NETS, &n, notes,
                                    sizeof(notes), &o)) == SPF_NEED) {
+        if (deadline_ms > 0 && loop_now(l) - start >= deadline_ms) {
+          snprintf(o.why, sizeof(o.why), "the deadline (resolver.deadline) "
+                   "was reached");
+          res = SPF_TEMPERROR;
+          break;
+        }
         struct sync_q q = {&r, o.need_type, cache_key(o.need_name,
                                                       o.need_type), false};
         dns_query(d, o.need_name, o.need_type, on_sync, &q);

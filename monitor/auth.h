@@ -47,9 +47,11 @@ uint64_t auth_count(const struct config *cfg, const struct dnsbl_target *t,
  * until done.  Problems (a missing or broken record, DNS errors, terms
  * that cannot be listed, ranges too large) are written to report, one
  * escaped line each.  FROM_SPF_FAILED: a record could not be read (DNS):
- * addresses are missing that may be there next time. */
+ * addresses are missing that may be there next time.  deadline_ms (0:
+ * none) bounds the whole expansion; each lookup is bounded by the
+ * resolver's timeout. */
 enum { FROM_SPF_OK, FROM_SPF_PARTIAL, FROM_SPF_FAILED };
 int auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
-                  struct sbuf *report);
+                  uint64_t deadline_ms, struct sbuf *report);
 
 #endif

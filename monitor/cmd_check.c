@@ -129,7 +129,8 @@ expand_from_spf(struct app *a, struct loop *loop, struct dns *dns,
     return true;
   struct sbuf report;
   sbuf_init(&report, 1 << 16);
-  int outcome = auth_from_spf(loop, dns, &a->cfg, &report);
+  int outcome = auth_from_spf(loop, dns, &a->cfg, a->cfg.deadline_ms,
+                              &report);
   *incomplete = outcome != FROM_SPF_OK;
   *unread = outcome == FROM_SPF_FAILED;
   const char *p = sbuf_str(&report);
@@ -186,6 +187,7 @@ cmd_check(struct cli *c)
     goto done;
   if (app_engine(&a, &loop, &dns) != RBL_EXIT_OK)
     goto done;
+  uint64_t t_start = loop_now(loop);
   if (c->nargs == 0 &&
       !expand_from_spf(&a, loop, dns, &incomplete, &from_spf_unread))
     goto done;
@@ -241,9 +243,13 @@ cmd_check(struct cli *c)
   uint64_t started = loop_now(loop);
   unsigned ptimer = isatty(STDERR_FILENO)
                       ? loop_timer(loop, 1000, progress, &k) : 0;
-  struct dnsbl_opts o = {(unsigned)a.cfg.max_inflight, a.cfg.deadline_ms,
+  /* resolver.deadline bounds the whole check, from_spf included */
+  uint64_t spent = loop_now(loop) - t_start, deadline = a.cfg.deadline_ms;
+  if (deadline > 0)
+    deadline = spent + 1000 < deadline ? deadline - spent : 1000;
+  struct dnsbl_opts o = {(unsigned)a.cfg.max_inflight, deadline,
                          used};
-  struct rep_opts ropts = {k.store, now, a.cfg.deadline_ms};
+  struct rep_opts ropts = {k.store, now, deadline};
   /* Both engines on the one loop: DNS queries and HTTP requests overlap. */
   drun = dnsbl_start(loop, dns, &a.cfg, a.lists, a.nlists, targets, nt, &o,
                      sink, &k, states);
@@ -251,7 +257,7 @@ cmd_check(struct cli *c)
     rrun = rep_start(loop, http, a.cfg.providers, np, targets, nt, &ropts,
                      sink, &k, states + a.nlists);
   if (drun != NULL && na > 0)
-    arun = auth_start(loop, dns, &a.cfg, targets, nt, a.cfg.deadline_ms, sink,
+    arun = auth_start(loop, dns, &a.cfg, targets, nt, deadline, sink,
                       &k, states + a.nlists + np);
   if (drun == NULL || (np > 0 && rrun == NULL) || (na > 0 && arun == NULL)) {
     fprintf(stderr, "rblmon: out of memory\n");

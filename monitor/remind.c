@@ -52,6 +52,19 @@ remind_compose(const struct config *cfg, const struct catalog *cat,
                                 (json_int_t)ev->week, "rejections",
                                 (json_int_t)ev->total));
 
+  bool auth = l != NULL && l->auth; /* fixed in DNS, not delisted */
+  if (closing && auth) {
+    sbuf_addf(t, _("FIXED: %s passes %s again, after %lld days (%s); %llu "
+                   "rejections were seen meanwhile."),
+              e->target, e->source, (long long)days(e->cleared_at -
+                                                   e->first_seen),
+              age, (unsigned long long)ev->total);
+    sbuf_adds(t, "\n");
+    out->next_state = "closed";
+    out->next_due = now;
+    json_object_set_new(*j, "message", json_string("delisted"));
+    return;
+  }
   if (closing) {
     sbuf_addf(t, _("DELISTED: %s is no longer listed on %s, after %lld "
                    "days (%s); %llu rejections were seen while it was."),
@@ -66,16 +79,17 @@ remind_compose(const struct config *cfg, const struct catalog *cat,
   }
   if (out->urgent)
     sbuf_adds(t, _("URGENT: "));
-  sbuf_addf(t, r->relisting ? _("%s is listed AGAIN on %s (%s) since %s, "
-                                "%s ago.")
-                            : _("%s is listed on %s (%s) since %s, %s ago."),
+  sbuf_addf(t, auth ? _("%s fails %s (%s) since %s, %s ago.")
+              : r->relisting ? _("%s is listed AGAIN on %s (%s) since %s, "
+                                 "%s ago.")
+                             : _("%s is listed on %s (%s) since %s, %s ago."),
             e->target, e->source, l && l->title ? l->title : e->source,
             since, age);
   sbuf_adds(t, "\n");
   sbuf_addf(t, _("  Codes: %s: %s (%s)"), e->codes, e->reasons, e->severity);
   sbuf_adds(t, "\n");
   if (e->txt != NULL) {
-    sbuf_adds(t, _("  The list says: "));
+    sbuf_adds(t, auth ? _("  Found: ") : _("  The list says: "));
     util_escape(t, e->txt, strlen(e->txt));
     sbuf_adds(t, "\n");
   }
@@ -118,6 +132,10 @@ remind_compose(const struct config *cfg, const struct catalog *cat,
               when);
     sbuf_adds(t, "\n");
     out->next_due = expiry;
+  } else if (auth) {
+    sbuf_addf(t, "%s\n", _("  When you have fixed it: rblmon ack ID --note "
+                           "TEXT; the next check confirms it."));
+    out->next_due = now + (int64_t)(cfg->remind_every_ms / 1000);
   } else {
     sbuf_addf(t, "%s\n", _("  When you have asked for removal: rblmon ack "
                            "ID --note TEXT."));

@@ -172,7 +172,8 @@ print_row(struct text *t, const struct row *r)
     sbuf_init(&e, 4096);
     util_escape(&e, r->txt, strlen(r->txt));
     fprintf(f, "%-39s %s%s: %s%s\n", "", col(t, C_DIM),
-            r->list->provider ? "ANSWER" : "TXT", sbuf_str(&e),
+            r->list->provider ? "ANSWER" : r->list->auth ? "FOUND" : "TXT",
+            sbuf_str(&e),
             col(t, C_RESET));
     sbuf_free(&e);
   }

@@ -281,9 +281,14 @@ class AuthTest(rbltest.unittest.TestCase):
         r = self.w.run(["check"], now=T0)
         self.assertEqual(r.rc, 2)
         self.assertIn("auth:ptr", r.out)
+        self.assertIn("To fix (sender authentication):", r.out)
+        self.assertNotIn("To get delisted", r.out)
         st = self.w.run(["status"], now=T0 + 60)
         self.assertIn("auth:ptr", st.out)
         self.assertIn("192.0.2.3", st.out)
+        rem = self.w.run(["remind"], now=T0 + 60)
+        self.assertIn("192.0.2.3 fails auth:ptr", rem.out)
+        self.assertIn("When you have fixed it", rem.out)
 
     def test_ipv6_ptr(self):
         self.config("  - name: out\n    ips: [2001:db8::1, 2001:db8::2]\n",
