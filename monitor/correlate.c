@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "i18n.h"
+#include "util.h"
 
 /* The same list, or another list of the same operator: a receiver that
  * says "Spamhaus" may mean ZEN, SBL or XBL. */
@@ -28,14 +29,41 @@ struct lctx {
   struct evidence *ev;
 };
 
+/* Rejections that an authentication finding explains: by the detail of
+ * the rule that classified them (lists/rules/rejections.yaml), or a rule
+ * about unauthenticated mail, which any of SPF, DKIM and DMARC explains. */
+static const struct {
+  const char *source, *detail;
+} auth_evidence[] = {
+  {"auth:ptr", "ptr"}, {"auth:spf", "spf"}, {"auth:dkim", "dkim"},
+  {"auth:dmarc", "dmarc"},
+};
+
+static bool
+explains(const char *source, const struct rejection_row *r)
+{
+  if (strcmp(source, "auth:ptr") != 0 && r->rule != NULL &&
+      strstr(r->rule, "unauthenticated") != NULL)
+    return true;
+  for (size_t i = 0; i < UTIL_ARRAY_LEN(auth_evidence); i++)
+    if (strcmp(auth_evidence[i].source, source) == 0)
+      return r->detail != NULL && strcmp(r->detail, auth_evidence[i].detail)
+                                    == 0;
+  return false;
+}
+
 static void
 on_rejection(void *arg, const struct rejection_row *r)
 {
   struct lctx *c = arg;
-  if (!same_list(c->cat, r->list, c->e->source))
+  bool auth = strncmp(c->e->source, "auth:", 5) == 0;
+  if (auth ? !explains(c->e->source, r)
+           : !same_list(c->cat, r->list, c->e->source))
     return;
-  if (r->named_ip != NULL && strcmp(r->named_ip, c->e->target) != 0)
-    return;
+  struct addr a;
+  bool ip_target = target_addr_parse(c->e->target, &a);
+  if (ip_target && r->named_ip != NULL && strcmp(r->named_ip, c->e->target))
+    return; /* (a domain's finding: any address may have been refused) */
   struct evidence *ev = c->ev;
   ev->total++;
   ev->day += r->time >= c->now - 86400;

@@ -1113,12 +1113,12 @@ store_rejections(struct store *s, int64_t from, int64_t to, bool blocks_only,
 {
   sqlite3_stmt *q;
   const char *sql = blocks_only
-    ? "SELECT time, list, block, named_ip, receiver, cause, text, code FROM "
-      "rejections WHERE time BETWEEN ?1 AND ?2 AND cause IN ('blocklist', "
-      "'reputation') ORDER BY time"
-    : "SELECT time, list, block, named_ip, receiver, cause, text, code FROM "
-      "rejections WHERE time BETWEEN ?1 AND ?2 AND list IS NOT NULL "
-      "ORDER BY time";
+    ? "SELECT time, list, block, named_ip, receiver, cause, text, code, rule, "
+      "detail FROM rejections WHERE time BETWEEN ?1 AND ?2 AND cause IN "
+      "('blocklist', 'reputation') ORDER BY time"
+    : "SELECT time, list, block, named_ip, receiver, cause, text, code, rule, "
+      "detail FROM rejections WHERE time BETWEEN ?1 AND ?2 AND (list IS NOT NULL "
+      "OR cause IN ('authentication', 'configuration')) ORDER BY time";
   if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
     return RBL_EIO;
   sqlite3_bind_int64(q, 1, from);
@@ -1131,7 +1131,9 @@ store_rejections(struct store *s, int64_t from, int64_t to, bool blocks_only,
       (const char *)sqlite3_column_text(q, 3),
       (const char *)sqlite3_column_text(q, 4),
       (const char *)sqlite3_column_text(q, 5),
-      (const char *)sqlite3_column_text(q, 6), sqlite3_column_int(q, 7)};
+      (const char *)sqlite3_column_text(q, 6), sqlite3_column_int(q, 7),
+      (const char *)sqlite3_column_text(q, 8),
+      (const char *)sqlite3_column_text(q, 9)};
     fn(arg, &r);
   }
   sqlite3_finalize(q);

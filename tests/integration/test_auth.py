@@ -277,7 +277,18 @@ class AuthTest(rbltest.unittest.TestCase):
         self.assertEqual(r.rc, 0, r.err)
 
     def test_state_and_status(self):
-        self.config("  - name: out\n    ips: [192.0.2.3]\n", "auth:\n  checks: [ptr]\n")
+        log = os.path.join(self.w.dir, "mail.log")
+        with open(log, "w") as f:
+            f.write("Nov 27 07:40:00 mx1 postfix/smtp[1]: A1: to=<u@gmail.com>, relay=gmail-smtp-in"
+                    ".l.google.com[142.250.1.27]:25, dsn=5.7.25, status=bounced (host gmail-smtp-in"
+                    ".l.google.com[142.250.1.27] said: 550-5.7.25 [192.0.2.3] The IP address sending"
+                    " this message does not have a PTR record setup, or the corresponding forward DNS"
+                    " entry does not point to the sending IP. (in reply to end of DATA command))\n")
+        os.utime(log, (T0, T0))
+        self.config("  - name: out\n    ips: [192.0.2.3]\n",
+                    "auth:\n  checks: [ptr]\nlogs:\n  files: [%s]\n" % log)
+        sc = self.w.run(["scan-logs"], now=T0)
+        self.assertEqual(sc.rc, 2, sc.err)  # a permanent rejection was found
         r = self.w.run(["check"], now=T0)
         self.assertEqual(r.rc, 2)
         self.assertIn("auth:ptr", r.out)
@@ -286,8 +297,11 @@ class AuthTest(rbltest.unittest.TestCase):
         st = self.w.run(["status"], now=T0 + 60)
         self.assertIn("auth:ptr", st.out)
         self.assertIn("192.0.2.3", st.out)
+        # the Gmail 550-5.7.25 in the log is this finding's evidence
+        self.assertIn("evidence: 1 rejections in 24 h", st.out)
         rem = self.w.run(["remind"], now=T0 + 60)
         self.assertIn("192.0.2.3 fails auth:ptr", rem.out)
+        self.assertIn("at gmail.com", rem.out)
         self.assertIn("When you have fixed it", rem.out)
 
     def test_ipv6_ptr(self):
