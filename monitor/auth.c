@@ -1453,6 +1453,17 @@ auth_start(struct loop *l, struct dns *d, const struct config *cfg,
   return r;
 }
 
+void
+auth_cancel(struct auth_run *r)
+{
+  if (r == NULL || r->finished)
+    return;
+  if (r->deadline_timer != 0)
+    loop_timer_cancel(r->loop, r->deadline_timer);
+  r->deadline_timer = 0;
+  on_deadline(r);
+}
+
 bool
 auth_finished(const struct auth_run *r)
 {

@@ -34,6 +34,8 @@ struct auth_run *auth_start(struct loop *l, struct dns *d,
                             uint64_t deadline_ms, dnsbl_sink sink, void *arg,
                             struct list_state *states);
 bool auth_finished(const struct auth_run *r);
+/* Stops now, as the deadline would. */
+void auth_cancel(struct auth_run *r);
 /* After the loop: also when not finished (then after dns_free()). */
 void auth_end(struct auth_run *r);
 

@@ -19,7 +19,19 @@ struct cli {
   bool test;                 /* --test */
   char **args;               /* positional arguments after the command */
   int nargs;
+  /* Set by rblmon run for the commands it runs (not options): */
+  const char *config_text;   /* the configuration, pinned (NULL: read the
+                                file); config_path names it */
+  size_t config_len;
+  unsigned kinds;            /* check: CHECK_* to run (0: all) */
+  const char *const *only_lists; /* check: these lists only (NULL: all) */
+  size_t nonly_lists;
+  bool (*should_stop)(void); /* check: asked often; true cancels the rest */
 };
+
+/* What a check cycle asks (cli.kinds). */
+enum { CHECK_DNSBL = 1, CHECK_REPUTATION = 2, CHECK_AUTH = 4,
+       CHECK_ALL = 7 };
 
 /* Everything a command reads before it works. */
 struct app {
@@ -59,5 +71,6 @@ int cmd_notify(struct cli *c);
 int cmd_history(struct cli *c);
 int cmd_lists(struct cli *c);
 int cmd_config(struct cli *c);
+int cmd_run(struct cli *c);
 
 #endif

@@ -116,6 +116,27 @@ collect_targets(const struct cli *c, const struct app *a,
   return RBL_EXIT_OK;
 }
 
+/* rblmon run asks, every 200 ms, whether it was told to stop; then the
+ * engines stop as at their deadline. */
+struct stop_watch {
+  bool (*should_stop)(void);
+  struct dnsbl_run *d;
+  struct rep_run *r;
+  struct auth_run *a;
+};
+
+static uint64_t
+watch_stop(void *arg)
+{
+  struct stop_watch *w = arg;
+  if (!w->should_stop())
+    return 200;
+  dnsbl_cancel(w->d);
+  rep_cancel(w->r);
+  auth_cancel(w->a);
+  return 0;
+}
+
 /* from_spf: watchlists take the addresses their domains' SPF authorises;
  * what could not be read is said, and makes the check incomplete. */
 static bool
@@ -193,7 +214,23 @@ cmd_check(struct cli *c)
     goto done;
   if (collect_targets(c, &a, &specs, &targets, &nt) != RBL_EXIT_OK)
     goto done;
-  size_t np = a.cfg.nproviders, na = a.cfg.auth_on ? AUTH_NCHECKS : 0;
+  /* rblmon run asks part of the configuration at a time */
+  unsigned kinds = c->kinds ? c->kinds : CHECK_ALL;
+  bool full = kinds == CHECK_ALL && c->only_lists == NULL;
+  if (!(kinds & CHECK_DNSBL))
+    a.nlists = 0;
+  if (c->only_lists != NULL) {
+    size_t w = 0;
+    for (size_t i = 0; i < a.nlists; i++)
+      for (size_t j = 0; j < c->nonly_lists; j++)
+        if (strcmp(a.lists[i]->name, c->only_lists[j]) == 0) {
+          a.lists[w++] = a.lists[i];
+          break;
+        }
+    a.nlists = w;
+  }
+  size_t np = kinds & CHECK_REPUTATION ? a.cfg.nproviders : 0;
+  size_t na = kinds & CHECK_AUTH && a.cfg.auth_on ? AUTH_NCHECKS : 0;
   size_t nstates = a.nlists + np + na;
   states = calloc(nstates ? nstates : 1, sizeof(*states));
   if (states == NULL)
@@ -238,7 +275,7 @@ cmd_check(struct cli *c)
     goto done;
   k.total = dnsbl_count(a.lists, a.nlists, targets, nt);
   uint64_t more = rep_count(a.cfg.providers, np, targets, nt);
-  more += auth_count(&a.cfg, targets, nt);
+  more += na > 0 ? auth_count(&a.cfg, targets, nt) : 0;
   k.total = k.total + more < k.total ? UINT64_MAX : k.total + more;
   uint64_t started = loop_now(loop);
   unsigned ptimer = isatty(STDERR_FILENO)
@@ -263,8 +300,14 @@ cmd_check(struct cli *c)
     fprintf(stderr, "rblmon: out of memory\n");
     goto done;
   }
-  while (!dnsbl_finished(drun) || !rep_finished(rrun) || !auth_finished(arun))
+  struct stop_watch sw = {c->should_stop, drun, rrun, arun};
+  unsigned stimer = c->should_stop ? loop_timer(loop, 200, watch_stop, &sw)
+                                   : 0;
+  while (!dnsbl_finished(drun) || !rep_finished(rrun) ||
+         !auth_finished(arun))
     loop_run(loop);
+  if (stimer)
+    loop_timer_cancel(loop, stimer);
   if (ptimer)
     loop_timer_cancel(loop, ptimer);
   if (k.progress_shown)
@@ -304,7 +347,7 @@ cmd_check(struct cli *c)
                     sizeof(k.store_err));
       }
     if (!k.store_failed &&
-        store_cycle_commit(k.store, a.cfg.retention_ms, &k.tally, rc,
+        store_cycle_commit(k.store, a.cfg.retention_ms, &k.tally, rc, full,
                            k.store_err, sizeof(k.store_err)) != RBL_OK)
       k.store_failed = true;
     if (k.store_failed) {

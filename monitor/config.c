@@ -25,6 +25,10 @@ config_init(struct config *cfg)
   cfg->lock_wait_ms = 60000;
   cfg->hook_timeout_ms = 10000;
   cfg->spike = 10;
+  static const uint64_t sched_defaults[] = {
+    3600000, 3600000, 6 * 3600000, 300000, 3600000};
+  memcpy(cfg->sched_ms, sched_defaults, sizeof(sched_defaults));
+  cfg->jitter_ms = 300000;
 }
 
 void
@@ -558,9 +562,59 @@ f_logs(struct yctx *c, struct ynode *v, void *obj)
   ydoc_map(c, v, logs_fields, UTIL_ARRAY_LEN(logs_fields), obj, "logs");
 }
 
+static void
+sched_interval(struct yctx *c, struct ynode *v, void *obj, int job,
+               const char *what)
+{
+  struct config *cfg = obj;
+  if (v->kind == Y_SCALAR && strcmp(v->str, "off") == 0) {
+    cfg->sched_ms[job] = 0;
+    return;
+  }
+  ydoc_duration(c, v, 60000, 30 * 86400000ULL, &cfg->sched_ms[job], what);
+}
+
+static void
+sc_dnsbl(struct yctx *c, struct ynode *v, void *obj)
+{
+  sched_interval(c, v, obj, 0, "schedule.dnsbl");
+}
+
+static void
+sc_reputation(struct yctx *c, struct ynode *v, void *obj)
+{
+  sched_interval(c, v, obj, 1, "schedule.reputation");
+}
+
+static void
+sc_auth(struct yctx *c, struct ynode *v, void *obj)
+{
+  sched_interval(c, v, obj, 2, "schedule.auth");
+}
+
+static void
+sc_logs(struct yctx *c, struct ynode *v, void *obj)
+{
+  sched_interval(c, v, obj, 3, "schedule.logs");
+}
+
+static void
+sc_reminders(struct yctx *c, struct ynode *v, void *obj)
+{
+  sched_interval(c, v, obj, 4, "schedule.reminders");
+}
+
+static void
+sc_jitter(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_duration(c, v, 0, 86400000ULL, &((struct config *)obj)->jitter_ms,
+                "schedule.jitter");
+}
+
 static const struct yfield schedule_fields[] = {
-  {"dnsbl", NULL, false}, {"reputation", NULL, false}, {"auth", NULL, false},
-  {"logs", NULL, false}, {"reminders", NULL, false}, {"jitter", NULL, false},
+  {"dnsbl", sc_dnsbl, false}, {"reputation", sc_reputation, false},
+  {"auth", sc_auth, false}, {"logs", sc_logs, false},
+  {"reminders", sc_reminders, false}, {"jitter", sc_jitter, false},
 };
 
 static void

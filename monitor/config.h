@@ -77,6 +77,9 @@ struct config {
   const char **hook_argv;         /* notify.command.argv, NULL-terminated */
   uint64_t hook_timeout_ms;
   uint64_t spike;                 /* notify.spike: rejections in one scan */
+  /* schedule (rblmon run): by schedule.h job, 0 = off */
+  uint64_t sched_ms[5];
+  uint64_t jitter_ms;
   /* state */
   const char *state_path;         /* NULL: store_default_path() */
   uint64_t retention_ms, lock_wait_ms;

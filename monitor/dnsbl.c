@@ -772,6 +772,18 @@ dnsbl_start(struct loop *l, struct dns *d, const struct config *cfg,
   return (struct dnsbl_run *)r;
 }
 
+void
+dnsbl_cancel(struct dnsbl_run *dr)
+{
+  struct run *r = (struct run *)dr;
+  if (r != NULL && !r->finished) {
+    if (r->deadline_timer)
+      loop_timer_cancel(r->loop, r->deadline_timer);
+    r->deadline_timer = 0;
+    on_deadline(r);
+  }
+}
+
 bool
 dnsbl_finished(const struct dnsbl_run *dr)
 {

@@ -69,6 +69,8 @@ struct dnsbl_run *dnsbl_start(struct loop *l, struct dns *d,
                               dnsbl_sink sink, void *arg,
                               struct list_state *states);
 bool dnsbl_finished(const struct dnsbl_run *r);
+/* Stops now, as the deadline would (rblmon run on SIGTERM). */
+void dnsbl_cancel(struct dnsbl_run *r);
 void dnsbl_end(struct dnsbl_run *r);
 
 rbl_status dnsbl_check(struct loop *l, struct dns *d, const struct config *cfg,

@@ -1,6 +1,7 @@
 /* main.c - the command table, common options, and the set-up every
  * command shares. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,11 @@ static const struct command commands[] = {
    "send a test event to every configured notification channel",
    "      --test           send the test event and report each channel\n",
    OPT_TEST, cmd_notify},
+  {"run", "run",
+   "the long-running scheduler: checks, scans and reminders on schedule",
+   "  (intervals and jitter: schedule: in the configuration; SIGHUP "
+   "reloads it,\n"
+   "  SIGTERM stops after committing what is in flight)\n", 0, cmd_run},
   {"config", "config check",
    "validate the configuration and the catalog", "", 0, cmd_config},
   {"lists", "lists [--format text|json] [--all] [--probe]",
@@ -220,6 +226,22 @@ app_catalog_dir(const struct app *a)
     return env;
   if (a->have_config && a->cfg.catalog_dir != NULL)
     return a->cfg.catalog_dir;
+  /* installed: beside the binary (a relocated prefix too), then where the
+   * build said */
+  static char beside[PATH_MAX];
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash != NULL) {
+      *slash = '\0';
+      char path[4200];
+      snprintf(path, sizeof(path), "%s/../share/rblmon/lists", exe);
+      if (realpath(path, beside) != NULL && access(beside, F_OK) == 0)
+        return beside;
+    }
+  }
   if (access(RBLMON_DATADIR "/lists", F_OK) == 0)
     return RBLMON_DATADIR "/lists";
 #ifdef RBLMON_SRCDIR
@@ -241,7 +263,14 @@ app_load(struct app *a, const struct cli *c, bool need_config)
   bool explicit;
   bool found = config_find(c->config_path, a->config_path,
                            sizeof(a->config_path), &explicit);
-  if (found) {
+  if (c->config_text != NULL) { /* pinned by rblmon run */
+    a->have_config = true;
+    if (config_load_string(&a->cfg, a->config_path, c->config_text,
+                           c->config_len, &d) != RBL_OK) {
+      rc = RBL_EXIT_UNKNOWN;
+      goto done;
+    }
+  } else if (found) {
     a->have_config = true;
     if (config_load(&a->cfg, a->config_path, &d) != RBL_OK) {
       rc = RBL_EXIT_UNKNOWN;

@@ -656,6 +656,17 @@ rep_start(struct loop *l, struct http *h, struct provider *const *p,
   return r;
 }
 
+void
+rep_cancel(struct rep_run *r)
+{
+  if (r == NULL || r->done == r->np)
+    return;
+  if (r->deadline_timer != 0)
+    loop_timer_cancel(r->loop, r->deadline_timer);
+  r->deadline_timer = 0;
+  on_deadline(r);
+}
+
 bool
 rep_finished(const struct rep_run *r)
 {

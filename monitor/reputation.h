@@ -39,6 +39,8 @@ struct rep_run *rep_start(struct loop *l, struct http *h,
                           void *arg, struct list_state *states);
 /* Every pair has its result. */
 bool rep_finished(const struct rep_run *r);
+/* Stops now, as the deadline would. */
+void rep_cancel(struct rep_run *r);
 void rep_end(struct rep_run *r);
 
 #endif

@@ -731,23 +731,30 @@ finish(struct store *s, const char *sql, const char *what, char *err,
 
 rbl_status
 store_cycle_commit(struct store *s, uint64_t retention_ms,
-                   const struct tally *t, int exit_code, char *err,
+                   const struct tally *t, int exit_code, bool full, char *err,
                    size_t errlen)
 {
   int64_t cutoff = s->now - (int64_t)(retention_ms / 1000);
-  char sql[2048];
+  char sql[3072], scope[160] = "", scope_lc[160] = "";
+  if (!full) { /* only the sources this cycle asked */
+    snprintf(scope, sizeof(scope), " AND episodes.source IN (SELECT source "
+             "FROM list_health WHERE checked_at >= %lld)",
+             (long long)s->started);
+    snprintf(scope_lc, sizeof(scope_lc), " AND source IN (SELECT source FROM "
+             "list_health WHERE checked_at >= %lld)", (long long)s->started);
+  }
   /* Pairs this cycle did not check are no longer watched: their listings
    * close (not reported as delisted) and their last results go. */
   snprintf(sql, sizeof(sql),
            "UPDATE episodes SET cleared_at = %lld WHERE cleared_at IS NULL "
            "AND NOT EXISTS (SELECT 1 FROM last_check l WHERE l.target = "
            "episodes.target AND l.source = episodes.source AND "
-           "l.checked_at >= %lld);"
+           "l.checked_at >= %lld)%s;"
            "UPDATE reminders SET state = 'closed' WHERE state IN ('open', "
            "'requested') AND episode IN (SELECT id FROM episodes WHERE "
            "cleared_at IS NOT NULL);"
-           "DELETE FROM last_check WHERE checked_at < %lld;"
-           "DELETE FROM list_health WHERE checked_at < %lld;"
+           "DELETE FROM last_check WHERE checked_at < %lld%s;"
+           "DELETE FROM list_health WHERE checked_at < %lld%s;"
            "DELETE FROM list_queries WHERE at < %lld;"
            "DELETE FROM reminders WHERE episode IN "
            "(SELECT id FROM episodes WHERE cleared_at < %lld);"
@@ -759,8 +766,10 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
            "DELETE FROM provider_pause WHERE until < %lld;"
            "INSERT INTO cycles(started, finished, checks, listed, errors, "
            "exit_code) VALUES (%lld, %lld, %llu, %llu, %llu, %d);",
-           (long long)s->now, (long long)s->started, (long long)s->started,
-           (long long)s->started, (long long)(s->now - 2 * 86400),
+           (long long)s->now, (long long)s->started, scope,
+           (long long)s->started, full ? "" : scope_lc,
+           (long long)(full ? s->started : cutoff), "",
+           (long long)(s->now - 2 * 86400),
            (long long)cutoff, (long long)cutoff, (long long)cutoff,
            (long long)cutoff, (long long)s->now, (long long)s->now,
            (long long)s->started, (long long)store_now(),

@@ -1,0 +1,412 @@
+/* cmd_run.c - rblmon run: the long-running scheduler.  One process; each
+ * job (DNSBL checks, reputation providers, authentication checks, log
+ * scans, reminders) runs the same code as its command, in turn, at its own
+ * interval plus a jitter, with the configuration pinned in memory: SIGHUP
+ * reads the file again and keeps the old one when the new one is bad;
+ * SIGTERM or SIGINT stops what is in flight as the deadline would, commits
+ * and exits 0.  Each job opens the state for itself, so a cron "rblmon
+ * check" waits for the job in progress (state.lock_wait) or says why not.
+ *
+ * Lists with a published daily limit are paced: a list is asked only as
+ * often as its limit allows for the watchlists' size.
+ *
+ * RBLMON_RUN_SIMULATE=SECONDS (tests): the run's clock jumps from one due
+ * job to the next instead of waiting, RBLMON_NOW follows it, and the run
+ * ends after that many simulated seconds. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "dnsbl.h"
+#include "schedule.h"
+#include "store.h"
+
+#define RUN_CONFIG_MAX (16u << 20)
+
+struct paced {                    /* a list asked less often than dnsbl */
+  char name[72];
+  uint64_t every_ms;
+  int64_t due;
+};
+
+struct run {
+  char path[4096];
+  char *text;                     /* the configuration in force */
+  size_t len;
+  struct sched sched;
+  struct paced *paced;
+  size_t npaced;
+  bool has_providers, has_auth, has_logs;
+  /* simulation */
+  bool simulate;
+  int64_t sim_now, sim_end;       /* ms */
+  int64_t epoch0;                 /* wall seconds at the start */
+  sigset_t sigs;
+};
+
+static struct run *the_run;       /* for should_stop() */
+
+/* Log lines for journald and syslog: a <N> priority prefix (sd-daemon(3)),
+ * no colour. */
+static void
+logmsg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+logmsg(int level, const char *fmt, ...)
+{
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "<%d>rblmon run: %s\n", level, buf);
+  fflush(stderr);
+}
+
+static int64_t
+now_ms(const struct run *r)
+{
+  if (r->simulate)
+    return r->sim_now;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* SIGTERM or SIGINT pending (they are blocked; nothing is lost). */
+static bool
+stop_pending(void)
+{
+  sigset_t p;
+  return sigpending(&p) == 0 &&
+         (sigismember(&p, SIGTERM) == 1 || sigismember(&p, SIGINT) == 1);
+}
+
+static bool
+read_config(const char *path, char **text, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    logmsg(3, "cannot read %s: %s", path, strerror(errno));
+    return false;
+  }
+  struct sbuf b;
+  sbuf_init(&b, RUN_CONFIG_MAX);
+  char chunk[8192];
+  size_t n;
+  bool ok = true;
+  while (ok && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+    ok = sbuf_add(&b, chunk, n) == RBL_OK;
+  ok = ok && !ferror(f);
+  fclose(f);
+  if (!ok) {
+    logmsg(3, "cannot read %s (at most 16 MiB)", path);
+    sbuf_free(&b);
+    return false;
+  }
+  *len = b.len;
+  *text = b.p ? b.p : strdup("");
+  return *text != NULL;
+}
+
+/* The configuration in text, checked as every job will read it; fills
+ * what the schedule needs.  false: it has errors (printed). */
+static bool
+adopt(struct run *r, char *text, size_t len, bool first)
+{
+  struct cli c;
+  memset(&c, 0, sizeof(c));
+  c.config_path = r->path;
+  c.config_text = text;
+  c.config_len = len;
+  struct app a;
+  if (app_load(&a, &c, true) != RBL_EXIT_OK) {
+    app_free(&a);
+    return false;
+  }
+  uint64_t iv[JOB_N];
+  memcpy(iv, a.cfg.sched_ms, sizeof(iv));
+  r->has_providers = a.cfg.nproviders > 0;
+  r->has_auth = a.cfg.auth_on;
+  r->has_logs = a.cfg.nlog_files > 0;
+  if (!r->has_providers)
+    iv[JOB_REPUTATION] = 0;
+  if (!r->has_auth)
+    iv[JOB_AUTH] = 0;
+  if (!r->has_logs)
+    iv[JOB_LOGS] = 0;
+  if (a.nlists == 0)
+    iv[JOB_DNSBL] = 0;
+  int64_t now = now_ms(r);
+  if (first)
+    sched_init(&r->sched, iv, a.cfg.jitter_ms,
+               (uint64_t)getpid() ^ (uint64_t)time(NULL), now);
+  else
+    sched_update(&r->sched, iv, a.cfg.jitter_ms, now);
+  /* pacing: the lists whose daily limit does not allow every dnsbl
+   * interval for this many addresses */
+  struct dnsbl_target *t = calloc(a.cfg.nitems ? a.cfg.nitems : 1,
+                                  sizeof(*t));
+  struct paced *p = calloc(a.nlists ? a.nlists : 1, sizeof(*p));
+  size_t np = 0;
+  for (size_t i = 0; t && i < a.cfg.nitems; i++)
+    t[i] = (struct dnsbl_target){&a.cfg.items[i].spec,
+                                 a.cfg.items[i].watchlist};
+  for (size_t i = 0; t && p && i < a.nlists; i++) {
+    const struct list_def *l = a.lists[i];
+    if (l->queries_per_day == 0 || iv[JOB_DNSBL] == 0)
+      continue;
+    uint64_t q = dnsbl_count(&a.lists[i], 1, t, a.cfg.nitems) + 4;
+    uint64_t every = sched_list_interval_ms(q, l->queries_per_day);
+    if (every <= iv[JOB_DNSBL])
+      continue;
+    snprintf(p[np].name, sizeof(p[np].name), "%s", l->name);
+    p[np].every_ms = every;
+    p[np].due = now;
+    for (size_t k = 0; k < r->npaced; k++) /* keep its place */
+      if (strcmp(r->paced[k].name, l->name) == 0)
+        p[np].due = r->paced[k].due;
+    char e[32], d[32];
+    util_format_duration(every, e, sizeof(e));
+    util_format_duration(iv[JOB_DNSBL], d, sizeof(d));
+    logmsg(4, "list %s: %llu queries a check every %s would pass the %llu a "
+           "day its terms allow; it is checked every %s instead (use its "
+           "data feed or a keyed service to check more often)", l->name,
+           (unsigned long long)q, d, (unsigned long long)l->queries_per_day,
+           e);
+    np++;
+  }
+  free(t);
+  free(r->paced);
+  r->paced = p;
+  r->npaced = np;
+  app_free(&a);
+  free(r->text);
+  r->text = text;
+  r->len = len;
+  return true;
+}
+
+static void
+reload(struct run *r)
+{
+  char *text;
+  size_t len;
+  if (!read_config(r->path, &text, &len)) {
+    logmsg(3, "reload failed: the previous configuration stays in force");
+    return;
+  }
+  if (!adopt(r, text, len, false)) {
+    free(text);
+    logmsg(3, "reload failed: %s has errors (above); the previous "
+           "configuration stays in force", r->path);
+    return;
+  }
+  logmsg(5, "reloaded %s", r->path);
+}
+
+/* The lists of a DNSBL job: all but the paced ones not due yet.  NULL:
+ * all; *none set when every list is paced and none is due. */
+static const char **
+due_lists(struct run *r, int64_t now, size_t *n, bool *filtered)
+{
+  *filtered = false;
+  *n = 0;
+  if (r->npaced == 0)
+    return NULL;
+  struct cli c;
+  memset(&c, 0, sizeof(c));
+  c.config_path = r->path;
+  c.config_text = r->text;
+  c.config_len = r->len;
+  struct app a;
+  const char **names = NULL;
+  if (app_load(&a, &c, true) == RBL_EXIT_OK &&
+      (names = calloc(a.nlists ? a.nlists : 1, sizeof(*names))) != NULL) {
+    *filtered = true;
+    for (size_t i = 0; i < a.nlists; i++) {
+      bool skip = false;
+      for (size_t k = 0; k < r->npaced && !skip; k++)
+        if (strcmp(r->paced[k].name, a.lists[i]->name) == 0) {
+          skip = r->paced[k].due > now;
+          if (!skip)
+            r->paced[k].due = now + (int64_t)r->paced[k].every_ms;
+        }
+      if (!skip) /* names live in the paced table or are static catalog
+                    names copied below */
+        names[(*n)++] = strdup(a.lists[i]->name);
+    }
+  }
+  app_free(&a);
+  return names;
+}
+
+static bool
+should_stop(void)
+{
+  return stop_pending();
+}
+
+static int
+run_job(struct run *r, int job, int64_t now)
+{
+  struct cli c;
+  memset(&c, 0, sizeof(c));
+  c.config_path = r->path;
+  c.config_text = r->text;
+  c.config_len = r->len;
+  c.should_stop = should_stop;
+  const char **names = NULL;
+  size_t n = 0;
+  int rc;
+  switch (job) {
+  case JOB_DNSBL: {
+    bool filtered;
+    names = due_lists(r, now, &n, &filtered);
+    if (filtered && n == 0) {
+      logmsg(6, "dnsbl: every list is paced; none is due");
+      return RBL_EXIT_OK;
+    }
+    c.kinds = CHECK_DNSBL;
+    c.only_lists = filtered ? names : NULL;
+    c.nonly_lists = n;
+    c.changes_only = true;
+    rc = cmd_check(&c);
+    break;
+  }
+  case JOB_REPUTATION:
+    c.kinds = CHECK_REPUTATION;
+    c.changes_only = true;
+    rc = cmd_check(&c);
+    break;
+  case JOB_AUTH:
+    c.kinds = CHECK_AUTH;
+    c.changes_only = true;
+    rc = cmd_check(&c);
+    break;
+  case JOB_LOGS:
+    rc = cmd_scanlogs(&c);
+    break;
+  default:
+    rc = cmd_remind(&c);
+    break;
+  }
+  for (size_t i = 0; i < n; i++)
+    free((char *)names[i]);
+  free(names);
+  fflush(stdout);
+  return rc;
+}
+
+int
+cmd_run(struct cli *c)
+{
+  struct run r;
+  memset(&r, 0, sizeof(r));
+  if (c->nargs > 0) {
+    fprintf(stderr, "rblmon: run takes no arguments; see rblmon run --help\n");
+    return RBL_EXIT_UNKNOWN;
+  }
+  bool explicit;
+  if (!config_find(c->config_path, r.path, sizeof(r.path), &explicit)) {
+    fprintf(stderr, "rblmon: run needs a configuration (-c FILE, "
+            "$RBLMON_CONFIG, ~/.config/rblmon/rblmon.yaml or "
+            "/etc/rblmon/rblmon.yaml)\n");
+    return RBL_EXIT_UNKNOWN;
+  }
+  const char *sim = getenv("RBLMON_RUN_SIMULATE");
+  uint64_t sim_s = 0;
+  if (sim != NULL && *sim != '\0') {
+    if (util_parse_u64(sim, 10ULL * 366 * 86400, &sim_s) != RBL_OK) {
+      fprintf(stderr, "rblmon: RBLMON_RUN_SIMULATE must be a number of "
+              "seconds, not '%s'\n", sim);
+      return RBL_EXIT_UNKNOWN;
+    }
+    r.simulate = true;
+    r.sim_end = (int64_t)sim_s * 1000;
+    r.epoch0 = store_now();
+  }
+  char *text;
+  size_t len;
+  if (!read_config(r.path, &text, &len))
+    return RBL_EXIT_UNKNOWN;
+  if (!adopt(&r, text, len, true)) {
+    free(text);
+    return RBL_EXIT_UNKNOWN;
+  }
+  the_run = &r;
+  /* Signals stay blocked and are taken with sigtimedwait(): none is lost
+   * between two jobs, and a job asks should_stop() while it runs. */
+  sigemptyset(&r.sigs);
+  sigaddset(&r.sigs, SIGHUP);
+  sigaddset(&r.sigs, SIGTERM);
+  sigaddset(&r.sigs, SIGINT);
+  sigprocmask(SIG_BLOCK, &r.sigs, NULL);
+  logmsg(5, "started with %s (pid %ld)", r.path, (long)getpid());
+  int rc = RBL_EXIT_OK;
+  uint64_t jobs = 0;
+  for (;;) {
+    int64_t when;
+    int job = sched_next(&r.sched, &when);
+    if (job < 0) {
+      logmsg(3, "nothing to schedule: no list, provider, authentication "
+             "check, log or reminder is configured");
+      rc = RBL_EXIT_UNKNOWN;
+      break;
+    }
+    int64_t now = now_ms(&r);
+    if (when > now) {
+      if (r.simulate) {
+        if (when >= r.sim_end)
+          break;
+        r.sim_now = when;
+      } else {
+        int64_t wait = when - now;
+        struct timespec ts = {wait / 1000, (long)(wait % 1000) * 1000000};
+        int sig = sigtimedwait(&r.sigs, NULL, &ts);
+        if (sig == SIGHUP) {
+          reload(&r);
+          continue;
+        }
+        if (sig == SIGTERM || sig == SIGINT) {
+          logmsg(5, "stopping (signal %d)", sig);
+          break;
+        }
+        continue; /* the timeout (or EINTR): look again */
+      }
+    }
+    now = now_ms(&r);
+    if (r.simulate) {
+      char t[32];
+      snprintf(t, sizeof(t), "%lld", (long long)(r.epoch0 + now / 1000));
+      setenv("RBLMON_NOW", t, 1);
+    }
+    logmsg(7, "%s: starting", sched_job_names[job]);
+    int jrc = run_job(&r, job, now);
+    jobs++;
+    logmsg(jrc == RBL_EXIT_UNKNOWN ? 4 : 6, "%s: exit %d", sched_job_names[job],
+           jrc);
+    sched_done(&r.sched, job, now);
+    /* a signal during the job: the job stopped early and committed */
+    struct timespec zero = {0, 0};
+    int sig = sigtimedwait(&r.sigs, NULL, &zero);
+    if (sig == SIGTERM || sig == SIGINT) {
+      logmsg(5, "stopping (signal %d)", sig);
+      break;
+    }
+    if (sig == SIGHUP)
+      reload(&r);
+  }
+  logmsg(5, "stopped after %llu jobs", (unsigned long long)jobs);
+  free(r.text);
+  free(r.paced);
+  the_run = NULL;
+  return rc;
+}
