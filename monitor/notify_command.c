@@ -94,6 +94,10 @@ command_send(const struct config *cfg, const struct notify_event *ev,
     return false;
   }
   if (pid == 0) {
+    /* the hook starts with no signal blocked (rblmon run blocks some) */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     int null = open("/dev/null", O_WRONLY);
     if (dup2(in[0], 0) < 0 || null < 0 || dup2(null, 1) < 0)
       _exit(126);
