@@ -504,26 +504,39 @@ count_void(struct ctx *c, const struct dq_answer *a, const char *what)
   return true;
 }
 
+/* The answer a term needs, counted as a void lookup when it is empty
+ * (count); NULL with *r set when it is not known yet, failed, or is one
+ * void lookup too many. */
+static const struct dq_answer *
+term_answer(struct ctx *c, const char *name, int type, bool count,
+            enum spf_result *r)
+{
+  const struct dq_answer *a = get(c, name, type);
+  if (a == NULL) {
+    *r = SPF_NEED;
+    return NULL;
+  }
+  if (a->status == DQ_ERROR) {
+    *r = fail(c, SPF_TEMPERROR, "DNS error for %s: %s", name,
+              a->error ? a->error : "?");
+    return NULL;
+  }
+  if (count && !count_void(c, a, name)) {
+    *r = SPF_PERMERROR;
+    return NULL;
+  }
+  return a;
+}
+
 /* 1 match, 0 no match, else the result to return (need, errors). */
 static int
 match_addrs(struct ctx *c, const char *name, const struct term *t,
             bool count_voids, enum spf_result *r)
 {
   int type = c->ip->kind == TARGET_IP4 ? DQ_A : DQ_AAAA;
-  const struct dq_answer *a = get(c, name, type);
-  if (a == NULL) {
-    *r = SPF_NEED;
+  const struct dq_answer *a = term_answer(c, name, type, count_voids, r);
+  if (a == NULL)
     return -1;
-  }
-  if (a->status == DQ_ERROR) {
-    *r = fail(c, SPF_TEMPERROR, "DNS error for %s: %s", name,
-              a->error ? a->error : "?");
-    return -1;
-  }
-  if (count_voids && !count_void(c, a, name)) {
-    *r = SPF_PERMERROR;
-    return -1;
-  }
   int bits = c->ip->kind == TARGET_IP4 ? t->cidr4 : t->cidr6;
   for (size_t i = 0; i < a->n; i++)
     if (in_cidr(c->ip, &a->addrs[i], bits))
@@ -567,35 +580,15 @@ eval_term(struct ctx *c, const struct term *t, const char *domain,
   case M_A:
     return match_addrs(c, target, t, true, r);
   case M_EXISTS: {
-    const struct dq_answer *a = get(c, target, DQ_A);
-    if (a == NULL) {
-      *r = SPF_NEED;
+    const struct dq_answer *a = term_answer(c, target, DQ_A, true, r);
+    if (a == NULL)
       return -1;
-    }
-    if (a->status == DQ_ERROR) {
-      *r = fail(c, SPF_TEMPERROR, "DNS error for %s", target);
-      return -1;
-    }
-    if (!count_void(c, a, target)) {
-      *r = SPF_PERMERROR;
-      return -1;
-    }
     return a->status == DQ_OK && a->n > 0;
   }
   case M_MX: {
-    const struct dq_answer *a = get(c, target, DQ_MX);
-    if (a == NULL) {
-      *r = SPF_NEED;
+    const struct dq_answer *a = term_answer(c, target, DQ_MX, true, r);
+    if (a == NULL)
       return -1;
-    }
-    if (a->status == DQ_ERROR) {
-      *r = fail(c, SPF_TEMPERROR, "DNS error for MX %s", target);
-      return -1;
-    }
-    if (!count_void(c, a, target)) {
-      *r = SPF_PERMERROR;
-      return -1;
-    }
     if (a->n > SPF_MAX_NAMES) {
       *r = fail(c, SPF_PERMERROR, "%s has more than %d MX hosts (%s)", target,
                 SPF_MAX_NAMES, t->text);
