@@ -178,6 +178,8 @@ cmd_check(struct cli *c)
   struct rep_run *rrun = NULL;
   struct auth_run *arun = NULL;
   bool incomplete = false, from_spf_unread = false;
+  const char **configured = NULL;
+  size_t nconfigured = 0;
   struct check k;
   FILE *out = NULL;
   uint64_t *used = NULL;
@@ -214,9 +216,21 @@ cmd_check(struct cli *c)
     goto done;
   if (collect_targets(c, &a, &specs, &targets, &nt) != RBL_EXIT_OK)
     goto done;
-  /* rblmon run asks part of the configuration at a time */
+  /* rblmon run asks part of the configuration at a time; the commit then
+   * needs every source of the configuration, to close the removed ones */
   unsigned kinds = c->kinds ? c->kinds : CHECK_ALL;
   bool full = kinds == CHECK_ALL && c->only_lists == NULL;
+  configured = calloc(a.nlists + a.cfg.nproviders + AUTH_NCHECKS + 1,
+                      sizeof(*configured));
+  if (configured == NULL)
+    goto done;
+  for (size_t i = 0; i < a.nlists; i++)
+    configured[nconfigured++] = a.lists[i]->name;
+  for (size_t i = 0; i < a.cfg.nproviders; i++)
+    configured[nconfigured++] = a.cfg.providers[i]->def.name;
+  for (unsigned k = 0; a.cfg.auth_on && k < AUTH_NCHECKS; k++)
+    if ((a.cfg.auth_checks >> k) & 1u)
+      configured[nconfigured++] = auth_source((enum auth_check)k)->name;
   if (!(kinds & CHECK_DNSBL))
     a.nlists = 0;
   if (c->only_lists != NULL) {
@@ -348,6 +362,7 @@ cmd_check(struct cli *c)
       }
     if (!k.store_failed &&
         store_cycle_commit(k.store, a.cfg.retention_ms, &k.tally, rc, full,
+                           configured, nconfigured,
                            k.store_err, sizeof(k.store_err)) != RBL_OK)
       k.store_failed = true;
     if (k.store_failed) {
@@ -400,6 +415,7 @@ done:
   dnsbl_end(drun);
   auth_end(arun);
   store_close(k.store);
+  free(configured);
   free(used);
   free(k.changes);
   loop_free(loop);

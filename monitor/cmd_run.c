@@ -32,8 +32,9 @@
 
 struct paced {                    /* a list asked less often than dnsbl */
   char name[72];
-  uint64_t every_ms;
+  uint64_t every_ms;              /* UINT64_MAX: its limit allows none */
   int64_t due;
+  bool in_job;                    /* asked by the DNSBL job running */
 };
 
 struct run {
@@ -116,6 +117,27 @@ read_config(const char *path, char **text, size_t *len)
   return *text != NULL;
 }
 
+/* Whether the state saw queries to list within the last every ms. */
+static bool
+asked_within(const struct run *r, const struct app *a, const char *list,
+             uint64_t every)
+{
+  char path[4096], err[512];
+  struct store *st = NULL;
+  (void)r;
+  if (a->cfg.state_path != NULL)
+    snprintf(path, sizeof(path), "%s", a->cfg.state_path);
+  else
+    store_default_path(path, sizeof(path));
+  if (access(path, R_OK) != 0 ||
+      store_open(path, true, 0, &st, err, sizeof(err)) != RBL_OK)
+    return false;
+  bool asked = store_queries_since(st, list, store_now() -
+                                   (int64_t)(every / 1000)) > 0;
+  store_close(st);
+  return asked;
+}
+
 /* The configuration in text, checked as every job will read it; fills
  * what the schedule needs.  false: it has errors (printed). */
 static bool
@@ -169,18 +191,30 @@ adopt(struct run *r, char *text, size_t len, bool first)
       continue;
     snprintf(p[np].name, sizeof(p[np].name), "%s", l->name);
     p[np].every_ms = every;
-    p[np].due = now;
+    p[np].due = every == UINT64_MAX ? INT64_MAX : now;
+    bool known = false;
     for (size_t k = 0; k < r->npaced; k++) /* keep its place */
-      if (strcmp(r->paced[k].name, l->name) == 0)
+      if (strcmp(r->paced[k].name, l->name) == 0) {
         p[np].due = r->paced[k].due;
+        known = true;
+      }
+    /* asked within its interval already (an earlier run): not at once */
+    if (!known && every != UINT64_MAX && asked_within(r, &a, l->name, every))
+      p[np].due = now + (int64_t)every;
     char e[32], d[32];
     util_format_duration(every, e, sizeof(e));
     util_format_duration(iv[JOB_DNSBL], d, sizeof(d));
-    logmsg(4, "list %s: %llu queries a check every %s would pass the %llu a "
-           "day its terms allow; it is checked every %s instead (use its "
-           "data feed or a keyed service to check more often)", l->name,
-           (unsigned long long)q, d, (unsigned long long)l->queries_per_day,
-           e);
+    if (every == UINT64_MAX)
+      logmsg(4, "list %s: one check takes %llu queries, more than the %llu "
+             "a day its terms allow: it is not checked (use its data feed "
+             "or a keyed service)", l->name, (unsigned long long)q,
+             (unsigned long long)l->queries_per_day);
+    else
+      logmsg(4, "list %s: %llu queries a check every %s would pass the %llu "
+             "a day its terms allow; it is checked every %s instead (use its "
+             "data feed or a keyed service to check more often)", l->name,
+             (unsigned long long)q, d,
+             (unsigned long long)l->queries_per_day, e);
     np++;
   }
   free(t);
@@ -212,8 +246,8 @@ reload(struct run *r)
   logmsg(5, "reloaded %s", r->path);
 }
 
-/* The lists of a DNSBL job: all but the paced ones not due yet.  NULL:
- * all; *none set when every list is paced and none is due. */
+/* The lists of a DNSBL job (copies, freed by the caller): all but the
+ * paced ones not due yet.  NULL without *filtered: all of them. */
 static const char **
 due_lists(struct run *r, int64_t now, size_t *n, bool *filtered)
 {
@@ -236,11 +270,9 @@ due_lists(struct run *r, int64_t now, size_t *n, bool *filtered)
       for (size_t k = 0; k < r->npaced && !skip; k++)
         if (strcmp(r->paced[k].name, a.lists[i]->name) == 0) {
           skip = r->paced[k].due > now;
-          if (!skip)
-            r->paced[k].due = now + (int64_t)r->paced[k].every_ms;
+          r->paced[k].in_job = !skip;
         }
-      if (!skip) /* names live in the paced table or are static catalog
-                    names copied below */
+      if (!skip)
         names[(*n)++] = strdup(a.lists[i]->name);
     }
   }
@@ -279,6 +311,12 @@ run_job(struct run *r, int job, int64_t now)
     c.nonly_lists = n;
     c.changes_only = true;
     rc = cmd_check(&c);
+    /* a paced list waits its interval after a check that counted */
+    for (size_t k = 0; k < r->npaced; k++) {
+      if (r->paced[k].in_job && rc != RBL_EXIT_UNKNOWN)
+        r->paced[k].due = now + (int64_t)r->paced[k].every_ms;
+      r->paced[k].in_job = false;
+    }
     break;
   }
   case JOB_REPUTATION:
@@ -394,14 +432,19 @@ cmd_run(struct cli *c)
     logmsg(jrc == RBL_EXIT_UNKNOWN ? 4 : 6, "%s: exit %d", sched_job_names[job],
            jrc);
     sched_done(&r.sched, job, now);
-    /* a signal during the job: the job stopped early and committed */
+    /* signals during the job (it stopped early and committed): a stop
+     * wins over a reload */
     struct timespec zero = {0, 0};
-    int sig = sigtimedwait(&r.sigs, NULL, &zero);
-    if (sig == SIGTERM || sig == SIGINT) {
-      logmsg(5, "stopping (signal %d)", sig);
+    bool stop = false, hup = false;
+    for (int sig; (sig = sigtimedwait(&r.sigs, NULL, &zero)) > 0;) {
+      stop = stop || sig == SIGTERM || sig == SIGINT;
+      hup = hup || sig == SIGHUP;
+    }
+    if (stop) {
+      logmsg(5, "stopping");
       break;
     }
-    if (sig == SIGHUP)
+    if (hup)
       reload(&r);
   }
   logmsg(5, "stopped after %llu jobs", (unsigned long long)jobs);

@@ -76,6 +76,11 @@ sched_list_interval_ms(uint64_t queries_per_check, uint64_t per_day)
 {
   if (per_day == 0)
     return 0;
-  /* round up: never more than the limit in any 24 hours */
-  return (queries_per_check * 86400000ULL + per_day - 1) / per_day;
+  /* k checks fit in any 24 hours when k * q <= P: at most floor(P / q)
+   * checks a day, and checks at 24h / k apart are k in any 24 hours only
+   * if the interval is at least 24h / k (rounded up) */
+  uint64_t k = queries_per_check ? per_day / queries_per_check : 0;
+  if (k == 0)
+    return UINT64_MAX; /* not even one check a day fits */
+  return (86400000ULL + k - 1) / k;
 }

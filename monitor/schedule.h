@@ -37,8 +37,8 @@ void sched_done(struct sched *s, int job, int64_t started);
 uint64_t sched_jitter(struct sched *s, uint64_t interval_ms);
 
 /* The shortest interval at which a list that takes queries_per_check
- * queries a check can be checked within per_day queries a day (0: no
- * limit). */
+ * queries a check can be checked within per_day queries in any 24 hours
+ * (0: no limit; UINT64_MAX: not even once a day). */
 uint64_t sched_list_interval_ms(uint64_t queries_per_check,
                                 uint64_t per_day);
 

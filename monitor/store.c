@@ -731,17 +731,39 @@ finish(struct store *s, const char *sql, const char *what, char *err,
 
 rbl_status
 store_cycle_commit(struct store *s, uint64_t retention_ms,
-                   const struct tally *t, int exit_code, bool full, char *err,
-                   size_t errlen)
+                   const struct tally *t, int exit_code, bool full,
+                   const char *const *configured, size_t nconfigured,
+                   char *err, size_t errlen)
 {
+  if (!full) { /* the sources of the configuration, for the scope below */
+    sqlite3_stmt *q = NULL;
+    bool ok = sqlite3_exec(s->db, "CREATE TEMP TABLE IF NOT EXISTS "
+                           "cfg_sources(source TEXT PRIMARY KEY);"
+                           "DELETE FROM cfg_sources;", NULL, NULL,
+                           NULL) == SQLITE_OK &&
+              sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO cfg_sources "
+                                 "VALUES (?1)", -1, &q, NULL) == SQLITE_OK;
+    for (size_t i = 0; ok && i < nconfigured; i++) {
+      sqlite3_bind_text(q, 1, configured[i], -1, SQLITE_STATIC);
+      ok = step_done(q) == SQLITE_OK;
+    }
+    sqlite3_finalize(q);
+    if (!ok) {
+      store_error(s, "cannot record the cycle", err, errlen);
+      store_cycle_rollback(s);
+      return RBL_EIO;
+    }
+  }
   int64_t cutoff = s->now - (int64_t)(retention_ms / 1000);
-  char sql[3072], scope[160] = "", scope_lc[160] = "";
+  char sql[3072], scope[256] = "", scope_lc[256] = "";
   if (!full) { /* only the sources this cycle asked */
-    snprintf(scope, sizeof(scope), " AND episodes.source IN (SELECT source "
-             "FROM list_health WHERE checked_at >= %lld)",
+    snprintf(scope, sizeof(scope), " AND (episodes.source IN (SELECT "
+             "source FROM list_health WHERE checked_at >= %lld) OR "
+             "episodes.source NOT IN (SELECT source FROM cfg_sources))",
              (long long)s->started);
-    snprintf(scope_lc, sizeof(scope_lc), " AND source IN (SELECT source FROM "
-             "list_health WHERE checked_at >= %lld)", (long long)s->started);
+    snprintf(scope_lc, sizeof(scope_lc), " AND (source IN (SELECT source "
+             "FROM list_health WHERE checked_at >= %lld) OR source NOT IN "
+             "(SELECT source FROM cfg_sources))", (long long)s->started);
   }
   /* Pairs this cycle did not check are no longer watched: their listings
    * close (not reported as delisted) and their last results go. */
@@ -768,7 +790,8 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
            "exit_code) VALUES (%lld, %lld, %llu, %llu, %llu, %d);",
            (long long)s->now, (long long)s->started, scope,
            (long long)s->started, full ? "" : scope_lc,
-           (long long)(full ? s->started : cutoff), "",
+           (long long)(full ? s->started : cutoff),
+           full ? "" : " OR source NOT IN (SELECT source FROM cfg_sources)",
            (long long)(s->now - 2 * 86400),
            (long long)cutoff, (long long)cutoff, (long long)cutoff,
            (long long)cutoff, (long long)s->now, (long long)s->now,

@@ -63,11 +63,13 @@ rbl_status store_cycle_health(struct store *s, const struct list_state *ls,
  * no longer in the configuration), prunes data older than retention_ms
  * and commits.  full: the cycle asked every source of the configuration;
  * otherwise (rblmon run's partial cycles) only the sources whose health
- * it recorded are judged.  On failure the cycle
+ * it recorded are judged, and those not among the configured ones (a list
+ * removed from the configuration) are closed.  On failure the cycle
  * is rolled back and err says why. */
 rbl_status store_cycle_commit(struct store *s, uint64_t retention_ms,
                               const struct tally *t, int exit_code,
-                              bool full, char *err, size_t errlen);
+                              bool full, const char *const *configured,
+                              size_t nconfigured, char *err, size_t errlen);
 /* Drops everything written since the begin (also for scans and
  * reminders, which share the transaction functions). */
 void store_cycle_rollback(struct store *s);

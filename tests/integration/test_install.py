@@ -41,7 +41,10 @@ class InstallTest(rbltest.unittest.TestCase):
         for f in FILES:
             self.assertTrue(os.path.isfile(os.path.join(self.prefix, f)), f)
         unit = open(os.path.join(self.prefix, "lib/systemd/system/rblmon.service")).read()
-        self.assertRegex(unit, r"ExecStart=/\S+/rblmon -c /etc/rblmon/rblmon.yaml run")
+        self.assertIn("ExecStart=%s/bin/rblmon -c /etc/rblmon/rblmon.yaml run"
+                      % self.prefix, unit)
+        cron = open(os.path.join(self.prefix, "share/rblmon/rblmon.cron")).read()
+        self.assertIn("root  %s/bin/rblmon check --changes-only" % self.prefix, cron)
         self.assertIn("ExecReload=/bin/kill -HUP $MAINPID", unit)
         self.assertNotIn("@", unit)
 

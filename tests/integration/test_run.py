@@ -14,6 +14,7 @@ from rbltest import Rbldnsd, SilentUDP, Workdir, custom_list
 
 T0 = 1795766400
 ZONES = {"bl.test": ("ip4set", ":127.0.0.2:spam\n127.0.0.2\n192.0.2.1\n"),
+         "bl2.test": ("ip4set", ":127.0.0.2:spam\n127.0.0.2\n192.0.2.1\n"),
          "lim.test": ("ip4set", ":127.0.0.2:x\n127.0.0.2\n")}
 BL = custom_list("bl", "bl.test", "ip4", {"127.0.0.2": ("spam", "critical")})
 LIM = custom_list("lim", "lim.test", "ip4", {"127.0.0.2": ("x", "critical")},
@@ -80,6 +81,24 @@ class RunTest(rbltest.unittest.TestCase):
         "libasan" in subprocess.run(["ldd", rbltest.RBLMON], capture_output=True,
                                     text=True).stdout,
         "AddressSanitizer keeps freed memory in quarantine: the normal build measures")
+    def test_removed_list_is_closed_by_partial_cycles(self):
+        bl2 = custom_list("bl2", "bl2.test", "ip4", {"127.0.0.2": ("spam", "critical")})
+        self.config(schedule="  dnsbl: 10m\n  reminders: off\n  jitter: 0s\n",
+                    extra="auth: {checks: [mx]}\n")
+        text = open(self.w.config_path).read()
+        self.w.write_config(text.replace("  custom:\n", "  custom:\n" + bl2))
+        self.assertEqual(self.simulate(1800).rc, 0)
+        self.assertEqual(self.db("SELECT count(*) FROM episodes WHERE source = 'bl2' "
+                                 "AND cleared_at IS NULL")[0][0], 1)
+        self.w.write_config(text)  # bl2 is gone from the configuration
+        r = self.w.run(["run"], env={"RBLMON_RUN_SIMULATE": "1800"}, now=T0 + 3600)
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertEqual(self.db("SELECT count(*) FROM episodes WHERE source = 'bl2' "
+                                 "AND cleared_at IS NULL")[0][0], 0)
+        # bl, asked by the same cycles, keeps its one open listing
+        self.assertEqual(self.db("SELECT count(*) FROM episodes WHERE source = 'bl' "
+                                 "AND cleared_at IS NULL")[0][0], 1)
+
     def test_memory_does_not_grow(self):
         self.config(schedule="  dnsbl: 5m\n  reminders: 1h\n  jitter: 0s\n")
         peaks = []

@@ -89,14 +89,23 @@ static void
 pacing_holds_a_list_under_its_limit(void **state)
 {
   (void)state;
-  /* a /22 (1,024 addresses + 4 probes) on a list allowing 10,000 a day */
-  uint64_t every = sched_list_interval_ms(1028, 10000);
-  assert_true(every >= (uint64_t)(1028.0 * 86400000 / 10000));
-  /* in any 24 hours, checks at that interval stay within the limit */
-  uint64_t checks = (24 * HOUR) / every + 1;
-  assert_true(checks * 1028 <= 10000 + 1028);
-  assert_true((24 * HOUR / every) * 1028 <= 10000);
+  /* a /22 (1,024 addresses + 4 probes) on a list allowing 10,000 a day:
+   * 9 checks a day at most */
+  uint64_t q = 1028, per_day = 10000;
+  uint64_t every = sched_list_interval_ms(q, per_day);
+  assert_int_equal(every, (86400000 + 8) / 9);
+  /* checks at that interval from any start: never more than the limit in
+   * any 24 hours (the window [t, t + 24h) holds at most ceil(24h/every)) */
+  uint64_t most = (uint64_t)(24 * HOUR + every - 1) / every;
+  assert_true(most * q <= per_day);
+  for (uint64_t qq = 1; qq < 3000; qq += 37)
+    for (uint64_t p = qq; p < 20000; p += 997) {
+      uint64_t e = sched_list_interval_ms(qq, p);
+      uint64_t m = (uint64_t)(24 * HOUR + e - 1) / e;
+      assert_true(m * qq <= p);
+    }
   assert_int_equal(sched_list_interval_ms(1028, 0), 0);
+  assert_int_equal(sched_list_interval_ms(1028, 1000), UINT64_MAX);
   assert_int_equal(sched_list_interval_ms(10, 100000), 8640);
 }
 
