@@ -77,10 +77,6 @@ class RunTest(rbltest.unittest.TestCase):
                 self.assertRegex(line, r"^<[0-7]>rblmon run: ")
             self.assertNotIn("\x1b", line)
 
-    @rbltest.unittest.skipIf(
-        "libasan" in subprocess.run(["ldd", rbltest.RBLMON], capture_output=True,
-                                    text=True).stdout,
-        "AddressSanitizer keeps freed memory in quarantine: the normal build measures")
     def test_removed_list_is_closed_by_partial_cycles(self):
         bl2 = custom_list("bl2", "bl2.test", "ip4", {"127.0.0.2": ("spam", "critical")})
         self.config(schedule="  dnsbl: 10m\n  reminders: off\n  jitter: 0s\n",
@@ -99,6 +95,10 @@ class RunTest(rbltest.unittest.TestCase):
         self.assertEqual(self.db("SELECT count(*) FROM episodes WHERE source = 'bl' "
                                  "AND cleared_at IS NULL")[0][0], 1)
 
+    @rbltest.unittest.skipIf(
+        "libasan" in subprocess.run(["ldd", rbltest.RBLMON], capture_output=True,
+                                    text=True).stdout,
+        "AddressSanitizer keeps freed memory in quarantine: the normal build measures")
     def test_memory_does_not_grow(self):
         self.config(schedule="  dnsbl: 5m\n  reminders: 1h\n  jitter: 0s\n")
         peaks = []
