@@ -52,7 +52,6 @@ struct run {
   sigset_t sigs;
 };
 
-static struct run *the_run;       /* for should_stop() */
 
 /* Log lines for journald and syslog: a <N> priority prefix (sd-daemon(3)),
  * no colour. */
@@ -379,7 +378,6 @@ cmd_run(struct cli *c)
     free(text);
     return RBL_EXIT_UNKNOWN;
   }
-  the_run = &r;
   /* Signals stay blocked and are taken with sigtimedwait(): none is lost
    * between two jobs, and a job asks should_stop() while it runs. */
   sigemptyset(&r.sigs);
@@ -450,6 +448,5 @@ cmd_run(struct cli *c)
   logmsg(5, "stopped after %llu jobs", (unsigned long long)jobs);
   free(r.text);
   free(r.paced);
-  the_run = NULL;
   return rc;
 }
