@@ -189,7 +189,6 @@ struct auth_run {
   unsigned ptr_inflight;
   struct domain_job *doms;
   size_t ndoms, doms_left;
-  unsigned outstanding;           /* DNS queries in flight */
   unsigned deadline_timer;
   bool cancelled, finished;
   bool destroyed;                 /* dns_free(): callbacks only clean up */
@@ -467,7 +466,6 @@ on_fetch(void *arg, int status, const unsigned char *abuf, int alen)
 {
   struct fetch *f = arg;
   struct auth_run *r = f->r;
-  r->outstanding--;
   note_cancel(r, status);
   struct addr none;
   memset(&none, 0, sizeof(none));
@@ -523,7 +521,6 @@ need(struct domain_job *dj, const char *name, int type)
     f->w = w;
   }
   if (start) {
-    r->outstanding++;
     dns_query(r->dns, f->name, type, on_fetch, f); /* f may be gone now */
   }
   return NULL;
@@ -1208,7 +1205,6 @@ on_fwd(void *arg, int status, const unsigned char *abuf, int alen)
 {
   struct fwd *f = arg;
   struct ptr_job *j = f->j;
-  j->r->outstanding--;
   note_cancel(j->r, status);
   if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
     j->cut = true;
@@ -1230,7 +1226,6 @@ on_ptr(void *arg, int status, const unsigned char *abuf, int alen)
 {
   struct ptr_job *j = arg;
   struct auth_run *r = j->r;
-  r->outstanding--;
   note_cancel(r, status);
   struct dq_answer *a = parse_answer(DQ_PTR, status, abuf, alen, &j->a);
   if (a == NULL) {
@@ -1264,7 +1259,6 @@ on_ptr(void *arg, int status, const unsigned char *abuf, int alen)
     }
     f->j = j;
     f->i = i;
-    r->outstanding++;
     dns_query(r->dns, j->names[i], j->a.kind == TARGET_IP4 ? DQ_A : DQ_AAAA,
               on_fwd, f);
   }
@@ -1331,7 +1325,6 @@ ptr_feed(struct auth_run *r)
     char rev[128];
     spf_reverse_name(&a, rev, sizeof(rev));
     r->ptr_inflight++;
-    r->outstanding++;
     dns_query(r->dns, rev, DQ_PTR, on_ptr, j);
   }
   r->feeding = false;

@@ -44,7 +44,6 @@ struct run {
   struct sched sched;
   struct paced *paced;
   size_t npaced;
-  bool has_providers, has_auth, has_logs;
   /* simulation */
   bool simulate;
   int64_t sim_now, sim_end;       /* ms */
@@ -154,14 +153,12 @@ adopt(struct run *r, char *text, size_t len, bool first)
   }
   uint64_t iv[JOB_N];
   memcpy(iv, a.cfg.sched_ms, sizeof(iv));
-  r->has_providers = a.cfg.nproviders > 0;
-  r->has_auth = a.cfg.auth_on;
-  r->has_logs = a.cfg.nlog_files > 0;
-  if (!r->has_providers)
+  /* a job with nothing to do does not run */
+  if (a.cfg.nproviders == 0)
     iv[JOB_REPUTATION] = 0;
-  if (!r->has_auth)
+  if (!a.cfg.auth_on)
     iv[JOB_AUTH] = 0;
-  if (!r->has_logs)
+  if (a.cfg.nlog_files == 0)
     iv[JOB_LOGS] = 0;
   if (a.nlists == 0)
     iv[JOB_DNSBL] = 0;

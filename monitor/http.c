@@ -34,7 +34,6 @@ struct http {
   struct loop *loop;
   CURLM *multi;
   unsigned timer;
-  size_t pending;
   struct xfer *all;
 };
 
@@ -142,7 +141,6 @@ xfer_free(struct xfer *x)
   curl_slist_free_all(x->connect_to);
   sbuf_free(&x->body);
   free(x);
-  h->pending--;
 }
 
 void
@@ -164,12 +162,6 @@ http_free(struct http *h)
   free(h);
   if (--global_users == 0)
     curl_global_cleanup();
-}
-
-size_t
-http_pending(const struct http *h)
-{
-  return h->pending;
 }
 
 static size_t
@@ -287,7 +279,6 @@ http_get(struct http *h, const struct http_req *req, http_cb cb, void *arg)
   if (h->all != NULL)
     h->all->prev = x;
   h->all = x;
-  h->pending++;
   return RBL_OK;
 oom:
   curl_slist_free_all(x->hdrs);

@@ -51,8 +51,6 @@ rbl_status http_get(struct http *h, const struct http_req *req, http_cb cb,
                     void *arg);
 /* Drops every request in flight; their callbacks are not called. */
 void http_cancel_all(struct http *h);
-/* Requests not finished yet. */
-size_t http_pending(const struct http *h);
 
 /* Seconds to wait from a Retry-After value (delta-seconds or an HTTP
  * date) or an X-RateLimit-Reset value (epoch seconds or a delta), at
