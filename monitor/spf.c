@@ -666,11 +666,14 @@ domain_ok(const char *d)
   return true;
 }
 
+/* The one SPF record of domain, parsed: SPF_PASS with *terms (the
+ * caller frees), or what check_host() returns without one (need, DNS
+ * error, none, several, a syntax error). */
 static enum spf_result
-check_host(struct ctx *c, const char *domain)
+read_record(struct ctx *c, const char *domain, struct term **terms,
+            size_t *nt, char *redirect, size_t rsize)
 {
-  if (!domain_ok(domain))
-    return fail(c, SPF_NONE, "'%.100s' is not a domain name", domain);
+  *terms = NULL;
   const struct dq_answer *a = get(c, domain, DQ_TXT);
   if (a == NULL)
     return SPF_NEED;
@@ -691,16 +694,29 @@ check_host(struct ctx *c, const char *domain)
   if (nrec > 1)
     return fail(c, SPF_PERMERROR, "%s has %zu SPF records (one is allowed)",
                 domain, nrec);
-  struct term *terms = malloc(count_terms(rec) * sizeof(*terms));
-  if (terms == NULL)
+  if ((*terms = malloc(count_terms(rec) * sizeof(**terms))) == NULL)
     return fail(c, SPF_TEMPERROR, "out of memory");
-  size_t nt;
-  char redirect[256];
-  enum spf_result r = SPF_NEUTRAL;
-  if (!parse_record(c, rec, terms, &nt, redirect, sizeof(redirect), domain)) {
-    free(terms);
+  if (!parse_record(c, rec, *terms, nt, redirect, rsize, domain)) {
+    free(*terms);
+    *terms = NULL;
     return SPF_PERMERROR;
   }
+  return SPF_PASS;
+}
+
+static enum spf_result
+check_host(struct ctx *c, const char *domain)
+{
+  if (!domain_ok(domain))
+    return fail(c, SPF_NONE, "'%.100s' is not a domain name", domain);
+  struct term *terms;
+  size_t nt;
+  char redirect[256];
+  enum spf_result r = read_record(c, domain, &terms, &nt, redirect,
+                                  sizeof(redirect));
+  if (r != SPF_PASS)
+    return r;
+  r = SPF_NEUTRAL;
   for (size_t i = 0; i < nt; i++) {
     enum spf_result er = SPF_NEUTRAL;
     int m = eval_term(c, &terms[i], domain, &er);
@@ -829,33 +845,13 @@ static enum spf_result
 walk_host(struct walk *w, const char *domain)
 {
   struct ctx *c = &w->c;
-  const struct dq_answer *a = get(c, domain, DQ_TXT);
-  if (a == NULL)
-    return SPF_NEED;
-  if (a->status == DQ_ERROR)
-    return fail(c, SPF_TEMPERROR, "DNS error for %s TXT: %s", domain,
-                a->error ? a->error : "?");
-  const char *rec = NULL;
-  size_t nrec = 0;
-  for (size_t i = 0; a->status == DQ_OK && i < a->n; i++)
-    if (strncasecmp(a->strs[i], "v=spf1", 6) == 0 &&
-        (a->strs[i][6] == ' ' || a->strs[i][6] == '\0')) {
-      rec = a->strs[i];
-      nrec++;
-    }
-  if (nrec != 1)
-    return fail(c, nrec ? SPF_PERMERROR : SPF_NONE, "%s has %s SPF record",
-                domain, nrec ? "more than one" : "no");
-  struct term *terms = malloc(count_terms(rec) * sizeof(*terms));
-  if (terms == NULL)
-    return fail(c, SPF_TEMPERROR, "out of memory");
+  struct term *terms;
   size_t nt;
   char redirect[256];
-  enum spf_result r = SPF_PASS;
-  if (!parse_record(c, rec, terms, &nt, redirect, sizeof(redirect), domain)) {
-    free(terms);
-    return SPF_PERMERROR;
-  }
+  enum spf_result r = read_record(c, domain, &terms, &nt, redirect,
+                                  sizeof(redirect));
+  if (r != SPF_PASS)
+    return r;
   bool stopped = false;
   for (size_t i = 0; i < nt && r == SPF_PASS; i++) {
     struct term *t = &terms[i];
