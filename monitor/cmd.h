@@ -27,6 +27,7 @@ struct cli {
   const char *const *only_lists; /* check: these lists only (NULL: all) */
   size_t nonly_lists;
   bool (*should_stop)(void); /* check: asked often; true cancels the rest */
+  void (*began)(void);       /* check: told when its cycle holds the state */
 };
 
 /* What a check cycle asks (cli.kinds). */

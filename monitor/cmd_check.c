@@ -265,6 +265,8 @@ cmd_check(struct cli *c)
       fprintf(stderr, "rblmon: %s\n", err);
       goto done;
     }
+    if (c->began != NULL)
+      c->began();
     if ((used = calloc(a.nlists, sizeof(*used))) == NULL)
       goto done;
     for (size_t i = 0; i < a.nlists; i++)

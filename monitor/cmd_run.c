@@ -282,6 +282,12 @@ should_stop(void)
   return stop_pending();
 }
 
+static void
+cycle_began(void)
+{
+  logmsg(7, "cycle started (the state is locked until it commits)");
+}
+
 static int
 run_job(struct run *r, int job, int64_t now)
 {
@@ -291,6 +297,7 @@ run_job(struct run *r, int job, int64_t now)
   c.config_text = r->text;
   c.config_len = r->len;
   c.should_stop = should_stop;
+  c.began = cycle_began;
   const char **names = NULL;
   size_t n = 0;
   int rc;

@@ -150,7 +150,7 @@ class RunTest(rbltest.unittest.TestCase):
             self.w.write_config(open(self.w.config_path).read().replace(
                 "timeout: 500ms", "timeout: 20s"))
             p = self.start()
-            self.wait_for(p, "dnsbl: starting")
+            self.wait_for(p, "cycle started")
             # the cycle hangs on a silent resolver: a cron check meanwhile
             # waits for the lock, then says why it cannot run
             c = self.w.run(["check"], now=T0)
