@@ -53,21 +53,12 @@ remind_compose(const struct config *cfg, const struct catalog *cat,
                                 (json_int_t)ev->total));
 
   bool auth = l != NULL && l->auth; /* fixed in DNS, not delisted */
-  if (closing && auth) {
-    sbuf_addf(t, _("FIXED: %s passes %s again, after %lld days (%s); %llu "
-                   "rejections were seen meanwhile."),
-              e->target, e->source, (long long)days(e->cleared_at -
-                                                   e->first_seen),
-              age, (unsigned long long)ev->total);
-    sbuf_adds(t, "\n");
-    out->next_state = "closed";
-    out->next_due = now;
-    json_object_set_new(*j, "message", json_string("delisted"));
-    return;
-  }
   if (closing) {
-    sbuf_addf(t, _("DELISTED: %s is no longer listed on %s, after %lld "
-                   "days (%s); %llu rejections were seen while it was."),
+    sbuf_addf(t, auth ? _("FIXED: %s passes %s again, after %lld days (%s); "
+                          "%llu rejections were seen meanwhile.")
+                      : _("DELISTED: %s is no longer listed on %s, after "
+                          "%lld days (%s); %llu rejections were seen while "
+                          "it was."),
               e->target, e->source, (long long)days(e->cleared_at -
                                                    e->first_seen),
               age, (unsigned long long)ev->total);
