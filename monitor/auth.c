@@ -270,8 +270,8 @@ note_cancel(struct auth_run *r, int status)
 }
 
 /* ---- DNS answers -------------------------------------------------------------- */
-static void
-answer_free(void *p)
+void
+auth_answer_free(void *p)
 {
   struct dq_answer *a = p;
   if (a == NULL)
@@ -328,9 +328,8 @@ cmp_mx(const void *x, const void *y)
   return (int)(*a)->priority - (int)(*b)->priority;
 }
 
-/* The answer of a query, parsed (NULL when out of memory). */
-static struct dq_answer *
-parse_answer(int type, int status, const unsigned char *abuf, int alen,
+struct dq_answer *
+auth_parse_answer(int type, int status, const unsigned char *abuf, int alen,
              const struct addr *ptr_of)
 {
   struct dq_answer *a = calloc(1, sizeof(*a));
@@ -364,7 +363,7 @@ parse_answer(int type, int status, const unsigned char *abuf, int alen,
       }
       if (t->record_start)
         sbuf_add(&rec, "", 0);
-      sbuf_add(&rec, t->txt, t->length);
+      dns_txt_append(&rec, t->txt, t->length);
     }
     if (rec.p != NULL)
       add_str(a, strdup(sbuf_str(&rec)));
@@ -374,14 +373,12 @@ parse_answer(int type, int status, const unsigned char *abuf, int alen,
     break;
   }
   case DQ_A: {
-    uint32_t v[64];
-    size_t n = dns_parse_a(abuf, alen, v, 64);
-    for (size_t i = 0; i < n; i++) {
+    struct ares_addrttl v[64];
+    int n = 64;
+    rc = ares_parse_a_reply(abuf, alen, NULL, v, &n);
+    for (int i = 0; rc == ARES_SUCCESS && i < n; i++) {
       struct addr x = {TARGET_IP4, {0}};
-      x.b[0] = (uint8_t)(v[i] >> 24);
-      x.b[1] = (uint8_t)(v[i] >> 16);
-      x.b[2] = (uint8_t)(v[i] >> 8);
-      x.b[3] = (uint8_t)v[i];
+      memcpy(x.b, &v[i].ipaddr, 4);
       add_addr(a, &x);
     }
     break;
@@ -469,7 +466,7 @@ on_fetch(void *arg, int status, const unsigned char *abuf, int alen)
   note_cancel(r, status);
   struct addr none;
   memset(&none, 0, sizeof(none));
-  struct dq_answer *a = parse_answer(f->type, status, abuf, alen, &none);
+  struct dq_answer *a = auth_parse_answer(f->type, status, abuf, alen, &none);
   g_hash_table_steal(r->pending, f->key);
   if (a != NULL)
     g_hash_table_insert(r->cache, f->key, a);
@@ -1208,14 +1205,14 @@ on_fwd(void *arg, int status, const unsigned char *abuf, int alen)
   note_cancel(j->r, status);
   if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
     j->cut = true;
-  struct dq_answer *a = parse_answer(j->a.kind == TARGET_IP4 ? DQ_A : DQ_AAAA,
+  struct dq_answer *a = auth_parse_answer(j->a.kind == TARGET_IP4 ? DQ_A : DQ_AAAA,
                                      status, abuf, alen, &j->a);
   if (a == NULL || a->status == DQ_ERROR)
     j->err[f->i] = true;
   for (size_t k = 0; a && a->status == DQ_OK && k < a->n; k++)
     if (memcmp(a->addrs[k].b, j->a.b, j->a.kind == TARGET_IP4 ? 4 : 16) == 0)
       j->ok[f->i] = true;
-  answer_free(a);
+  auth_answer_free(a);
   free(f);
   if (--j->pending == 0)
     ptr_done(j);
@@ -1227,7 +1224,7 @@ on_ptr(void *arg, int status, const unsigned char *abuf, int alen)
   struct ptr_job *j = arg;
   struct auth_run *r = j->r;
   note_cancel(r, status);
-  struct dq_answer *a = parse_answer(DQ_PTR, status, abuf, alen, &j->a);
+  struct dq_answer *a = auth_parse_answer(DQ_PTR, status, abuf, alen, &j->a);
   if (a == NULL) {
     j->status = DQ_ERROR;
     snprintf(j->error, sizeof(j->error), "out of memory");
@@ -1243,7 +1240,7 @@ on_ptr(void *arg, int status, const unsigned char *abuf, int alen)
         snprintf(j->names[j->n++], sizeof(j->names[0]), "%s", a->strs[i]);
     }
   }
-  answer_free(a);
+  auth_answer_free(a);
   if (j->n == 0 || r->cancelled) {
     j->cut = j->n > 0;
     ptr_done(j);
@@ -1406,7 +1403,7 @@ auth_start(struct loop *l, struct dns *d, const struct config *cfg,
   r->arg = arg;
   r->st = states;
   r->cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                   answer_free);
+                                   auth_answer_free);
   r->pending = g_hash_table_new(g_str_hash, g_str_equal);
   r->ndoms = domain_targets(t, nt);
   r->doms = calloc(r->ndoms ? r->ndoms : 1, sizeof(*r->doms));
@@ -1492,7 +1489,7 @@ on_sync(void *arg, int status, const unsigned char *abuf, int alen)
   struct sync_q *q = arg;
   struct addr none;
   memset(&none, 0, sizeof(none));
-  struct dq_answer *a = parse_answer(q->type, status, abuf, alen, &none);
+  struct dq_answer *a = auth_parse_answer(q->type, status, abuf, alen, &none);
   if (a == NULL) {
     a = calloc(1, sizeof(*a));
     if (a != NULL) {
@@ -1578,7 +1575,7 @@ auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
   r.loop = l;
   r.dns = d;
   r.cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                  answer_free);
+                                  auth_answer_free);
   int outcome = FROM_SPF_OK;
   struct spf_net *nets = calloc(FROM_SPF_MAX_NETS, sizeof(*nets));
   if (nets == NULL) {

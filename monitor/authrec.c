@@ -205,6 +205,11 @@ authrec_dmarc(const char *txt, struct dmarc_rec *o)
     snprintf(o->error, sizeof(o->error), "out of memory");
     return false;
   }
+  if (!authrec_is_dmarc(txt)) { /* v=DMARC1 first, nothing before it */
+    snprintf(o->error, sizeof(o->error), "the record must start with "
+             "v=DMARC1");
+    goto done;
+  }
   if (!tags(txt, t, 32, &n, false, o->error, sizeof(o->error)))
     goto done;
   if (n == 0 || strcmp(t[0].name, "v") != 0 || strcmp(t[0].value, "DMARC1")) {

@@ -191,6 +191,23 @@ dns_parse_a(const unsigned char *abuf, int alen, uint32_t *out, size_t max)
   return cnt;
 }
 
+void
+dns_txt_append(struct sbuf *b, const unsigned char *s, size_t n)
+{
+  /* A NUL would end the text everywhere after this: U+FFFD stands for it,
+   * as for any byte that cannot be shown. */
+  for (size_t i = 0; i < n;) {
+    const unsigned char *z = memchr(s + i, '\0', n - i);
+    size_t run = z ? (size_t)(z - (s + i)) : n - i;
+    sbuf_add(b, s + i, run);
+    i += run;
+    if (i < n) {
+      sbuf_add(b, "\xef\xbf\xbd", 3);
+      i++;
+    }
+  }
+}
+
 bool
 dns_parse_txt(const unsigned char *abuf, int alen, char *buf, size_t size)
 {
@@ -201,20 +218,18 @@ dns_parse_txt(const unsigned char *abuf, int alen, char *buf, size_t size)
   if (abuf == NULL || ares_parse_txt_reply_ext(abuf, alen, &txt) !=
                           ARES_SUCCESS)
     return false;
-  size_t o = 0;
-  for (struct ares_txt_ext *t = txt; t != NULL; t = t->next) {
-    if (t->record_start && t != txt && o + 2 < size) {
-      memcpy(buf + o, "; ", 2);
-      o += 2;
-    }
-    size_t n = t->length;
-    if (o + n >= size)
-      n = size - 1 - o;
-    memcpy(buf + o, t->txt, n);
-    o += n;
+  struct sbuf b;
+  sbuf_init(&b, size - 1 < 65536 ? 65536 : size - 1);
+  for (struct ares_txt_ext *t = txt; t != NULL && b.len < size; t = t->next) {
+    if (t->record_start && t != txt)
+      sbuf_add(&b, "; ", 2);
+    dns_txt_append(&b, t->txt, t->length);
   }
-  buf[o] = '\0';
-  /* NUL bytes inside TXT would cut the string: keep what came before. */
   ares_free_data(txt);
+  size_t n = b.len < size - 1 ? b.len : size - 1;
+  if (n > 0)
+    memcpy(buf, b.p, n);
+  buf[n] = '\0';
+  sbuf_free(&b);
   return true;
 }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include "loop.h"
+#include "util.h"
 
 struct dns;
 
@@ -39,8 +40,11 @@ const char *dns_strerror(int status);
 size_t dns_parse_a(const unsigned char *abuf, int alen, uint32_t *out,
                    size_t max);
 /* TXT strings joined ("; " between records) into buf (NUL-terminated,
- * truncated to size).  Returns false when malformed. */
+ * truncated to size; a NUL byte in the strings reads as U+FFFD).
+ * Returns false when malformed. */
 bool dns_parse_txt(const unsigned char *abuf, int alen, char *buf,
                    size_t size);
+/* Appends one TXT string to b, a NUL byte as U+FFFD. */
+void dns_txt_append(struct sbuf *b, const unsigned char *s, size_t n);
 
 #endif

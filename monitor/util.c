@@ -293,7 +293,9 @@ utf8_len(const unsigned char *s, size_t n)
   if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
     return 0;
   if (cp >= 0x80 && cp <= 0x9f)
-    return 0;
+    return 0;  /* C1 controls: terminal escapes too */
+  if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+    return 0;  /* bidirectional overrides: text that shows reordered */
   return len;
 }
 

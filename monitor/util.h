@@ -61,8 +61,9 @@ rbl_status util_parse_duration(const char *s, uint64_t *ms);
 void util_format_duration(uint64_t ms, char *buf, size_t size);
 
 /* ---- escaping of untrusted text ---------------------------------------- */
-/* Appends s[0..n) to b with control characters (C0, DEL, C1), backslash and
- * invalid UTF-8 written as \\, \n, \t, \xHH: safe for a terminal. */
+/* Appends s[0..n) to b with control characters (C0, DEL, C1), backslash,
+ * bidirectional overrides (U+202A-E, U+2066-9) and invalid UTF-8 written
+ * as \\, \n, \t, \xHH (byte by byte): safe for a terminal. */
 rbl_status util_escape(struct sbuf *b, const char *s, size_t n);
 
 /* Case-insensitive ASCII equality. */
