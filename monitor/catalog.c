@@ -773,21 +773,16 @@ static const struct yfield file_fields[] = {
   {"lists", ff_lists, true},
 };
 
-rbl_status
-catalog_load_file(struct catalog *cat, const char *path, struct diag *d)
+/* Reads a loaded catalog file (doc) into cat and frees doc. */
+static rbl_status
+load_doc(struct catalog *cat, struct ydoc *doc, const char *path,
+         unsigned before, struct diag *d)
 {
-  struct ydoc doc;
-  unsigned before = d->errors;
-  rbl_status st = ydoc_load_file(&doc, path, d);
-  if (st != RBL_OK) {
-    ydoc_free(&doc);
-    return st;
-  }
   struct yctx c = {arena_strdup(&cat->arena, path), d, &cat->arena};
   struct file_parse fp = {cat, NULL, NULL};
-  if (doc.root == NULL) {
+  if (doc->root == NULL) {
     diag_error(d, path, 1, 1, "empty catalog file");
-  } else if (ydoc_map(&c, doc.root, file_fields, UTIL_ARRAY_LEN(file_fields),
+  } else if (ydoc_map(&c, doc->root, file_fields, UTIL_ARRAY_LEN(file_fields),
                       &fp, "a catalog file") && fp.lists != NULL) {
     const char *op = fp.operator_name
                          ? arena_strdup(&cat->arena, fp.operator_name)
@@ -800,9 +795,36 @@ catalog_load_file(struct catalog *cat, const char *path, struct diag *d)
   }
   /* Definitions point at node strings: the catalog takes the document's
    * memory over. */
-  arena_merge(&cat->arena, &doc.arena);
-  ydoc_free(&doc);
+  arena_merge(&cat->arena, &doc->arena);
+  ydoc_free(doc);
   return d->errors == before ? RBL_OK : RBL_ECONFIG;
+}
+
+rbl_status
+catalog_load_file(struct catalog *cat, const char *path, struct diag *d)
+{
+  struct ydoc doc;
+  unsigned before = d->errors;
+  rbl_status st = ydoc_load_file(&doc, path, d);
+  if (st != RBL_OK) {
+    ydoc_free(&doc);
+    return st;
+  }
+  return load_doc(cat, &doc, path, before, d);
+}
+
+rbl_status
+catalog_load_string(struct catalog *cat, const char *name, const char *text,
+                    size_t len, struct diag *d)
+{
+  struct ydoc doc;
+  unsigned before = d->errors;
+  rbl_status st = ydoc_load_string(&doc, name, text, len, d);
+  if (st != RBL_OK) {
+    ydoc_free(&doc);
+    return st;
+  }
+  return load_doc(cat, &doc, name, before, d);
 }
 
 static int

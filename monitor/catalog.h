@@ -86,6 +86,9 @@ rbl_status catalog_load_dir(struct catalog *cat, const char *dir,
                             struct diag *d);
 rbl_status catalog_load_file(struct catalog *cat, const char *path,
                              struct diag *d);
+/* The same for a file's text (messages name it name). */
+rbl_status catalog_load_string(struct catalog *cat, const char *name,
+                               const char *text, size_t len, struct diag *d);
 
 /* Parses one entry (a YAML mapping) into a definition allocated in
  * c->arena; reports problems through c.  Returns NULL when the entry has

@@ -1,0 +1,42 @@
+/* Checks shared by the fuzz targets: what they assert of any output. */
+#ifndef RBL_FUZZCHECK_H
+#define RBL_FUZZCHECK_H
+
+#include <glib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Text that may reach a terminal: valid UTF-8, no control character. */
+static inline void
+fuzz_assert_printable(const char *s, size_t n)
+{
+  if (!g_utf8_validate(s, (gssize)n, NULL))
+    __builtin_trap();
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == 0x7f)
+      __builtin_trap();
+  }
+  /* nor C1 controls (terminal escapes too) or bidirectional overrides */
+  for (const char *p = s; p < s + n; p = g_utf8_next_char(p)) {
+    gunichar u = g_utf8_get_char(p);
+    if ((u >= 0x80 && u <= 0x9f) || (u >= 0x202a && u <= 0x202e) ||
+        (u >= 0x2066 && u <= 0x2069))
+      __builtin_trap();
+  }
+}
+
+/* Escapes s[0..n) as every report does and checks the result. */
+static inline void
+fuzz_escape_check(const char *s, size_t n)
+{
+  struct sbuf b;
+  sbuf_init(&b, 8 * n + 16);
+  if (util_escape(&b, s, n) != RBL_OK)
+    __builtin_trap();
+  fuzz_assert_printable(sbuf_str(&b), b.len);
+  sbuf_free(&b);
+}
+
+#endif
