@@ -3,6 +3,7 @@
 #include "auth.h"
 
 #include <arpa/inet.h>
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@ config_free(struct config *cfg)
   for (size_t i = 0; i < cfg->nproviders; i++)
     provider_free(cfg->providers[i]);
   free(cfg->items);
+  if (cfg->item_index != NULL)
+    g_hash_table_destroy(cfg->item_index);
   arena_free(&cfg->arena);
   memset(cfg, 0, sizeof(*cfg));
 }
@@ -58,6 +61,58 @@ ref_append(struct yctx *c, struct cfg_ref **arr, size_t *n, struct ynode *v)
 }
 
 /* ---- watchlists -------------------------------------------------------- */
+/* The item index: a target's first item, and whether a watchlist has it
+ * (100,000 targets are looked up in constant time, not against each
+ * other). */
+static char *
+item_key(const struct target_spec *spec, const char *watchlist)
+{
+  char s[TARGET_NAME_MAX + 8];
+  target_spec_str(spec, s, sizeof(s));
+  return watchlist ? g_strdup_printf("%s\n%s", s, watchlist) : g_strdup(s);
+}
+
+static size_t
+item_find(const struct config *cfg, const struct target_spec *spec,
+          const char *watchlist)
+{
+  if (cfg->item_index == NULL)
+    return 0;
+  char *k = item_key(spec, watchlist);
+  size_t i = GPOINTER_TO_SIZE(g_hash_table_lookup(cfg->item_index, k));
+  g_free(k);
+  return i;
+}
+
+/* Appends an item and indexes it. */
+static rbl_status
+item_add(struct config *cfg, const struct watch_item *it)
+{
+  if (cfg->nitems >= CFG_MAX_TARGETS)
+    return RBL_ETOOBIG;
+  if (cfg->item_index == NULL)
+    cfg->item_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                            NULL);
+  if (cfg->nitems == cfg->capitems) {
+    size_t cap = cfg->capitems ? cfg->capitems * 2 : 16;
+    struct watch_item *p = realloc(cfg->items, cap * sizeof(*p));
+    if (p == NULL)
+      return RBL_ENOMEM;
+    cfg->items = p;
+    cfg->capitems = cap;
+  }
+  cfg->items[cfg->nitems++] = *it;
+  gpointer idx = GSIZE_TO_POINTER(cfg->nitems);
+  char *k = item_key(&it->spec, NULL);
+  if (g_hash_table_contains(cfg->item_index, k))
+    g_free(k);
+  else
+    g_hash_table_insert(cfg->item_index, k, idx);
+  g_hash_table_insert(cfg->item_index, item_key(&it->spec, it->watchlist),
+                      idx);
+  return RBL_OK;
+}
+
 struct wl_parse {
   struct config *cfg;
   const char *name;
@@ -81,57 +136,29 @@ add_target(struct yctx *c, struct ynode *v, void *obj, bool want_domain)
                                "domains go under domains:", v->str);
     return;
   }
-  for (size_t i = 0; i < cfg->nitems; i++) {
-    const struct target_spec *o = &cfg->items[i].spec;
-    if (o->kind == spec.kind && o->prefix == spec.prefix &&
-        memcmp(&o->base, &spec.base, sizeof(spec.base)) == 0 &&
-        strcmp(o->domain, spec.domain) == 0) {
-      yerror(c, v, "duplicate target '%.64s' (already in watchlist '%s' at "
-             "line %u)", v->str, cfg->items[i].watchlist,
-             cfg->items[i].line);
-      return;
-    }
-  }
-  if (cfg->nitems >= CFG_MAX_TARGETS) {
-    yerror(c, v, "more than %d targets", CFG_MAX_TARGETS);
+  size_t dup = item_find(cfg, &spec, NULL);
+  if (dup > 0) {
+    const struct watch_item *o = &cfg->items[dup - 1];
+    yerror(c, v, "duplicate target '%.64s' (already in watchlist '%s' at "
+           "line %u)", v->str, o->watchlist, o->line);
     return;
   }
-  if (cfg->nitems == cfg->capitems) {
-    size_t cap = cfg->capitems ? cfg->capitems * 2 : 16;
-    struct watch_item *p = realloc(cfg->items, cap * sizeof(*p));
-    if (p == NULL)
-      return;
-    cfg->items = p;
-    cfg->capitems = cap;
-  }
-  cfg->items[cfg->nitems++] =
-    (struct watch_item){spec, w->name ? w->name : "", v->line, v->col};
+  struct watch_item it = {spec, w->name ? w->name : "", v->line, v->col};
+  rbl_status st = item_add(cfg, &it);
+  if (st == RBL_ETOOBIG)
+    yerror(c, v, "more than %d targets", CFG_MAX_TARGETS);
+  else if (st != RBL_OK)
+    yerror(c, v, "out of memory");
 }
 
 rbl_status
 config_add_target(struct config *cfg, const struct target_spec *spec,
                   const char *watchlist)
 {
-  for (size_t i = 0; i < cfg->nitems; i++) {
-    const struct target_spec *o = &cfg->items[i].spec;
-    if (o->kind == spec->kind && o->prefix == spec->prefix &&
-        memcmp(&o->base, &spec->base, sizeof(spec->base)) == 0 &&
-        strcmp(o->domain, spec->domain) == 0 &&
-        strcmp(cfg->items[i].watchlist, watchlist) == 0)
-      return RBL_OK; /* there already */
-  }
-  if (cfg->nitems >= CFG_MAX_TARGETS)
-    return RBL_ETOOBIG;
-  if (cfg->nitems == cfg->capitems) {
-    size_t cap = cfg->capitems ? cfg->capitems * 2 : 16;
-    struct watch_item *p = realloc(cfg->items, cap * sizeof(*p));
-    if (p == NULL)
-      return RBL_ENOMEM;
-    cfg->items = p;
-    cfg->capitems = cap;
-  }
-  cfg->items[cfg->nitems++] = (struct watch_item){*spec, watchlist, 0, 0};
-  return RBL_OK;
+  if (item_find(cfg, spec, watchlist) > 0)
+    return RBL_OK; /* there already */
+  struct watch_item it = {*spec, watchlist, 0, 0};
+  return item_add(cfg, &it);
 }
 
 static void

@@ -43,6 +43,7 @@ struct config {
   const char *catalog_dir;        /* NULL: default */
   struct watch_item *items;
   size_t nitems, capitems;
+  struct _GHashTable *item_index; /* "spec" and "spec\nwatchlist" -> index+1 */
   size_t nwatchlists;
   struct cfg_watchlist *wls;      /* nwatchlists of them */
   struct cfg_ref *use, *exclude;
