@@ -88,6 +88,26 @@ catalog_find_zone(const struct catalog *cat, const char *zone)
   return NULL;
 }
 
+uint64_t
+list_daily_limit(const struct list_def *l, bool *published)
+{
+  if (published != NULL)
+    *published = l->queries_per_day > 0;
+  if (l->queries_per_day > 0)
+    return l->queries_per_day;
+  if (l->custom || l->key_name != NULL || !list_is_dnsbl(l))
+    return 0;
+  return LIST_FAIR_USE_PER_DAY;
+}
+
+const char *
+list_limit_why(const struct list_def *l)
+{
+  return l->queries_per_day > 0 ? "its terms allow"
+                                : "rblmon allows a list that publishes no "
+                                  "limit";
+}
+
 bool
 list_has_tag(const struct list_def *l, const char *tag)
 {

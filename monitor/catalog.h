@@ -63,6 +63,20 @@ struct list_def {
   bool auth;                      /* an authentication check (auth.h) */
 };
 
+/* The queries a day rblmon sends a public list (one of the catalog's,
+ * without a key) whose operator publishes no limit: the lowest free-use
+ * limit the catalog's operators commonly publish.  A /16 fits; a /8 does
+ * not.  Lists under lists.custom are the operator's own business. */
+#define LIST_FAIR_USE_PER_DAY 100000
+
+/* The daily query limit rblmon keeps to for l: the published one, else
+ * LIST_FAIR_USE_PER_DAY for a public list, else 0 (none).  *published
+ * (may be NULL) says which. */
+uint64_t list_daily_limit(const struct list_def *l, bool *published);
+/* "its terms allow" or "rblmon allows a list that publishes no limit",
+ * for messages about l's limit. */
+const char *list_limit_why(const struct list_def *l);
+
 /* A DNS blocklist, not a reputation provider or an authentication
  * check. */
 static inline bool

@@ -270,7 +270,7 @@ cmd_check(struct cli *c)
     if ((used = calloc(a.nlists, sizeof(*used))) == NULL)
       goto done;
     for (size_t i = 0; i < a.nlists; i++)
-      if (a.lists[i]->queries_per_day > 0)
+      if (list_daily_limit(a.lists[i], NULL) > 0)
         used[i] = store_queries_since(k.store, a.lists[i]->name, now - 86400);
   }
   out = stdout;

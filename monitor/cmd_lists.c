@@ -183,6 +183,7 @@ cmd_lists(struct cli *c)
   }
   bool show_known = known.n > 0 && !c->all;
   size_t n = c->all ? a.cat.n : a.nlists;
+  bool fair_use = false;
   json_t *arr = json_array();
   if (!json)
     printf("%-26s %-36s %-6s %-*s%-9s %s\n", "NAME", "ZONE", "TYPE",
@@ -197,9 +198,12 @@ cmd_lists(struct cli *c)
     char d[512], ub[64], lim[24] = "-";
     const char *use = use_of(&a, l, ub, sizeof(ub));
     report_delist_str(l, d, sizeof(d));
-    if (l->queries_per_day)
-      snprintf(lim, sizeof(lim), "%llu",
-               (unsigned long long)l->queries_per_day);
+    bool published;
+    uint64_t limit = list_daily_limit(l, &published);
+    if (limit > 0)
+      snprintf(lim, sizeof(lim), "%llu%s", (unsigned long long)limit,
+               published ? "" : "*");
+    fair_use = fair_use || (limit > 0 && !published);
     if (c->probe && c->all) {
       for (size_t k = 0; k < a.nlists; k++)
         if (a.lists[k] == l)
@@ -231,6 +235,9 @@ cmd_lists(struct cli *c)
                         l->queries_per_day
                           ? json_integer((json_int_t)l->queries_per_day)
                           : json_null());
+    json_object_set_new(o, "daily_limit",
+                        limit ? json_integer((json_int_t)limit)
+                              : json_null());
     if (l->defunct)
       json_object_set_new(o, "defunct",
                           json_pack("{ssss}", "since", l->defunct_since,
@@ -258,6 +265,9 @@ cmd_lists(struct cli *c)
     json_decref(top);
   } else {
     json_decref(arr);
+    if (fair_use)
+      printf("* no published limit: rblmon keeps to %d queries a day "
+             "(fair use)\n", LIST_FAIR_USE_PER_DAY);
     printf("%zu list%s selected, %zu in the catalog (%s)%s\n", a.nlists,
            a.nlists == 1 ? "" : "s", dnsbl_count_in(&a.cat),
            app_catalog_dir(&a), c->all ? "" : "; --all shows every entry");

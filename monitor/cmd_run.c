@@ -179,10 +179,11 @@ adopt(struct run *r, char *text, size_t len, bool first)
                                  a.cfg.items[i].watchlist};
   for (size_t i = 0; t && p && i < a.nlists; i++) {
     const struct list_def *l = a.lists[i];
-    if (l->queries_per_day == 0 || iv[JOB_DNSBL] == 0)
+    uint64_t limit = list_daily_limit(l, NULL);
+    if (limit == 0 || iv[JOB_DNSBL] == 0)
       continue;
     uint64_t q = dnsbl_count(&a.lists[i], 1, t, a.cfg.nitems) + 4;
-    uint64_t every = sched_list_interval_ms(q, l->queries_per_day);
+    uint64_t every = sched_list_interval_ms(q, limit);
     if (every <= iv[JOB_DNSBL])
       continue;
     snprintf(p[np].name, sizeof(p[np].name), "%s", l->name);
@@ -202,15 +203,15 @@ adopt(struct run *r, char *text, size_t len, bool first)
     util_format_duration(iv[JOB_DNSBL], d, sizeof(d));
     if (every == UINT64_MAX)
       logmsg(4, "list %s: one check takes %llu queries, more than the %llu "
-             "a day its terms allow: it is not checked (use its data feed "
-             "or a keyed service)", l->name, (unsigned long long)q,
-             (unsigned long long)l->queries_per_day);
+             "a day %s: it is not checked (use its data feed or a keyed "
+             "service)", l->name, (unsigned long long)q,
+             (unsigned long long)limit, list_limit_why(l));
     else
       logmsg(4, "list %s: %llu queries a check every %s would pass the %llu "
-             "a day its terms allow; it is checked every %s instead (use its "
-             "data feed or a keyed service to check more often)", l->name,
-             (unsigned long long)q, d,
-             (unsigned long long)l->queries_per_day, e);
+             "a day %s; it is checked every %s instead (use its data feed "
+             "or a keyed service to check more often)", l->name,
+             (unsigned long long)q, d, (unsigned long long)limit,
+             list_limit_why(l), e);
     np++;
   }
   free(t);

@@ -716,18 +716,20 @@ prepare_states(struct run *r, const struct config *cfg,
     } else {
       snprintf(s->zone, sizeof(s->zone), "%s", l->zone);
     }
-    /* The operator's published daily limit (its terms), counting what
-     * earlier runs sent in the last 24 hours.  Probes count too. */
+    /* The operator's published daily limit (its terms), or rblmon's
+     * fair-use one, counting what earlier runs sent in the last 24 hours.
+     * Probes count too. */
     uint64_t want = count_for_list(l, r->t, r->nt) + 4;
     uint64_t used = used_today ? used_today[i] : 0;
-    if (l->queries_per_day > 0 && want + used > l->queries_per_day) {
+    uint64_t limit = list_daily_limit(l, NULL);
+    if (limit > 0 && want + used > limit) {
       s->health = HEALTH_SKIPPED;
       snprintf(s->detail, sizeof(s->detail),
                "not queried: %llu queries now and %llu in the last 24 hours "
-               "would exceed the %llu a day that %s's terms allow; check less "
-               "often, or use its data feed or a keyed service",
+               "would exceed the %llu a day that %s; check less often or "
+               "fewer addresses, or use %s's data feed or a keyed service",
                (unsigned long long)want, (unsigned long long)used,
-               (unsigned long long)l->queries_per_day, l->name);
+               (unsigned long long)limit, list_limit_why(l), l->name);
     }
   }
 }
