@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build run test test-asan bench clean
+.PHONY: deps configure build run test test-asan test-valgrind fuzz bench clean
 
 deps:
 	@scripts/install-deps
@@ -25,6 +25,27 @@ test-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRBLMON_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The CLI tests, and the integration suites that drive the CLI through
+# checks, state and log scans, under valgrind (memcheck): a memory error or
+# a definite leak fails.
+VALGRIND_TESTS = ^cli\.|^integration\.(check|logs|state)$$
+test-valgrind: build
+	cd $(BUILD) && RBLMON_VALGRIND=1 ctest --output-on-failure -j $(JOBS) \
+	  -R '$(VALGRIND_TESTS)'
+
+# libFuzzer builds (clang, ASan + UBSan) of every fuzz target, each run
+# FUZZ_SECONDS (default 60) from its corpus in tests/fuzz/, or FUZZ_RUNS
+# inputs from a fixed seed; new inputs go to $(FUZZ_BUILD)/corpus/,
+# crashes to $(FUZZ_BUILD)/crashes/.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?=
+fuzz: deps
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	  -DRBLMON_FUZZ=ON -DRBLMON_SANITIZE=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+	@scripts/fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_RUNS)
 
 bench: build
 	bench/dnsbl-bench.sh $(BUILD)/rblmon

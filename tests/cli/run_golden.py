@@ -7,7 +7,9 @@
   rc       expected exit code
   *.yaml   copied into the fresh working directory of the case
 In outputs the case's directory reads @DIR@ and the source tree @SRC@.
-RBLMON_UPDATE=1 rewrites the expected files from what the binary does."""
+RBLMON_UPDATE=1 rewrites the expected files from what the binary does.
+RBLMON_VALGRIND=1 runs every case under valgrind (memcheck): a memory
+error or a definite leak fails the case, with valgrind's report."""
 import os
 import shutil
 import subprocess
@@ -17,6 +19,8 @@ import tempfile
 binary, cases = os.path.abspath(sys.argv[1]), sys.argv[2]
 src = os.environ.get("RBLMON_SRC", os.path.join(cases, "..", ".."))
 update = os.environ.get("RBLMON_UPDATE") == "1"
+valgrind = os.environ.get("RBLMON_VALGRIND") == "1"
+VG_ERROR = 99
 failed = passed = 0
 
 for case in sorted(os.listdir(cases)):
@@ -39,8 +43,15 @@ for case in sorted(os.listdir(cases)):
             for line in open(os.path.join(cdir, "env")).read().splitlines():
                 k, _, v = line.partition("=")
                 env[k] = v.replace("@DIR@", work)
-        p = subprocess.run([binary] + args, cwd=work, env=env,
-                           capture_output=True, timeout=60)
+        wrap = []
+        vglog = os.path.join(work, "..", os.path.basename(work) + ".vg")
+        if valgrind:
+            wrap = ["valgrind", "-q", "--error-exitcode=%d" % VG_ERROR,
+                    "--leak-check=full", "--errors-for-leak-kinds=definite",
+                    "--show-leak-kinds=definite", "--track-origins=yes",
+                    "--log-file=" + vglog]
+        p = subprocess.run(wrap + [binary] + args, cwd=work, env=env,
+                           capture_output=True, timeout=600 if valgrind else 60)
 
         def norm(b):
             return (b.decode("utf-8", "replace").replace(work, "@DIR@")
@@ -55,6 +66,12 @@ for case in sorted(os.listdir(cases)):
                     continue
                 open(os.path.join(cdir, k), "w").write(v)
         bad = []
+        if valgrind:
+            report = open(vglog).read() if os.path.exists(vglog) else ""
+            if os.path.exists(vglog):
+                os.remove(vglog)
+            if p.returncode == VG_ERROR or report.strip():
+                bad.append("valgrind:\n" + report)
         for k in ("stdout", "stderr", "rc"):
             path = os.path.join(cdir, k)
             if not os.path.exists(path):

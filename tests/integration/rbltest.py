@@ -13,6 +13,10 @@ import tempfile
 import unittest
 
 RBLMON = os.environ.get("RBLMON", "rblmon")
+# RBLMON_VALGRIND=1: every run of the binary under valgrind (memcheck); a
+# memory error or a definite leak fails the test with valgrind's report.
+VALGRIND = os.environ.get("RBLMON_VALGRIND") == "1"
+VG_ERROR = 99
 SRC = os.environ.get("RBLMON_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
 CATALOG = os.path.join(SRC, "lists")
 
@@ -105,6 +109,30 @@ class Result:
         return json.loads(self.out)
 
 
+def valgrind_wrap():
+    """The valgrind command line to put before rblmon's, and its log."""
+    if not VALGRIND:
+        return [], None
+    fd, log = tempfile.mkstemp(prefix="rblmon-vg.")
+    os.close(fd)
+    return ["valgrind", "-q", "--error-exitcode=%d" % VG_ERROR,
+            "--leak-check=full", "--errors-for-leak-kinds=definite",
+            "--show-leak-kinds=definite", "--log-file=" + log], log
+
+
+def valgrind_check(rc, log):
+    if log is None:
+        return
+    report = open(log).read()
+    os.remove(log)
+    if rc == VG_ERROR or report.strip():
+        raise AssertionError("valgrind found errors:\n" + report)
+
+
+def timeout():
+    return 900 if VALGRIND else 120
+
+
 def run(args, config=None, env=None, stdin=None):
     """Runs rblmon with args (and a config file made from the text config),
     in a fresh directory, with the source catalog."""
@@ -123,8 +151,10 @@ def run(args, config=None, env=None, stdin=None):
             if k in os.environ:
                 e[k] = os.environ[k]
         e.update(env or {})
-        p = subprocess.run(full + list(args), cwd=d, env=e, input=stdin,
-                           capture_output=True, timeout=120)
+        wrap, vglog = valgrind_wrap()
+        p = subprocess.run(wrap + full + list(args), cwd=d, env=e, input=stdin,
+                           capture_output=True, timeout=timeout())
+        valgrind_check(p.returncode, vglog)
         return Result(p.returncode, p.stdout.decode("utf-8", "replace"),
                       p.stderr.decode("utf-8", "replace"))
     finally:
@@ -185,8 +215,11 @@ class Workdir:
         extra = dict(env or {})
         if now is not None:
             extra["RBLMON_NOW"] = str(now)
-        p = subprocess.run(self.argv(args), cwd=self.dir, env=self.env(extra),
-                           capture_output=True, timeout=120, **kw)
+        wrap, vglog = valgrind_wrap()
+        p = subprocess.run(wrap + self.argv(args), cwd=self.dir,
+                           env=self.env(extra), capture_output=True,
+                           timeout=timeout(), **kw)
+        valgrind_check(p.returncode, vglog)
         return Result(p.returncode, p.stdout.decode("utf-8", "replace"),
                       p.stderr.decode("utf-8", "replace"))
 
