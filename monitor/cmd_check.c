@@ -20,7 +20,7 @@ struct check {
   const struct reporter *rep;
   void *rep_state;
   struct tally tally;
-  uint64_t total;
+  uint64_t total, covered;        /* pairs of the plan, pairs answered */
   bool progress_shown;
   struct store *store;
   bool store_failed;
@@ -53,6 +53,7 @@ sink(void *arg, const struct result *r)
 {
   struct check *k = arg;
   tally_add(&k->tally, r);
+  k->covered += r->covers ? r->covers : 1;
   k->rep->result(k->rep_state, r);
   if (k->store != NULL && !k->store_failed &&
       store_cycle_result(k->store, r, on_change, k) != RBL_OK) {
@@ -67,7 +68,7 @@ static uint64_t
 progress(void *arg)
 {
   struct check *k = arg;
-  uint64_t done = k->tally.total;
+  uint64_t done = k->covered;
   fprintf(stderr, "\r\033[Kchecking: %llu/%llu (%llu%%), %llu listed",
           (unsigned long long)done, (unsigned long long)k->total,
           (unsigned long long)(k->total ? done * 100 / k->total : 0),
@@ -90,10 +91,17 @@ collect_targets(const struct cli *c, const struct app *a,
     fprintf(stderr, "rblmon: out of memory\n");
     return RBL_EXIT_UNKNOWN;
   }
+  uint64_t addresses = 0;
   for (int i = 0; i < c->nargs; i++) {
     char err[256];
     if (target_parse(c->args[i], &(*specs)[i], err, sizeof(err)) != RBL_OK) {
       fprintf(stderr, "rblmon: argument %d: %s\n", i + 1, err);
+      return RBL_EXIT_UNKNOWN;
+    }
+    if ((addresses += target_count(&(*specs)[i])) > CFG_MAX_ADDRESSES) {
+      fprintf(stderr, "rblmon: argument %d: with %s the arguments hold more "
+              "than %u addresses; check fewer at a time\n", i + 1,
+              c->args[i], CFG_MAX_ADDRESSES);
       return RBL_EXIT_UNKNOWN;
     }
     (*targets)[(*nt)++] = (struct dnsbl_target){&(*specs)[i], ""};
@@ -349,11 +357,11 @@ cmd_check(struct cli *c)
     snprintf(k.store_err, sizeof(k.store_err), "a from_spf record could not "
              "be read, so this check was not recorded");
   }
-  if (k.store != NULL && k.tally.total != k.total && !k.store_failed) {
+  if (k.store != NULL && k.covered != k.total && !k.store_failed) {
     k.store_failed = true;
     snprintf(k.store_err, sizeof(k.store_err), "the check produced %llu of "
              "%llu results and was not recorded",
-             (unsigned long long)k.tally.total, (unsigned long long)k.total);
+             (unsigned long long)k.covered, (unsigned long long)k.total);
   }
   if (k.store != NULL) {
     for (size_t i = 0; i < nstates && !k.store_failed; i++)

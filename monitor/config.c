@@ -88,7 +88,9 @@ item_find(const struct config *cfg, const struct target_spec *spec,
 static rbl_status
 item_add(struct config *cfg, const struct watch_item *it)
 {
-  if (cfg->nitems >= CFG_MAX_TARGETS)
+  uint64_t n = target_count(&it->spec);
+  if (cfg->nitems >= CFG_MAX_TARGETS ||
+      cfg->naddresses + n > CFG_MAX_ADDRESSES)
     return RBL_ETOOBIG;
   if (cfg->item_index == NULL)
     cfg->item_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -102,6 +104,7 @@ item_add(struct config *cfg, const struct watch_item *it)
     cfg->capitems = cap;
   }
   cfg->items[cfg->nitems++] = *it;
+  cfg->naddresses += n;
   gpointer idx = GSIZE_TO_POINTER(cfg->nitems);
   char *k = item_key(&it->spec, NULL);
   if (g_hash_table_contains(cfg->item_index, k))
@@ -145,8 +148,13 @@ add_target(struct yctx *c, struct ynode *v, void *obj, bool want_domain)
   }
   struct watch_item it = {spec, w->name ? w->name : "", v->line, v->col};
   rbl_status st = item_add(cfg, &it);
-  if (st == RBL_ETOOBIG)
+  if (st == RBL_ETOOBIG && cfg->nitems >= CFG_MAX_TARGETS)
     yerror(c, v, "more than %d targets", CFG_MAX_TARGETS);
+  else if (st == RBL_ETOOBIG)
+    yerror(c, v, "with '%.64s' the watchlists hold more than %u addresses, "
+           "more than one machine should query address by address: check "
+           "a network this large against a list's data feed", v->str,
+           CFG_MAX_ADDRESSES);
   else if (st != RBL_OK)
     yerror(c, v, "out of memory");
 }

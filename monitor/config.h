@@ -37,6 +37,10 @@ struct cfg_key {                  /* lists.keys: name -> value */
   unsigned line, col;
 };
 
+/* Every watchlist together: a bound on one cycle (16 /16s; public lists
+ * allow far less, see LIST_FAIR_USE_PER_DAY). */
+#define CFG_MAX_ADDRESSES (1u << 20)
+
 struct config {
   struct arena arena;             /* owns everything below */
   const char *path;
@@ -44,6 +48,8 @@ struct config {
   struct watch_item *items;
   size_t nitems, capitems;
   struct _GHashTable *item_index; /* "spec" and "spec\nwatchlist" -> index+1 */
+  uint64_t naddresses;            /* what the items hold, at most
+                                     CFG_MAX_ADDRESSES */
   size_t nwatchlists;
   struct cfg_watchlist *wls;      /* nwatchlists of them */
   struct cfg_ref *use, *exclude;

@@ -192,6 +192,8 @@ struct run {
   bool feeding;                   /* feed() is running: callbacks that
                                      complete at once must not recurse */
   const char *stop_reason;        /* why the rest of the plan is not asked */
+  size_t *range_told;             /* per list: 1 + the range target whose
+                                     one "not checked" result went out */
   uint64_t deadline_ms;
 };
 
@@ -428,7 +430,7 @@ fill_target(struct run *r, struct result *res, bool *is_domain,
 /* A result for the current pair without a query: the list is unhealthy or
  * skipped, or the run was cancelled (deadline, out of memory). */
 static void
-emit_unchecked(struct run *r, size_t li)
+emit_unchecked(struct run *r, size_t li, bool whole_range)
 {
   struct list_state *s = &r->st[li];
   struct result res;
@@ -436,6 +438,10 @@ emit_unchecked(struct run *r, size_t li)
   struct addr a;
   memset(&res, 0, sizeof(res));
   fill_target(r, &res, &dom, &a);
+  if (whole_range) {
+    target_spec_str(r->t[r->ti].spec, res.target, sizeof(res.target));
+    res.covers = target_count(r->t[r->ti].spec);
+  }
   res.list = r->lists[li];
   if (r->cancelled) {
     res.status = RES_ERROR;
@@ -464,8 +470,19 @@ feed(struct run *r)
     }
     struct list_state *s = &r->st[li];
     bool healthy = s->health == HEALTH_OK || s->health == HEALTH_UNKNOWN;
+    const struct target_spec *spec = r->t[r->ti].spec;
+    if (!healthy && !r->cancelled && spec->kind != TARGET_DOMAIN &&
+        spec->prefix < (spec->kind == TARGET_IP4 ? 32u : 128u)) {
+      /* A list that cannot be asked: one result for the range as written,
+       * not one per address (the state leaves its listings alone). */
+      if (r->range_told[li] != r->ti + 1) {
+        r->range_told[li] = r->ti + 1;
+        emit_unchecked(r, li, true);
+      }
+      continue;
+    }
     if (!healthy || r->cancelled) {
-      emit_unchecked(r, li);
+      emit_unchecked(r, li, false);
       continue;
     }
     struct job *j = job_get(r);
@@ -475,7 +492,7 @@ feed(struct run *r)
        * watched" to the state). */
       r->cancelled = true;
       r->stop_reason = "out of memory";
-      emit_unchecked(r, li);
+      emit_unchecked(r, li, false);
       continue;
     }
     j->run = r;
@@ -757,7 +774,10 @@ dnsbl_start(struct loop *l, struct dns *d, const struct config *cfg,
   r->sink_arg = arg;
   r->deadline_ms = o->deadline_ms;
   r->probes = calloc(nlists ? nlists : 1, sizeof(*r->probes));
-  if (r->probes == NULL) {
+  r->range_told = calloc(nlists ? nlists : 1, sizeof(*r->range_told));
+  if (r->probes == NULL || r->range_told == NULL) {
+    free(r->probes);
+    free(r->range_told);
     free(r);
     return NULL;
   }
@@ -806,6 +826,7 @@ dnsbl_end(struct dnsbl_run *dr)
     free(j);
   }
   free(r->probes);
+  free(r->range_told);
   free(r);
 }
 

@@ -26,6 +26,8 @@ struct result {
   size_t ncodes, nreasons;
   char txt[512];                  /* untrusted: escape before output */
   char error[320];
+  uint64_t covers;                /* pairs of the plan it stands for: 0 is
+                                     one; a range's "not checked": all */
 };
 
 enum list_health {

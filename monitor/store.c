@@ -755,7 +755,7 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
     }
   }
   int64_t cutoff = s->now - (int64_t)(retention_ms / 1000);
-  char sql[3072], scope[256] = "", scope_lc[256] = "";
+  char sql[4096], scope[256] = "", scope_lc[256] = "";
   if (!full) { /* only the sources this cycle asked */
     snprintf(scope, sizeof(scope), " AND (episodes.source IN (SELECT "
              "source FROM list_health WHERE checked_at >= %lld) OR "
@@ -765,17 +765,24 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
              "FROM list_health WHERE checked_at >= %lld) OR source NOT IN "
              "(SELECT source FROM cfg_sources))", (long long)s->started);
   }
+  /* A source that could not be asked this cycle (dead, over its limit)
+   * has one result per range, not per address: its listings and last
+   * results stay as they were. */
+  char asked[256];
+  snprintf(asked, sizeof(asked), " AND source NOT IN (SELECT source FROM "
+           "list_health WHERE checked_at >= %lld AND health NOT IN ('ok', "
+           "'unknown'))", (long long)s->started);
   /* Pairs this cycle did not check are no longer watched: their listings
    * close (not reported as delisted) and their last results go. */
   snprintf(sql, sizeof(sql),
            "UPDATE episodes SET cleared_at = %lld WHERE cleared_at IS NULL "
            "AND NOT EXISTS (SELECT 1 FROM last_check l WHERE l.target = "
            "episodes.target AND l.source = episodes.source AND "
-           "l.checked_at >= %lld)%s;"
+           "l.checked_at >= %lld)%s%s;"
            "UPDATE reminders SET state = 'closed' WHERE state IN ('open', "
            "'requested') AND episode IN (SELECT id FROM episodes WHERE "
            "cleared_at IS NOT NULL);"
-           "DELETE FROM last_check WHERE checked_at < %lld%s;"
+           "DELETE FROM last_check WHERE checked_at < %lld%s%s;"
            "DELETE FROM list_health WHERE checked_at < %lld%s;"
            "DELETE FROM list_queries WHERE at < %lld;"
            "DELETE FROM reminders WHERE episode IN "
@@ -788,8 +795,8 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
            "DELETE FROM provider_pause WHERE until < %lld;"
            "INSERT INTO cycles(started, finished, checks, listed, errors, "
            "exit_code) VALUES (%lld, %lld, %llu, %llu, %llu, %d);",
-           (long long)s->now, (long long)s->started, scope,
-           (long long)s->started, full ? "" : scope_lc,
+           (long long)s->now, (long long)s->started, scope, asked,
+           (long long)s->started, full ? "" : scope_lc, asked,
            (long long)(full ? s->started : cutoff),
            full ? "" : " OR source NOT IN (SELECT source FROM cfg_sources)",
            (long long)(s->now - 2 * 86400),

@@ -92,9 +92,12 @@ target_parse(const char *s, struct target_spec *out, char *err, size_t errlen)
     unsigned min = bits == 32 ? TARGET_IP4_MIN_PREFIX : TARGET_IP6_MIN_PREFIX;
     if (p < min) {
       snprintf(err, errlen,
-               "'%s': ranges larger than /%u are not checked address by "
-               "address%s", s, min,
-               bits == 128 ? "; list the IPv6 addresses you send from" : "");
+               "'%s': ranges larger than /%u (65,536 addresses) are not "
+               "checked address by address%s", s, min,
+               bits == 128 ? "; list the IPv6 addresses you send from"
+                           : "; list the /16s you send from (public lists "
+                             "allow about 100,000 queries a day; larger "
+                             "networks use a list's data feed)");
       return RBL_ECONFIG;
     }
     out->prefix = (unsigned)p;

@@ -11,7 +11,7 @@
 #define TARGET_NAME_MAX 254       /* a DNS name in text, with NUL */
 #define TARGET_ADDR_MAX 46        /* INET6_ADDRSTRLEN */
 #define TARGET_IP6_MIN_PREFIX 112 /* at most 65,536 IPv6 addresses a range */
-#define TARGET_IP4_MIN_PREFIX 8
+#define TARGET_IP4_MIN_PREFIX 16  /* and 65,536 IPv4 addresses */
 
 enum target_kind { TARGET_IP4, TARGET_IP6, TARGET_DOMAIN };
 

@@ -100,6 +100,39 @@ class StateTest(rbltest.unittest.TestCase):
                          [("192.0.2.1", "bl", "critical")])
         self.assertEqual(s.json()["listings"][0]["delist"], "https://bl.test/remove")
 
+    def test_range_on_a_list_that_cannot_be_asked_keeps_its_listings(self):
+        # over its daily limit, a list gets one "not checked" result for
+        # the range; its listings in the range stay open, while another
+        # list is checked as usual (a full cycle)
+        lim = custom_list("lim", "bl.test", "ip4", {"127.0.0.2": ("spam", "critical")},
+                          extra=", limits: {queries_per_day: 12}")
+        other = custom_list("other", "ok.test", "ip4", {"127.0.0.2": ("x", "critical")})
+        zones = {"bl.test": ("ip4set", ":127.0.0.2:spam\n127.0.0.2\n192.0.2.1\n"),
+                 "ok.test": ("ip4set", ":127.0.0.2:x\n127.0.0.2\n")}
+        clean = {"bl.test": ("ip4set", ":127.0.0.2:spam\n127.0.0.2\n"),
+                 "ok.test": ("ip4set", ":127.0.0.2:x\n127.0.0.2\n")}
+
+        def cfg(server):
+            return ("watchlists:\n  - name: out\n    ips: [192.0.2.0/30]\n"
+                    "lists:\n  use: []\n  custom:\n%s%s"
+                    "resolver:\n  servers: [%s]\n  timeout: 500ms\n" % (lim, other, server))
+        with Rbldnsd(zones) as d:
+            self.w.write_config(cfg(d.server))
+            r = self.w.run(["check"], now=T0)  # 4 + 4 probes + 1 TXT = 9
+            self.assertEqual(r.rc, 2, r.err)
+            r = self.w.run(["check", "--format", "json"], now=T0 + 60)
+        self.assertEqual(r.rc, 1, r.err)
+        self.assertEqual([(x["target"], x["status"]) for x in r.json()["results"]
+                          if x["source"] == "lim"], [("192.0.2.0/30", "skipped")])
+        self.assertEqual(len([x for x in r.json()["results"] if x["source"] == "other"]), 4)
+        s = self.w.run(["status", "--format", "json"], now=T0 + 120)
+        self.assertEqual([(x["target"], x["source"]) for x in s.json()["listings"]],
+                         [("192.0.2.1", "lim")])
+        with Rbldnsd(clean) as d:
+            self.w.write_config(cfg(d.server))
+            r = self.w.run(["check", "--changes-only"], now=T0 + DAY + 60)
+        self.assertIn("DELISTED   192.0.2.1 from lim after 1d 0h\n", r.out)
+
     def test_health_change_is_reported_once(self):
         self.cron("listed", T0)
         with SilentUDP() as silent:

@@ -77,8 +77,8 @@ test_parse_ip4_cidr(void **state)
   assert_int_equal(t.kind, TARGET_IP4);
   assert_int_equal(t.prefix, 24);
   spec_is(&t, "198.51.100.0/24");
-  parse_ok("10.0.0.0/8", &t); /* the largest IPv4 range accepted */
-  assert_int_equal(t.prefix, 8);
+  parse_ok("10.0.0.0/16", &t); /* the largest IPv4 range accepted */
+  assert_int_equal(t.prefix, 16);
   parse_ok("192.0.2.7/32", &t);
   assert_int_equal(t.prefix, 32);
   spec_is(&t, "192.0.2.7");
@@ -110,8 +110,11 @@ test_parse_ip6_cidr_too_large(void **state)
   assert_int_equal(target_parse("2001:db8::/111", &t, err, sizeof(err)),
                    RBL_ECONFIG);
   assert_true(err[0] != '\0');
-  assert_int_equal(target_parse("10.0.0.0/7", &t, err, sizeof(err)),
+  assert_int_equal(target_parse("10.0.0.0/15", &t, err, sizeof(err)),
                    RBL_ECONFIG);
+  assert_int_equal(target_parse("10.0.0.0/8", &t, err, sizeof(err)),
+                   RBL_ECONFIG);
+  assert_non_null(strstr(err, "larger than /16 (65,536 addresses)"));
   assert_int_equal(target_parse("0.0.0.0/0", &t, err, sizeof(err)),
                    RBL_ECONFIG);
 }
@@ -224,8 +227,8 @@ test_count(void **state)
   assert_int_equal(target_count(&t), 1);
   parse_ok("192.0.2.0/24", &t);
   assert_int_equal(target_count(&t), 256);
-  parse_ok("10.0.0.0/8", &t);
-  assert_int_equal(target_count(&t), 16777216);
+  parse_ok("10.0.0.0/16", &t);
+  assert_int_equal(target_count(&t), 65536);
   parse_ok("2001:db8::1", &t);
   assert_int_equal(target_count(&t), 1);
   parse_ok("2001:db8::/112", &t);
