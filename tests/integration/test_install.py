@@ -44,7 +44,8 @@ class InstallTest(rbltest.unittest.TestCase):
         self.assertIn("ExecStart=%s/bin/rblmon -c /etc/rblmon/rblmon.yaml run"
                       % self.prefix, unit)
         cron = open(os.path.join(self.prefix, "share/rblmon/rblmon.cron")).read()
-        self.assertIn("root  %s/bin/rblmon check --changes-only" % self.prefix, cron)
+        self.assertIn("rblmon  %s/bin/rblmon check --changes-only" % self.prefix, cron)
+        self.assertNotIn(" root ", cron)  # least privilege
         self.assertIn("ExecReload=/bin/kill -HUP $MAINPID", unit)
         self.assertNotIn("@", unit)
 
