@@ -195,6 +195,7 @@ read_any(const char *path, const char *const *markers, uint64_t *offset,
       if (nl != NULL) {
         start = (size_t)(nl - buf) + 1;
         line++;
+        st->lines++;
         skipping = false;
       }
     }

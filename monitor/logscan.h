@@ -81,13 +81,21 @@ enum journal_kind { JOURNAL_NONE, JOURNAL_JSON, JOURNAL_EXPORT };
 enum journal_kind journal_detect(const char *line, size_t n);
 /* journalctl -o json: one entry a line. */
 bool journal_json_line(const char *line, size_t n, struct rejection *out);
-/* journalctl -o export: KEY=value lines, an empty line ends an entry.
- * Feed every line; returns true (and fills out) at the end of an entry
- * that is a rejection. */
+/* journalctl -o export: KEY=value lines, an empty line ends an entry; a
+ * field that is not text is its name alone on a line, then a 64-bit
+ * little-endian length and that many bytes (newlines included) and a
+ * newline.  Feed every line; returns true (and fills out) at the end of
+ * an entry that is a rejection.  Start from a zeroed struct. */
 struct journal_export {
   char ident[64];
   char message[LOG_TEXT_MAX * 2];
   int64_t time;
+  /* inside a binary field: */
+  bool bin;
+  unsigned bin_lenbytes;          /* of the length read so far (8) */
+  uint64_t bin_len, bin_got;      /* data bytes: announced, read */
+  char *bin_dst;                  /* message or ident; NULL: skipped */
+  size_t bin_size;
 };
 bool journal_export_line(struct journal_export *e, const char *line,
                          size_t n, struct rejection *out);

@@ -39,13 +39,28 @@ usec_to_sec(const char *s)
                                                      : 0;
 }
 
+/* Whether the entry's MESSAGE is an array (bytes: not UTF-8 text). */
+static bool
+message_is_bytes(const char *line, size_t n)
+{
+  const char *k = log_find(line, n, "\"MESSAGE\"");
+  if (k == NULL)
+    return false;
+  const char *p = k + 9, *end = line + n;
+  while (p < end && (*p == ' ' || *p == '\t' || *p == ':'))
+    p++;
+  return p < end && *p == '[';
+}
+
 bool
 journal_json_line(const char *line, size_t n, struct rejection *out)
 {
-  /* Cheap test first: most journal lines are not mail rejections. */
+  /* Cheap test first: most journal lines are not mail rejections (a
+   * message written as bytes cannot be tested before it is decoded). */
   if (log_find(line, n, "said") == NULL && log_find(line, n, "refused") ==
       NULL && log_find(line, n, "SMTP error") == NULL &&
-      log_find(line, n, "Fail") == NULL && log_find(line, n, "dsn=") == NULL)
+      log_find(line, n, "Fail") == NULL && log_find(line, n, "dsn=") == NULL &&
+      !message_is_bytes(line, n))
     return false;
   json_error_t jerr;
   json_t *o = json_loadb(line, n, JSON_DISABLE_EOF_CHECK, &jerr);
@@ -64,8 +79,15 @@ journal_json_line(const char *line, size_t n, struct rejection *out)
       ml = sizeof(buf) - 1;
     memcpy(buf, json_string_value(m), ml);
   } else if (json_is_array(m)) { /* non-UTF-8 messages: an array of bytes */
-    for (size_t i = 0; i < json_array_size(m) && ml + 1 < sizeof(buf); i++)
-      buf[ml++] = (char)json_integer_value(json_array_get(m, i));
+    for (size_t i = 0; i < json_array_size(m) && ml + 1 < sizeof(buf); i++) {
+      json_t *b = json_array_get(m, i);
+      json_int_t v = json_integer_value(b);
+      if (!json_is_integer(b) || v < 0 || v > 255) {
+        ml = 0; /* not bytes: not a message */
+        break;
+      }
+      buf[ml++] = v ? (char)v : ' '; /* a NUL would end the text */
+    }
   }
   buf[ml] = '\0';
   bool r = ident != NULL &&
@@ -79,6 +101,23 @@ bool
 journal_export_line(struct journal_export *e, const char *line, size_t n,
                     struct rejection *out)
 {
+  if (e->bin) { /* the length and data of a binary field, then newline */
+    for (size_t i = 0; i <= n && e->bin; i++) {
+      unsigned char c = i < n ? (unsigned char)line[i] : '\n';
+      if (e->bin_lenbytes < 8) {
+        e->bin_len |= (uint64_t)c << (8 * e->bin_lenbytes++);
+      } else if (e->bin_got < e->bin_len) {
+        if (e->bin_dst != NULL && e->bin_got + 1 < e->bin_size) {
+          e->bin_dst[e->bin_got] = c ? (char)c : ' ';
+          e->bin_dst[e->bin_got + 1] = '\0';
+        }
+        e->bin_got++;
+      } else {
+        e->bin = false; /* the newline after the data */
+      }
+    }
+    return false;
+  }
   if (n == 0) { /* end of the entry */
     bool r = parse_entry(e->ident, strlen(e->ident), e->message,
                          strlen(e->message), e->time, out);
@@ -86,8 +125,23 @@ journal_export_line(struct journal_export *e, const char *line, size_t n,
     return r;
   }
   const char *eq = memchr(line, '=', n);
-  if (eq == NULL)
-    return false; /* a binary field's name line: its data is skipped */
+  if (eq == NULL) { /* a binary field's name: its data follows */
+    e->bin = true;
+    e->bin_lenbytes = 0;
+    e->bin_len = e->bin_got = 0;
+    e->bin_dst = NULL;
+    e->bin_size = 0;
+    if (n == 7 && memcmp(line, "MESSAGE", 7) == 0) {
+      e->bin_dst = e->message;
+      e->bin_size = sizeof(e->message);
+    } else if (n == 17 && memcmp(line, "SYSLOG_IDENTIFIER", 17) == 0) {
+      e->bin_dst = e->ident;
+      e->bin_size = sizeof(e->ident);
+    }
+    if (e->bin_dst != NULL)
+      e->bin_dst[0] = '\0';
+    return false;
+  }
   size_t kl = (size_t)(eq - line), vl = n - kl - 1;
   const char *v = eq + 1;
   if (kl == 7 && memcmp(line, "MESSAGE", 7) == 0)
