@@ -206,7 +206,7 @@ health_out(void *arg, const struct health_row *h)
   if (v->fmt == F_JSON) {
     json_array_append_new(v->arr, json_pack("{sssssoss}", "name", h->source,
                                             "health", h->health, "detail",
-                                            report_json_text(h->detail), "since",
+                                            report_json_composed(h->detail), "since",
                                             since));
   } else if (v->fmt == F_PROM) {
     printf("rblmon_list_health{list=\"%s\",health=\"%s\"} 1\n", h->source,
@@ -236,7 +236,7 @@ finding_out(void *arg, const struct finding *f)
   if (fv->json) {
     json_array_append_new(fv->arr,
                           json_pack("{sssosssIssss}", "kind", f->kind, "what",
-                                    report_json_text(f->what), "advice",
+                                    report_json_composed(f->what), "advice",
                                     f->advice, "count", (json_int_t)f->count,
                                     "first", first, "last", last));
     return;

@@ -50,8 +50,8 @@ command_send(const struct config *cfg, const struct notify_event *ev,
     json_object_set_new(o, "event", json_string(ev[i].kind == NOTIFY_EV_TEST
                                                   ? "test"
                                                   : notify_event_names[ev[i].kind]));
-    json_object_set_new(o, "summary", report_json_text(ev[i].summary));
-    json_object_set_new(o, "body", report_json_text(ev[i].body));
+    json_object_set_new(o, "summary", report_json_composed(ev[i].summary));
+    json_object_set_new(o, "body", report_json_composed(ev[i].body));
     json_array_append_new(arr, o);
     if (ev[i].has_sev && (int)ev[i].sev > worst)
       worst = (int)ev[i].sev;
@@ -73,7 +73,7 @@ command_send(const struct config *cfg, const struct notify_event *ev,
            worst >= 0 ? severity_names[worst] : "none");
   struct sbuf sum;
   sbuf_init(&sum, 256);
-  util_escape(&sum, ev[0].summary, strlen(ev[0].summary));
+  util_escape_composed(&sum, ev[0].summary, strlen(ev[0].summary), false);
   snprintf(e_sum, sizeof(e_sum), "RBLMON_SUMMARY=%s", sbuf_str(&sum));
   sbuf_free(&sum);
   char *envp[] = {"PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8", e_count, e_kind,

@@ -56,13 +56,14 @@ find_bus(char *err, size_t errlen)
   return true;
 }
 
-/* Control characters escaped first, then the notification markup. */
+/* Composed text (its untrusted parts escaped already): what is unsafe
+ * left escaped, line breaks kept, then the notification markup. */
 static char *
 markup(const char *s)
 {
   struct sbuf e;
   sbuf_init(&e, 16384);
-  util_escape(&e, s, strlen(s));
+  util_escape_composed(&e, s, strlen(s), true);
   gchar *m = g_markup_escape_text(sbuf_str(&e), -1);
   sbuf_free(&e);
   return m;

@@ -51,6 +51,10 @@ const char *report_exit_name(int code);
  * (valid UTF-8, no control characters); JSON null for NULL or "".  A new
  * reference. */
 struct json_t *report_json_text(const char *s);
+/* Text rblmon composed (errors, details, notification bodies) whose
+ * untrusted parts were escaped when it was composed: no double escaping,
+ * line breaks kept; anything unsafe left is still escaped. */
+struct json_t *report_json_composed(const char *s);
 /* One change as a JSON object (new reference). */
 struct json_t;
 struct json_t *report_change_json(const struct change *c);

@@ -37,7 +37,7 @@ report_change_json(const struct change *c)
                                                 : json_null());
   json_object_set_new(o, "after", c->after[0] ? json_string(c->after)
                                               : json_null());
-  json_object_set_new(o, "detail", report_json_text(c->detail));
+  json_object_set_new(o, "detail", report_json_composed(c->detail));
   char t[32];
   report_time(c->at, t, sizeof(t));
   json_object_set_new(o, "at", json_string(t));
@@ -59,6 +59,19 @@ report_json_text(const char *s)
   struct sbuf e;
   sbuf_init(&e, 8192);
   util_escape(&e, s, strlen(s));
+  json_t *v = json_stringn(sbuf_str(&e), e.len);
+  sbuf_free(&e);
+  return v ? v : json_null();
+}
+
+json_t *
+report_json_composed(const char *s)
+{
+  if (s == NULL || *s == '\0')
+    return json_null();
+  struct sbuf e;
+  sbuf_init(&e, 65536);
+  util_escape_composed(&e, s, strlen(s), true);
   json_t *v = json_stringn(sbuf_str(&e), e.len);
   sbuf_free(&e);
   return v ? v : json_null();
@@ -113,7 +126,7 @@ json_result(void *st, const struct result *r)
                                          ? json_string(severity_names[r->sev])
                                          : json_null());
   json_object_set_new(o, "txt", report_json_text(r->txt));
-  json_object_set_new(o, "error", report_json_text(r->error));
+  json_object_set_new(o, "error", report_json_composed(r->error));
   json_object_set_new(o, "delist", r->status == RES_LISTED
                                        ? delist_obj(r->list)
                                        : json_null());
@@ -153,8 +166,7 @@ json_end(void *st, const struct report_summary *s)
     /* The template, never the key-bearing zone. */
     json_object_set_new(o, "zone", json_string(ls->list->zone));
     json_object_set_new(o, "health", json_string(health_names[ls->health]));
-    json_object_set_new(o, "detail", ls->detail[0] ? json_string(ls->detail)
-                                                   : json_null());
+    json_object_set_new(o, "detail", report_json_composed(ls->detail));
     json_object_set_new(o, "queries", json_integer((json_int_t)ls->queries));
     json_object_set_new(o, "listed", json_integer((json_int_t)ls->listed));
     json_object_set_new(o, "errors", json_integer((json_int_t)ls->errors));

@@ -213,12 +213,17 @@ text_end(void *st, const struct report_summary *s)
             col(t, C_RESET));
     for (size_t i = 0; i < t->ngroups; i++) {
       const struct err_group *g = &t->groups[i];
+      struct sbuf e; /* composed, its untrusted parts escaped: made sure */
+      sbuf_init(&e, 4 * sizeof(g->error));
+      util_escape_composed(&e, g->error, strlen(g->error), false);
       if (g->count == 1)
-        fprintf(f, "  %s on %s: %s\n", g->example, g->list->name, g->error);
+        fprintf(f, "  %s on %s: %s\n", g->example, g->list->name,
+                sbuf_str(&e));
       else
         fprintf(f, "  %llu targets on %s (e.g. %s): %s\n",
                 (unsigned long long)g->count, g->list->name, g->example,
-                g->error);
+                sbuf_str(&e));
+      sbuf_free(&e);
     }
     if (t->other_errors > 0)
       fprintf(f, "  and %llu more errors\n",

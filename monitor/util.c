@@ -299,8 +299,8 @@ utf8_len(const unsigned char *s, size_t n)
   return len;
 }
 
-rbl_status
-util_escape(struct sbuf *b, const char *s, size_t n)
+static rbl_status
+escape(struct sbuf *b, const char *s, size_t n, bool composed, bool lines)
 {
   const unsigned char *u = (const unsigned char *)s;
   size_t i = 0;
@@ -309,7 +309,9 @@ util_escape(struct sbuf *b, const char *s, size_t n)
     /* Copy the longest run of safe characters at once. */
     while (run < n) {
       unsigned c = u[run];
-      if (c < 0x20 || c == 0x7f || c == '\\')
+      if ((c == '\\' && !composed) || (c == '\n' && !lines))
+        break;
+      if ((c < 0x20 && c != '\n') || c == 0x7f)
         break;
       size_t l = utf8_len(u + run, n - run);
       if (l == 0)
@@ -339,6 +341,18 @@ util_escape(struct sbuf *b, const char *s, size_t n)
     i++;
   }
   return RBL_OK;
+}
+
+rbl_status
+util_escape(struct sbuf *b, const char *s, size_t n)
+{
+  return escape(b, s, n, false, false);
+}
+
+rbl_status
+util_escape_composed(struct sbuf *b, const char *s, size_t n, bool lines)
+{
+  return escape(b, s, n, true, lines);
 }
 
 bool

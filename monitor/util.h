@@ -65,6 +65,12 @@ void util_format_duration(uint64_t ms, char *buf, size_t size);
  * bidirectional overrides (U+202A-E, U+2066-9) and invalid UTF-8 written
  * as \\, \n, \t, \xHH (byte by byte): safe for a terminal. */
 rbl_status util_escape(struct sbuf *b, const char *s, size_t n);
+/* The same for text rblmon composed (messages, notification bodies) whose
+ * untrusted parts were escaped when it was composed: a backslash stays as
+ * it is (no double escaping) and, with lines, so do line breaks; anything
+ * else unsafe is still escaped. */
+rbl_status util_escape_composed(struct sbuf *b, const char *s, size_t n,
+                                bool lines);
 
 /* Case-insensitive ASCII equality. */
 bool util_strcaseeq(const char *a, const char *b);

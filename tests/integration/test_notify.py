@@ -173,7 +173,9 @@ class NotifyTest(rbltest.unittest.TestCase):
         calls = self.desk.calls()
         self.assertEqual(len(calls), 1)
         body = calls[0][1]
-        self.assertIn("see &lt;b&gt;this&lt;/b&gt; &amp; \\\\x1b[31mthat", body)
+        # escaped once (not \\x1b), markup escaped, its lines kept
+        self.assertIn("\n  The list says: see &lt;b&gt;this&lt;/b&gt; &amp; \\x1b[31mthat\n",
+                      body)
         self.assertNotIn("\x1b", body)
 
     def test_many_events_make_one_notification(self):

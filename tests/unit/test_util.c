@@ -206,6 +206,42 @@ esc(const char *s, size_t n)
 #define ESC(lit) esc((lit), sizeof(lit) - 1)
 
 static void
+test_escape_bidi(void **state)
+{
+  (void)state;
+  /* U+202E and U+2066: text that shows reordered; other marks pass */
+  assert_string_equal(ESC("a\xe2\x80\xae" "b"), "a\\xe2\\x80\\xaeb");
+  assert_string_equal(ESC("\xe2\x81\xa6x"), "\\xe2\\x81\\xa6x");
+  assert_string_equal(ESC("\xe2\x80\x94"), "\xe2\x80\x94"); /* em dash */
+}
+
+/* Composed text: its untrusted parts were escaped when it was made. */
+static const char *
+esc_composed(const char *s, bool lines)
+{
+  static char out[512];
+  struct sbuf b;
+  sbuf_init(&b, 4096);
+  assert_int_equal(util_escape_composed(&b, s, strlen(s), lines), RBL_OK);
+  snprintf(out, sizeof(out), "%s", sbuf_str(&b));
+  sbuf_free(&b);
+  return out;
+}
+
+static void
+test_escape_composed(void **state)
+{
+  (void)state;
+  /* already escaped: not again; its lines kept when asked */
+  assert_string_equal(esc_composed("says: \\x1b[31m\n  next", true),
+                      "says: \\x1b[31m\n  next");
+  assert_string_equal(esc_composed("a\\b\nc", false), "a\\b\\nc");
+  /* what composition let through is still made safe */
+  assert_string_equal(esc_composed("x\x1b[2J\ty\xff\xe2\x80\xae", true),
+                      "x\\x1b[2J\\ty\\xff\\xe2\\x80\\xae");
+}
+
+static void
 test_escape_plain(void **state)
 {
   (void)state;
@@ -498,6 +534,8 @@ main(void)
     cmocka_unit_test(test_duration_overflow),
     cmocka_unit_test(test_format_duration),
     cmocka_unit_test(test_escape_plain),
+    cmocka_unit_test(test_escape_bidi),
+    cmocka_unit_test(test_escape_composed),
     cmocka_unit_test(test_escape_controls),
     cmocka_unit_test(test_escape_c1),
     cmocka_unit_test(test_escape_invalid_utf8),
