@@ -329,8 +329,11 @@ on_target(void *arg, int status, const unsigned char *abuf, int alen)
   const struct list_def *l = r->lists[j->list];
   struct result *res = &j->res;
   /* One more try after a timeout, with the window already halved: a burst
-   * of lost answers should not turn into "not checked". */
-  if (status == ARES_ETIMEOUT && !j->requeried && !r->cancelled) {
+   * of lost answers should not turn into "not checked".  The same after a
+   * refused or dropped connection: a TCP connection the server closed
+   * fails every query on it at once. */
+  if ((status == ARES_ETIMEOUT || status == ARES_ECONNREFUSED) &&
+      !j->requeried && !r->cancelled) {
     char q[TARGET_NAME_MAX + 80];
     j->requeried = true;
     if (qname_for(r, j, q, sizeof(q)) == RBL_OK) {
