@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <glib.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -925,6 +926,27 @@ config_load(struct config *cfg, const char *path, struct diag *d)
     st = config_walk(cfg, &doc, path, d, before);
   ydoc_free(&doc);
   return st;
+}
+
+rbl_status
+config_check_owner(const struct config *cfg, const char *path,
+                   struct diag *d)
+{
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return RBL_OK; /* read already, or not a file: nothing to say */
+  unsigned before = d->errors;
+  if (st.st_mode & S_IWOTH)
+    diag_error(d, path, 0, 0, "writable by every user (mode %04o): anyone "
+               "could change what rblmon asks, where its state goes and what "
+               "it runs; run chmod o-w %s", (unsigned)(st.st_mode & 07777),
+               path);
+  else if (geteuid() == 0 && st.st_uid != 0 && cfg->hook_argv != NULL)
+    diag_error(d, path, 0, 0, "owned by uid %u, but rblmon runs as root and "
+               "the file sets notify.command: that user could run any "
+               "command as root; chown root %s, or run rblmon as that user",
+               (unsigned)st.st_uid, path);
+  return d->errors == before ? RBL_OK : RBL_ECONFIG;
 }
 
 bool

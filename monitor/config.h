@@ -101,6 +101,12 @@ rbl_status config_load_string(struct config *cfg, const char *name,
                               const char *text, size_t len, struct diag *d);
 void config_free(struct config *cfg);
 
+/* Who may change the file at path that cfg was read from: an error when
+ * every user may write it, or when rblmon runs as root, the file sets a
+ * command hook and another user owns it. */
+rbl_status config_check_owner(const struct config *cfg, const char *path,
+                              struct diag *d);
+
 /* The configuration file to use: explicit (-c), $RBLMON_CONFIG,
  * $XDG_CONFIG_HOME/rblmon/rblmon.yaml (~/.config/...), then
  * /etc/rblmon/rblmon.yaml.  Writes the path into buf; *explicit_out tells

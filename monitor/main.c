@@ -285,6 +285,11 @@ app_load(struct app *a, const struct cli *c, bool need_config)
     rc = RBL_EXIT_UNKNOWN;
     goto done;
   }
+  if (a->have_config &&
+      config_check_owner(&a->cfg, a->config_path, &d) != RBL_OK) {
+    rc = RBL_EXIT_UNKNOWN;
+    goto done;
+  }
   if (catalog_load_dir(&a->cat, app_catalog_dir(a), &d) != RBL_OK) {
     rc = RBL_EXIT_UNKNOWN;
     goto done;
