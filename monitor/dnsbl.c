@@ -474,10 +474,11 @@ feed(struct run *r)
     struct list_state *s = &r->st[li];
     bool healthy = s->health == HEALTH_OK || s->health == HEALTH_UNKNOWN;
     const struct target_spec *spec = r->t[r->ti].spec;
-    if (!healthy && !r->cancelled && spec->kind != TARGET_DOMAIN &&
+    if (!healthy && spec->kind != TARGET_DOMAIN &&
         spec->prefix < (spec->kind == TARGET_IP4 ? 32u : 128u)) {
       /* A list that cannot be asked: one result for the range as written,
-       * not one per address (the state leaves its listings alone). */
+       * not one per address (the state keeps what it knew of them), also
+       * when the deadline comes in the middle of the range. */
       if (r->range_told[li] != r->ti + 1) {
         r->range_told[li] = r->ti + 1;
         emit_unchecked(r, li, true);

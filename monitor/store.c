@@ -548,10 +548,72 @@ emit_change(struct store *s, enum change_kind kind, const struct result *r,
   fn(arg, &c);
 }
 
+/* A range's one "not checked" result (a list that could not be asked):
+ * what the state knows of the range's addresses on that source stays as
+ * it was, as if each had been asked and not answered (no change is
+ * reported: the list's health change says it). */
+static rbl_status
+keep_range(struct store *s, const struct result *r)
+{
+  struct target_spec range;
+  char err[160];
+  if (target_parse(r->target, &range, err, sizeof(err)) != RBL_OK)
+    return RBL_OK; /* not a range: nothing known under it */
+  sqlite3_stmt *sel = NULL, *up = NULL;
+  int rc = sqlite3_prepare_v2(s->db, "SELECT target FROM last_check WHERE "
+                              "source = ?1", -1, &sel, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(s->db, "UPDATE last_check SET checked_at = ?3 "
+                            "WHERE target = ?1 AND source = ?2", -1, &up,
+                            NULL);
+  /* the addresses first, then the updates: no table changes under a
+   * running SELECT */
+  struct addr *in = NULL;
+  size_t n = 0, cap = 0;
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(sel, 1, r->list->name, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+      const char *t = (const char *)sqlite3_column_text(sel, 0);
+      struct addr a;
+      if (t == NULL || !target_addr_parse(t, &a) ||
+          !target_spec_contains(&range, &a))
+        continue;
+      if (n == cap) {
+        cap = cap ? 2 * cap : 64;
+        struct addr *p = realloc(in, cap * sizeof(*p));
+        if (p == NULL) {
+          rc = SQLITE_NOMEM;
+          break;
+        }
+        in = p;
+      }
+      in[n++] = a;
+    }
+    if (rc == SQLITE_DONE)
+      rc = SQLITE_OK;
+  }
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(up, 2, r->list->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(up, 3, s->now);
+  }
+  for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+    char t[TARGET_ADDR_MAX];
+    target_addr_str(&in[i], t, sizeof(t));
+    sqlite3_bind_text(up, 1, t, -1, SQLITE_TRANSIENT);
+    rc = step_done(up);
+  }
+  free(in);
+  sqlite3_finalize(sel);
+  sqlite3_finalize(up);
+  return rc == SQLITE_OK ? RBL_OK : RBL_EIO;
+}
+
 rbl_status
 store_cycle_result(struct store *s, const struct result *r,
                    store_change_fn fn, void *arg)
 {
+  if (r->covers > 1)
+    return keep_range(s, r);
   const char *src = r->list->name;
   char codes[160], reasons[1024];
   result_codes(r, codes, sizeof(codes));
@@ -765,24 +827,17 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
              "FROM list_health WHERE checked_at >= %lld) OR source NOT IN "
              "(SELECT source FROM cfg_sources))", (long long)s->started);
   }
-  /* A source that could not be asked this cycle (dead, over its limit)
-   * has one result per range, not per address: its listings and last
-   * results stay as they were. */
-  char asked[256];
-  snprintf(asked, sizeof(asked), " AND source NOT IN (SELECT source FROM "
-           "list_health WHERE checked_at >= %lld AND health NOT IN ('ok', "
-           "'unknown'))", (long long)s->started);
   /* Pairs this cycle did not check are no longer watched: their listings
    * close (not reported as delisted) and their last results go. */
   snprintf(sql, sizeof(sql),
            "UPDATE episodes SET cleared_at = %lld WHERE cleared_at IS NULL "
            "AND NOT EXISTS (SELECT 1 FROM last_check l WHERE l.target = "
            "episodes.target AND l.source = episodes.source AND "
-           "l.checked_at >= %lld)%s%s;"
+           "l.checked_at >= %lld)%s;"
            "UPDATE reminders SET state = 'closed' WHERE state IN ('open', "
            "'requested') AND episode IN (SELECT id FROM episodes WHERE "
            "cleared_at IS NOT NULL);"
-           "DELETE FROM last_check WHERE checked_at < %lld%s%s;"
+           "DELETE FROM last_check WHERE checked_at < %lld%s;"
            "DELETE FROM list_health WHERE checked_at < %lld%s;"
            "DELETE FROM list_queries WHERE at < %lld;"
            "DELETE FROM reminders WHERE episode IN "
@@ -795,8 +850,8 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
            "DELETE FROM provider_pause WHERE until < %lld;"
            "INSERT INTO cycles(started, finished, checks, listed, errors, "
            "exit_code) VALUES (%lld, %lld, %llu, %llu, %llu, %d);",
-           (long long)s->now, (long long)s->started, scope, asked,
-           (long long)s->started, full ? "" : scope_lc, asked,
+           (long long)s->now, (long long)s->started, scope,
+           (long long)s->started, full ? "" : scope_lc,
            (long long)(full ? s->started : cutoff),
            full ? "" : " OR source NOT IN (SELECT source FROM cfg_sources)",
            (long long)(s->now - 2 * 86400),

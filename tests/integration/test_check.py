@@ -190,10 +190,39 @@ class CheckTest(rbltest.unittest.TestCase):
                     + "  deadline: 1s\n")
         self.assertEqual(r.rc, 3, r.err)
         rep = r.json()
-        self.assertEqual(len(rep["results"]), 4)
-        for res in rep["results"]:
-            self.assertEqual(res["status"], "error")
-            self.assertIn("cancelled", rep["lists"][0]["detail"] + res["error"])
+        # the deadline came while the list's test points were asked: the
+        # list could not be asked, one result for the range
+        self.assertEqual([(x["target"], x["status"]) for x in rep["results"]],
+                         [("192.0.2.0/30", "error")])
+        self.assertIn("cancelled", rep["lists"][0]["detail"] + rep["results"][0]["error"])
+
+    def test_deadline_in_a_range_with_a_dead_list_is_recorded(self):
+        # one list dead, one answering, the deadline in the middle of the
+        # range: every pair of the plan has its result once, and the cycle
+        # is recorded
+        zones = {"ok.test": ("ip4set", ":127.0.0.2:listed\n127.0.0.2\n"),
+                 "dead.test": ("ip4set", ":127.0.0.2:listed\n10.9.9.9\n")}
+        crit = {"127.0.0.2": ("spam", "critical")}
+        with Rbldnsd(zones) as d:
+            w = rbltest.Workdir(config(d.server, [custom_list("dead", "dead.test", "ip4", crit),
+                                                  custom_list("ok", "ok.test", "ip4", crit)],
+                                       "ips: [10.1.0.0/16]")
+                                + "  deadline: 1s\n  max_inflight: 1\n")
+            try:
+                r = w.run(["check", "--format", "json"])
+                self.assertEqual(r.rc, 1, r.err)  # some clean, the rest not checked
+                self.assertNotIn("not recorded", r.err)
+                rep = r.json()
+                dead = [x["target"] for x in rep["results"] if x["source"] == "dead"]
+                self.assertEqual(dead, ["10.1.0.0/16"])
+                ok = [x for x in rep["results"] if x["source"] == "ok"]
+                self.assertEqual(len(ok), 65536)
+                self.assertTrue(any("cancelled" in x["error"] for x in ok
+                                    if x["status"] == "error"))
+                s = w.run(["status", "--format", "json"])
+                self.assertNotIn("no state yet", s.err)
+            finally:
+                w.cleanup()
 
     def test_daily_limit_refuses_the_list(self):
         limited = custom_list("limited", "limited.test", "ip4", {"127.0.0.2": ("x", "critical")},

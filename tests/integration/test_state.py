@@ -103,23 +103,27 @@ class StateTest(rbltest.unittest.TestCase):
     def test_range_on_a_list_that_cannot_be_asked_keeps_its_listings(self):
         # over its daily limit, a list gets one "not checked" result for
         # the range; its listings in the range stay open, while another
-        # list is checked as usual (a full cycle)
+        # list is checked as usual (a full cycle) and a listing of an
+        # address no longer watched closes
         lim = custom_list("lim", "bl.test", "ip4", {"127.0.0.2": ("spam", "critical")},
-                          extra=", limits: {queries_per_day: 12}")
+                          extra=", limits: {queries_per_day: 13}")
         other = custom_list("other", "ok.test", "ip4", {"127.0.0.2": ("x", "critical")})
-        zones = {"bl.test": ("ip4set", ":127.0.0.2:spam\n127.0.0.2\n192.0.2.1\n"),
+        zones = {"bl.test": ("ip4set", ":127.0.0.2:spam\n127.0.0.2\n192.0.2.1\n"
+                             "198.51.100.7\n"),
                  "ok.test": ("ip4set", ":127.0.0.2:x\n127.0.0.2\n")}
         clean = {"bl.test": ("ip4set", ":127.0.0.2:spam\n127.0.0.2\n"),
                  "ok.test": ("ip4set", ":127.0.0.2:x\n127.0.0.2\n")}
 
-        def cfg(server):
-            return ("watchlists:\n  - name: out\n    ips: [192.0.2.0/30]\n"
+        def cfg(server, ips):
+            return ("watchlists:\n  - name: out\n    ips: [%s]\n"
                     "lists:\n  use: []\n  custom:\n%s%s"
-                    "resolver:\n  servers: [%s]\n  timeout: 500ms\n" % (lim, other, server))
+                    "resolver:\n  servers: [%s]\n  timeout: 500ms\n"
+                    % (ips, lim, other, server))
         with Rbldnsd(zones) as d:
-            self.w.write_config(cfg(d.server))
-            r = self.w.run(["check"], now=T0)  # 4 + 4 probes + 1 TXT = 9
+            self.w.write_config(cfg(d.server, "192.0.2.0/30, 198.51.100.7"))
+            r = self.w.run(["check"], now=T0)  # 5 + 4 probes + 2 TXT = 11
             self.assertEqual(r.rc, 2, r.err)
+            self.w.write_config(cfg(d.server, "192.0.2.0/30"))
             r = self.w.run(["check", "--format", "json"], now=T0 + 60)
         self.assertEqual(r.rc, 1, r.err)
         self.assertEqual([(x["target"], x["status"]) for x in r.json()["results"]
@@ -129,7 +133,7 @@ class StateTest(rbltest.unittest.TestCase):
         self.assertEqual([(x["target"], x["source"]) for x in s.json()["listings"]],
                          [("192.0.2.1", "lim")])
         with Rbldnsd(clean) as d:
-            self.w.write_config(cfg(d.server))
+            self.w.write_config(cfg(d.server, "192.0.2.0/30"))
             r = self.w.run(["check", "--changes-only"], now=T0 + DAY + 60)
         self.assertIn("DELISTED   192.0.2.1 from lim after 1d 0h\n", r.out)
 
