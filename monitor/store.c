@@ -550,8 +550,10 @@ emit_change(struct store *s, enum change_kind kind, const struct result *r,
 
 /* A range's one "not checked" result (a list that could not be asked):
  * what the state knows of the range's addresses on that source stays as
- * it was, as if each had been asked and not answered (no change is
- * reported: the list's health change says it). */
+ * it was, as if each had been asked and not answered, and the range has
+ * its own last result (status shows it; the next cycle that asks the
+ * addresses drops it).  No change is reported: the list's health change
+ * says it. */
 static rbl_status
 keep_range(struct store *s, const struct result *r)
 {
@@ -605,6 +607,17 @@ keep_range(struct store *s, const struct result *r)
   free(in);
   sqlite3_finalize(sel);
   sqlite3_finalize(up);
+  if (rc == SQLITE_OK) {
+    sqlite3_stmt *q = s->q[Q_UP_LAST];
+    sqlite3_bind_text(q, 1, r->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, r->list->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, s->now);
+    sqlite3_bind_text(q, 4, result_status_names[r->status], -1,
+                      SQLITE_STATIC);
+    text(q, 5, "");
+    text(q, 6, r->error);
+    rc = step_done(q);
+  }
   return rc == SQLITE_OK ? RBL_OK : RBL_EIO;
 }
 
