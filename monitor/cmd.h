@@ -23,6 +23,7 @@ struct cli {
   const char *config_text;   /* the configuration, pinned (NULL: read the
                                 file); config_path names it */
   size_t config_len;
+  const struct stat *config_st; /* of the file config_text was read from */
   unsigned kinds;            /* check: CHECK_* to run (0: all) */
   const char *const *only_lists; /* check: these lists only (NULL: all) */
   size_t nonly_lists;

@@ -41,6 +41,7 @@ struct run {
   char path[4096];
   char *text;                     /* the configuration in force */
   size_t len;
+  struct stat st;                 /* of the file it was read from */
   struct sched sched;
   struct paced *paced;
   size_t npaced;
@@ -89,11 +90,16 @@ stop_pending(void)
 }
 
 static bool
-read_config(const char *path, char **text, size_t *len)
+read_config(const char *path, char **text, size_t *len, struct stat *st)
 {
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
     logmsg(3, "cannot read %s: %s", path, strerror(errno));
+    return false;
+  }
+  if (fstat(fileno(f), st) != 0) { /* who may change what is read */
+    logmsg(3, "cannot read %s: %s", path, strerror(errno));
+    fclose(f);
     return false;
   }
   struct sbuf b;
@@ -139,13 +145,15 @@ asked_within(const struct run *r, const struct app *a, const char *list,
 /* The configuration in text, checked as every job will read it; fills
  * what the schedule needs.  false: it has errors (printed). */
 static bool
-adopt(struct run *r, char *text, size_t len, bool first)
+adopt(struct run *r, char *text, size_t len, const struct stat *st,
+      bool first)
 {
   struct cli c;
   memset(&c, 0, sizeof(c));
   c.config_path = r->path;
   c.config_text = text;
   c.config_len = len;
+  c.config_st = st;
   struct app a;
   if (app_load(&a, &c, true) != RBL_EXIT_OK) {
     app_free(&a);
@@ -222,6 +230,7 @@ adopt(struct run *r, char *text, size_t len, bool first)
   free(r->text);
   r->text = text;
   r->len = len;
+  r->st = *st;
   return true;
 }
 
@@ -230,11 +239,12 @@ reload(struct run *r)
 {
   char *text;
   size_t len;
-  if (!read_config(r->path, &text, &len)) {
+  struct stat st;
+  if (!read_config(r->path, &text, &len, &st)) {
     logmsg(3, "reload failed: the previous configuration stays in force");
     return;
   }
-  if (!adopt(r, text, len, false)) {
+  if (!adopt(r, text, len, &st, false)) {
     free(text);
     logmsg(3, "reload failed: %s has errors (above); the previous "
            "configuration stays in force", r->path);
@@ -257,6 +267,7 @@ due_lists(struct run *r, int64_t now, size_t *n, bool *filtered)
   c.config_path = r->path;
   c.config_text = r->text;
   c.config_len = r->len;
+  c.config_st = &r->st;
   struct app a;
   const char **names = NULL;
   if (app_load(&a, &c, true) == RBL_EXIT_OK &&
@@ -297,6 +308,7 @@ run_job(struct run *r, int job, int64_t now)
   c.config_path = r->path;
   c.config_text = r->text;
   c.config_len = r->len;
+  c.config_st = &r->st;
   c.should_stop = should_stop;
   c.began = cycle_began;
   const char **names = NULL;
@@ -377,9 +389,10 @@ cmd_run(struct cli *c)
   }
   char *text;
   size_t len;
-  if (!read_config(r.path, &text, &len))
+  struct stat st;
+  if (!read_config(r.path, &text, &len, &st))
     return RBL_EXIT_UNKNOWN;
-  if (!adopt(&r, text, len, true)) {
+  if (!adopt(&r, text, len, &st, true)) {
     free(text);
     return RBL_EXIT_UNKNOWN;
   }

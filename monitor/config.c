@@ -922,6 +922,8 @@ config_load(struct config *cfg, const char *path, struct diag *d)
   struct ydoc doc;
   unsigned before = d->errors;
   rbl_status st = ydoc_load_file(&doc, path, d);
+  cfg->file_st = doc.st;
+  cfg->have_file_st = doc.have_st;
   if (st == RBL_OK)
     st = config_walk(cfg, &doc, path, d, before);
   ydoc_free(&doc);
@@ -932,20 +934,36 @@ rbl_status
 config_check_owner(const struct config *cfg, const char *path,
                    struct diag *d)
 {
-  struct stat st;
-  if (stat(path, &st) != 0)
-    return RBL_OK; /* read already, or not a file: nothing to say */
-  unsigned before = d->errors;
-  if (st.st_mode & S_IWOTH)
+  if (!cfg->have_file_st) {
+    diag_error(d, path, 0, 0, "cannot tell who may change this file; "
+               "rblmon reads only a configuration it can check");
+    return RBL_ECONFIG;
+  }
+  const struct stat *st = &cfg->file_st;
+  unsigned mode = (unsigned)(st->st_mode & 07777), before = d->errors;
+  if (st->st_mode & S_IWOTH)
     diag_error(d, path, 0, 0, "writable by every user (mode %04o): anyone "
                "could change what rblmon asks, where its state goes and what "
-               "it runs; run chmod o-w %s", (unsigned)(st.st_mode & 07777),
-               path);
-  else if (geteuid() == 0 && st.st_uid != 0 && cfg->hook_argv != NULL)
-    diag_error(d, path, 0, 0, "owned by uid %u, but rblmon runs as root and "
-               "the file sets notify.command: that user could run any "
-               "command as root; chown root %s, or run rblmon as that user",
-               (unsigned)st.st_uid, path);
+               "it runs; run chmod o-w %s", mode, path);
+  else if (geteuid() == 0 && st->st_uid != 0)
+    diag_error(d, path, 0, 0, "owned by uid %u, but rblmon runs as root: "
+               "that user could make it run commands, read or write files as "
+               "root; chown root %s, or run rblmon as that user",
+               (unsigned)st->st_uid, path);
+  else if (geteuid() == 0 && (st->st_mode & S_IWGRP))
+    diag_error(d, path, 0, 0, "writable by its group (mode %04o), but rblmon "
+               "runs as root: the group could make it run commands as root; "
+               "run chmod g-w %s", mode, path);
+  /* A key in the text itself is read by whoever may read the file. */
+  for (size_t i = 0; (st->st_mode & S_IROTH) && i < cfg->nkeys; i++) {
+    const char *v = cfg->keys[i].value;
+    if (strncmp(v, "${", 2) != 0)
+      diag_error(d, path, cfg->keys[i].line, cfg->keys[i].col,
+                 "lists.keys.%s is written here, and every user may read "
+                 "this file (mode %04o): write \"${VARIABLE}\" and set the "
+                 "key in the environment, or run chmod o-r %s",
+                 cfg->keys[i].name, mode, path);
+  }
   return d->errors == before ? RBL_OK : RBL_ECONFIG;
 }
 

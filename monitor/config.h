@@ -7,6 +7,9 @@
 #ifndef RBL_CONFIG_H
 #define RBL_CONFIG_H
 
+#include <glib.h>
+#include <sys/stat.h>
+
 #include "catalog.h"
 #include "provider.h"
 #include "target.h"
@@ -47,7 +50,9 @@ struct config {
   const char *catalog_dir;        /* NULL: default */
   struct watch_item *items;
   size_t nitems, capitems;
-  struct _GHashTable *item_index; /* "spec" and "spec\nwatchlist" -> index+1 */
+  GHashTable *item_index;         /* "spec" and "spec\nwatchlist" -> index+1 */
+  struct stat file_st;            /* of the file the text was read from */
+  bool have_file_st;
   uint64_t naddresses;            /* what the items hold, at most
                                      CFG_MAX_ADDRESSES */
   size_t nwatchlists;
@@ -101,9 +106,11 @@ rbl_status config_load_string(struct config *cfg, const char *name,
                               const char *text, size_t len, struct diag *d);
 void config_free(struct config *cfg);
 
-/* Who may change the file at path that cfg was read from: an error when
- * every user may write it, or when rblmon runs as root, the file sets a
- * command hook and another user owns it. */
+/* Who may change or read the file cfg was read from (its stat when it was
+ * read, not the path now): an error when every user may write it; when
+ * rblmon runs as root, when another user owns it or its group may write
+ * it; when every user may read it and lists.keys has a key written in it.
+ * Also an error when the file's stat is not known. */
 rbl_status config_check_owner(const struct config *cfg, const char *path,
                               struct diag *d);
 

@@ -265,6 +265,10 @@ app_load(struct app *a, const struct cli *c, bool need_config)
                            sizeof(a->config_path), &explicit);
   if (c->config_text != NULL) { /* pinned by rblmon run */
     a->have_config = true;
+    if (c->config_st != NULL) {
+      a->cfg.file_st = *c->config_st;
+      a->cfg.have_file_st = true;
+    }
     if (config_load_string(&a->cfg, a->config_path, c->config_text,
                            c->config_len, &d) != RBL_OK) {
       rc = RBL_EXIT_UNKNOWN;

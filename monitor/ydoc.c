@@ -221,6 +221,8 @@ ydoc_load_file(struct ydoc *doc, const char *path, struct diag *d)
     diag_error(d, path, 0, 0, "cannot open: %s", strerror(errno));
     return RBL_EIO;
   }
+  struct stat fst;
+  bool have_st = fstat(fileno(f), &fst) == 0;
   struct sbuf text;
   sbuf_init(&text, YDOC_MAX_FILE);
   char buf[8192];
@@ -234,9 +236,11 @@ ydoc_load_file(struct ydoc *doc, const char *path, struct diag *d)
   if (st == RBL_OK && ferror(f))
     st = RBL_EIO;
   fclose(f);
-  if (st == RBL_OK)
+  if (st == RBL_OK) {
     st = ydoc_load_string(doc, path, sbuf_str(&text), text.len, d);
-  else
+    doc->st = fst;
+    doc->have_st = have_st;
+  } else
     diag_error(d, path, 0, 0, "cannot read: %s",
                st == RBL_ETOOBIG ? "file larger than 16 MiB" : strerror(errno));
   sbuf_free(&text);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include "diag.h"
 #include "util.h"
 
@@ -27,6 +28,8 @@ struct ynode {
 struct ydoc {
   struct arena arena;       /* owns every node */
   struct ynode *root;       /* NULL for an empty document */
+  struct stat st;           /* ydoc_load_file: of the file it read */
+  bool have_st;
 };
 
 /* Parses the file at path (or the string text of len bytes, named name in

@@ -46,7 +46,8 @@ class InstallTest(rbltest.unittest.TestCase):
                       % self.prefix, unit)
         cron = open(os.path.join(self.prefix, "share/rblmon/rblmon.cron")).read()
         self.assertIn("rblmon  %s/bin/rblmon check --changes-only" % self.prefix, cron)
-        self.assertNotIn(" root ", cron)  # least privilege
+        jobs = [l.split() for l in cron.splitlines() if l[:1].isdigit() or l[:1] == "*"]
+        self.assertEqual([j[5] for j in jobs], ["rblmon"] * 3)  # least privilege
         self.assertIn("ExecReload=/bin/kill -HUP $MAINPID", unit)
         self.assertNotIn("@", unit)
 

@@ -1,9 +1,11 @@
 """Least privilege (issue 11): rblmon runs as an unprivileged user (as root
-the suite drops to nobody with setpriv), its state, lock and journal files
-are 0600 in a 0700 directory whatever the umask, a configuration every
-user may write is refused, and so is a command hook in a file another user
-owns when rblmon runs as root; the hook runs without a shell, with its
-arguments as written, in a clean environment."""
+the suite drops to nobody with setpriv, running copies of the binary and
+catalog that nobody may read wherever the tree is), its state and lock
+files are 0600 in a 0700 directory whatever the umask; a configuration
+every user may write is refused, as root so is one another user owns or
+its group may write, and a key written into a file every user may read;
+the hook runs without a shell, with its arguments as written, in a clean
+environment."""
 import os
 import pwd
 import stat
@@ -43,6 +45,16 @@ class Privilege(unittest.TestCase):
         os.mkdir(self.home)
         os.chown(self.home, self.user.pw_uid, self.user.pw_gid)
         self.cfg = os.path.join(self.dir, "rblmon.yaml")
+        # copies nobody may read, whatever the mode of the tree's directories
+        self.binary = os.path.join(self.dir, "rblmon")
+        shutil.copy(rbltest.RBLMON, self.binary)
+        self.catalog = os.path.join(self.dir, "lists")
+        shutil.copytree(rbltest.CATALOG, self.catalog)
+        for root, dirs, files in os.walk(self.catalog):
+            for n in dirs:
+                os.chmod(os.path.join(root, n), 0o755)
+            for n in files:
+                os.chmod(os.path.join(root, n), 0o644)
 
     def tearDown(self):
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -56,7 +68,7 @@ class Privilege(unittest.TestCase):
         """rblmon as the unprivileged user (nobody when the suite is root)."""
         e = {"PATH": "/usr/bin:/bin", "HOME": self.home, "LC_ALL": "C",
              "XDG_STATE_HOME": os.path.join(self.home, "state"),
-             "RBLMON_CATALOG": rbltest.CATALOG}
+             "RBLMON_CATALOG": self.catalog}
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if k in os.environ:
                 e[k] = os.environ[k]
@@ -65,7 +77,7 @@ class Privilege(unittest.TestCase):
         if ROOT and as_user:
             drop = ["setpriv", "--reuid", str(self.user.pw_uid), "--regid",
                     str(self.user.pw_gid), "--clear-groups", "--"]
-        p = subprocess.run(drop + [rbltest.RBLMON, "-c", self.cfg] + list(args),
+        p = subprocess.run(drop + [self.binary, "-c", self.cfg] + list(args),
                            cwd=self.home, env=e, capture_output=True, timeout=120,
                            preexec_fn=lambda: os.umask(umask))
         return rbltest.Result(p.returncode, p.stdout.decode("utf-8", "replace"),
@@ -97,19 +109,48 @@ class Privilege(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.home, "state")))
 
     @unittest.skipUnless(ROOT, "needs root: rblmon as root, the file another user's")
-    def test_root_refuses_a_hook_from_a_file_another_user_owns(self):
-        hook = "notify:\n  command: {argv: [/bin/true]}\n"
-        self.write(config(self.dns.server, hook))
+    def test_root_reads_only_a_file_root_owns_and_only_root_may_write(self):
+        self.write(config(self.dns.server, "notify:\n  command: {argv: [/bin/true]}\n"))
         os.chown(self.cfg, self.user.pw_uid, self.user.pw_gid)
         r = self.rblmon(["check", "--no-state"], as_user=False)
         self.assertEqual(r.rc, 3)
-        self.assertIn("owned by uid %d, but rblmon runs as root and the file sets "
-                      "notify.command" % self.user.pw_uid, r.err)
-        # the same file without a hook is fine for root
+        self.assertIn("%s: error: owned by uid %d, but rblmon runs as root"
+                      % (self.cfg, self.user.pw_uid), r.err)
+        # without a hook too: key_file, state.path or logs.files would do
         self.write(config(self.dns.server))
         os.chown(self.cfg, self.user.pw_uid, self.user.pw_gid)
         r = self.rblmon(["check", "--no-state"], as_user=False)
+        self.assertEqual(r.rc, 3)
+        self.assertIn("owned by uid %d" % self.user.pw_uid, r.err)
+        # root's file, but its group may write it
+        os.chown(self.cfg, 0, 0)
+        os.chmod(self.cfg, 0o664)
+        r = self.rblmon(["check", "--no-state"], as_user=False)
+        self.assertEqual(r.rc, 3)
+        self.assertIn("writable by its group (mode 0664), but rblmon runs as root", r.err)
+        os.chmod(self.cfg, 0o644)
+        r = self.rblmon(["check", "--no-state"], as_user=False)
         self.assertEqual(r.rc, 2, r.err)
+
+    def test_a_key_written_into_a_file_every_user_may_read_is_refused(self):
+        keyed = config(self.dns.server).replace(
+            "lists:\n  use: []\n", "lists:\n  use: []\n  keys: {dqs: s3cretkey}\n")
+        self.write(keyed, 0o644)
+        r = self.rblmon(["config", "check"])
+        self.assertEqual(r.rc, 3)
+        self.assertIn("rblmon.yaml:6:15: error: lists.keys.dqs is written here, and every "
+                      "user may read this file (mode 0644)", r.err)
+        self.assertNotIn("s3cretkey", r.err)
+        self.write(keyed, 0o640 if not ROOT else 0o600)
+        os.chown(self.cfg, self.user.pw_uid if not ROOT else 0, self.user.pw_gid)
+        r = self.rblmon(["config", "check"], as_user=not ROOT)
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertNotIn("is written here", r.err)
+        # from the environment, the file may be readable
+        self.write(keyed.replace("s3cretkey", '"${DQS_KEY}"'), 0o644)
+        r = self.rblmon(["config", "check"])
+        self.assertEqual(r.rc, 0, r.err)  # a warning: no list uses the key
+        self.assertNotIn("is written here", r.err)
 
     def test_hook_without_shell_in_a_clean_environment(self):
         out = os.path.join(self.home, "hook.out")
