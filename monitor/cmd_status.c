@@ -213,8 +213,13 @@ health_out(void *arg, const struct health_row *h)
            h->health);
   } else if (strcmp(h->health, "ok") != 0 &&
              strcmp(h->health, "unknown") != 0 && ++v->nhealth) {
+    struct sbuf e; /* composed; what it let through made safe */
+    sbuf_init(&e, 4096);
+    if (h->detail != NULL)
+      util_escape_composed(&e, h->detail, strlen(h->detail), false);
     printf("  %-24s %-11s since %s: %s\n", h->source, h->health, since,
-           h->detail ? h->detail : "");
+           sbuf_str(&e));
+    sbuf_free(&e);
   }
 }
 
@@ -236,7 +241,7 @@ finding_out(void *arg, const struct finding *f)
   if (fv->json) {
     json_array_append_new(fv->arr,
                           json_pack("{sssosssIssss}", "kind", f->kind, "what",
-                                    report_json_composed(f->what), "advice",
+                                    report_json_text(f->what), "advice",
                                     f->advice, "count", (json_int_t)f->count,
                                     "first", first, "last", last));
     return;

@@ -294,8 +294,11 @@ utf8_len(const unsigned char *s, size_t n)
     return 0;
   if (cp >= 0x80 && cp <= 0x9f)
     return 0;  /* C1 controls: terminal escapes too */
-  if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
-    return 0;  /* bidirectional overrides: text that shows reordered */
+  if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+      cp == 0x200e || cp == 0x200f || cp == 0x061c)
+    return 0;  /* bidirectional controls: text that shows reordered */
+  if (cp == 0x2028 || cp == 0x2029)
+    return 0;  /* line and paragraph separators: forged lines */
   return len;
 }
 

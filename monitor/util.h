@@ -62,8 +62,9 @@ void util_format_duration(uint64_t ms, char *buf, size_t size);
 
 /* ---- escaping of untrusted text ---------------------------------------- */
 /* Appends s[0..n) to b with control characters (C0, DEL, C1), backslash,
- * bidirectional overrides (U+202A-E, U+2066-9) and invalid UTF-8 written
- * as \\, \n, \t, \xHH (byte by byte): safe for a terminal. */
+ * bidirectional controls (U+061C, U+200E-F, U+202A-E, U+2066-9), line and
+ * paragraph separators (U+2028-9) and invalid UTF-8 written as \\, \n,
+ * \t, \xHH (byte by byte): safe for a terminal. */
 rbl_status util_escape(struct sbuf *b, const char *s, size_t n);
 /* The same for text rblmon composed (messages, notification bodies) whose
  * untrusted parts were escaped when it was composed: a backslash stays as

@@ -22,7 +22,8 @@ fuzz_assert_printable(const char *s, size_t n)
   for (const char *p = s; p < s + n; p = g_utf8_next_char(p)) {
     gunichar u = g_utf8_get_char(p);
     if ((u >= 0x80 && u <= 0x9f) || (u >= 0x202a && u <= 0x202e) ||
-        (u >= 0x2066 && u <= 0x2069))
+        (u >= 0x2066 && u <= 0x2069) || u == 0x200e || u == 0x200f ||
+        u == 0x061c || u == 0x2028 || u == 0x2029)
       __builtin_trap();
   }
 }

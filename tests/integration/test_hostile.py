@@ -166,7 +166,8 @@ def dns_config(server, octets, lists=(("hl", ZONE),), extra=""):
 
 
 # -- what every output must be -------------------------------------------------
-BIDI = set(range(0x202a, 0x202f)) | set(range(0x2066, 0x206a))
+BIDI = (set(range(0x202a, 0x202f)) | set(range(0x2066, 0x206a))
+        | {0x200e, 0x200f, 0x061c, 0x2028, 0x2029})
 
 
 def bad_chars(s, allow="\n\t"):

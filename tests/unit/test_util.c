@@ -212,6 +212,8 @@ test_escape_bidi(void **state)
   /* U+202E and U+2066: text that shows reordered; other marks pass */
   assert_string_equal(ESC("a\xe2\x80\xae" "b"), "a\\xe2\\x80\\xaeb");
   assert_string_equal(ESC("\xe2\x81\xa6x"), "\\xe2\\x81\\xa6x");
+  assert_string_equal(ESC("\xe2\x80\x8f"), "\\xe2\\x80\\x8f"); /* RLM */
+  assert_string_equal(ESC("\xe2\x80\xa8"), "\\xe2\\x80\\xa8"); /* LS */
   assert_string_equal(ESC("\xe2\x80\x94"), "\xe2\x80\x94"); /* em dash */
 }
 
