@@ -271,9 +271,8 @@ note_cancel(struct auth_run *r, int status)
 
 /* ---- DNS answers -------------------------------------------------------------- */
 void
-auth_answer_free(void *p)
+auth_answer_free(struct dq_answer *a)
 {
-  struct dq_answer *a = p;
   if (a == NULL)
     return;
   for (size_t i = 0; a->strs && i < a->n; i++)
@@ -281,6 +280,12 @@ auth_answer_free(void *p)
   free(a->strs);
   free(a->addrs);
   free(a);
+}
+
+static void
+answer_destroy(gpointer p) /* the cache's GDestroyNotify */
+{
+  auth_answer_free(p);
 }
 
 static char *
@@ -363,7 +368,8 @@ auth_parse_answer(int type, int status, const unsigned char *abuf, int alen,
       }
       if (t->record_start)
         sbuf_add(&rec, "", 0);
-      dns_txt_append(&rec, t->txt, t->length);
+      if (dns_txt_append(&rec, t->txt, t->length) != RBL_OK)
+        rc = ARES_EBADRESP; /* never a record spliced from what fits */
     }
     if (rec.p != NULL)
       add_str(a, strdup(sbuf_str(&rec)));
@@ -1205,8 +1211,8 @@ on_fwd(void *arg, int status, const unsigned char *abuf, int alen)
   note_cancel(j->r, status);
   if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
     j->cut = true;
-  struct dq_answer *a = auth_parse_answer(j->a.kind == TARGET_IP4 ? DQ_A : DQ_AAAA,
-                                     status, abuf, alen, &j->a);
+  int type = j->a.kind == TARGET_IP4 ? DQ_A : DQ_AAAA;
+  struct dq_answer *a = auth_parse_answer(type, status, abuf, alen, &j->a);
   if (a == NULL || a->status == DQ_ERROR)
     j->err[f->i] = true;
   for (size_t k = 0; a && a->status == DQ_OK && k < a->n; k++)
@@ -1403,7 +1409,7 @@ auth_start(struct loop *l, struct dns *d, const struct config *cfg,
   r->arg = arg;
   r->st = states;
   r->cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                   auth_answer_free);
+                                   answer_destroy);
   r->pending = g_hash_table_new(g_str_hash, g_str_equal);
   r->ndoms = domain_targets(t, nt);
   r->doms = calloc(r->ndoms ? r->ndoms : 1, sizeof(*r->doms));
@@ -1575,7 +1581,7 @@ auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
   r.loop = l;
   r.dns = d;
   r.cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                  auth_answer_free);
+                                  answer_destroy);
   int outcome = FROM_SPF_OK;
   struct spf_net *nets = calloc(FROM_SPF_MAX_NETS, sizeof(*nets));
   if (nets == NULL) {

@@ -191,21 +191,23 @@ dns_parse_a(const unsigned char *abuf, int alen, uint32_t *out, size_t max)
   return cnt;
 }
 
-void
+rbl_status
 dns_txt_append(struct sbuf *b, const unsigned char *s, size_t n)
 {
   /* A NUL would end the text everywhere after this: U+FFFD stands for it,
    * as for any byte that cannot be shown. */
-  for (size_t i = 0; i < n;) {
+  rbl_status st = RBL_OK;
+  for (size_t i = 0; i < n && st == RBL_OK;) {
     const unsigned char *z = memchr(s + i, '\0', n - i);
     size_t run = z ? (size_t)(z - (s + i)) : n - i;
-    sbuf_add(b, s + i, run);
+    st = sbuf_add(b, s + i, run);
     i += run;
-    if (i < n) {
-      sbuf_add(b, "\xef\xbf\xbd", 3);
+    if (i < n && st == RBL_OK) {
+      st = sbuf_add(b, "\xef\xbf\xbd", 3);
       i++;
     }
   }
+  return st;
 }
 
 bool
@@ -220,10 +222,12 @@ dns_parse_txt(const unsigned char *abuf, int alen, char *buf, size_t size)
     return false;
   struct sbuf b;
   sbuf_init(&b, size - 1 < 65536 ? 65536 : size - 1);
+  /* as much as fits: a reason text cut short is still the list's */
   for (struct ares_txt_ext *t = txt; t != NULL && b.len < size; t = t->next) {
-    if (t->record_start && t != txt)
-      sbuf_add(&b, "; ", 2);
-    dns_txt_append(&b, t->txt, t->length);
+    if (t->record_start && t != txt && sbuf_add(&b, "; ", 2) != RBL_OK)
+      break;
+    if (dns_txt_append(&b, t->txt, t->length) != RBL_OK)
+      break;
   }
   ares_free_data(txt);
   size_t n = b.len < size - 1 ? b.len : size - 1;

@@ -44,7 +44,8 @@ size_t dns_parse_a(const unsigned char *abuf, int alen, uint32_t *out,
  * Returns false when malformed. */
 bool dns_parse_txt(const unsigned char *abuf, int alen, char *buf,
                    size_t size);
-/* Appends one TXT string to b, a NUL byte as U+FFFD. */
-void dns_txt_append(struct sbuf *b, const unsigned char *s, size_t n);
+/* Appends one TXT string to b, a NUL byte as U+FFFD; RBL_ETOOBIG when b
+ * is full (what was appended stays: the caller decides). */
+rbl_status dns_txt_append(struct sbuf *b, const unsigned char *s, size_t n);
 
 #endif
