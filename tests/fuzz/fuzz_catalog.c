@@ -1,5 +1,6 @@
-/* libFuzzer target: the catalog parser (the files in lists/), then every list it
- * accepted reading a few answers with its own codes, errors and bitmask. */
+/* libFuzzer target: the catalog parser (the files in lists/), then every
+ * list it accepted reading a few answers with its own codes, errors and
+ * bitmask. */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -83,6 +83,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (dns_parse_txt(data, alen, txt, sizeof(txt))) {
     if (strlen(txt) >= sizeof(txt))
       __builtin_trap();
+    /* nothing is cut short: a NUL inside a string reads as U+FFFD */
+    struct ares_txt_ext *t0 = NULL;
+    size_t raw = 0;
+    if (ares_parse_txt_reply_ext(data, alen, &t0) == ARES_SUCCESS)
+      for (struct ares_txt_ext *t = t0; t != NULL; t = t->next)
+        raw += t->length;
+    if (t0 != NULL)
+      ares_free_data(t0);
+    if (strlen(txt) < (raw < sizeof(txt) - 1 ? raw : sizeof(txt) - 1))
+      __builtin_trap();
     fuzz_escape_check(txt, strlen(txt));
   }
   if (dns_parse_txt(data, alen, tiny, sizeof(tiny)) && strlen(tiny) >= 8)

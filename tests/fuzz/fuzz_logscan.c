@@ -1,9 +1,10 @@
 /* libFuzzer target: the MTA line parsers and the journald adapters, then
  * the classification of what they read (lists/rules/rejections.yaml).
- * Input: one line (any bytes).  The parser that owns the line also reads
- * it past the cheap marker test that guards it in real scans.  Built with -fsanitize=fuzzer when
- * RBLMON_FUZZ is on; otherwise replay.c runs the seed corpus
- * (tests/fuzz/logscan/) in the normal test suite. */
+ * Input: one line (any bytes; for journalctl -o export, its lines).  The
+ * parser that owns the line also reads it past the cheap marker test that
+ * guards it in real scans.  Built with -fsanitize=fuzzer when RBLMON_FUZZ
+ * is on; otherwise replay.c runs the corpus (tests/fuzz/logscan/) in the
+ * normal test suite. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -1,9 +1,10 @@
 /* libFuzzer target: SPF evaluation (RFC 7208 check_host) and the walk
- * from_spf does, over a DNS the input describes.  Input: lines; line 0
- * is example.com's TXT record, every other TXT name gets line
- * 1 + hash(name) % (lines - 1) (so includes and redirects reach records
- * the fuzzer writes); a name's hash also picks NXDOMAIN, no data, a DNS
- * error or addresses for A/AAAA/MX/PTR.  Evaluation follows the NEED
+ * from_spf does, over a DNS the input describes.  Input: records separated
+ * by NUL bytes (a record itself may hold any other byte, line breaks
+ * included); record 0 is example.com's TXT record, every other TXT name
+ * gets record 1 + hash(name) % (records - 1) (so includes and redirects
+ * reach records the fuzzer writes); a name's hash also picks NXDOMAIN, no
+ * data, a DNS error or addresses for A/AAAA/MX/PTR.  Evaluation follows the NEED
  * protocol auth.c uses: an unknown answer stops it, the answer is made
  * and evaluation starts again. */
 #include <stdint.h>
@@ -96,7 +97,9 @@ make(struct fake_dns *f, const char *name, int type)
       struct addr *x = &a->addrs[i];
       x->kind = type == DQ_A ? TARGET_IP4 : TARGET_IP6;
       if (type == DQ_A) {
-        x->b[0] = 192; x->b[1] = 0; x->b[2] = 2; x->b[3] = (uint8_t)(h >> (8 * i));
+        x->b[0] = 192;
+        x->b[2] = 2;
+        x->b[3] = (uint8_t)(h >> (8 * i));
       } else {
         x->b[0] = 0x20; x->b[1] = 0x01; x->b[2] = 0x0d; x->b[3] = 0xb8;
         x->b[15] = (uint8_t)(h >> (8 * i));
@@ -153,11 +156,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   memcpy(text, data, size);
   text[size] = '\0';
   f.lines = malloc((size + 1) * sizeof(char *));
-  for (char *p = text, *nl;; p = nl + 1) {
+  for (char *p = text;; p += strlen(p) + 1) {
     f.lines[f.nlines++] = p;
-    if ((nl = strchr(p, '\n')) == NULL)
+    if (p + strlen(p) >= text + size)
       break;
-    *nl = '\0';
   }
   struct addr v4 = {TARGET_IP4, {192, 0, 2, 1}};
   struct addr v6 = {TARGET_IP6, {0x20, 0x01, 0x0d, 0xb8, [15] = 1}};

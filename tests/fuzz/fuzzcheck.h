@@ -3,19 +3,21 @@
 #define RBL_FUZZCHECK_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "util.h"
 
-/* Text that may reach a terminal: valid UTF-8, no control character. */
+/* Text that may reach a terminal: valid UTF-8, no control character
+ * (but line breaks when lines). */
 static inline void
-fuzz_assert_printable(const char *s, size_t n)
+fuzz_assert_printable_lines(const char *s, size_t n, bool lines)
 {
   if (!g_utf8_validate(s, (gssize)n, NULL))
     __builtin_trap();
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (c < 0x20 || c == 0x7f)
+    if ((c < 0x20 && !(lines && c == '\n')) || c == 0x7f)
       __builtin_trap();
   }
   /* nor C1 controls (terminal escapes too) or bidirectional overrides */
@@ -28,13 +30,28 @@ fuzz_assert_printable(const char *s, size_t n)
   }
 }
 
-/* Escapes s[0..n) as every report does and checks the result. */
+static inline void
+fuzz_assert_printable(const char *s, size_t n)
+{
+  fuzz_assert_printable_lines(s, n, false);
+}
+
+/* Escapes s[0..n) as every report does, and as composed text (errors,
+ * notification bodies) is escaped, and checks the results. */
 static inline void
 fuzz_escape_check(const char *s, size_t n)
 {
   struct sbuf b;
   sbuf_init(&b, 8 * n + 16);
   if (util_escape(&b, s, n) != RBL_OK)
+    __builtin_trap();
+  fuzz_assert_printable(sbuf_str(&b), b.len);
+  sbuf_reset(&b);
+  if (util_escape_composed(&b, s, n, true) != RBL_OK)
+    __builtin_trap();
+  fuzz_assert_printable_lines(sbuf_str(&b), b.len, true);
+  sbuf_reset(&b);
+  if (util_escape_composed(&b, s, n, false) != RBL_OK)
     __builtin_trap();
   fuzz_assert_printable(sbuf_str(&b), b.len);
   sbuf_free(&b);

@@ -78,18 +78,18 @@ put("dns", b"\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\xc0\x0c")  # loop
 put("dns", b"\x12\x34\x83\x80")  # header only, TC set
 
 
-# ---- spf: records (line 0: example.com; others: what names lead to) ------
+# ---- spf: records separated by NULs (record 0: example.com's) ------------
 for path in [os.path.join(SRC, "tests", "unit", "test_spf.c")]:
     for rec in re.findall(r'TXT (v=spf1[^|\\"]*)', open(path).read()):
         put("spf", rec.strip())
-put("spf", "v=spf1 include:_spf.example.com redirect=_r.example.com\n"
-           "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 a/24//64 mx:mail.%{d} -all\n"
-           "v=spf1 exists:%{ir}.%{l1r+-}._spf.%{d} ptr ~all\n"
+put("spf", "v=spf1 include:_spf.example.com redirect=_r.example.com\0"
+           "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 a/24//64 mx:mail.%{d} -all\0"
+           "v=spf1 exists:%{ir}.%{l1r+-}._spf.%{d} ptr ~all\0"
            "v=spf1 include:example.com ?all")
 put("spf", "v=spf1 a mx ptr exists:%{i}.x.example.com include:a.example.com "
            "include:b.example.com include:c.example.com include:d.example.com "
-           "include:e.example.com include:f.example.com -all\nv=spf1 a -all")
-put("spf", "v=spf1 redirect=%{d1r}.example.com\nv=spf1 ip4:192.0.2.1 exp=x.%{d}")
+           "include:e.example.com include:f.example.com -all\0v=spf1 a -all")
+put("spf", "v=spf1 redirect=%{d1r}.example.com\0v=spf1 ip4:192.0.2.1 exp=x.%{d}")
 
 # ---- authrec: DMARC, DKIM and PTR names ------------------------------------
 ut = open(os.path.join(SRC, "tests", "unit", "test_authrec.c")).read()
