@@ -29,6 +29,11 @@ struct counts {
 
 struct scan {
   const struct app *a;
+  /* what is ours: single addresses sorted (found by bsearch), and ranges */
+  struct addr *singles;
+  size_t nsingles;
+  const struct target_spec **ranges;
+  size_t nranges;
   struct classifier *cl;
   struct store *store;
   bool json, store_failed;
@@ -65,14 +70,48 @@ count(struct counts *c, const char *key)
   c->c[c->n++].n = 1;
 }
 
+static int
+cmp_addr(const void *x, const void *y)
+{
+  const struct addr *a = x, *b = y;
+  if (a->kind != b->kind)
+    return a->kind < b->kind ? -1 : 1;
+  return memcmp(a->b, b->b, sizeof(a->b));
+}
+
+/* Indexes the watchlists' addresses; false when out of memory. */
 static bool
-ours(const struct app *a, const char *ip)
+index_ours(struct scan *k)
+{
+  const struct config *cfg = &k->a->cfg;
+  size_t n = cfg->nitems ? cfg->nitems : 1;
+  k->singles = calloc(n, sizeof(*k->singles));
+  k->ranges = calloc(n, sizeof(*k->ranges));
+  if (k->singles == NULL || k->ranges == NULL)
+    return false;
+  for (size_t i = 0; i < cfg->nitems; i++) {
+    const struct target_spec *s = &cfg->items[i].spec;
+    if (s->kind == TARGET_DOMAIN)
+      continue;
+    if (s->prefix == (s->kind == TARGET_IP4 ? 32u : 128u))
+      k->singles[k->nsingles++] = s->base;
+    else
+      k->ranges[k->nranges++] = s;
+  }
+  qsort(k->singles, k->nsingles, sizeof(*k->singles), cmp_addr);
+  return true;
+}
+
+static bool
+ours(const struct scan *k, const char *ip)
 {
   struct addr ad;
   if (ip[0] == '\0' || !target_addr_parse(ip, &ad))
     return false;
-  for (size_t i = 0; i < a->cfg.nitems; i++)
-    if (target_spec_contains(&a->cfg.items[i].spec, &ad))
+  if (bsearch(&ad, k->singles, k->nsingles, sizeof(ad), cmp_addr) != NULL)
+    return true;
+  for (size_t i = 0; i < k->nranges; i++)
+    if (target_spec_contains(k->ranges[i], &ad))
       return true;
   return false;
 }
@@ -120,7 +159,7 @@ found(struct scan *k, const struct rejection *r, const char *file,
     return;
   struct verdict v;
   classify(k->cl, r, &v);
-  bool our = ours(k->a, v.named_ip);
+  bool our = ours(k, v.named_ip);
   k->found++;
   if (r->permanent)
     k->permanent++;
@@ -333,6 +372,10 @@ cmd_scanlogs(struct cli *c)
   if (st != RBL_OK)
     goto done;
   k->a = &a;
+  if (!index_ours(k)) {
+    fprintf(stderr, "rblmon: out of memory\n");
+    goto done;
+  }
   k->cl = cl;
   k->json = json;
   int64_t now = store_now();
@@ -446,6 +489,8 @@ done:
   if (k->store != NULL)
     store_close(k->store);
   classify_free(cl);
+  free(k->singles);
+  free(k->ranges);
   free(k);
   app_free(&a);
   return rc;

@@ -130,6 +130,22 @@ class LogsTest(rbltest.unittest.TestCase):
         r = self.scan("--no-state", "--since", "60d", self.log, now=T0)
         self.assertEqual(len(r.json()["rejections"]), 1)
 
+    def test_rejections_naming_our_addresses(self):
+        # single addresses (found by search among many) and ranges are ours
+        ips = ", ".join("10.0.%d.%d" % (i >> 8, i & 255) for i in range(3000))
+        self.w.write_config("watchlists:\n  - name: out\n    ips: [192.0.2.0/24, %s, "
+                            "\"2001:db8::25\"]\nlogs:\n  files: [mail.log]\n" % ips)
+        named = ["192.0.2.77", "10.0.11.183", "10.0.12.1", "2001:db8::25", "2001:db8::26"]
+        with open(self.log, "w") as f:
+            for i, ip in enumerate(named):
+                f.write(bounce("N%d" % i, i, "554 5.7.1 Service unavailable; Client host "
+                               "[%s] blocked using zen.spamhaus.org" % ip))
+        r = self.scan("--no-state", self.log)
+        got = {x["queue_id"]: (x["named_ip"], x["ours"]) for x in r.json()["rejections"]}
+        self.assertEqual(got, {"N0": ("192.0.2.77", True), "N1": ("10.0.11.183", True),
+                               "N2": ("10.0.12.1", False), "N3": ("2001:db8::25", True),
+                               "N4": ("2001:db8::26", False)})
+
     def test_rescan_of_named_files_is_idempotent(self):
         with open(self.log, "w") as f:
             f.write(bounce("X1", 1) + bounce("X2", 2))
