@@ -65,6 +65,6 @@ struct dq_answer;
 struct dq_answer *auth_parse_answer(int type, int status,
                                     const unsigned char *abuf, int alen,
                                     const struct addr *ptr_of);
-void auth_answer_free(void *answer);
+void auth_answer_free(struct dq_answer *answer);
 
 #endif

@@ -64,9 +64,11 @@ struct list_def {
 };
 
 /* The queries a day rblmon sends a public list (one of the catalog's,
- * without a key) whose operator publishes no limit: the lowest free-use
- * limit the catalog's operators commonly publish.  A /16 fits; a /8 does
- * not.  Lists under lists.custom are the operator's own business. */
+ * without a key) whose operator publishes no limit: the free-use limit
+ * most of the catalog's operators that publish one set (Spamhaus 300,000;
+ * Mailspike, SpamEatingMonkey and DNSWL 100,000; NordSpam 10,000 - see
+ * lists/ and their sources).  A /16 fits; two do not.  Lists under
+ * lists.custom are the operator's own business. */
 #define LIST_FAIR_USE_PER_DAY 100000
 
 /* The daily query limit rblmon keeps to for l: the published one, else

@@ -204,10 +204,11 @@ health_out(void *arg, const struct health_row *h)
   char since[32];
   report_time(h->since, since, sizeof(since));
   if (v->fmt == F_JSON) {
-    json_array_append_new(v->arr, json_pack("{sssssoss}", "name", h->source,
-                                            "health", h->health, "detail",
-                                            report_json_composed(h->detail), "since",
-                                            since));
+    json_array_append_new(v->arr,
+                          json_pack("{sssssoss}", "name", h->source,
+                                    "health", h->health, "detail",
+                                    report_json_composed(h->detail),
+                                    "since", since));
   } else if (v->fmt == F_PROM) {
     printf("rblmon_list_health{list=\"%s\",health=\"%s\"} 1\n", h->source,
            h->health);
