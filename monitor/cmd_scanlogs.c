@@ -190,6 +190,12 @@ on_line(void *arg, const char *file, uint64_t lineno, const char *line,
 {
   struct scan *k = arg;
   struct rejection r;
+  if (line == NULL) { /* too long, skipped: -o export still counts it */
+    k->first_line = false;
+    if (k->jkind == JOURNAL_EXPORT)
+      journal_export_skipped(&k->jexp, n);
+    return;
+  }
   if (k->first_line) {
     k->first_line = false;
     k->jkind = journal_detect(line, n);

@@ -48,10 +48,12 @@ deliver(const char *path, const char *const *markers, const char *buf,
       size_t len = (size_t)(nl - (buf + start));
       (*line)++;
       st->lines++;
-      if (len > LOGREAD_LINE_MAX)
+      if (len > LOGREAD_LINE_MAX) {
         st->long_lines++;
-      else
+        fn(arg, path, *line, NULL, len); /* skipped: told how long */
+      } else {
         fn(arg, path, *line, buf + start, len);
+      }
       start += len + 1;
     }
     return;
@@ -169,6 +171,7 @@ read_any(const char *path, const char *const *markers, uint64_t *offset,
   }
   size_t have = 0;
   bool skipping = false; /* inside a line longer than the maximum */
+  uint64_t skipped = 0;  /* its bytes so far */
   uint64_t consumed = *offset, line = *lineno;
   for (;;) {
     ssize_t got;
@@ -197,6 +200,8 @@ read_any(const char *path, const char *const *markers, uint64_t *offset,
         line++;
         st->lines++;
         skipping = false;
+        if (markers == NULL) /* every line is told of, this one skipped */
+          fn(arg, path, line, NULL, (size_t)(skipped + start - 1));
       }
     }
     if (!skipping) {
@@ -215,7 +220,9 @@ read_any(const char *path, const char *const *markers, uint64_t *offset,
       if (!skipping) {
         st->long_lines++;
         skipping = true;
+        skipped = 0;
       }
+      skipped += have;
       consumed += have;
       st->bytes += have;
       have = 0;

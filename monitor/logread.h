@@ -27,7 +27,9 @@ struct logcursor {
  * bytes) and line number *lineno, calling fn for every complete line.  A
  * last line without a newline is left for the next run unless the file is
  * compressed.  On return *offset and *lineno are where reading stopped.
- * Lines longer than LOGREAD_LINE_MAX are skipped and counted.  mtime and
+ * Lines longer than LOGREAD_LINE_MAX are skipped and counted; fn is called
+ * for them with line NULL and n their length (so a reader that counts
+ * bytes across lines keeps count).  mtime and
  * inode of the file are returned when not NULL.  On failure err says
  * why (with the file name); what was read before the failure counts. */
 rbl_status logread_file(const char *path, uint64_t *offset, uint64_t *lineno,
@@ -38,7 +40,8 @@ rbl_status logread_file(const char *path, uint64_t *offset, uint64_t *lineno,
 /* The same, calling fn only for lines that contain one of the NULL-
  * terminated markers: each block is searched for the markers as a whole
  * (much faster than a search per line), line numbers stay exact.  Lines,
- * bytes and long lines are counted as above. */
+ * bytes and long lines are counted as above; fn is never called for a
+ * skipped line. */
 rbl_status logread_filtered(const char *path, const char *const *markers,
                             uint64_t *offset, uint64_t *lineno,
                             logread_fn fn, void *arg,

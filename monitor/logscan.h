@@ -96,9 +96,16 @@ struct journal_export {
   uint64_t bin_len, bin_got;      /* data bytes: announced, read */
   char *bin_dst;                  /* message or ident; NULL: skipped */
   size_t bin_size;
+  bool resync;                    /* lost count: wait for the next
+                                     __CURSOR= line */
 };
 bool journal_export_line(struct journal_export *e, const char *line,
                          size_t n, struct rejection *out);
+/* A line of n bytes the reader skipped (too long): inside a binary field
+ * its bytes are data, counted (when the field's length itself was in the
+ * line, the rest of the entry is dropped: reading starts again at the next
+ * entry's __CURSOR= line); elsewhere the entry it was in is dropped. */
+void journal_export_skipped(struct journal_export *e, size_t n);
 
 /* ---- shared helpers for the parsers ------------------------------------- */
 /* The first needle in hay[0, n), or NULL (memmem). */

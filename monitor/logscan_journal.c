@@ -101,6 +101,11 @@ bool
 journal_export_line(struct journal_export *e, const char *line, size_t n,
                     struct rejection *out)
 {
+  if (e->resync) { /* lost in a binary field: the next entry starts anew */
+    if (n < 9 || memcmp(line, "__CURSOR=", 9) != 0)
+      return false;
+    memset(e, 0, sizeof(*e));
+  }
   if (e->bin) { /* the length and data of a binary field, then newline */
     for (size_t i = 0; i <= n && e->bin; i++) {
       unsigned char c = i < n ? (unsigned char)line[i] : '\n';
@@ -154,4 +159,31 @@ journal_export_line(struct journal_export *e, const char *line, size_t n,
     e->time = usec_to_sec(t);
   }
   return false;
+}
+
+void
+journal_export_skipped(struct journal_export *e, size_t n)
+{
+  if (!e->bin) { /* a field too long to read: the entry is not whole */
+    e->ident[0] = '\0';
+    e->message[0] = '\0';
+    return;
+  }
+  if (e->bin_lenbytes < 8) { /* its length was in the skipped line: lost */
+    memset(e, 0, sizeof(*e));
+    e->resync = true;
+    return;
+  }
+  /* data; the newline that ended the line is data too unless the field
+   * ends there */
+  uint64_t total = (uint64_t)n + 1;
+  uint64_t left = e->bin_len - e->bin_got;
+  if (total <= left) {
+    e->bin_got += total;
+  } else {
+    e->bin_got = e->bin_len;
+    e->bin = false; /* the newline after the data */
+  }
+  if (e->bin_dst != NULL)
+    e->bin_dst[0] = '\0'; /* what was kept is not the whole field */
 }

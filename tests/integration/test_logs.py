@@ -5,6 +5,7 @@ import glob
 import gzip
 import json
 import os
+import struct
 
 import rbltest
 from rbltest import SRC, Workdir
@@ -162,6 +163,31 @@ class LogsTest(rbltest.unittest.TestCase):
         got = r.json()["rejections"]
         self.assertEqual([(g["queue_id"], g["time"]) for g in got],
                          [("J1", "2026-01-05T10:00:00Z")])
+
+    def test_journal_export_binary_fields_with_long_lines(self):
+        # journalctl -o export: a binary field is its name, a 64-bit length
+        # and the bytes; lines over 64 KiB inside it are skipped by the
+        # reader, which still counts them, so what follows stays in step
+        def msg(qid):
+            return bounce(qid, 0).split(": ", 1)[1].rstrip("\n").encode()
+
+        def entry(qid, field):
+            return (b"__CURSOR=s=1;i=%s\n__REALTIME_TIMESTAMP=1767607200000000\n"
+                    b"SYSLOG_IDENTIFIER=postfix/smtp\n%s\n" % (qid.encode(), field))
+
+        def binary(name, data):
+            return name + b"\n" + struct.pack("<Q", len(data)) + data
+        fake = b"\n\nSYSLOG_IDENTIFIER=postfix/smtp\nMESSAGE=" + msg("FAKE") + b"\n\n"
+        blob = b"x\n" + b"y" * 70000 + fake + b"z" * 70000 + b"\n" + fake
+        lost = b"w" * 70000 + fake  # the length is inside a skipped line
+        data = (entry("E1", b"MESSAGE=" + msg("E1") + b"\n")
+                + entry("E2", binary(b"COREDUMP", blob) + b"\nMESSAGE=" + msg("E2") + b"\n")
+                + entry("E3", binary(b"MESSAGE", lost) + b"\n")
+                + entry("E4", b"MESSAGE=" + msg("E4") + b"\n"))
+        r = self.w.run(["scan-logs", "--no-state", "--format", "json", "-"], input=data,
+                       env={"TZ": "UTC"})
+        self.assertEqual([g["queue_id"] for g in r.json()["rejections"]], ["E1", "E2", "E4"])
+        self.assertEqual(r.json()["summary"]["long_lines_skipped"], 3)
 
     def test_hostile_input(self):
         junk = bytes(b for b in range(256) if b != 10) * 40  # no newline inside

@@ -49,8 +49,8 @@ want(void *arg, const char *file, uint64_t lineno, const char *line, size_t n)
 {
   (void)file;
   struct seen *s = arg;
-  if (!has_marker(line, n) || s->n == MAX_SEEN)
-    return;
+  if (line == NULL || !has_marker(line, n) || s->n == MAX_SEEN)
+    return; /* NULL: a skipped long line */
   s->line[s->n] = lineno;
   s->hash[s->n++] = fnv(line, n);
 }
