@@ -5,9 +5,9 @@
 #include <arpa/inet.h>
 #include <glib.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CFG_MAX_TARGETS 1000000
