@@ -52,6 +52,7 @@ bench: build
 	bench/logscan-bench.sh $(BUILD)/rblmon
 	bench/reputation-bench.py $(BUILD)/rblmon
 	bench/auth-bench.sh $(BUILD)/rblmon
+	bench/scale-bench.sh $(BUILD)/rblmon
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
