@@ -253,6 +253,18 @@ reload(struct run *r)
   logmsg(5, "reloaded %s", r->path);
 }
 
+/* A command line for a job: the configuration in force, pinned (with the
+ * stat of the file it was read from). */
+static void
+pinned_cli(const struct run *r, struct cli *c)
+{
+  memset(c, 0, sizeof(*c));
+  c->config_path = r->path;
+  c->config_text = r->text;
+  c->config_len = r->len;
+  c->config_st = &r->st;
+}
+
 /* The lists of a DNSBL job (copies, freed by the caller): all but the
  * paced ones not due yet.  NULL without *filtered: all of them. */
 static const char **
@@ -263,11 +275,7 @@ due_lists(struct run *r, int64_t now, size_t *n, bool *filtered)
   if (r->npaced == 0)
     return NULL;
   struct cli c;
-  memset(&c, 0, sizeof(c));
-  c.config_path = r->path;
-  c.config_text = r->text;
-  c.config_len = r->len;
-  c.config_st = &r->st;
+  pinned_cli(r, &c);
   struct app a;
   const char **names = NULL;
   if (app_load(&a, &c, true) == RBL_EXIT_OK &&
@@ -304,11 +312,7 @@ static int
 run_job(struct run *r, int job, int64_t now)
 {
   struct cli c;
-  memset(&c, 0, sizeof(c));
-  c.config_path = r->path;
-  c.config_text = r->text;
-  c.config_len = r->len;
-  c.config_st = &r->st;
+  pinned_cli(r, &c);
   c.should_stop = should_stop;
   c.began = cycle_began;
   const char **names = NULL;
