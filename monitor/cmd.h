@@ -62,6 +62,9 @@ const char *app_catalog_dir(const struct app *a);
  * prints why and returns NULL when it cannot be opened. */
 struct store;
 struct store *app_store(const struct app *a, bool readonly);
+/* The same, returning store_open()'s status and message. */
+rbl_status app_store_open(const struct app *a, bool readonly,
+                          struct store **s, char *err, size_t errlen);
 
 int cmd_check(struct cli *c);
 int cmd_status(struct cli *c);

@@ -24,7 +24,7 @@ struct check {
   bool progress_shown;
   struct store *store;
   bool store_failed;
-  char store_err[512];
+  char store_err[1024];
   struct change *changes;
   size_t nchanges, capchanges, dropped;
 };
@@ -172,6 +172,38 @@ expand_from_spf(struct app *a, struct loop *loop, struct dns *dns,
   return true;
 }
 
+/* Opens the state and begins the cycle's transaction.  When the state
+ * cannot be used (read-only, damaged, full) the check still runs and
+ * reports, unrecorded (*unrecorded, the reason in k->store_err); only
+ * another rblmon holding it, or out of memory, stops it (false). */
+static bool
+open_state(const struct app *a, struct check *k, int64_t now,
+           const struct cli *c, bool *unrecorded)
+{
+  char err[512];
+  rbl_status st = app_store_open(a, false, &k->store, err, sizeof(err));
+  if (st == RBL_ETIMEOUT || st == RBL_ENOMEM) {
+    fprintf(stderr, "rblmon: %s\n", err);
+    return false;
+  }
+  if (st == RBL_OK && store_cycle_begin(k->store, now, err, sizeof(err)) !=
+                        RBL_OK) {
+    store_close(k->store);
+    k->store = NULL;
+    st = RBL_EIO;
+  }
+  if (st != RBL_OK) {
+    *unrecorded = true;
+    snprintf(k->store_err, sizeof(k->store_err), "%s; this check was not "
+             "recorded (the report shows all of it) and no notification was "
+             "sent", err);
+    return true;
+  }
+  if (c->began != NULL)
+    c->began();
+  return true;
+}
+
 int
 cmd_check(struct cli *c)
 {
@@ -265,21 +297,24 @@ cmd_check(struct cli *c)
     }
   }
   int64_t now = store_now();
-  if (stateful) {
+  bool unrecorded = false;        /* the state could not be opened */
+  if (stateful && !open_state(&a, &k, now, c, &unrecorded))
+    goto done;
+  if (k.store != NULL) {
     char err[512];
-    if ((k.store = app_store(&a, false)) == NULL)
+    if ((used = calloc(a.nlists ? a.nlists : 1, sizeof(*used))) == NULL)
       goto done;
-    if (store_cycle_begin(k.store, now, err, sizeof(err)) != RBL_OK) {
+    for (size_t i = 0; i < a.nlists && !store_failed(k.store); i++)
+      if (list_daily_limit(a.lists[i], NULL) > 0)
+        store_queries_since(k.store, a.lists[i]->name, now - 86400,
+                            &used[i]);
+    if (store_failed(k.store)) { /* daily limits unknown: ask nothing */
+      store_failure(k.store, "nothing was checked (the queries of the last "
+                    "24 hours, counted against the lists' daily limits, "
+                    "could not be read)", err, sizeof(err));
       fprintf(stderr, "rblmon: %s\n", err);
       goto done;
     }
-    if (c->began != NULL)
-      c->began();
-    if ((used = calloc(a.nlists, sizeof(*used))) == NULL)
-      goto done;
-    for (size_t i = 0; i < a.nlists; i++)
-      if (list_daily_limit(a.lists[i], NULL) > 0)
-        used[i] = store_queries_since(k.store, a.lists[i]->name, now - 86400);
   }
   out = stdout;
   if (c->output != NULL) {
@@ -290,7 +325,9 @@ cmd_check(struct cli *c)
       goto done;
     }
   }
-  struct report_opts ro = {out, false, c->all, c->changes_only};
+  /* without the state there are no changes to show: all of it */
+  struct report_opts ro = {out, false, c->all,
+                           c->changes_only && !unrecorded};
   const char *nc = getenv("NO_COLOR");
   ro.color = c->output == NULL && isatty(STDOUT_FILENO) &&
              (nc == NULL || *nc == '\0');
@@ -355,12 +392,14 @@ cmd_check(struct cli *c)
      * longer watched", closing their listings */
     k.store_failed = true;
     snprintf(k.store_err, sizeof(k.store_err), "a from_spf record could not "
-             "be read, so this check was not recorded");
+             "be read, so this check was not recorded; the previous state "
+             "is intact");
   }
   if (k.store != NULL && k.covered != k.total && !k.store_failed) {
     k.store_failed = true;
     snprintf(k.store_err, sizeof(k.store_err), "the check produced %llu of "
-             "%llu results and was not recorded",
+             "%llu results and was not recorded; the previous state is "
+             "intact",
              (unsigned long long)k.covered, (unsigned long long)k.total);
   }
   if (k.store != NULL) {
@@ -375,6 +414,10 @@ cmd_check(struct cli *c)
                            configured, nconfigured,
                            k.store_err, sizeof(k.store_err)) != RBL_OK)
       k.store_failed = true;
+    if (store_failed(k.store)) /* SQLite failed: say what to do */
+      store_failure(k.store, "this check's results were not recorded and "
+                    "no notification was sent", k.store_err,
+                    sizeof(k.store_err));
     if (k.store_failed) {
       store_cycle_rollback(k.store);
       k.nchanges = 0; /* not committed: not news */
@@ -383,7 +426,7 @@ cmd_check(struct cli *c)
   }
   struct report_summary s = {&k.tally, states, nstates,
                              loop_now(loop) - started, rc, k.changes,
-                             k.nchanges, saved, c->changes_only,
+                             k.nchanges, saved, c->changes_only && !unrecorded,
                              saved ? k.store : NULL, store_now()};
   rep->end(k.rep_state, &s);
   if (k.dropped > 0)
@@ -396,9 +439,8 @@ cmd_check(struct cli *c)
       notify_send(&a.cfg, ev, nev, false);
     notify_free(ev, nev);
   }
-  if (k.store_failed) {
-    fprintf(stderr, "rblmon: %s; the previous state is intact\n",
-            k.store_err);
+  if (k.store_failed || unrecorded) {
+    fprintf(stderr, "rblmon: %s\n", k.store_err);
     rc = RBL_EXIT_UNKNOWN;
   }
   if (out != stdout) {

@@ -136,8 +136,11 @@ asked_within(const struct run *r, const struct app *a, const char *list,
   if (access(path, R_OK) != 0 ||
       store_open(path, true, 0, &st, err, sizeof(err)) != RBL_OK)
     return false;
+  uint64_t n = 0;
+  /* unreadable: as if asked, so that a restart never asks too soon */
   bool asked = store_queries_since(st, list, store_now() -
-                                   (int64_t)(every / 1000)) > 0;
+                                   (int64_t)(every / 1000), &n) != RBL_OK ||
+               n > 0;
   store_close(st);
   return asked;
 }

@@ -225,29 +225,32 @@ journal_file(const char *path)
   return n > 0 && journal_detect(head, n) != JOURNAL_NONE;
 }
 
-/* Reads one file from a cursor position; errors are reported, and what
- * was read counts. */
+/* Reads one file from a position; errors are reported, and what was
+ * read counts.  info (may be NULL) receives what was read. */
 static bool
 read_one(struct scan *k, const char *path, uint64_t *offset, uint64_t *line,
-         uint64_t *inode)
+         struct logread_info *info)
 {
   char err[512];
-  int64_t mtime = 0;
-  struct stat sb;
+  struct logread_info got;
   k->first_line = true;
   k->jkind = JOURNAL_NONE;
   memset(&k->jexp, 0, sizeof(k->jexp));
+  /* BSD syslog lines have no year: the file's mtime gives it (stat does
+   * not block on a FIFO; reading refuses one).  Syslog and Exim logs:
+   * only lines with a rejection marker are parsed; journald output (and
+   * standard input, which cannot be peeked) goes line by line. */
+  struct stat sb;
   logclock_init(&k->clock, stat(path, &sb) == 0 ? (int64_t)sb.st_mtime
                                                 : store_now());
-  /* Syslog and Exim logs: only lines with a rejection marker are parsed.
-   * journald output (and standard input, which cannot be peeked) goes
-   * line by line. */
   bool journal = strcmp(path, "-") == 0 || journal_file(path);
   rbl_status rs = journal
-    ? logread_file(path, offset, line, on_line, k, &k->st, &mtime, inode,
-                   err, sizeof(err))
+    ? logread_file(path, offset, line, on_line, k, &k->st, &got, err,
+                   sizeof(err))
     : logread_filtered(path, logscan_markers, offset, line, on_line, k,
-                       &k->st, &mtime, inode, err, sizeof(err));
+                       &k->st, &got, err, sizeof(err));
+  if (info != NULL)
+    *info = got;
   if (rs != RBL_OK) {
     fprintf(stderr, "rblmon: %s\n", err);
     return false;
@@ -261,56 +264,48 @@ read_one(struct scan *k, const char *path, uint64_t *offset, uint64_t *line,
 }
 
 /* A file of the configuration: incremental through its cursor, following
- * rotation (renamed: same inode under a sibling's name) and copytruncate
- * (same inode, shorter: the copy starts with the same first line). */
+ * rotation (every file rotated since the cursor, in order; the plan is
+ * logread_plan()'s); the cursor moves to where the live file was read to,
+ * in the scan's transaction. */
 static bool
 read_configured(struct scan *k, const char *path, bool backfill)
 {
   struct logcursor cur = {0};
-  bool have = k->store != NULL && store_cursor_get(k->store, path, &cur);
-  struct stat sb;
-  if (stat(path, &sb) != 0) {
-    fprintf(stderr, "rblmon: %s: cannot read: %m (its cursor is kept)\n",
-            path);
+  bool have = false;
+  if (k->store != NULL &&
+      store_cursor_get(k->store, path, &cur, &have) != RBL_OK) {
+    k->store_failed = true;
     return false;
   }
-  uint64_t head = logread_head(path);
-  char **sib = NULL;
-  size_t nsib = logread_siblings(path, &sib);
-  bool ok = true;
-  uint64_t off = 0, line = 0, ino = 0;
-  if (backfill) {
-    for (size_t i = 0; i < nsib; i++) {
-      uint64_t o = 0, l = 0;
-      ok = read_one(k, sib[i], &o, &l, &ino) && ok;
-    }
-  } else if (have) {
-    bool same = (uint64_t)sb.st_ino == cur.inode &&
-                (uint64_t)sb.st_size >= cur.offset && head == cur.head;
-    if (same) {
-      off = cur.offset;
-      line = cur.lines;
-    } else {
-      for (size_t i = nsib; i-- > 0;) { /* newest first */
-        struct stat ss;
-        if (stat(sib[i], &ss) != 0)
-          continue;
-        if ((uint64_t)ss.st_ino == cur.inode || logread_head(sib[i]) ==
-                                                     cur.head) {
-          uint64_t o = cur.offset, l = cur.lines;
-          ok = read_one(k, sib[i], &o, &l, &ino) && ok;
-          break;
-        }
-      }
-    }
+  struct logplan plan;
+  char err[512];
+  rbl_status st = logread_plan(path, have ? &cur : NULL, backfill, &plan,
+                               err, sizeof(err));
+  if (st != RBL_OK) {
+    fprintf(stderr, "rblmon: %s (its cursor is kept)\n", err);
+    return false;
   }
-  logread_free_list(sib, nsib);
-  ok = read_one(k, path, &off, &line, &ino) && ok;
-  if (k->store != NULL) {
-    struct logcursor nc = {ino ? ino : (uint64_t)sb.st_ino, off, head, line};
+  for (const char *p = plan.notes; *p;) {
+    size_t n = strcspn(p, "\n");
+    fprintf(stderr, "rblmon: %.*s\n", (int)n, p);
+    p += n + (p[n] == '\n');
+  }
+  bool ok = true;
+  struct logread_info info = {0};
+  struct logfile *live = &plan.files[plan.n - 1];
+  for (size_t i = 0; i < plan.n; i++)
+    ok = read_one(k, plan.files[i].path, &plan.files[i].offset,
+                  &plan.files[i].lines, i + 1 == plan.n ? &info : NULL) &&
+         ok;
+  if (k->store != NULL && info.inode != 0) {
+    /* the cursor: what was read of the live file (a file rotated while it
+     * was read is found again by this at the next scan) */
+    struct logcursor nc = {info.dev, info.inode, live->offset, info.head,
+                           info.tail, live->lines, 0};
     if (store_cursor_put(k->store, path, &nc) != RBL_OK)
       k->store_failed = true;
   }
+  logread_plan_free(&plan);
   return ok;
 }
 
@@ -403,8 +398,8 @@ cmd_scanlogs(struct cli *c)
   size_t failed = 0, files = 0;
   if (c->nargs > 0) {
     for (int i = 0; i < c->nargs; i++, files++) {
-      uint64_t off = 0, line = 0, ino = 0;
-      failed += !read_one(k, c->args[i], &off, &line, &ino);
+      uint64_t off = 0, line = 0;
+      failed += !read_one(k, c->args[i], &off, &line, NULL);
     }
   } else {
     for (size_t i = 0; i < a.cfg.nlog_files; i++, files++)

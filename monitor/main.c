@@ -331,18 +331,25 @@ app_engine(const struct app *a, struct loop **l, struct dns **d)
   return RBL_EXIT_OK;
 }
 
-struct store *
-app_store(const struct app *a, bool readonly)
+rbl_status
+app_store_open(const struct app *a, bool readonly, struct store **s,
+               char *err, size_t errlen)
 {
-  char def[4096], err[512];
+  char def[STORE_PATH_MAX];
   const char *path = a->cfg.state_path;
   if (path == NULL) {
     store_default_path(def, sizeof(def));
     path = def;
   }
+  return store_open(path, readonly, a->cfg.lock_wait_ms, s, err, errlen);
+}
+
+struct store *
+app_store(const struct app *a, bool readonly)
+{
+  char err[1024];
   struct store *s;
-  if (store_open(path, readonly, a->cfg.lock_wait_ms, &s, err, sizeof(err)) !=
-      RBL_OK) {
+  if (app_store_open(a, readonly, &s, err, sizeof(err)) != RBL_OK) {
     fprintf(stderr, "rblmon: %s\n", err);
     return NULL;
   }

@@ -570,9 +570,11 @@ start_provider(struct prov *pv)
       stop(pv, RES_ERROR, HEALTH_REFUSING, "not asked: %s rate limited "
            "rblmon (%s); paused until %s", p->def.name, why, when);
     }
-    if (p->daily_limit > 0)
-      pv->used = store_queries_since(r->o.store, p->def.name, r->o.now -
-                                     86400);
+    if (p->daily_limit > 0 && !pv->stopped &&
+        store_queries_since(r->o.store, p->def.name, r->o.now - 86400,
+                            &pv->used) != RBL_OK)
+      stop(pv, RES_ERROR, HEALTH_UNKNOWN, "not asked: its requests of the "
+           "last 24 hours could not be read from the state");
   }
   if (p->per_target) {
     feed(pv);

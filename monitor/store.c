@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,12 +79,13 @@ static const char *const sql_text[NQ] = {
   [Q_UP_PAUSE] = "INSERT INTO provider_pause(source, until, reason) VALUES "
                  "(?1, ?2, ?3) ON CONFLICT(source) DO UPDATE SET until = ?2, "
                  "reason = ?3",
-  [Q_SEL_CURSOR] = "SELECT inode, offset, head, lines FROM log_cursors "
-                   "WHERE path = ?1",
+  [Q_SEL_CURSOR] = "SELECT inode, offset, head, lines, dev, tail, updated "
+                   "FROM log_cursors WHERE path = ?1",
   [Q_UP_CURSOR] = "INSERT INTO log_cursors(path, inode, offset, head, lines, "
-                  "updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(path) "
-                  "DO UPDATE SET inode = ?2, offset = ?3, head = ?4, "
-                  "lines = ?5, updated = ?6",
+                  "updated, dev, tail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                  "?8) ON CONFLICT(path) DO UPDATE SET inode = ?2, offset = "
+                  "?3, head = ?4, lines = ?5, updated = ?6, dev = ?7, "
+                  "tail = ?8",
 };
 
 /* Migrations: step N takes user_version N-1 to N.  Never edit a shipped
@@ -150,15 +153,24 @@ static const char *const migrations[] = {
   " reasons TEXT NOT NULL, txt TEXT NOT NULL, PRIMARY KEY(source, target));"
   "CREATE TABLE provider_pause("
   " source TEXT PRIMARY KEY, until INTEGER NOT NULL, reason TEXT NOT NULL);",
+  /* 7: a log file is known again by its device and by the bytes before
+   * the cursor too */
+  "ALTER TABLE log_cursors ADD COLUMN dev INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE log_cursors ADD COLUMN tail INTEGER NOT NULL DEFAULT 0;",
 };
 
 struct store {
   sqlite3 *db;
-  char path[4096];
+  char path[STORE_PATH_MAX];
   int lock_fd;
   bool readonly, in_cycle;
   int64_t now, started;
   sqlite3_stmt *q[NQ];
+  /* the first failure of the transaction in progress (the rule in
+   * store.h): once set, nothing more is stepped */
+  bool failed;
+  int fail_rc;
+  char fail_msg[256];
 };
 
 int64_t
@@ -190,7 +202,7 @@ store_default_path(char *buf, size_t size)
 static bool
 make_parents(const char *path, char *err, size_t errlen)
 {
-  char tmp[4096];
+  char tmp[STORE_PATH_MAX];
   snprintf(tmp, sizeof(tmp), "%s", path);
   for (char *p = tmp + 1; *p; p++) {
     if (*p != '/')
@@ -206,24 +218,210 @@ make_parents(const char *path, char *err, size_t errlen)
   return true;
 }
 
+/* The directory part of path ("." when there is none). */
+static void
+dir_of(const char *path, char *buf, size_t size)
+{
+  const char *slash = strrchr(path, '/');
+  if (slash == NULL)
+    snprintf(buf, size, ".");
+  else if (slash == path)
+    snprintf(buf, size, "/");
+  else
+    snprintf(buf, size, "%.*s", (int)(slash - path), path);
+}
+
+/* The mount point of the file system that holds path's directory: what an
+ * operator frees space on. */
+static void
+mount_of(const char *path, char *buf, size_t size)
+{
+  char dir[STORE_PATH_MAX], real[PATH_MAX];
+  dir_of(path, dir, sizeof(dir));
+  struct stat sb, up;
+  if (realpath(dir, real) == NULL || stat(real, &sb) != 0) {
+    snprintf(buf, size, "%s", dir);
+    return;
+  }
+  for (;;) {
+    char *slash = strrchr(real, '/');
+    if (slash == NULL || slash == real) {
+      if (stat("/", &up) == 0 && up.st_dev != sb.st_dev)
+        break;
+      snprintf(real, sizeof(real), "/");
+      break;
+    }
+    *slash = '\0';
+    if (stat(real, &up) != 0 || up.st_dev != sb.st_dev) {
+      *slash = '/';
+      break;
+    }
+  }
+  snprintf(buf, size, "%s", real);
+}
+
+static const char *
+sql_hint(int rc)
+{
+  switch (rc & 0xff) {
+  case SQLITE_FULL:     return "the disk is full";
+  case SQLITE_READONLY: return "the state file or its directory is "
+                               "read-only";
+  case SQLITE_CANTOPEN: return "the file cannot be opened; check the path "
+                               "and its permissions";
+  case SQLITE_CORRUPT:
+  case SQLITE_NOTADB:   return "the file is damaged";
+  case SQLITE_BUSY:     return "another process holds the database";
+  case SQLITE_IOERR:    return "the disk reported an I/O error";
+  case SQLITE_NOMEM:    return "out of memory";
+  default:              return NULL;
+  }
+}
+
 static rbl_status
 sqlerr(struct store *s, int rc, const char *what, char *err, size_t errlen)
 {
-  const char *hint = "";
-  switch (rc & 0xff) {
-  case SQLITE_FULL:     hint = ": the disk is full; free space and run again"; break;
-  case SQLITE_READONLY: hint = ": the state file or its directory is read-only"; break;
-  case SQLITE_CANTOPEN: hint = ": check the path and its permissions"; break;
-  case SQLITE_CORRUPT:
-  case SQLITE_NOTADB:   hint = ": the file is damaged; move it aside (the next "
-                               "run starts a new history)"; break;
-  case SQLITE_BUSY:     hint = ": another process holds the database"; break;
-  default: break;
-  }
-  snprintf(err, errlen, "state %s: %s: %s%s", s->path, what,
-           s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), hint);
+  const char *hint = sql_hint(rc);
+  snprintf(err, errlen, "state %s: %s: %s%s%s", s->path, what,
+           s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc),
+           hint ? ": " : "", hint ? hint : "");
   return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB
            ? RBL_ECONFIG : RBL_EIO;
+}
+
+/* ---- the one rule: a failed step fails the transaction ------------------ */
+static void
+fail(struct store *s, int rc, const char *msg)
+{
+  if (s->failed)
+    return; /* the first failure is the one to tell */
+  s->failed = true;
+  s->fail_rc = rc;
+  snprintf(s->fail_msg, sizeof(s->fail_msg), "%s", msg);
+}
+
+/* Whether a statement may run: not after a failure, and not in autocommit
+ * when a transaction was begun (SQLite rolled it back on its own). */
+static bool
+may_run(struct store *s)
+{
+  if (s->failed)
+    return false;
+  if (s->in_cycle && sqlite3_get_autocommit(s->db)) {
+    fail(s, SQLITE_ABORT, "SQLite ended the transaction after an error");
+    return false;
+  }
+  return true;
+}
+
+/* sqlite3_step() under the rule: SQLITE_ROW or SQLITE_DONE, or the error
+ * (recorded; the statement is reset). */
+static int
+step(struct store *s, sqlite3_stmt *q)
+{
+  if (!may_run(s))
+    return SQLITE_ABORT;
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+    return rc;
+  fail(s, rc, sqlite3_errmsg(s->db));
+  sqlite3_reset(q);
+  return rc;
+}
+
+/* A statement run for its effect (or its first row): SQLITE_OK or the
+ * error; the statement is reset either way. */
+static int
+step_done(struct store *s, sqlite3_stmt *q)
+{
+  int rc = step(s, q);
+  sqlite3_reset(q);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/* sqlite3_exec() under the rule. */
+static int
+exec(struct store *s, const char *sql)
+{
+  if (!may_run(s))
+    return SQLITE_ABORT;
+  int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    fail(s, rc, sqlite3_errmsg(s->db));
+  return rc;
+}
+
+/* A statement prepared for one use: NULL (the failure recorded) when it
+ * cannot be. */
+static sqlite3_stmt *
+prepare(struct store *s, const char *sql)
+{
+  sqlite3_stmt *q = NULL;
+  if (!may_run(s))
+    return NULL;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+  if (rc != SQLITE_OK) {
+    fail(s, rc, sqlite3_errmsg(s->db));
+    sqlite3_finalize(q);
+    return NULL;
+  }
+  return q;
+}
+
+bool
+store_failed(const struct store *s)
+{
+  return s != NULL && s->failed;
+}
+
+void
+store_error(struct store *s, const char *what, char *err, size_t errlen)
+{
+  if (s->failed) {
+    const char *hint = sql_hint(s->fail_rc);
+    snprintf(err, errlen, "state %s: %s: %s%s%s", s->path, what,
+             s->fail_msg, hint ? ": " : "", hint ? hint : "");
+    return;
+  }
+  sqlerr(s, sqlite3_errcode(s->db), what, err, errlen);
+}
+
+void
+store_failure(const struct store *s, const char *not_recorded, char *err,
+              size_t errlen)
+{
+  char where[PATH_MAX], dir[STORE_PATH_MAX];
+  int rc = s->failed ? s->fail_rc : sqlite3_errcode(s->db);
+  const char *msg = s->failed ? s->fail_msg : sqlite3_errmsg(s->db);
+  const char *hint = sql_hint(rc);
+  char todo[PATH_MAX + 96];
+  dir_of(s->path, dir, sizeof(dir));
+  switch (rc & 0xff) {
+  case SQLITE_FULL:
+    mount_of(s->path, where, sizeof(where));
+    snprintf(todo, sizeof(todo), "free space on %s and run it again", where);
+    break;
+  case SQLITE_READONLY:
+  case SQLITE_CANTOPEN:
+    snprintf(todo, sizeof(todo), "make %s writable for this user and run "
+             "it again", dir);
+    break;
+  case SQLITE_IOERR:
+    snprintf(todo, sizeof(todo), "check the disk under %s (dmesg) and run "
+             "it again", dir);
+    break;
+  case SQLITE_CORRUPT:
+  case SQLITE_NOTADB:
+    snprintf(todo, sizeof(todo), "move %s aside (the next run starts a new "
+             "history)", s->path);
+    break;
+  default:
+    snprintf(todo, sizeof(todo), "run it again");
+    break;
+  }
+  snprintf(err, errlen, "state %s: %s%s%s; %s: %s; nothing was lost (the "
+           "state is as before this run)", s->path, msg, hint ? ": " : "",
+           hint ? hint : "", not_recorded, todo);
 }
 
 static int
@@ -245,9 +443,10 @@ pragma_int(sqlite3 *db, const char *sql, int64_t *out)
 static bool
 lock_state(struct store *s, uint64_t wait_ms, char *err, size_t errlen)
 {
-  char lp[4200];
+  char lp[STORE_PATH_MAX + 8];
   snprintf(lp, sizeof(lp), "%s.lock", s->path);
-  s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  /* never through a symlink someone planted beside the state */
+  s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (s->lock_fd < 0) {
     snprintf(err, errlen, "cannot open the lock file %s: %s", lp,
              strerror(errno));
@@ -269,19 +468,26 @@ lock_state(struct store *s, uint64_t wait_ms, char *err, size_t errlen)
   return false;
 }
 
-static bool
-is_sqlite_file(const char *path, bool *exists, bool *empty)
+enum file_kind { FILE_NONE, FILE_EMPTY, FILE_SQLITE, FILE_OTHER };
+
+static enum file_kind
+file_kind(const char *path)
 {
-  FILE *f = fopen(path, "rb");
-  *exists = f != NULL;
-  *empty = true;
-  if (f == NULL)
-    return true;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
+    return errno == ENOENT ? FILE_NONE : FILE_OTHER;
+  struct stat sb;
   char head[16];
-  size_t n = fread(head, 1, sizeof(head), f);
-  fclose(f);
-  *empty = n == 0;
-  return n == 0 || (n == 16 && memcmp(head, "SQLite format 3", 16) == 0);
+  enum file_kind k = FILE_OTHER;
+  if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+    ssize_t n = read(fd, head, sizeof(head));
+    if (n == 0)
+      k = FILE_EMPTY;
+    else if (n == 16 && memcmp(head, "SQLite format 3", 16) == 0)
+      k = FILE_SQLITE;
+  }
+  close(fd);
+  return k;
 }
 
 static rbl_status
@@ -308,11 +514,165 @@ migrate(struct store *s, int64_t from, char *err, size_t errlen)
   return RBL_OK;
 }
 
+/* A new state: the schema is written to a temporary file in the state's
+ * directory, which is then linked into place whole (never over a file
+ * that appeared meanwhile), so a file that is empty or half made is never
+ * one rblmon left. */
+static rbl_status
+create_state(struct store *s, char *err, size_t errlen)
+{
+  char dir[STORE_PATH_MAX], tmp[STORE_PATH_MAX + 16];
+  dir_of(s->path, dir, sizeof(dir));
+  snprintf(tmp, sizeof(tmp), "%s.new.XXXXXX", s->path);
+  mode_t old = umask(077);
+  int fd = mkstemp(tmp);
+  umask(old);
+  if (fd < 0) {
+    snprintf(err, errlen, "cannot create the state in %s: %s", dir,
+             strerror(errno));
+    return RBL_EIO;
+  }
+  close(fd);
+  struct store t = {.path = ""};
+  snprintf(t.path, sizeof(t.path), "%s", s->path);
+  rbl_status st = RBL_EIO;
+  int rc = sqlite3_open_v2(tmp, &t.db, SQLITE_OPEN_READWRITE, NULL);
+  if (rc != SQLITE_OK)
+    st = sqlerr(&t, rc, "cannot create", err, errlen);
+  else if ((rc = sqlite3_exec(t.db, "PRAGMA synchronous = FULL", NULL, NULL,
+                              NULL)) != SQLITE_OK)
+    st = sqlerr(&t, rc, "cannot create", err, errlen);
+  else
+    st = migrate(&t, 0, err, errlen);
+  if (t.db != NULL && sqlite3_close(t.db) != SQLITE_OK && st == RBL_OK) {
+    snprintf(err, errlen, "state %s: cannot finish the new file", s->path);
+    st = RBL_EIO;
+  }
+  if (st == RBL_OK && link(tmp, s->path) != 0) {
+    if (errno == EEXIST)
+      st = RBL_OK; /* made meanwhile (not by a locked rblmon): use it */
+    else if (rename(tmp, s->path) != 0) {
+      snprintf(err, errlen, "cannot create the state %s: %s", s->path,
+               strerror(errno));
+      st = RBL_EIO;
+    }
+  }
+  unlink(tmp);
+  char jr[STORE_PATH_MAX + 32];
+  snprintf(jr, sizeof(jr), "%s-journal", tmp);
+  unlink(jr);
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) { /* the new name on disk too */
+    fsync(dfd);
+    close(dfd);
+  }
+  return st;
+}
+
+/* Percent-escapes path for an SQLite URI ("file:...?immutable=1"). */
+static void
+uri_of(const char *path, const char *query, char *buf, size_t size)
+{
+  size_t o = (size_t)snprintf(buf, size, "file:");
+  for (const char *p = path; *p && o + 4 < size; p++) {
+    if (*p == '%' || *p == '?' || *p == '#')
+      o += (size_t)snprintf(buf + o, size - o, "%%%02X", (unsigned char)*p);
+    else
+      buf[o++] = *p;
+  }
+  snprintf(buf + (o < size ? o : size - 1), size - (o < size ? o : size - 1),
+           "?%s", query);
+}
+
+/* Opens the database; read-only where the file system is read-only too:
+ * a WAL state needs its -shm file, which cannot be made there, so when no
+ * write-ahead log is left over it is read as immutable (a left-over log
+ * would be ignored, so then it is an error). */
+static int
+open_db(struct store *s, bool readonly, int64_t *app, int64_t *ver,
+        int64_t *tables)
+{
+  int rc = sqlite3_open_v2(s->path, &s->db,
+                           readonly ? SQLITE_OPEN_READONLY
+                                    : SQLITE_OPEN_READWRITE, NULL);
+  for (int pass = 0; pass < 2; pass++) {
+    if (rc == SQLITE_OK) {
+      sqlite3_busy_timeout(s->db, 5000);
+      sqlite3_extended_result_codes(s->db, 0);
+      rc = pragma_int(s->db, "PRAGMA application_id", app);
+      if (rc == SQLITE_OK)
+        rc = pragma_int(s->db, "PRAGMA user_version", ver);
+      if (rc == SQLITE_OK)
+        rc = pragma_int(s->db, "SELECT count(*) FROM sqlite_master",
+                        tables);
+    }
+    if (rc == SQLITE_OK || !readonly || pass == 1)
+      break;
+    char wal[STORE_PATH_MAX + 8], uri[3 * STORE_PATH_MAX + 32];
+    struct stat sb;
+    snprintf(wal, sizeof(wal), "%s-wal", s->path);
+    if (stat(wal, &sb) == 0 && sb.st_size > 0)
+      break;
+    sqlite3_close(s->db);
+    s->db = NULL;
+    uri_of(s->path, "immutable=1", uri, sizeof(uri));
+    rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                         NULL);
+  }
+  return rc;
+}
+
+/* PRAGMA quick_check: false with a one-line description when the file is
+ * damaged. */
+static int
+quick_check(struct store *s, char *err, size_t errlen, bool *damaged)
+{
+  sqlite3_stmt *q;
+  *damaged = false;
+  int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(20)", -1, &q, NULL);
+  if (rc != SQLITE_OK)
+    return rc;
+  struct sbuf first;
+  sbuf_init(&first, 512);
+  unsigned problems = 0;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    const char *r = (const char *)sqlite3_column_text(q, 0);
+    if (r != NULL && strcmp(r, "ok") == 0)
+      continue;
+    if (problems++ == 0 && r != NULL) {
+      /* the first problem on one line, cut at a word */
+      size_t n = strlen(r), cut = n > 120 ? 120 : n;
+      while (cut < n && cut > 80 && r[cut] != ' ')
+        cut--;
+      util_escape(&first, r, cut);
+      if (cut < n)
+        sbuf_adds(&first, "...");
+    }
+  }
+  sqlite3_finalize(q);
+  if (rc == SQLITE_DONE && problems > 0) {
+    *damaged = true;
+    char more[48] = "";
+    if (problems > 1)
+      snprintf(more, sizeof(more), ", and %s%u more", problems >= 20 ? "at "
+               "least " : "", problems - 1);
+    snprintf(err, errlen, "%s is damaged (%s%s); move it aside and the next "
+             "run starts a new history", s->path, sbuf_str(&first), more);
+  }
+  sbuf_free(&first);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 rbl_status
 store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
            struct store **out, char *err, size_t errlen)
 {
   *out = NULL;
+  if (strlen(path) + 16 >= STORE_PATH_MAX) {
+    snprintf(err, errlen, "the state path is longer than %d characters; "
+             "set state.path to a shorter one", STORE_PATH_MAX - 16);
+    return RBL_ECONFIG;
+  }
   struct store *s = calloc(1, sizeof(*s));
   if (s == NULL) {
     snprintf(err, errlen, "out of memory");
@@ -322,14 +682,22 @@ store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
   s->readonly = readonly;
   snprintf(s->path, sizeof(s->path), "%s", path);
   rbl_status st = RBL_EIO;
-  bool exists, empty;
-  if (!is_sqlite_file(path, &exists, &empty)) {
+  enum file_kind kind = file_kind(path);
+  if (kind == FILE_OTHER) {
     snprintf(err, errlen, "%s is not a rblmon state database (not SQLite); "
              "it was left untouched: set state.path to another file", path);
     st = RBL_ECONFIG;
     goto fail;
   }
-  if (readonly && !exists) {
+  if (kind == FILE_EMPTY) {
+    snprintf(err, errlen, "%s is empty (0 bytes): rblmon never leaves an "
+             "empty state, so it was truncated or made by something else; it "
+             "was left untouched: move it aside and the next run starts a new "
+             "history", path);
+    st = RBL_ECONFIG;
+    goto fail;
+  }
+  if (readonly && kind == FILE_NONE) {
     snprintf(err, errlen, "no state yet at %s: run 'rblmon check' first",
              path);
     st = RBL_ENOTFOUND;
@@ -342,31 +710,17 @@ store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
       st = RBL_ETIMEOUT;
       goto fail;
     }
+    if (file_kind(path) == FILE_NONE &&
+        (st = create_state(s, err, errlen)) != RBL_OK)
+      goto fail;
   }
-  mode_t old = umask(077);
-  int rc = sqlite3_open_v2(path, &s->db,
-                           readonly ? SQLITE_OPEN_READONLY
-                                    : SQLITE_OPEN_READWRITE |
-                                        SQLITE_OPEN_CREATE,
-                           NULL);
-  umask(old);
-  if (rc != SQLITE_OK) {
-    st = sqlerr(s, rc, "cannot open", err, errlen);
-    goto fail;
-  }
-  sqlite3_busy_timeout(s->db, 5000);
-  sqlite3_extended_result_codes(s->db, 0);
   int64_t app = 0, ver = 0, tables = 0;
-  rc = pragma_int(s->db, "PRAGMA application_id", &app);
-  if (rc == SQLITE_OK)
-    rc = pragma_int(s->db, "PRAGMA user_version", &ver);
-  if (rc == SQLITE_OK)
-    rc = pragma_int(s->db, "SELECT count(*) FROM sqlite_master", &tables);
+  int rc = open_db(s, readonly, &app, &ver, &tables);
   if (rc != SQLITE_OK) {
     st = sqlerr(s, rc, "cannot read", err, errlen);
     goto fail;
   }
-  if (app != STORE_APP_ID && !(app == 0 && ver == 0 && tables == 0)) {
+  if (app != STORE_APP_ID) {
     snprintf(err, errlen, "%s is a SQLite database but not rblmon's state; "
              "it was left untouched: set state.path to another file", path);
     st = RBL_ECONFIG;
@@ -379,27 +733,17 @@ store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
     st = RBL_ECONFIG;
     goto fail;
   }
-  if (exists && !empty) {
-    sqlite3_stmt *q;
-    rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &q, NULL);
-    if (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
-      const char *r = (const char *)sqlite3_column_text(q, 0);
-      if (r == NULL || strcmp(r, "ok") != 0) {
-        snprintf(err, errlen, "%s is damaged (%.100s); move it aside and "
-                 "the next run starts a new history", path, r ? r : "?");
-        sqlite3_finalize(q);
-        st = RBL_ECONFIG;
-        goto fail;
-      }
-    } else if (rc == SQLITE_OK) {
-      rc = sqlite3_errcode(s->db);
-    }
-    sqlite3_finalize(q);
-    if (rc != SQLITE_OK) {
-      st = sqlerr(s, rc, "integrity check failed", err, errlen);
-      goto fail;
-    }
+  bool damaged;
+  rc = quick_check(s, err, errlen, &damaged);
+  if (rc != SQLITE_OK) {
+    st = sqlerr(s, rc, "integrity check failed", err, errlen);
+    goto fail;
   }
+  if (damaged) {
+    st = RBL_ECONFIG;
+    goto fail;
+  }
+  (void)tables;
   if (!readonly) {
     chmod(path, 0600);
     rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; "
@@ -416,7 +760,9 @@ store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
     st = RBL_ECONFIG;
     goto fail;
   }
-  for (int i = 0; i < NQ && !readonly; i++) {
+  /* Write statements are prepared read-only too: they are never stepped
+   * there, and reads share the table. */
+  for (int i = 0; i < NQ; i++) {
     rc = sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT,
                             &s->q[i], NULL);
     if (rc != SQLITE_OK) {
@@ -450,6 +796,9 @@ store_close(struct store *s)
 rbl_status
 store_cycle_begin(struct store *s, int64_t now, char *err, size_t errlen)
 {
+  s->failed = false;
+  s->fail_rc = SQLITE_OK;
+  s->fail_msg[0] = '\0';
   int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     return sqlerr(s, rc, "cannot start a transaction", err, errlen);
@@ -462,7 +811,8 @@ store_cycle_begin(struct store *s, int64_t now, char *err, size_t errlen)
 void
 store_cycle_rollback(struct store *s)
 {
-  sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  if (!sqlite3_get_autocommit(s->db))
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   s->in_cycle = false;
 }
 
@@ -488,9 +838,6 @@ codes_str(const struct result *r, char *buf, size_t size)
                           c[i] & 0xff);
 }
 
-static void
-reasons_str(const struct result *r, char *buf, size_t size);
-
 /* A provider's result has no codes: its severity is what changes. */
 static void
 result_codes(const struct result *r, char *buf, size_t size)
@@ -512,14 +859,6 @@ reasons_str(const struct result *r, char *buf, size_t size)
                           r->reasons[i]);
 }
 
-static int
-step_done(sqlite3_stmt *q)
-{
-  int rc = sqlite3_step(q);
-  sqlite3_reset(q);
-  return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
-}
-
 static void
 text(sqlite3_stmt *q, int i, const char *s)
 {
@@ -527,6 +866,13 @@ text(sqlite3_stmt *q, int i, const char *s)
     sqlite3_bind_null(q, i);
   else
     sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
+}
+
+static void
+bind_pair(sqlite3_stmt *q, const char *target, const char *source)
+{
+  sqlite3_bind_text(q, 1, target, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, source, -1, SQLITE_STATIC);
 }
 
 static void
@@ -548,6 +894,46 @@ emit_change(struct store *s, enum change_kind kind, const struct result *r,
   fn(arg, &c);
 }
 
+/* The addresses under range that the state has a last result for on
+ * source (malloc'ed into *out). */
+static int
+known_in_range(struct store *s, const struct target_spec *range,
+               const char *source, struct addr **out, size_t *nout)
+{
+  sqlite3_stmt *sel = prepare(s, "SELECT target FROM last_check WHERE "
+                              "source = ?1");
+  struct addr *in = NULL;
+  size_t n = 0, cap = 0;
+  int rc = sel == NULL ? SQLITE_ABORT : SQLITE_OK;
+  if (sel != NULL) {
+    sqlite3_bind_text(sel, 1, source, -1, SQLITE_STATIC);
+    while ((rc = step(s, sel)) == SQLITE_ROW) {
+      const char *t = (const char *)sqlite3_column_text(sel, 0);
+      struct addr a;
+      if (t == NULL || !target_addr_parse(t, &a) ||
+          !target_spec_contains(range, &a))
+        continue;
+      if (n == cap) {
+        cap = cap ? 2 * cap : 64;
+        struct addr *p = realloc(in, cap * sizeof(*p));
+        if (p == NULL) {
+          fail(s, SQLITE_NOMEM, "out of memory");
+          rc = SQLITE_NOMEM;
+          break;
+        }
+        in = p;
+      }
+      in[n++] = a;
+    }
+    if (rc == SQLITE_DONE)
+      rc = SQLITE_OK;
+  }
+  sqlite3_finalize(sel);
+  *out = in;
+  *nout = n;
+  return rc;
+}
+
 /* A range's one "not checked" result (a list that could not be asked):
  * what the state knows of the range's addresses on that source stays as
  * it was, as if each had been asked and not answered, and the range has
@@ -561,40 +947,17 @@ keep_range(struct store *s, const struct result *r)
   char err[160];
   if (target_parse(r->target, &range, err, sizeof(err)) != RBL_OK)
     return RBL_OK; /* not a range: nothing known under it */
-  sqlite3_stmt *sel = NULL, *up = NULL;
-  int rc = sqlite3_prepare_v2(s->db, "SELECT target FROM last_check WHERE "
-                              "source = ?1", -1, &sel, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_prepare_v2(s->db, "UPDATE last_check SET checked_at = ?3 "
-                            "WHERE target = ?1 AND source = ?2", -1, &up,
-                            NULL);
+  struct addr *in = NULL;
+  size_t n = 0;
   /* the addresses first, then the updates: no table changes under a
    * running SELECT */
-  struct addr *in = NULL;
-  size_t n = 0, cap = 0;
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(sel, 1, r->list->name, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-      const char *t = (const char *)sqlite3_column_text(sel, 0);
-      struct addr a;
-      if (t == NULL || !target_addr_parse(t, &a) ||
-          !target_spec_contains(&range, &a))
-        continue;
-      if (n == cap) {
-        cap = cap ? 2 * cap : 64;
-        struct addr *p = realloc(in, cap * sizeof(*p));
-        if (p == NULL) {
-          rc = SQLITE_NOMEM;
-          break;
-        }
-        in = p;
-      }
-      in[n++] = a;
-    }
-    if (rc == SQLITE_DONE)
-      rc = SQLITE_OK;
-  }
-  if (rc == SQLITE_OK) {
+  int rc = known_in_range(s, &range, r->list->name, &in, &n);
+  sqlite3_stmt *up = rc == SQLITE_OK
+    ? prepare(s, "UPDATE last_check SET checked_at = ?3 WHERE target = ?1 "
+              "AND source = ?2") : NULL;
+  if (up == NULL)
+    rc = SQLITE_ABORT;
+  else {
     sqlite3_bind_text(up, 2, r->list->name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(up, 3, s->now);
   }
@@ -602,134 +965,171 @@ keep_range(struct store *s, const struct result *r)
     char t[TARGET_ADDR_MAX];
     target_addr_str(&in[i], t, sizeof(t));
     sqlite3_bind_text(up, 1, t, -1, SQLITE_TRANSIENT);
-    rc = step_done(up);
+    rc = step_done(s, up);
   }
   free(in);
-  sqlite3_finalize(sel);
   sqlite3_finalize(up);
   if (rc == SQLITE_OK) {
     sqlite3_stmt *q = s->q[Q_UP_LAST];
-    sqlite3_bind_text(q, 1, r->target, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, r->list->name, -1, SQLITE_STATIC);
+    bind_pair(q, r->target, r->list->name);
     sqlite3_bind_int64(q, 3, s->now);
     sqlite3_bind_text(q, 4, result_status_names[r->status], -1,
                       SQLITE_STATIC);
     text(q, 5, "");
     text(q, 6, r->error);
-    rc = step_done(q);
+    rc = step_done(s, q);
   }
   return rc == SQLITE_OK ? RBL_OK : RBL_EIO;
+}
+
+/* The last result of (target, source): its status into buf ("" when
+ * none). */
+static int
+last_status(struct store *s, const char *target, const char *source,
+            char *buf, size_t size)
+{
+  sqlite3_stmt *q = s->q[Q_SEL_LAST];
+  buf[0] = '\0';
+  bind_pair(q, target, source);
+  int rc = step(s, q);
+  if (rc == SQLITE_ROW)
+    snprintf(buf, size, "%s", (const char *)sqlite3_column_text(q, 0));
+  sqlite3_reset(q);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The open episode of (target, source): id 0 when there is none. */
+static int
+open_episode(struct store *s, const char *target, const char *source,
+             int64_t *id, char *codes, size_t size, int64_t *first)
+{
+  sqlite3_stmt *q = s->q[Q_SEL_OPEN];
+  *id = *first = 0;
+  codes[0] = '\0';
+  bind_pair(q, target, source);
+  int rc = step(s, q);
+  if (rc == SQLITE_ROW) {
+    *id = sqlite3_column_int64(q, 0);
+    snprintf(codes, size, "%s", (const char *)sqlite3_column_text(q, 1));
+    *first = sqlite3_column_int64(q, 2);
+  }
+  sqlite3_reset(q);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* A new episode of a listing, and its delisting reminder, due at once. */
+static int
+open_listing(struct store *s, const struct result *r, const char *codes,
+             const char *reasons, bool *relisted)
+{
+  const char *src = r->list->name;
+  sqlite3_stmt *q = s->q[Q_SEL_PREV];
+  bind_pair(q, r->target, src);
+  int rc = step(s, q);
+  *relisted = rc == SQLITE_ROW;
+  sqlite3_reset(q);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return rc;
+  q = s->q[Q_INS_EP];
+  bind_pair(q, r->target, src);
+  text(q, 3, r->watchlist);
+  sqlite3_bind_int64(q, 4, s->now);
+  sqlite3_bind_text(q, 5, codes, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 6, reasons, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 7, severity_names[r->sev], -1, SQLITE_STATIC);
+  text(q, 8, r->txt);
+  if ((rc = step_done(s, q)) != SQLITE_OK)
+    return rc;
+  q = s->q[Q_INS_REMIND];
+  sqlite3_bind_int64(q, 1, sqlite3_last_insert_rowid(s->db));
+  sqlite3_bind_int64(q, 2, s->now);
+  sqlite3_bind_int(q, 3, *relisted);
+  return step_done(s, q);
+}
+
+static int
+update_listing(struct store *s, int64_t id, const struct result *r,
+               const char *codes, const char *reasons)
+{
+  sqlite3_stmt *q = s->q[Q_UPD_EP];
+  sqlite3_bind_int64(q, 1, id);
+  sqlite3_bind_int64(q, 2, s->now);
+  sqlite3_bind_text(q, 3, codes, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 4, reasons, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 5, severity_names[r->sev], -1, SQLITE_STATIC);
+  text(q, 6, r->txt);
+  return step_done(s, q);
+}
+
+/* The episode ends; its reminder owes one closing message. */
+static int
+close_listing(struct store *s, int64_t id)
+{
+  sqlite3_stmt *q = s->q[Q_CLOSE_EP];
+  sqlite3_bind_int64(q, 1, id);
+  sqlite3_bind_int64(q, 2, s->now);
+  int rc = step_done(s, q);
+  if (rc != SQLITE_OK)
+    return rc;
+  q = s->q[Q_CLOSING_REMIND];
+  sqlite3_bind_int64(q, 1, id);
+  sqlite3_bind_int64(q, 2, s->now);
+  return step_done(s, q);
 }
 
 rbl_status
 store_cycle_result(struct store *s, const struct result *r,
                    store_change_fn fn, void *arg)
 {
+  if (s->failed)
+    return RBL_EIO;
   if (r->covers > 1)
     return keep_range(s, r);
   const char *src = r->list->name;
-  char codes[160], reasons[1024];
+  char codes[160], reasons[1024], prev[16];
   result_codes(r, codes, sizeof(codes));
   reasons_str(r, reasons, sizeof(reasons));
-  int rc;
 
   /* The previous result, for errors appearing and clearing. */
-  char prev_status[16] = "";
-  sqlite3_stmt *q = s->q[Q_SEL_LAST];
-  sqlite3_bind_text(q, 1, r->target, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, src, -1, SQLITE_STATIC);
-  if (sqlite3_step(q) == SQLITE_ROW)
-    snprintf(prev_status, sizeof(prev_status), "%s",
-             (const char *)sqlite3_column_text(q, 0));
-  sqlite3_reset(q);
-  bool was_error = strcmp(prev_status, "error") == 0 ||
-                   strcmp(prev_status, "skipped") == 0;
+  if (last_status(s, r->target, src, prev, sizeof(prev)) != SQLITE_OK)
+    return RBL_EIO;
+  sqlite3_stmt *q = s->q[Q_UP_LAST];
+  bind_pair(q, r->target, src);
+  sqlite3_bind_int64(q, 3, s->now);
+  sqlite3_bind_text(q, 4, result_status_names[r->status], -1, SQLITE_STATIC);
+  text(q, 5, codes);
+  text(q, 6, r->error);
+  if (step_done(s, q) != SQLITE_OK)
+    return RBL_EIO;
+  bool was_error = strcmp(prev, "error") == 0 || strcmp(prev, "skipped") == 0;
   bool is_error = r->status == RES_ERROR || r->status == RES_SKIPPED;
   if (is_error && !was_error)
     emit_change(s, CHANGE_ERROR, r, NULL, NULL, r->error, 0, fn, arg);
   else if (!is_error && was_error)
     emit_change(s, CHANGE_RECOVERED, r, NULL, NULL, NULL, 0, fn, arg);
-
-  q = s->q[Q_UP_LAST];
-  sqlite3_bind_text(q, 1, r->target, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, src, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 3, s->now);
-  sqlite3_bind_text(q, 4, result_status_names[r->status], -1, SQLITE_STATIC);
-  text(q, 5, codes);
-  text(q, 6, r->error);
-  if ((rc = step_done(q)) != SQLITE_OK)
-    return RBL_EIO;
-
   if (is_error)
     return RBL_OK; /* unknown: an open episode stays open */
 
   /* Episodes: listed opens or updates one; clean closes it. */
-  int64_t id = 0, first = 0;
-  char old_codes[160] = "";
-  q = s->q[Q_SEL_OPEN];
-  sqlite3_bind_text(q, 1, r->target, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, src, -1, SQLITE_STATIC);
-  if (sqlite3_step(q) == SQLITE_ROW) {
-    id = sqlite3_column_int64(q, 0);
-    snprintf(old_codes, sizeof(old_codes), "%s",
-             (const char *)sqlite3_column_text(q, 1));
-    first = sqlite3_column_int64(q, 2);
-  }
-  sqlite3_reset(q);
-
-  if (r->status == RES_LISTED) {
-    if (id == 0) {
-      q = s->q[Q_SEL_PREV];
-      sqlite3_bind_text(q, 1, r->target, -1, SQLITE_STATIC);
-      sqlite3_bind_text(q, 2, src, -1, SQLITE_STATIC);
-      bool relisted = sqlite3_step(q) == SQLITE_ROW;
-      sqlite3_reset(q);
-      q = s->q[Q_INS_EP];
-      sqlite3_bind_text(q, 1, r->target, -1, SQLITE_STATIC);
-      sqlite3_bind_text(q, 2, src, -1, SQLITE_STATIC);
-      text(q, 3, r->watchlist);
-      sqlite3_bind_int64(q, 4, s->now);
-      sqlite3_bind_text(q, 5, codes, -1, SQLITE_STATIC);
-      sqlite3_bind_text(q, 6, reasons, -1, SQLITE_STATIC);
-      sqlite3_bind_text(q, 7, severity_names[r->sev], -1, SQLITE_STATIC);
-      text(q, 8, r->txt);
-      if ((rc = step_done(q)) != SQLITE_OK)
-        return RBL_EIO;
-      /* every listing gets a delisting reminder, due at once */
-      q = s->q[Q_INS_REMIND];
-      sqlite3_bind_int64(q, 1, sqlite3_last_insert_rowid(s->db));
-      sqlite3_bind_int64(q, 2, s->now);
-      sqlite3_bind_int(q, 3, relisted);
-      if ((rc = step_done(q)) != SQLITE_OK)
-        return RBL_EIO;
-      emit_change(s, relisted ? CHANGE_RELISTED : CHANGE_LISTED, r, NULL,
-                  codes, reasons, s->now, fn, arg);
-      return RBL_OK;
-    }
-    q = s->q[Q_UPD_EP];
-    sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_int64(q, 2, s->now);
-    sqlite3_bind_text(q, 3, codes, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, reasons, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 5, severity_names[r->sev], -1, SQLITE_STATIC);
-    text(q, 6, r->txt);
-    if ((rc = step_done(q)) != SQLITE_OK)
+  int64_t id, first;
+  char old_codes[160];
+  if (open_episode(s, r->target, src, &id, old_codes, sizeof(old_codes),
+                   &first) != SQLITE_OK)
+    return RBL_EIO;
+  if (r->status == RES_LISTED && id == 0) {
+    bool relisted;
+    if (open_listing(s, r, codes, reasons, &relisted) != SQLITE_OK)
+      return RBL_EIO;
+    emit_change(s, relisted ? CHANGE_RELISTED : CHANGE_LISTED, r, NULL,
+                codes, reasons, s->now, fn, arg);
+  } else if (r->status == RES_LISTED) {
+    if (update_listing(s, id, r, codes, reasons) != SQLITE_OK)
       return RBL_EIO;
     if (strcmp(old_codes, codes) != 0)
       emit_change(s, CHANGE_CODES, r, old_codes, codes, reasons, first, fn,
                   arg);
-    return RBL_OK;
-  }
-  if (id != 0) { /* clean now: the listing is gone */
-    q = s->q[Q_CLOSE_EP];
-    sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_int64(q, 2, s->now);
-    if ((rc = step_done(q)) != SQLITE_OK)
-      return RBL_EIO;
-    q = s->q[Q_CLOSING_REMIND]; /* one closing message is due */
-    sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_int64(q, 2, s->now);
-    if ((rc = step_done(q)) != SQLITE_OK)
+  } else if (id != 0) { /* clean now: the listing is gone */
+    if (close_listing(s, id) != SQLITE_OK)
       return RBL_EIO;
     emit_change(s, CHANGE_DELISTED, r, old_codes, NULL, NULL, first, fn,
                 arg);
@@ -745,15 +1145,18 @@ store_cycle_health(struct store *s, const struct list_state *ls,
   char prev[24] = "";
   sqlite3_stmt *q = s->q[Q_SEL_HEALTH];
   sqlite3_bind_text(q, 1, src, -1, SQLITE_STATIC);
-  if (sqlite3_step(q) == SQLITE_ROW)
+  int rc = step(s, q);
+  if (rc == SQLITE_ROW)
     snprintf(prev, sizeof(prev), "%s", (const char *)sqlite3_column_text(q, 0));
   sqlite3_reset(q);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return RBL_EIO;
   if (ls->queries > 0) {
     q = s->q[Q_INS_QUERIES];
     sqlite3_bind_text(q, 1, src, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, s->now);
     sqlite3_bind_int64(q, 3, (sqlite3_int64)ls->queries);
-    if (step_done(q) != SQLITE_OK)
+    if (step_done(s, q) != SQLITE_OK)
       return RBL_EIO;
   }
   q = s->q[Q_UP_HEALTH];
@@ -761,7 +1164,7 @@ store_cycle_health(struct store *s, const struct list_state *ls,
   sqlite3_bind_text(q, 2, h, -1, SQLITE_STATIC);
   text(q, 3, ls->detail);
   sqlite3_bind_int64(q, 4, s->now);
-  if (step_done(q) != SQLITE_OK)
+  if (step_done(s, q) != SQLITE_OK)
     return RBL_EIO;
   bool first_ok = prev[0] == '\0' &&
                   (ls->health == HEALTH_OK || ls->health == HEALTH_UNKNOWN);
@@ -772,7 +1175,7 @@ store_cycle_health(struct store *s, const struct list_state *ls,
   sqlite3_bind_text(q, 2, h, -1, SQLITE_STATIC);
   text(q, 3, ls->detail);
   sqlite3_bind_int64(q, 4, s->now);
-  if (step_done(q) != SQLITE_OK)
+  if (step_done(s, q) != SQLITE_OK)
     return RBL_EIO;
   struct change c;
   memset(&c, 0, sizeof(c));
@@ -786,22 +1189,125 @@ store_cycle_health(struct store *s, const struct list_state *ls,
   return RBL_OK;
 }
 
-/* Runs the last statements of a transaction and commits it; on failure
- * rolls it all back (nothing half-written) and says why. */
-static rbl_status
-finish(struct store *s, const char *sql, const char *what, char *err,
-       size_t errlen)
+/* Runs the statements of sql (one after another, their named parameters
+ * :now, :started, :cutoff, :wall, :checks, :listed, :errors, :exit bound
+ * from p) under the rule. */
+struct bound {
+  int64_t now, started, cutoff, wall, checks, listed, errors, exit;
+};
+
+static int
+exec_bound(struct store *s, const char *sql, const struct bound *p)
 {
-  int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-  if (rc != SQLITE_OK) {
-    rbl_status st = sqlerr(s, rc, what, err, errlen);
+  static const struct {
+    const char *name;
+    size_t off;
+  } names[] = {
+    {":now", offsetof(struct bound, now)},
+    {":started", offsetof(struct bound, started)},
+    {":cutoff", offsetof(struct bound, cutoff)},
+    {":wall", offsetof(struct bound, wall)},
+    {":checks", offsetof(struct bound, checks)},
+    {":listed", offsetof(struct bound, listed)},
+    {":errors", offsetof(struct bound, errors)},
+    {":exit", offsetof(struct bound, exit)},
+  };
+  const char *tail = sql;
+  int rc = SQLITE_OK;
+  while (rc == SQLITE_OK && *tail != '\0') {
+    sqlite3_stmt *q = NULL;
+    if (!may_run(s))
+      return SQLITE_ABORT;
+    rc = sqlite3_prepare_v2(s->db, tail, -1, &q, &tail);
+    if (rc != SQLITE_OK) {
+      fail(s, rc, sqlite3_errmsg(s->db));
+      break;
+    }
+    if (q == NULL)
+      break; /* only white space was left */
+    for (size_t i = 0; i < UTIL_ARRAY_LEN(names); i++) {
+      int idx = sqlite3_bind_parameter_index(q, names[i].name);
+      if (idx > 0)
+        sqlite3_bind_int64(q, idx, *(const int64_t *)(const void *)
+                                     ((const char *)p + names[i].off));
+    }
+    rc = step_done(s, q);
+    sqlite3_finalize(q);
+  }
+  return rc;
+}
+
+/* Commits under the rule: after any failure the transaction is rolled
+ * back instead, and err says why. */
+static rbl_status
+finish(struct store *s, const char *what, char *err, size_t errlen)
+{
+  if (exec(s, "COMMIT") != SQLITE_OK) {
+    store_error(s, what, err, errlen);
     store_cycle_rollback(s);
-    return st;
+    return RBL_EIO;
   }
   s->in_cycle = false;
   return RBL_OK;
+}
+
+/* Pairs this cycle did not check are no longer watched: their listings
+ * close (not reported as delisted) and their last results go; then data
+ * older than the retention goes.  Partial cycles (rblmon run) judge only
+ * the sources they asked, plus those no longer configured. */
+static const char sql_commit_full[] =
+  "UPDATE episodes SET cleared_at = :now WHERE cleared_at IS NULL AND NOT "
+  "EXISTS (SELECT 1 FROM last_check l WHERE l.target = episodes.target AND "
+  "l.source = episodes.source AND l.checked_at >= :started);"
+  "DELETE FROM last_check WHERE checked_at < :started;"
+  "DELETE FROM list_health WHERE checked_at < :started;";
+
+#define PARTIAL_SCOPE(col) \
+  " AND (" col " IN (SELECT source FROM list_health WHERE checked_at >= " \
+  ":started) OR " col " NOT IN (SELECT source FROM cfg_sources))"
+
+static const char sql_commit_partial[] =
+  "UPDATE episodes SET cleared_at = :now WHERE cleared_at IS NULL AND NOT "
+  "EXISTS (SELECT 1 FROM last_check l WHERE l.target = episodes.target AND "
+  "l.source = episodes.source AND l.checked_at >= :started)"
+  PARTIAL_SCOPE("episodes.source") ";"
+  "DELETE FROM last_check WHERE checked_at < :started"
+  PARTIAL_SCOPE("source") ";"
+  "DELETE FROM list_health WHERE checked_at < :cutoff OR source NOT IN "
+  "(SELECT source FROM cfg_sources);";
+
+static const char sql_commit_common[] =
+  "UPDATE reminders SET state = 'closed' WHERE state IN ('open', "
+  "'requested') AND episode IN (SELECT id FROM episodes WHERE cleared_at IS "
+  "NOT NULL);"
+  "DELETE FROM list_queries WHERE at < :now - 2 * 86400;"
+  "DELETE FROM reminders WHERE episode IN (SELECT id FROM episodes WHERE "
+  "cleared_at < :cutoff);"
+  "DELETE FROM episodes WHERE cleared_at IS NOT NULL AND cleared_at < "
+  ":cutoff;"
+  "DELETE FROM health_history WHERE at < :cutoff;"
+  "DELETE FROM cycles WHERE started < :cutoff;"
+  "DELETE FROM reputation_cache WHERE checked_at < :now - 31 * 86400;"
+  "DELETE FROM provider_pause WHERE until < :now;"
+  "INSERT INTO cycles(started, finished, checks, listed, errors, exit_code) "
+  "VALUES (:started, :wall, :checks, :listed, :errors, :exit);";
+
+/* The sources of the configuration, for a partial cycle's scope. */
+static int
+note_configured(struct store *s, const char *const *configured, size_t n)
+{
+  int rc = exec(s, "CREATE TEMP TABLE IF NOT EXISTS cfg_sources(source "
+                "TEXT PRIMARY KEY); DELETE FROM cfg_sources;");
+  sqlite3_stmt *q = rc == SQLITE_OK
+    ? prepare(s, "INSERT OR IGNORE INTO cfg_sources VALUES (?1)") : NULL;
+  if (rc == SQLITE_OK && q == NULL)
+    rc = SQLITE_ABORT;
+  for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+    sqlite3_bind_text(q, 1, configured[i], -1, SQLITE_STATIC);
+    rc = step_done(s, q);
+  }
+  sqlite3_finalize(q);
+  return rc;
 }
 
 rbl_status
@@ -810,106 +1316,41 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
                    const char *const *configured, size_t nconfigured,
                    char *err, size_t errlen)
 {
-  if (!full) { /* the sources of the configuration, for the scope below */
-    sqlite3_stmt *q = NULL;
-    bool ok = sqlite3_exec(s->db, "CREATE TEMP TABLE IF NOT EXISTS "
-                           "cfg_sources(source TEXT PRIMARY KEY);"
-                           "DELETE FROM cfg_sources;", NULL, NULL,
-                           NULL) == SQLITE_OK &&
-              sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO cfg_sources "
-                                 "VALUES (?1)", -1, &q, NULL) == SQLITE_OK;
-    for (size_t i = 0; ok && i < nconfigured; i++) {
-      sqlite3_bind_text(q, 1, configured[i], -1, SQLITE_STATIC);
-      ok = step_done(q) == SQLITE_OK;
-    }
-    sqlite3_finalize(q);
-    if (!ok) {
-      store_error(s, "cannot record the cycle", err, errlen);
-      store_cycle_rollback(s);
-      return RBL_EIO;
-    }
-  }
-  int64_t cutoff = s->now - (int64_t)(retention_ms / 1000);
-  char sql[4096], scope[256] = "", scope_lc[256] = "";
-  if (!full) { /* only the sources this cycle asked */
-    snprintf(scope, sizeof(scope), " AND (episodes.source IN (SELECT "
-             "source FROM list_health WHERE checked_at >= %lld) OR "
-             "episodes.source NOT IN (SELECT source FROM cfg_sources))",
-             (long long)s->started);
-    snprintf(scope_lc, sizeof(scope_lc), " AND (source IN (SELECT source "
-             "FROM list_health WHERE checked_at >= %lld) OR source NOT IN "
-             "(SELECT source FROM cfg_sources))", (long long)s->started);
-  }
-  /* Pairs this cycle did not check are no longer watched: their listings
-   * close (not reported as delisted) and their last results go. */
-  snprintf(sql, sizeof(sql),
-           "UPDATE episodes SET cleared_at = %lld WHERE cleared_at IS NULL "
-           "AND NOT EXISTS (SELECT 1 FROM last_check l WHERE l.target = "
-           "episodes.target AND l.source = episodes.source AND "
-           "l.checked_at >= %lld)%s;"
-           "UPDATE reminders SET state = 'closed' WHERE state IN ('open', "
-           "'requested') AND episode IN (SELECT id FROM episodes WHERE "
-           "cleared_at IS NOT NULL);"
-           "DELETE FROM last_check WHERE checked_at < %lld%s;"
-           "DELETE FROM list_health WHERE checked_at < %lld%s;"
-           "DELETE FROM list_queries WHERE at < %lld;"
-           "DELETE FROM reminders WHERE episode IN "
-           "(SELECT id FROM episodes WHERE cleared_at < %lld);"
-           "DELETE FROM episodes WHERE cleared_at IS NOT NULL AND "
-           "cleared_at < %lld;"
-           "DELETE FROM health_history WHERE at < %lld;"
-           "DELETE FROM cycles WHERE started < %lld;"
-           "DELETE FROM reputation_cache WHERE checked_at < %lld - 31 * 86400;"
-           "DELETE FROM provider_pause WHERE until < %lld;"
-           "INSERT INTO cycles(started, finished, checks, listed, errors, "
-           "exit_code) VALUES (%lld, %lld, %llu, %llu, %llu, %d);",
-           (long long)s->now, (long long)s->started, scope,
-           (long long)s->started, full ? "" : scope_lc,
-           (long long)(full ? s->started : cutoff),
-           full ? "" : " OR source NOT IN (SELECT source FROM cfg_sources)",
-           (long long)(s->now - 2 * 86400),
-           (long long)cutoff, (long long)cutoff, (long long)cutoff,
-           (long long)cutoff, (long long)s->now, (long long)s->now,
-           (long long)s->started, (long long)store_now(),
-           (unsigned long long)t->total, (unsigned long long)t->listed,
-           (unsigned long long)(t->errors + t->skipped), exit_code);
-  return finish(s, sql, "the results were not saved", err, errlen);
-}
-
-void
-store_error(struct store *s, const char *what, char *err, size_t errlen)
-{
-  sqlerr(s, sqlite3_errcode(s->db), what, err, errlen);
+  struct bound p = {s->now, s->started,
+                    s->now - (int64_t)(retention_ms / 1000), store_now(),
+                    (int64_t)t->total, (int64_t)t->listed,
+                    (int64_t)(t->errors + t->skipped), exit_code};
+  if (!full)
+    note_configured(s, configured, nconfigured);
+  exec_bound(s, full ? sql_commit_full : sql_commit_partial, &p);
+  exec_bound(s, sql_commit_common, &p);
+  return finish(s, "the results were not saved", err, errlen);
 }
 
 int64_t
 store_listed_since(struct store *s, const char *target, const char *source)
 {
-  int64_t since = 0;
-  sqlite3_stmt *q = s->q[Q_SEL_OPEN];
-  if (q == NULL)
+  int64_t id, since;
+  char codes[160];
+  if (open_episode(s, target, source, &id, codes, sizeof(codes), &since) !=
+      SQLITE_OK)
     return 0;
-  sqlite3_bind_text(q, 1, target, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, source, -1, SQLITE_STATIC);
-  if (sqlite3_step(q) == SQLITE_ROW)
-    since = sqlite3_column_int64(q, 2);
-  sqlite3_reset(q);
   return since;
 }
 
-uint64_t
-store_queries_since(struct store *s, const char *source, int64_t since)
+rbl_status
+store_queries_since(struct store *s, const char *source, int64_t since,
+                    uint64_t *out)
 {
   sqlite3_stmt *q = s->q[Q_SUM_QUERIES];
-  uint64_t n = 0;
-  if (q == NULL)
-    return 0;
+  *out = 0;
   sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
   sqlite3_bind_int64(q, 2, since);
-  if (sqlite3_step(q) == SQLITE_ROW)
-    n = (uint64_t)sqlite3_column_int64(q, 0);
+  int rc = step(s, q);
+  if (rc == SQLITE_ROW)
+    *out = (uint64_t)sqlite3_column_int64(q, 0);
   sqlite3_reset(q);
-  return n;
+  return rc == SQLITE_ROW ? RBL_OK : RBL_EIO;
 }
 
 /* ---- reputation providers ------------------------------------------------ */
@@ -926,13 +1367,11 @@ store_rep_cache_get(struct store *s, const char *source, const char *target,
   sqlite3_stmt *q = s->q[Q_SEL_CACHE];
   char fp[17];
   bool found = false;
-  if (q == NULL)
-    return false;
   hex64(fingerprint, fp);
   sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
   sqlite3_bind_text(q, 2, target, -1, SQLITE_STATIC);
   sqlite3_bind_text(q, 3, fp, -1, SQLITE_STATIC);
-  if (sqlite3_step(q) == SQLITE_ROW) {
+  if (step(s, q) == SQLITE_ROW) {
     memset(out, 0, sizeof(*out));
     out->checked_at = sqlite3_column_int64(q, 0);
     const char *st = (const char *)sqlite3_column_text(q, 1);
@@ -972,7 +1411,7 @@ store_rep_cache_put(struct store *s, const struct result *r,
     sqlite3_bind_null(q, 6);
   sqlite3_bind_text(q, 7, reasons, -1, SQLITE_STATIC);
   sqlite3_bind_text(q, 8, r->txt, -1, SQLITE_STATIC);
-  return step_done(q) == SQLITE_OK ? RBL_OK : RBL_EIO;
+  return step_done(s, q) == SQLITE_OK ? RBL_OK : RBL_EIO;
 }
 
 int64_t
@@ -981,10 +1420,8 @@ store_rep_paused(struct store *s, const char *source, char *reason,
 {
   sqlite3_stmt *q = s->q[Q_SEL_PAUSE];
   int64_t until = 0;
-  if (q == NULL)
-    return 0;
   sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
-  if (sqlite3_step(q) == SQLITE_ROW) {
+  if (step(s, q) == SQLITE_ROW) {
     until = sqlite3_column_int64(q, 0);
     snprintf(reason, size, "%s", (const char *)sqlite3_column_text(q, 1));
   }
@@ -1000,7 +1437,7 @@ store_rep_pause(struct store *s, const char *source, int64_t until,
   sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
   sqlite3_bind_int64(q, 2, until);
   sqlite3_bind_text(q, 3, reason, -1, SQLITE_STATIC);
-  return step_done(q) == SQLITE_OK ? RBL_OK : RBL_EIO;
+  return step_done(s, q) == SQLITE_OK ? RBL_OK : RBL_EIO;
 }
 
 /* ---- mail log scans ------------------------------------------------------ */
@@ -1028,6 +1465,7 @@ store_rejection(struct store *s, const struct rejection *r,
 {
   /* The same rejection read twice (a rescan, a rotated copy) is one. */
   char t[24], code[8], hash[24];
+  *is_new = false;
   snprintf(t, sizeof(t), "%lld", (long long)r->time);
   snprintf(code, sizeof(code), "%d", r->code);
   uint64_t h = 1469598103934665603ULL;
@@ -1063,27 +1501,32 @@ store_rejection(struct store *s, const struct rejection *r,
   text(q, 21, v->rule);
   text(q, 22, file);
   sqlite3_bind_int64(q, 23, (sqlite3_int64)line);
-  if (step_done(q) != SQLITE_OK)
+  if (step_done(s, q) != SQLITE_OK)
     return RBL_EIO;
   *is_new = sqlite3_changes(s->db) > 0;
   return RBL_OK;
 }
 
-bool
-store_cursor_get(struct store *s, const char *path, struct logcursor *c)
+rbl_status
+store_cursor_get(struct store *s, const char *path, struct logcursor *c,
+                 bool *found)
 {
   sqlite3_stmt *q = s->q[Q_SEL_CURSOR];
-  bool found = false;
+  memset(c, 0, sizeof(*c));
   sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
-  if (sqlite3_step(q) == SQLITE_ROW) {
+  int rc = step(s, q);
+  *found = rc == SQLITE_ROW;
+  if (rc == SQLITE_ROW) {
     c->inode = (uint64_t)sqlite3_column_int64(q, 0);
     c->offset = (uint64_t)sqlite3_column_int64(q, 1);
     c->head = (uint64_t)sqlite3_column_int64(q, 2);
     c->lines = (uint64_t)sqlite3_column_int64(q, 3);
-    found = true;
+    c->dev = (uint64_t)sqlite3_column_int64(q, 4);
+    c->tail = (uint64_t)sqlite3_column_int64(q, 5);
+    c->updated = sqlite3_column_int64(q, 6);
   }
   sqlite3_reset(q);
-  return found;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
 }
 
 rbl_status
@@ -1096,17 +1539,19 @@ store_cursor_put(struct store *s, const char *path, const struct logcursor *c)
   sqlite3_bind_int64(q, 4, (sqlite3_int64)c->head);
   sqlite3_bind_int64(q, 5, (sqlite3_int64)c->lines);
   sqlite3_bind_int64(q, 6, s->now);
-  return step_done(q) == SQLITE_OK ? RBL_OK : RBL_EIO;
+  sqlite3_bind_int64(q, 7, (sqlite3_int64)c->dev);
+  sqlite3_bind_int64(q, 8, (sqlite3_int64)c->tail);
+  return step_done(s, q) == SQLITE_OK ? RBL_OK : RBL_EIO;
 }
 
 rbl_status
 store_scan_commit(struct store *s, uint64_t retention_ms, char *err,
                   size_t errlen)
 {
-  char sql[128];
-  snprintf(sql, sizeof(sql), "DELETE FROM rejections WHERE time < %lld",
-           (long long)(s->now - (int64_t)(retention_ms / 1000)));
-  return finish(s, sql, "the scan was not saved", err, errlen);
+  struct bound p = {s->now, s->started,
+                    s->now - (int64_t)(retention_ms / 1000), 0, 0, 0, 0, 0};
+  exec_bound(s, "DELETE FROM rejections WHERE time < :cutoff", &p);
+  return finish(s, "the scan was not saved", err, errlen);
 }
 
 /* ---- reminders ----------------------------------------------------------- */
@@ -1119,7 +1564,7 @@ store_begin(struct store *s, int64_t now, char *err, size_t errlen)
 rbl_status
 store_commit(struct store *s, char *err, size_t errlen)
 {
-  return finish(s, "", "the change was not saved", err, errlen);
+  return finish(s, "the change was not saved", err, errlen);
 }
 
 #define RM_COLS "r.id, r.episode, r.state, r.due, coalesce(r.last_sent, 0), " \
@@ -1127,31 +1572,33 @@ store_commit(struct store *s, char *err, size_t errlen)
   "r.note, r.relisting, e.id, e.target, e.source, e.codes, e.reasons, " \
   "e.severity, e.txt, e.first_seen, e.last_seen, coalesce(e.cleared_at, 0)"
 
+static const char *
+col_text(sqlite3_stmt *q, int i)
+{
+  return (const char *)sqlite3_column_text(q, i);
+}
+
 static rbl_status
 read_reminders(struct store *s, sqlite3_stmt *q, store_reminder_fn fn,
                void *arg)
 {
   int rc;
   size_t n = 0;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+  while ((rc = step(s, q)) == SQLITE_ROW) {
     struct reminder r = {
-      sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
-      (const char *)sqlite3_column_text(q, 2), sqlite3_column_int64(q, 3),
-      sqlite3_column_int64(q, 4), sqlite3_column_int64(q, 5),
-      sqlite3_column_int64(q, 6), sqlite3_column_int64(q, 7),
-      (const char *)sqlite3_column_text(q, 8), sqlite3_column_int(q, 9) != 0,
-      {sqlite3_column_int64(q, 10), (const char *)sqlite3_column_text(q, 11),
-       (const char *)sqlite3_column_text(q, 12),
-       (const char *)sqlite3_column_text(q, 13),
-       (const char *)sqlite3_column_text(q, 14),
-       (const char *)sqlite3_column_text(q, 15),
-       (const char *)sqlite3_column_text(q, 16), sqlite3_column_int64(q, 17),
-       sqlite3_column_int64(q, 18), sqlite3_column_int64(q, 19)}};
+      sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), col_text(q, 2),
+      sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4),
+      sqlite3_column_int64(q, 5), sqlite3_column_int64(q, 6),
+      sqlite3_column_int64(q, 7), col_text(q, 8),
+      sqlite3_column_int(q, 9) != 0,
+      {sqlite3_column_int64(q, 10), col_text(q, 11), col_text(q, 12),
+       col_text(q, 13), col_text(q, 14), col_text(q, 15), col_text(q, 16),
+       sqlite3_column_int64(q, 17), sqlite3_column_int64(q, 18),
+       sqlite3_column_int64(q, 19)}};
     fn(arg, &r);
     n++;
   }
   sqlite3_finalize(q);
-  (void)s;
   return rc == SQLITE_DONE ? (n ? RBL_OK : RBL_ENOTFOUND) : RBL_EIO;
 }
 
@@ -1159,14 +1606,14 @@ rbl_status
 store_reminders(struct store *s, int64_t now, bool all, store_reminder_fn fn,
                 void *arg)
 {
-  sqlite3_stmt *q;
   const char *sql = all
     ? "SELECT " RM_COLS " FROM reminders r JOIN episodes e ON e.id = "
       "r.episode WHERE r.state != 'closed' ORDER BY r.due, r.id"
     : "SELECT " RM_COLS " FROM reminders r JOIN episodes e ON e.id = "
       "r.episode WHERE r.state != 'closed' AND r.due <= ?1 "
       "ORDER BY r.due, r.id";
-  if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+  sqlite3_stmt *q = prepare(s, sql);
+  if (q == NULL)
     return RBL_EIO;
   if (!all)
     sqlite3_bind_int64(q, 1, now);
@@ -1178,10 +1625,9 @@ rbl_status
 store_reminder_get(struct store *s, int64_t id, store_reminder_fn fn,
                    void *arg)
 {
-  sqlite3_stmt *q;
-  if (sqlite3_prepare_v2(s->db, "SELECT " RM_COLS " FROM reminders r JOIN "
-                         "episodes e ON e.id = r.episode WHERE r.id = ?1",
-                         -1, &q, NULL) != SQLITE_OK)
+  sqlite3_stmt *q = prepare(s, "SELECT " RM_COLS " FROM reminders r JOIN "
+                            "episodes e ON e.id = r.episode WHERE r.id = ?1");
+  if (q == NULL)
     return RBL_EIO;
   sqlite3_bind_int64(q, 1, id);
   return read_reminders(s, q, fn, arg);
@@ -1192,15 +1638,14 @@ store_reminder_set(struct store *s, int64_t id, const char *state,
                    int64_t due, bool sent_now, int64_t requested_at,
                    const char *note)
 {
-  sqlite3_stmt *q;
-  if (sqlite3_prepare_v2(s->db, "UPDATE reminders SET state = coalesce(?2, "
-                         "state), due = ?3, snoozed_until = CASE WHEN ?2 IS "
-                         "NULL AND NOT ?4 THEN ?3 ELSE snoozed_until END, "
-                         "sent = sent + ?4, last_sent = "
-                         "CASE WHEN ?4 THEN ?5 ELSE last_sent END, "
-                         "requested_at = CASE WHEN ?6 > 0 THEN ?6 ELSE "
-                         "requested_at END, note = coalesce(?7, note) "
-                         "WHERE id = ?1", -1, &q, NULL) != SQLITE_OK)
+  sqlite3_stmt *q = prepare(s, "UPDATE reminders SET state = coalesce(?2, "
+                            "state), due = ?3, snoozed_until = CASE WHEN ?2 "
+                            "IS NULL AND NOT ?4 THEN ?3 ELSE snoozed_until "
+                            "END, sent = sent + ?4, last_sent = CASE WHEN ?4 "
+                            "THEN ?5 ELSE last_sent END, requested_at = CASE "
+                            "WHEN ?6 > 0 THEN ?6 ELSE requested_at END, note "
+                            "= coalesce(?7, note) WHERE id = ?1");
+  if (q == NULL)
     return RBL_EIO;
   sqlite3_bind_int64(q, 1, id);
   text(q, 2, state);
@@ -1209,16 +1654,15 @@ store_reminder_set(struct store *s, int64_t id, const char *state,
   sqlite3_bind_int64(q, 5, s->now);
   sqlite3_bind_int64(q, 6, requested_at);
   text(q, 7, note);
-  int rc = sqlite3_step(q);
+  int rc = step_done(s, q);
   sqlite3_finalize(q);
-  return rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
+  return rc == SQLITE_OK ? RBL_OK : RBL_EIO;
 }
 
 rbl_status
 store_rejections(struct store *s, int64_t from, int64_t to, bool blocks_only,
                  store_rejection_fn fn, void *arg)
 {
-  sqlite3_stmt *q;
   const char *sql = blocks_only
     ? "SELECT time, list, block, named_ip, receiver, cause, text, code, rule, "
       "detail FROM rejections WHERE time BETWEEN ?1 AND ?2 AND cause IN "
@@ -1226,21 +1670,17 @@ store_rejections(struct store *s, int64_t from, int64_t to, bool blocks_only,
     : "SELECT time, list, block, named_ip, receiver, cause, text, code, rule, "
       "detail FROM rejections WHERE time BETWEEN ?1 AND ?2 AND (list IS NOT NULL "
       "OR cause IN ('authentication', 'configuration')) ORDER BY time";
-  if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+  sqlite3_stmt *q = prepare(s, sql);
+  if (q == NULL)
     return RBL_EIO;
   sqlite3_bind_int64(q, 1, from);
   sqlite3_bind_int64(q, 2, to);
   int rc;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+  while ((rc = step(s, q)) == SQLITE_ROW) {
     struct rejection_row r = {
-      sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1),
-      (const char *)sqlite3_column_text(q, 2),
-      (const char *)sqlite3_column_text(q, 3),
-      (const char *)sqlite3_column_text(q, 4),
-      (const char *)sqlite3_column_text(q, 5),
-      (const char *)sqlite3_column_text(q, 6), sqlite3_column_int(q, 7),
-      (const char *)sqlite3_column_text(q, 8),
-      (const char *)sqlite3_column_text(q, 9)};
+      sqlite3_column_int64(q, 0), col_text(q, 1), col_text(q, 2),
+      col_text(q, 3), col_text(q, 4), col_text(q, 5), col_text(q, 6),
+      sqlite3_column_int(q, 7), col_text(q, 8), col_text(q, 9)};
     fn(arg, &r);
   }
   sqlite3_finalize(q);
@@ -1252,21 +1692,16 @@ static rbl_status
 read_episodes(struct store *s, const char *sql, const char *target,
               store_episode_fn fn, void *arg)
 {
-  sqlite3_stmt *q;
-  if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+  sqlite3_stmt *q = prepare(s, sql);
+  if (q == NULL)
     return RBL_EIO;
   if (target != NULL)
     sqlite3_bind_text(q, 1, target, -1, SQLITE_STATIC);
   int rc;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+  while ((rc = step(s, q)) == SQLITE_ROW) {
     struct episode e = {
-      sqlite3_column_int64(q, 0),
-      (const char *)sqlite3_column_text(q, 1),
-      (const char *)sqlite3_column_text(q, 2),
-      (const char *)sqlite3_column_text(q, 3),
-      (const char *)sqlite3_column_text(q, 4),
-      (const char *)sqlite3_column_text(q, 5),
-      (const char *)sqlite3_column_text(q, 6),
+      sqlite3_column_int64(q, 0), col_text(q, 1), col_text(q, 2),
+      col_text(q, 3), col_text(q, 4), col_text(q, 5), col_text(q, 6),
       sqlite3_column_int64(q, 7), sqlite3_column_int64(q, 8),
       sqlite3_column_int64(q, 9)};
     fn(arg, &e);
@@ -1302,16 +1737,13 @@ store_history(struct store *s, const char *target, store_episode_fn fn,
 rbl_status
 store_health(struct store *s, store_health_fn fn, void *arg)
 {
-  sqlite3_stmt *q;
-  if (sqlite3_prepare_v2(s->db, "SELECT source, health, detail, since, "
-                         "checked_at FROM list_health ORDER BY source", -1,
-                         &q, NULL) != SQLITE_OK)
+  sqlite3_stmt *q = prepare(s, "SELECT source, health, detail, since, "
+                            "checked_at FROM list_health ORDER BY source");
+  if (q == NULL)
     return RBL_EIO;
   int rc;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-    struct health_row h = {(const char *)sqlite3_column_text(q, 0),
-                           (const char *)sqlite3_column_text(q, 1),
-                           (const char *)sqlite3_column_text(q, 2),
+  while ((rc = step(s, q)) == SQLITE_ROW) {
+    struct health_row h = {col_text(q, 0), col_text(q, 1), col_text(q, 2),
                            sqlite3_column_int64(q, 3),
                            sqlite3_column_int64(q, 4)};
     fn(arg, &h);
@@ -1324,18 +1756,18 @@ rbl_status
 store_last_cycle(struct store *s, int64_t *started, int64_t *finished,
                  int *exit_code)
 {
-  sqlite3_stmt *q;
   *started = *finished = 0;
   *exit_code = 0;
-  if (sqlite3_prepare_v2(s->db, "SELECT started, finished, exit_code FROM "
-                         "cycles ORDER BY id DESC LIMIT 1", -1, &q,
-                         NULL) != SQLITE_OK)
+  sqlite3_stmt *q = prepare(s, "SELECT started, finished, exit_code FROM "
+                            "cycles ORDER BY id DESC LIMIT 1");
+  if (q == NULL)
     return RBL_EIO;
-  if (sqlite3_step(q) == SQLITE_ROW) {
+  int rc = step(s, q);
+  if (rc == SQLITE_ROW) {
     *started = sqlite3_column_int64(q, 0);
     *finished = sqlite3_column_int64(q, 1);
     *exit_code = sqlite3_column_int(q, 2);
   }
   sqlite3_finalize(q);
-  return RBL_OK;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
 }

@@ -2,10 +2,20 @@
  *
  * One database file (mode 0600), WAL, a busy timeout, schema versioned by
  * PRAGMA user_version with migrations, tagged with an application_id so a
- * file that is not ours is never touched.  A cycle's writes are one
- * transaction: store_cycle_begin() .. store_cycle_commit(); a crash or
- * kill in between leaves the last committed state.  One writer at a time:
- * an exclusive lock on "<db>.lock", waited for a bounded time. */
+ * file that is not ours is never touched.  A new state is made under a
+ * temporary name and linked into place whole, so an empty or half-made
+ * file is never ours.  One writer at a time: an exclusive lock on
+ * "<db>.lock", waited for a bounded time.
+ *
+ * The one rule (SECURITY.md): a cycle's writes are one transaction,
+ * store_cycle_begin() .. store_cycle_commit().  Any failed SQLite step in
+ * it, a read as much as a write, fails the transaction: from then on
+ * nothing is stepped, the commit is refused and rolls back, and
+ * store_failed() says so.  The same holds when SQLite rolled the
+ * transaction back on its own (SQLITE_FULL, SQLITE_IOERR):
+ * sqlite3_get_autocommit() is checked before every step, so nothing is
+ * ever written in autocommit after a failure.  A crash or kill in between
+ * leaves the last committed state. */
 #ifndef RBL_STORE_H
 #define RBL_STORE_H
 
@@ -13,7 +23,8 @@
 #include <time.h>
 #include "result.h"
 
-#define STORE_SCHEMA 6
+#define STORE_SCHEMA 7
+#define STORE_PATH_MAX 4096     /* the state path and its suffixes */
 
 struct store;
 
@@ -75,13 +86,23 @@ rbl_status store_cycle_commit(struct store *s, uint64_t retention_ms,
 void store_cycle_rollback(struct store *s);
 /* What the last failed call ran into, with what to do. */
 void store_error(struct store *s, const char *what, char *err, size_t errlen);
+/* Whether a step of the transaction in progress failed (or SQLite ended
+ * it on its own): nothing more is written and the commit is refused. */
+bool store_failed(const struct store *s);
+/* The message for a failed transaction: the state's path, what SQLite
+ * said, what was not recorded (not_recorded, e.g. "this check's results
+ * were not recorded") and what to do ("free space on /var and run it
+ * again"), ending with what the state still holds. */
+void store_failure(const struct store *s, const char *not_recorded,
+                   char *err, size_t errlen);
 /* When the open episode of (target, source) began; 0 if none. */
 int64_t store_listed_since(struct store *s, const char *target,
                            const char *source);
 
-/* Queries sent to source since the given time (for daily limits). */
-uint64_t store_queries_since(struct store *s, const char *source,
-                             int64_t since);
+/* Queries sent to source since the given time (for daily limits); an
+ * error (the transaction then fails) rather than a guess. */
+rbl_status store_queries_since(struct store *s, const char *source,
+                               int64_t since, uint64_t *out);
 
 /* ---- reputation providers (inside a cycle) ------------------------------ */
 struct rep_cached {
@@ -118,10 +139,11 @@ rbl_status store_scan_begin(struct store *s, int64_t now, char *err,
 rbl_status store_rejection(struct store *s, const struct rejection *r,
                            const struct verdict *v, bool ours,
                            const char *file, uint64_t line, bool *is_new);
-/* Where path was read to (false: never read); and where it is now,
- * written in the scan's transaction. */
-bool store_cursor_get(struct store *s, const char *path,
-                      struct logcursor *c);
+/* Where path was read to (*found false: never read); and where it is
+ * now, written in the scan's transaction.  RBL_EIO when the state cannot
+ * be read (the transaction then fails). */
+rbl_status store_cursor_get(struct store *s, const char *path,
+                            struct logcursor *c, bool *found);
 rbl_status store_cursor_put(struct store *s, const char *path,
                             const struct logcursor *c);
 /* Prunes rejections older than retention_ms and commits. */

@@ -370,3 +370,14 @@ util_strcaseeq(const char *a, const char *b)
   }
   return *a == *b;
 }
+
+uint64_t
+util_fnv1a(uint64_t h, const void *data, size_t n)
+{
+  const unsigned char *p = data;
+  for (size_t i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}

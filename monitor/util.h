@@ -73,6 +73,10 @@ rbl_status util_escape(struct sbuf *b, const char *s, size_t n);
 rbl_status util_escape_composed(struct sbuf *b, const char *s, size_t n,
                                 bool lines);
 
+/* FNV-1a, 64 bits: h (UTIL_FNV_INIT to start) extended by data[0..n). */
+#define UTIL_FNV_INIT 1469598103934665603ULL
+uint64_t util_fnv1a(uint64_t h, const void *data, size_t n);
+
 /* Case-insensitive ASCII equality. */
 bool util_strcaseeq(const char *a, const char *b);
 

@@ -165,7 +165,7 @@ class StateTest(rbltest.unittest.TestCase):
         self.assertEqual(stat.S_IMODE(st.st_mode), 0o600)
         db = sqlite3.connect(self.w.db)
         self.assertEqual(db.execute("PRAGMA journal_mode").fetchone()[0], "wal")
-        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 6)
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 7)
         self.assertEqual(db.execute("PRAGMA application_id").fetchone()[0], 0x52424C4D)
         db.close()
 
@@ -218,7 +218,7 @@ class StateTest(rbltest.unittest.TestCase):
         r = self.cron("listed", T0 + DAY)
         self.assertEqual((r.out, r.rc), ("", 2), r.err)  # the old episode goes on
         db = sqlite3.connect(self.w.db)
-        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 6)
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 7)
         self.assertEqual(db.execute("SELECT first_seen FROM episodes").fetchall(), [(T0,)])
         db.close()
 
@@ -233,7 +233,9 @@ class StateTest(rbltest.unittest.TestCase):
         r = self.cron("listed", T0)
         self.assertEqual(r.rc, 3)
         self.assertIn(message, r.err)
-        self.assertEqual(r.out, "")
+        self.assertIn("this check was not recorded", r.err)
+        # the check still ran and reports all of it (not only changes)
+        self.assertRegex(r.out, r"192\.0\.2\.1 +bl +critical 127\.0\.0\.2")
         self.assertEqual(read_bytes(self.w.db), before, "the file was touched")
 
     def test_not_sqlite(self):
@@ -285,7 +287,8 @@ class StateTest(rbltest.unittest.TestCase):
             "ips: [192.0.2.1, 192.0.2.2]", "ips: [192.0.2.1, 10.0.0.0/18]"))
         r = self.w.run(["check", "--changes-only"], now=T0 + DAY, preexec_fn=small_disk)
         self.assertEqual(r.rc, 3, r.err)
-        self.assertIn("the previous state is intact", r.err)
+        self.assertIn("this check's results were not recorded", r.err)
+        self.assertIn("nothing was lost", r.err)
         self.assertEqual(r.out, "")  # changes not committed are not news
         s = self.w.run(["status", "--format", "json"])
         self.assertEqual(len(s.json()["listings"]), 1)  # the delisting was not recorded

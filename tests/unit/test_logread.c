@@ -108,10 +108,10 @@ compare(uint64_t start_off, uint64_t start_line)
   struct logread_stats sa = {0}, sb = {0};
   char err[256];
   uint64_t oa = start_off, la = start_line, ob = start_off, lb = start_line;
-  assert_int_equal(logread_file(path, &oa, &la, want, &a, &sa, NULL, NULL,
+  assert_int_equal(logread_file(path, &oa, &la, want, &a, &sa, NULL,
                                 err, sizeof(err)), RBL_OK);
   assert_int_equal(logread_filtered(path, markers, &ob, &lb, got, &b, &sb,
-                                    NULL, NULL, err, sizeof(err)), RBL_OK);
+                                    NULL, err, sizeof(err)), RBL_OK);
   assert_true(a.n > 1000);
   assert_int_equal(a.n, b.n);
   for (size_t i = 0; i < a.n; i++) {
@@ -178,7 +178,7 @@ test_marker_lines_across_a_block_edge(void **state)
   char err[256];
   uint64_t o = 0, l = 0;
   assert_int_equal(logread_filtered(path, markers, &o, &l, got, &b, &st, NULL,
-                                    NULL, err, sizeof(err)), RBL_OK);
+                                    err, sizeof(err)), RBL_OK);
   assert_int_equal(b.n, 2);
   assert_int_equal(b.line[1], b.line[0] + 1);
   assert_int_equal(l, st.lines);
