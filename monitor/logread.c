@@ -593,7 +593,8 @@ list_siblings(const char *path, struct logplan *plan, struct sib **out)
     s[i].rank = !by_name ? s[i].f.mtime
                 : s[i].kind == 1 ? -(int64_t)s[i].value /* .3 before .1 */
                                  : (int64_t)s[i].value; /* -2025 first */
-  qsort(s, n, sizeof(*s), sib_cmp);
+  if (n > 1)
+    qsort(s, n, sizeof(*s), sib_cmp);
   *out = s;
   return n;
 }
