@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "afile.h"
 #include "cmd.h"
 #include "auth.h"
 #include "dnsbl.h"
@@ -223,7 +224,7 @@ cmd_check(struct cli *c)
   struct check k;
   FILE *out = NULL;
   uint64_t *used = NULL;
-  char tmp[4200] = "";
+  struct afile af = {0};
   size_t nt = 0;
   int rc = RBL_EXIT_UNKNOWN;
   memset(&k, 0, sizeof(k));
@@ -318,12 +319,12 @@ cmd_check(struct cli *c)
   }
   out = stdout;
   if (c->output != NULL) {
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", c->output, (long)getpid());
-    if ((out = fopen(tmp, "w")) == NULL) {
-      fprintf(stderr, "rblmon: cannot write %s: %m\n", tmp);
-      tmp[0] = '\0';
+    char err[PATH_MAX + 64];
+    if (!afile_open(&af, c->output, err, sizeof(err))) {
+      fprintf(stderr, "rblmon: %s\n", err);
       goto done;
     }
+    out = af.f;
   }
   /* without the state there are no changes to show: all of it */
   struct report_opts ro = {out, false, c->all,
@@ -444,23 +445,17 @@ cmd_check(struct cli *c)
     rc = RBL_EXIT_UNKNOWN;
   }
   if (out != stdout) {
-    bool ok = fflush(out) == 0 && fsync(fileno(out)) == 0;
-    ok = fclose(out) == 0 && ok;
+    char err[PATH_MAX + 64];
     out = NULL;
-    if (!ok || rename(tmp, c->output) != 0) {
-      fprintf(stderr, "rblmon: cannot write %s: %m\n", c->output);
-      unlink(tmp);
+    if (!afile_commit(&af, err, sizeof(err))) {
+      fprintf(stderr, "rblmon: %s\n", err);
       rc = RBL_EXIT_UNKNOWN;
     }
-    tmp[0] = '\0';
   } else {
     fflush(stdout);
   }
 done:
-  if (out != NULL && out != stdout) {
-    fclose(out);
-    unlink(tmp);
-  }
+  afile_abort(&af);
   http_free(http);       /* aborts without callbacks */
   dns_free(dns);         /* cancels: callbacks see their run still */
   rep_end(rrun);
