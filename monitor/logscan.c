@@ -33,13 +33,34 @@ log_find(const char *hay, size_t n, const char *needle)
   return memmem(hay, n, needle, strlen(needle));
 }
 
+/* A NUL in a log line would end the text everywhere after it: U+FFFD
+ * stands for it (as in DNS TXT strings).  Returns the bytes written. */
+static size_t
+put_byte(char *dst, size_t room, char c)
+{
+  if (c != '\0') {
+    if (room < 1)
+      return 0;
+    dst[0] = c;
+    return 1;
+  }
+  if (room < 3)
+    return 0;
+  memcpy(dst, "\xef\xbf\xbd", 3);
+  return 3;
+}
+
 void
 log_copy(char *dst, size_t size, const char *s, size_t n)
 {
-  if (n >= size)
-    n = size - 1;
-  memcpy(dst, s, n);
-  dst[n] = '\0';
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t w = put_byte(dst + o, size - 1 - o, s[i]);
+    if (w == 0)
+      break;
+    o += w;
+  }
+  dst[o] = '\0';
 }
 
 static bool
@@ -319,7 +340,10 @@ log_reply(const char *s, size_t n, struct rejection *out)
       line_start = true;
       continue;
     }
-    out->text[o++] = s[i++];
+    size_t w = put_byte(out->text + o, sizeof(out->text) - 1 - o, s[i++]);
+    if (w == 0)
+      break;
+    o += w;
   }
   while (o > 0 && out->text[o - 1] == ' ')
     o--;

@@ -86,7 +86,7 @@ journal_json_line(const char *line, size_t n, struct rejection *out)
         ml = 0; /* not bytes: not a message */
         break;
       }
-      buf[ml++] = v ? (char)v : ' '; /* a NUL would end the text */
+      buf[ml++] = (char)v; /* a NUL is kept: the parsers show it as U+FFFD */
     }
   }
   buf[ml] = '\0';
