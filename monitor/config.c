@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <glib.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,15 +150,21 @@ add_target(struct yctx *c, struct ynode *v, void *obj, bool want_domain)
   }
   struct watch_item it = {spec, w->name ? w->name : "", v->line, v->col};
   rbl_status st = item_add(cfg, &it);
+  /* past a limit, the first target says so once for all that follow */
+  if (st == RBL_ETOOBIG && cfg->over_limit)
+    return;
   if (st == RBL_ETOOBIG && cfg->nitems >= CFG_MAX_TARGETS)
-    yerror(c, v, "more than %d targets", CFG_MAX_TARGETS);
+    yerror(c, v, "more than %d targets: this one and every one after it "
+           "are not read; split the watchlists over several "
+           "configurations", CFG_MAX_TARGETS);
   else if (st == RBL_ETOOBIG)
     yerror(c, v, "with '%.64s' the watchlists hold more than %u addresses, "
            "more than one machine should query address by address: check "
-           "a network this large against a list's data feed", v->str,
-           CFG_MAX_ADDRESSES);
+           "a network this large against a list's data feed (this target "
+           "and those after it are not read)", v->str, CFG_MAX_ADDRESSES);
   else if (st != RBL_OK)
     yerror(c, v, "out of memory");
+  cfg->over_limit = st == RBL_ETOOBIG;
 }
 
 rbl_status
@@ -823,7 +830,16 @@ f_remind(struct yctx *c, struct ynode *v, void *obj)
 static void
 st_path(struct yctx *c, struct ynode *v, void *obj)
 {
-  ydoc_str(c, v, &((struct config *)obj)->state_path, "state.path");
+  struct config *cfg = obj;
+  if (!ydoc_str(c, v, &cfg->state_path, "state.path"))
+    return;
+  /* the lock, the log and the temporary file add their suffixes to it */
+  if (v->len + 16 >= PATH_MAX) {
+    yerror(c, v, "state.path is %zu characters long, more than the %d a "
+           "path may have here: choose a shorter one", v->len,
+           PATH_MAX - 16);
+    cfg->state_path = NULL;
+  }
 }
 
 static void

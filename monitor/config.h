@@ -55,6 +55,7 @@ struct config {
   bool have_file_st;
   uint64_t naddresses;            /* what the items hold, at most
                                      CFG_MAX_ADDRESSES */
+  bool over_limit;                /* a target limit was reported */
   size_t nwatchlists;
   struct cfg_watchlist *wls;      /* nwatchlists of them */
   struct cfg_ref *use, *exclude;

@@ -19,12 +19,13 @@
 #ifndef RBL_STORE_H
 #define RBL_STORE_H
 
+#include <limits.h>
 #include <stdint.h>
 #include <time.h>
 #include "result.h"
 
 #define STORE_SCHEMA 7
-#define STORE_PATH_MAX 4096     /* the state path and its suffixes */
+#define STORE_PATH_MAX PATH_MAX /* the state path and its suffixes */
 
 struct store;
 
