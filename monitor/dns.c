@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <ares.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,7 +126,78 @@ dns_free(struct dns *d)
 struct qctx {
   dns_cb cb;
   void *arg;
+  int type;
 };
+
+/* ---- answers that are not answers --------------------------------------
+ * c-ares 1.18 matches an answer to its query by ID and question, and no
+ * more: a datagram with QR clear (a query), another opcode, or an
+ * NXDOMAIN that carries records of the type asked for (a listing and its
+ * denial at once) would be read as a verdict.  None is one. */
+static bool
+has_a(const unsigned char *abuf, int alen)
+{
+  struct ares_addrttl t[1];
+  int n = 1;
+  return ares_parse_a_reply(abuf, alen, NULL, t, &n) == ARES_SUCCESS && n > 0;
+}
+
+static bool
+has_aaaa(const unsigned char *abuf, int alen)
+{
+  struct ares_addr6ttl t[1];
+  int n = 1;
+  return ares_parse_aaaa_reply(abuf, alen, NULL, t, &n) == ARES_SUCCESS &&
+         n > 0;
+}
+
+static bool
+has_txt(const unsigned char *abuf, int alen)
+{
+  struct ares_txt_ext *t = NULL;
+  bool any = ares_parse_txt_reply_ext(abuf, alen, &t) == ARES_SUCCESS &&
+             t != NULL;
+  ares_free_data(t);
+  return any;
+}
+
+static bool
+has_ptr(const unsigned char *abuf, int alen)
+{
+  struct hostent *h = NULL;
+  bool any = ares_parse_ptr_reply(abuf, alen, NULL, 0, AF_INET, &h) ==
+             ARES_SUCCESS;
+  if (h != NULL)
+    ares_free_hostent(h);
+  return any;
+}
+
+static const struct {
+  int type;
+  bool (*has)(const unsigned char *, int);
+} record_probes[] = {
+  { 1 /* A */, has_a }, { 28 /* AAAA */, has_aaaa },
+  { 16 /* TXT */, has_txt }, { 12 /* PTR */, has_ptr },
+};
+
+int
+dns_answer_status(int status, int type, const unsigned char *abuf, int alen)
+{
+  if (abuf == NULL || (status != ARES_SUCCESS && status != ARES_ENOTFOUND &&
+                       status != ARES_ENODATA))
+    return status;
+  if (alen < 12)
+    return ARES_EBADRESP;
+  unsigned flags = (unsigned)abuf[2] << 8 | abuf[3];
+  unsigned qdcount = (unsigned)abuf[4] << 8 | abuf[5];
+  if (!(flags & 0x8000) || ((flags >> 11) & 0xf) != 0 || qdcount != 1)
+    return ARES_EBADRESP;
+  if ((flags & 0xf) == 3 /* NXDOMAIN */)
+    for (size_t i = 0; i < UTIL_ARRAY_LEN(record_probes); i++)
+      if (record_probes[i].type == type && record_probes[i].has(abuf, alen))
+        return ARES_EBADRESP;
+  return status;
+}
 
 static void
 on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
@@ -134,6 +206,7 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
   struct qctx *q = arg;
   dns_cb cb = q->cb;
   void *cbarg = q->arg;
+  status = dns_answer_status(status, q->type, abuf, alen);
   free(q);
   cb(cbarg, status, abuf, alen);
 }
@@ -148,6 +221,7 @@ dns_query(struct dns *d, const char *name, int type, dns_cb cb, void *arg)
   }
   q->cb = cb;
   q->arg = arg;
+  q->type = type;
   ares_query(d->ch, name, 1 /* C_IN */, type, on_answer, q);
 }
 

@@ -32,6 +32,14 @@ void dns_query(struct dns *d, const char *name, int type, dns_cb cb,
 /* Cancels every outstanding query. */
 void dns_cancel(struct dns *d);
 
+/* The status an answer earns beyond c-ares' own checks: ARES_EBADRESP
+ * for a message that is not a standard answer (QR clear, an opcode other
+ * than QUERY, QDCOUNT not 1) or an NXDOMAIN that holds records of the
+ * type asked for; else status unchanged.  Applied to every answer before
+ * the callback sees it. */
+int dns_answer_status(int status, int type, const unsigned char *abuf,
+                      int alen);
+
 /* Text for an ARES_* status, in a postmaster's words. */
 const char *dns_strerror(int status);
 

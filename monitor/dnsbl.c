@@ -159,7 +159,7 @@ struct job {
   struct run *run;
   size_t list;
   int slot;
-  bool is_domain, requeried;
+  bool is_domain, requeried, txt_requeried; /* one retry per query */
   struct addr addr;
   struct result res;
   struct job *next_free;
@@ -299,6 +299,18 @@ on_txt(void *arg, int status, const unsigned char *abuf, int alen)
 {
   struct job *j = arg;
   struct run *r = j->run;
+  /* The listing stands either way; its reason is worth one more try, as
+   * for the A query (a TCP connection the server closed fails them all). */
+  if ((status == ARES_ETIMEOUT || status == ARES_ECONNREFUSED) &&
+      !j->txt_requeried && !r->cancelled) {
+    char q[TARGET_NAME_MAX + 80];
+    j->txt_requeried = true;
+    if (qname_for(r, j, q, sizeof(q)) == RBL_OK) {
+      r->st[j->list].queries++;
+      dns_query(r->dns, q, ns_t_txt, on_txt, j);
+      return;
+    }
+  }
   if (status == ARES_SUCCESS)
     dns_parse_txt(abuf, alen, j->res.txt, sizeof(j->res.txt));
   r->inflight--;

@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "catalog.h"
+#include "dns.h"
 #include "dnsbl.h"
 #include "fuzzcheck.h"
 #include "spf.h"
@@ -98,6 +99,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (dns_parse_txt(data, alen, tiny, sizeof(tiny)) && strlen(tiny) >= 8)
     __builtin_trap();
   static const int types[] = {DQ_A, DQ_AAAA, DQ_TXT, DQ_MX, DQ_PTR};
+  /* the header checks: an error stays that error, a verdict stays it or
+   * becomes "malformed" -- never another verdict */
+  static const int statuses[] = {ARES_SUCCESS, ARES_ENOTFOUND, ARES_ENODATA,
+                                 ARES_ETIMEOUT};
+  for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+    for (size_t k = 0; k < sizeof(statuses) / sizeof(statuses[0]); k++) {
+      int st = dns_answer_status(statuses[k], types[i], data, alen);
+      if (st != statuses[k] && st != ARES_EBADRESP)
+        __builtin_trap();
+      if (statuses[k] == ARES_ETIMEOUT && st != ARES_ETIMEOUT)
+        __builtin_trap();
+    }
   struct addr v4 = {TARGET_IP4, {192, 0, 2, 1}};
   struct addr v6 = {TARGET_IP6, {0x20, 0x01, 0x0d, 0xb8, [15] = 1}};
   for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {

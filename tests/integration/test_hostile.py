@@ -32,7 +32,7 @@ import subprocess
 import zlib
 
 import rbltest
-from hostiledns import (AA, NXDOMAIN, PTR_QNAME, QR, REFUSED, T_A, T_TXT, Close,
+from hostiledns import (AA, NXDOMAIN, PTR_QNAME, QR, RA, RD, REFUSED, T_A, T_TXT, Close,
                         HostileDNS, a_rdata, frame, garbage, header, listed, name,
                         nxdomain, reply, rr, txt_rdata)
 from rbltest import Workdir
@@ -77,6 +77,19 @@ def a_then(txt_answer):
     return b
 
 
+TXT_TCP_TRIES = {}  # name -> TXT queries over TCP so far
+
+
+def closed_once(q):
+    """TC on UDP; on TCP the first connection is closed, then answered."""
+    if q.transport == "udp":
+        return tc(q)
+    n = TXT_TCP_TRIES[q.name] = TXT_TCP_TRIES.get(q.name, 0) + 1
+    if n == 1:
+        return Close(b"")
+    return frame(reply(q, answers=[rr(PTR_QNAME, T_TXT, txt_rdata(b"second try"))]))
+
+
 def ptr_loop(q):
     off = 12 + len(q.question)  # the answer's owner: a pointer to itself
     return [reply(q, answers=[rr(struct.pack("!H", 0xc000 | off), T_A,
@@ -116,7 +129,14 @@ BEHAVIOUR = {
         rr(PTR_QNAME, T_A, a_rdata("192.0.2.66"))])]),
     26: ("RDLENGTH past the end", lambda q: [reply(q, answers=[
         rr(PTR_QNAME, T_A, a_rdata("127.0.0.2"), rdlength=9)])]),
+    27: ("listed, but QR=0 (a query, not an answer)", lambda q: [reply(q, answers=[
+        rr(PTR_QNAME, T_A, a_rdata("127.0.0.2"))], flags=AA | RD | RA)]),
+    28: ("listed, opcode STATUS", lambda q: [reply(q, answers=[
+        rr(PTR_QNAME, T_A, a_rdata("127.0.0.2"))], flags=QR | AA | RD | RA | (2 << 11))]),
+    29: ("NXDOMAIN that carries 127.0.0.2", lambda q: [reply(q, NXDOMAIN, answers=[
+        rr(PTR_QNAME, T_A, a_rdata("127.0.0.2"))])]),
     # listed, with hostile or broken TXT
+    30: ("listed, the TXT's TCP connection closed once", a_then(closed_once)),
     20: ("listed, hostile TXT", a_then(lambda q: [reply(q, answers=[
         rr(PTR_QNAME, T_TXT, txt_rdata(*HOSTILE_TXT))])])),
     21: ("listed, 5 KB hostile TXT over TCP", a_then(udp_tcp(tc, lambda q: frame(reply(
@@ -127,7 +147,7 @@ BEHAVIOUR = {
         rr(PTR_QNAME, T_A, a_rdata("127.0.%d.%d" % (i // 200, 2 + i % 200)))
         for i in range(100)])] if q.qtype == T_A else [nxdomain(q)]),
 }
-UNUSABLE_UDP = [10, 11, 12, 15, 16, 17, 18, 19, 23, 25, 26]
+UNUSABLE_UDP = [10, 11, 12, 15, 16, 17, 18, 19, 23, 25, 26, 27, 28, 29]
 UNUSABLE_TCP = [13, 14]
 LISTED = [2, 20, 21, 22, 24]
 
@@ -324,6 +344,16 @@ class HostileDnsTest(HostileCase):
         t = self.check(UNUSABLE_TCP, fmt="text")
         self.assertEqual(t.rc, 3)
         self.assertIn("192.0.2.13", t.text)
+
+    def test_a_closed_txt_connection_is_retried(self):
+        TXT_TCP_TRIES.clear()
+        p = self.check([2, 30])
+        res = self.results(p.doc)
+        self.assertEqual(res[("192.0.2.30", "hl")]["status"], "listed")
+        self.assertEqual(res[("192.0.2.30", "hl")]["txt"], "second try")
+        self.assertEqual(res[("192.0.2.2", "hl")]["txt"], "plain reason")
+        self.assertEqual(len(self.asked(30, "tcp", T_TXT)), 2)
+        self.assertEqual(p.rc, 2)
 
     def test_hostile_txt_is_escaped(self):
         octets = [1] + LISTED
