@@ -14,7 +14,10 @@
 #include "status.h"
 
 #define LOGREAD_LINE_MAX (64u * 1024)
-#define LOGREAD_TAIL 64           /* bytes before a cursor that identify it */
+/* Bytes before a cursor that identify it: several whole lines, with their
+ * times, PIDs and queue IDs (the last 64 bytes of two log lines are often
+ * the same text). */
+#define LOGREAD_TAIL 4096
 
 typedef void (*logread_fn)(void *arg, const char *file, uint64_t lineno,
                            const char *line, size_t n);
