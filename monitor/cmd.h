@@ -29,6 +29,8 @@ struct cli {
   size_t nonly_lists;
   bool (*should_stop)(void); /* check: asked often; true cancels the rest */
   void (*began)(void);       /* check: told when its cycle holds the state */
+  const char *log_tag;       /* configuration messages as log lines for
+                                journald ("<3>TAG: ..."), NULL: plain */
 };
 
 /* What a check cycle asks (cli.kinds). */

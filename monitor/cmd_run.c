@@ -157,6 +157,7 @@ adopt(struct run *r, char *text, size_t len, const struct stat *st,
   c.config_text = text;
   c.config_len = len;
   c.config_st = st;
+  c.log_tag = "rblmon run";
   struct app a;
   if (app_load(&a, &c, true) != RBL_EXIT_OK) {
     app_free(&a);

@@ -23,6 +23,9 @@ diag_add(struct diag *d, const char *kind, const char *file, unsigned line,
     d->cap_file = file;
     d->cap_count = 1;
   }
+  if (d->log_tag != NULL)
+    sbuf_addf(&d->text, "<%d>%s: ", strcmp(kind, "error") == 0 ? 3 : 4,
+              d->log_tag);
   if (file != NULL && line > 0)
     sbuf_addf(&d->text, "%s:%u:%u: %s: ", file, line, col, kind);
   else if (file != NULL)
@@ -60,7 +63,9 @@ diag_print(struct diag *d)
 {
   fputs(sbuf_str(&d->text), stderr);
   if (d->suppressed > 0)
-    fprintf(stderr, "(%u more messages suppressed)\n", d->suppressed);
+    fprintf(stderr, "%s%s%s(%u more messages suppressed)\n",
+            d->log_tag ? "<4>" : "", d->log_tag ? d->log_tag : "",
+            d->log_tag ? ": " : "", d->suppressed);
   sbuf_reset(&d->text);
   d->suppressed = 0;
 }

@@ -17,6 +17,8 @@ struct diag {
   unsigned suppressed;
   const char *cap_file; /* file the per-file counter counts */
   unsigned cap_count;
+  const char *log_tag;  /* set: lines for journald, "<3>TAG: " before an
+                           error, "<4>TAG: " before a warning */
 };
 
 void diag_init(struct diag *d);

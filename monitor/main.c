@@ -260,6 +260,7 @@ app_load(struct app *a, const struct cli *c, bool need_config)
   config_init(&a->cfg);
   catalog_init(&a->cat);
   diag_init(&d);
+  d.log_tag = c->log_tag;
   bool explicit;
   bool found = config_find(c->config_path, a->config_path,
                            sizeof(a->config_path), &explicit);
@@ -305,7 +306,7 @@ app_load(struct app *a, const struct cli *c, bool need_config)
   }
 done:
   diag_print(&d);
-  if (rc != RBL_EXIT_OK && d.errors > 0)
+  if (rc != RBL_EXIT_OK && d.errors > 0 && c->log_tag == NULL)
     fprintf(stderr, "rblmon: %u error%s; nothing was checked\n", d.errors,
             d.errors == 1 ? "" : "s");
   diag_free(&d);

@@ -77,6 +77,20 @@ class RunTest(rbltest.unittest.TestCase):
                 self.assertRegex(line, r"^<[0-7]>rblmon run: ")
             self.assertNotIn("\x1b", line)
 
+    def test_pacing_survives_a_restart(self):
+        # lim (200 queries a day, 12 a check) is paced to every 90 minutes;
+        # a run restarted 20 minutes later reads what the first one asked
+        self.config()
+        self.assertEqual(self.simulate(600).rc, 0)
+        first = self.db("SELECT sum(queries) FROM list_queries WHERE source = 'lim'")[0][0]
+        self.assertGreater(first, 0)
+        r = self.w.run(["run"], env={"RBLMON_RUN_SIMULATE": "600"}, now=T0 + 1200)
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertEqual(self.db("SELECT sum(queries) FROM list_queries "
+                                 "WHERE source = 'lim'")[0][0], first, r.err[-2000:])
+        self.assertGreater(self.db("SELECT sum(queries) FROM list_queries "
+                                   "WHERE source = 'bl'")[0][0], 12)  # bl is not paced
+
     def test_removed_list_is_closed_by_partial_cycles(self):
         bl2 = custom_list("bl2", "bl2.test", "ip4", {"127.0.0.2": ("spam", "critical")})
         self.config(schedule="  dnsbl: 10m\n  reminders: off\n  jitter: 0s\n",
@@ -137,6 +151,10 @@ class RunTest(rbltest.unittest.TestCase):
         p.send_signal(signal.SIGHUP)
         lines = self.wait_for(p, "reload failed")
         self.assertIn("unknown key 'bogus'", "".join(lines))
+        for line in lines:  # every line is for journald, errors at <3>
+            self.assertRegex(line, r"^<[0-7]>rblmon run: ", line)
+            if "bogus" in line or "reload failed" in line:
+                self.assertTrue(line.startswith("<3>"), line)
         self.w.write_config(good.replace("dnsbl: 1h", "dnsbl: 2h"))
         p.send_signal(signal.SIGHUP)
         self.wait_for(p, "reloaded")
