@@ -440,7 +440,9 @@ pragma_int(sqlite3 *db, const char *sql, int64_t *out)
   return rc;
 }
 
-static bool
+/* RBL_EIO: the lock file cannot be made (a read-only state: the caller
+ * may go on without it); RBL_ETIMEOUT: another rblmon holds it. */
+static rbl_status
 lock_state(struct store *s, uint64_t wait_ms, char *err, size_t errlen)
 {
   char lp[STORE_PATH_MAX + 8];
@@ -448,14 +450,15 @@ lock_state(struct store *s, uint64_t wait_ms, char *err, size_t errlen)
   /* never through a symlink someone planted beside the state */
   s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (s->lock_fd < 0) {
-    snprintf(err, errlen, "cannot open the lock file %s: %s", lp,
-             strerror(errno));
-    return false;
+    snprintf(err, errlen, "cannot open the lock file %s: %s (the state's "
+             "directory must be writable by this user; or set state.path)",
+             lp, strerror(errno));
+    return RBL_EIO;
   }
   /* Bounded wait: cron may fire while the last run is still going. */
   for (uint64_t waited = 0;; waited += 100) {
     if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0)
-      return true;
+      return RBL_OK;
     if (errno != EWOULDBLOCK || waited >= wait_ms)
       break;
     struct timespec ts = {0, 100 * 1000000L};
@@ -465,7 +468,7 @@ lock_state(struct store *s, uint64_t wait_ms, char *err, size_t errlen)
   util_format_duration(wait_ms, w, sizeof(w));
   snprintf(err, errlen, "another rblmon is using %s (waited %s); it is "
            "still running, or raise state.lock_wait", s->path, w);
-  return false;
+  return RBL_ETIMEOUT;
 }
 
 enum file_kind { FILE_NONE, FILE_EMPTY, FILE_SQLITE, FILE_OTHER };
@@ -706,10 +709,8 @@ store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
   if (!readonly) {
     if (!make_parents(path, err, errlen))
       goto fail;
-    if (!lock_state(s, lock_wait_ms, err, errlen)) {
-      st = RBL_ETIMEOUT;
+    if ((st = lock_state(s, lock_wait_ms, err, errlen)) != RBL_OK)
       goto fail;
-    }
     if (file_kind(path) == FILE_NONE &&
         (st = create_state(s, err, errlen)) != RBL_OK)
       goto fail;

@@ -2,6 +2,11 @@
 with TXT, clean, several codes, error codes, good codes, wildcard, dead,
 refusing and broken lists, IPv6, domains, CIDR watchlists, REFUSED, timeouts,
 deadline, limits, keyed zones, escaping and exit codes."""
+import json
+import os
+import shutil
+import tempfile
+
 import rbltest
 from rbltest import Rbldnsd, SilentUDP, by_key, custom_list, run
 
@@ -336,6 +341,30 @@ class CheckTest(rbltest.unittest.TestCase):
         res = by_key(r.json()["results"])
         self.assertEqual(set(res), {("192.0.2.1", "bl"), ("192.0.2.4", "bl")})
         self.assertIsNone(res[("192.0.2.1", "bl")]["watchlist"])
+
+    def test_output_file_is_replaced_whole_and_never_through_a_symlink(self):
+        d = tempfile.mkdtemp(prefix="rblmon-out.")
+        self.addCleanup(shutil.rmtree, d, True)
+        out = os.path.join(d, "report.json")
+        victim = os.path.join(d, "victim")
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        # the names an older rblmon wrote through: FILE.tmp.PID, for the
+        # next few hundred PIDs
+        with open("/proc/loadavg") as f:
+            last = int(f.read().split()[-1])  # the last PID given out
+        for pid in range(last + 1, last + 400):
+            os.symlink(victim, "%s.tmp.%d" % (out, pid))
+        r = run(["check", "--format", "json", "-o", out],
+                config(self.dns.server, [BL], "ips: [192.0.2.1]"))
+        self.assertEqual(r.rc, 2, r.err)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious\n")
+        self.assertFalse(os.path.islink(out))
+        with open(out) as f:
+            self.assertEqual(json.load(f)["results"][0]["status"], "listed")
+        left = [n for n in os.listdir(d) if not n.startswith("report.json.tmp.")]
+        self.assertEqual(sorted(left), ["report.json", "victim"])  # no temporary left
 
 
 if __name__ == "__main__":

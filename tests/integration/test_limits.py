@@ -139,6 +139,22 @@ class Limits(unittest.TestCase):
         self.assertIn("rblmon.yaml:20:9: error: with '192.0.2.1' the watchlists hold more "
                       "than 1048576 addresses", r.err)
 
+    def test_a_limit_is_reported_once(self):
+        sixteen = "".join("      - 10.%d.0.0/16\n" % i for i in range(16))
+        more = "".join("      - 192.0.2.%d\n" % i for i in range(1, 80))
+        r = run(["config", "check"], watchlist_config(sixteen + more, "  use: [spamcop]\n",
+                                                      "127.0.0.1:53"))
+        self.assertEqual(r.rc, 3)
+        self.assertEqual(r.err.count("the watchlists hold more than"), 1, r.err[:3000])
+        self.assertIn("this target and those after it are not read", r.err)
+
+    def test_state_path_too_long(self):
+        long_path = "/tmp/" + "d" * 250 + "/" + "x" * 5000 + ".db"
+        r = run(["config", "check"], "state:\n  path: %s\n" % long_path)
+        self.assertEqual(r.rc, 3, r.err)
+        self.assertRegex(r.err, r"rblmon\.yaml:2:9: error: state\.path")
+        self.assertFalse(os.path.exists("/tmp/" + "d" * 250))
+
     def test_lists_shows_the_fair_use_ceiling(self):
         r = run(["lists"], "lists:\n  use: [spamcop, spamhaus-zen]\n")
         self.assertEqual(r.rc, 0, r.err)

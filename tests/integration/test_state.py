@@ -7,6 +7,7 @@ import resource
 import signal
 import sqlite3
 import stat
+import subprocess
 
 import rbltest
 from rbltest import Rbldnsd, SilentUDP, Workdir, custom_list
@@ -272,6 +273,66 @@ class StateTest(rbltest.unittest.TestCase):
                 f.seek(4096 * 2 + 100)
                 f.write(b"\xff" * 2000)
         self.bad_state(make, "damaged")
+
+    def test_empty_file(self):
+        # an empty file is not a new state: a new history would announce
+        # every listing again
+        self.bad_state(b"", "is empty (0 bytes)")
+
+    def test_damaged_message_is_one_whole_line(self):
+        # integrity_check's report has many lines: the message stays one
+        # escaped line, cut at a line of the report, and says what to do
+        os.makedirs(os.path.dirname(self.w.db))
+        db = sqlite3.connect(self.w.db)
+        db.executescript(SCHEMA_1 + "PRAGMA application_id = 1380076621;"
+                         "PRAGMA user_version = 2;")
+        for i in range(200):
+            db.execute("INSERT INTO episodes(target, source, first_seen, last_seen, codes,"
+                       " reasons, severity) VALUES (?, 'bl', 1, 1, 'x', 'y', 'z')",
+                       ("10.0.%d.%d" % (i // 256, i % 256),))
+        db.commit()
+        db.close()
+        with open(self.w.db, "r+b") as f:
+            f.seek(4096 * 2 + 100)
+            f.write(b"\xff" * 2000)
+        r = self.cron("listed", T0)
+        self.assertEqual(r.rc, 3)
+        msg = [l for l in r.err.splitlines() if "damaged" in l]
+        self.assertEqual(len(msg), 1, r.err)
+        self.assertNotIn("On tree page", r.err.replace(msg[0], ""), "a raw newline")
+        self.assertRegex(msg[0], r"(\.\.\.|\w)\); move it aside", msg[0])
+        self.assertNotRegex(msg[0], r"On tree page \d+\)", "cut mid-line")
+
+    def read_only(self, args):
+        """args run with the state's directory mounted read-only (a mount
+        namespace of our own: unshare -rm works without root)."""
+        d = os.path.dirname(self.w.db)
+        script = ('mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" "$0" '
+                  '&& exec "$@"')
+        wrap, vglog = rbltest.valgrind_wrap()
+        argv = ["unshare", "-rm", "sh", "-c", script, d] + wrap + self.w.argv(args)
+        p = subprocess.run(argv, cwd=self.w.dir, env=self.w.env({"RBLMON_NOW": str(T0 + DAY)}),
+                           capture_output=True, timeout=rbltest.timeout())
+        if p.returncode != 0 and b"unshare" in p.stderr[:200]:
+            self.skipTest("no mount namespace here: " + p.stderr.decode()[:200])
+        rbltest.valgrind_check(p.returncode, vglog)
+        return rbltest.Result(p.returncode, p.stdout.decode("utf-8", "replace"),
+                              p.stderr.decode("utf-8", "replace"))
+
+    def test_read_only_state(self):
+        self.cron("listed", T0)
+        db = sqlite3.connect(self.w.db)  # a WAL state with its -wal and -shm
+        db.execute("PRAGMA journal_mode=WAL")
+        before = db.execute("SELECT count(*) FROM episodes").fetchone()[0]
+        s = self.read_only(["status", "--format", "json"])
+        db.close()
+        self.assertEqual(s.rc, 2, s.err)  # listed, read as it is
+        self.assertEqual(len(s.json()["listings"]), before)
+        # check: the whole report, then why it was not recorded, exit 3
+        r = self.read_only(["check", "--changes-only"])
+        self.assertEqual(r.rc, 3, r.err)
+        self.assertRegex(r.out, r"192\.0\.2\.1 +bl +critical 127\.0\.0\.2")
+        self.assertIn("not recorded", r.err)
 
     def test_disk_full_keeps_the_old_state(self):
         self.cron("listed", T0)
