@@ -129,8 +129,10 @@ cmd_remind(struct cli *c)
                             true, 0, NULL) == RBL_OK;
   }
   if (!ok || store_commit(s, err, sizeof(err)) != RBL_OK) {
-    fprintf(stderr, "rblmon: reminders not recorded as sent; the previous "
-            "state is intact\n");
+    if (!ok)
+      store_failure(s, "the reminders were not recorded as sent", err,
+                    sizeof(err));
+    fprintf(stderr, "rblmon: %s\n", err);
     store_cycle_rollback(s);
     sbuf_free(&t);
     json_decref(arr);
@@ -218,7 +220,9 @@ change_reminder(struct cli *c, bool ack)
              one.d[0].r.e.target, one.d[0].r.e.source, when);
   }
   if (st != RBL_OK || store_commit(s, err, sizeof(err)) != RBL_OK) {
-    fprintf(stderr, "rblmon: not recorded; the previous state is intact\n");
+    if (st != RBL_OK)
+      store_failure(s, "the change was not saved", err, sizeof(err));
+    fprintf(stderr, "rblmon: %s\n", err);
     store_cycle_rollback(s);
     goto done;
   }

@@ -412,9 +412,9 @@ cmd_scanlogs(struct cli *c)
     k->store_failed = true;
   if (k->store_failed) {
     if (err[0] == '\0')
-      store_error(k->store, "cannot record the scan", err, sizeof(err));
+      store_failure(k->store, "the scan was not saved", err, sizeof(err));
     store_cycle_rollback(k->store);
-    fprintf(stderr, "rblmon: %s; the previous state is intact\n", err);
+    fprintf(stderr, "rblmon: %s\n", err);
   }
   /* A spike of new permanent rejections is news for the notifiers. */
   if (k->store != NULL && !k->store_failed && k->stored_new >= a.cfg.spike &&

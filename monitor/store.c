@@ -1244,7 +1244,7 @@ static rbl_status
 finish(struct store *s, const char *what, char *err, size_t errlen)
 {
   if (exec(s, "COMMIT") != SQLITE_OK) {
-    store_error(s, what, err, errlen);
+    store_failure(s, what, err, errlen);
     store_cycle_rollback(s);
     return RBL_EIO;
   }

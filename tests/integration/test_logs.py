@@ -5,6 +5,8 @@ import glob
 import gzip
 import json
 import os
+import resource
+import signal
 import struct
 
 import rbltest
@@ -122,6 +124,34 @@ class LogsTest(rbltest.unittest.TestCase):
         self.assertEqual(sorted(x["queue_id"] for x in r["rejections"]),
                          ["A1", "A2", "A3", "A4", "B1", "B2", "C1"])
         self.assertEqual(r["summary"]["new"], 0)
+
+    def test_full_disk_loses_no_rejection(self):
+        # the transaction SQLite rolled back on its own (SQLITE_FULL) takes
+        # the log cursor with it: the next scan reads the same lines again
+        with open(self.log, "w") as f:
+            f.write("".join(bounce("A%d" % i, i % 60) for i in range(2000)))
+        self.assertEqual(self.scan().json()["summary"]["new"], 2000)
+        db = self.w.db
+        limit = os.path.getsize(db) + (os.path.getsize(db + "-wal")
+                                       if os.path.exists(db + "-wal") else 0) + 8192
+        with open(self.log, "a") as f:
+            f.write("".join(bounce("B%d" % i, i % 60) for i in range(2000)))
+
+        def small_disk():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        r = self.w.run(["scan-logs", "--format", "json"], now=T0, env={"TZ": "UTC"},
+                       preexec_fn=small_disk)
+        self.assertEqual(r.rc, 3, r.err)
+        self.assertIn("nothing was lost", r.err)
+        self.assertIn("run it again", r.err)
+        self.assertNotIn("not an error", r.err)
+        self.assertEqual(r.err.count("\n"), 1, r.err)
+        r = self.scan()
+        self.assertNotEqual(r.rc, 3, r.err)
+        self.assertEqual(r.json()["summary"]["new"], 2000)
+        h = self.scan("--since", "3650d").json()["summary"]
+        self.assertEqual((h["rejections"], h["new"]), (4000, 0))
 
     def test_since_filters_old_lines(self):
         with open(self.log, "w") as f:
