@@ -27,9 +27,9 @@ test-asan: deps
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The CLI tests, and the integration suites that drive the CLI through
-# checks, state and log scans, under valgrind (memcheck): a memory error or
+# checks, state, log scans and rotations, under valgrind (memcheck): a memory error or
 # a definite leak fails.
-VALGRIND_TESTS = ^cli\.|^integration\.(check|logs|state)$$
+VALGRIND_TESTS = ^cli\.|^integration\.(check|logs|rotation|state)$$
 test-valgrind: build
 	cd $(BUILD) && RBLMON_VALGRIND=1 ctest --output-on-failure -j $(JOBS) \
 	  -R '$(VALGRIND_TESTS)'
