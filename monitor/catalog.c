@@ -221,16 +221,25 @@ f_status(struct yctx *c, struct ynode *v, void *obj)
     e->def->defunct = s == 1;
 }
 
+/* YYYY-MM-DD, the fixed-width date of our own catalog files. */
+static bool
+is_date(const char *s, size_t len)
+{
+  if (len != 10)
+    return false;
+  for (size_t i = 0; i < len; i++)
+    if (i == 4 || i == 7 ? s[i] != '-' : s[i] < '0' || s[i] > '9')
+      return false;
+  unsigned m = (unsigned)(s[5] - '0') * 10 + (unsigned)(s[6] - '0');
+  unsigned d = (unsigned)(s[8] - '0') * 10 + (unsigned)(s[9] - '0');
+  return m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
 static void
 f_defunct_since(struct yctx *c, struct ynode *v, void *obj)
 {
   struct entry *e = obj;
-  unsigned y, m, d;
-  char extra;
-  /* A fixed-width date; the pattern is our own, read from our own file. */
-  if (v->kind != Y_SCALAR || v->len != 10 ||
-      sscanf(v->str, "%4u-%2u-%2u%c", &y, &m, &d, &extra) != 3 || m < 1 ||
-      m > 12 || d < 1 || d > 31) {
+  if (v->kind != Y_SCALAR || !is_date(v->str, v->len)) {
     yerror(c, v, "defunct.since must be a date YYYY-MM-DD");
     return;
   }
@@ -885,7 +894,7 @@ catalog_load_dir(struct catalog *cat, const char *dir, struct diag *d)
       st = RBL_ENOMEM;
       break;
     }
-    sprintf(names[n], "%s/%s", dir, de->d_name); /* sized just above */
+    snprintf(names[n], strlen(dir) + len + 2, "%s/%s", dir, de->d_name);
     n++;
   }
   closedir(dh);

@@ -273,7 +273,7 @@ parse_len(const char *s, int max, int *out)
   if (*s == '\0' || (s[0] == '0' && s[1] != '\0') || strlen(s) > 3 ||
       strspn(s, "0123456789") != strlen(s))
     return false;
-  *out = atoi(s);
+  *out = (int)strtol(s, NULL, 10); /* at most 3 digits, checked above */
   return *out <= max;
 }
 
