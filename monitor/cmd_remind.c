@@ -153,6 +153,9 @@ cmd_remind(struct cli *c)
     json_decref(arr);
     fputs(sbuf_str(&t), stdout);
   }
+  /* out before the state is closed: what was committed is announced
+   * whatever happens next */
+  fflush(stdout);
   sbuf_free(&t);
 done:
   free_list(&due);

@@ -471,23 +471,36 @@ lock_state(struct store *s, uint64_t wait_ms, char *err, size_t errlen)
   return RBL_ETIMEOUT;
 }
 
-enum file_kind { FILE_NONE, FILE_EMPTY, FILE_SQLITE, FILE_OTHER };
+/* What is at the state's path, from its first 16 bytes.  FILE_UNREADABLE:
+ * it could not be opened or read (errno says why); that says nothing
+ * about the file, which may well be a good state on a failing disk. */
+enum file_kind { FILE_NONE, FILE_EMPTY, FILE_SQLITE, FILE_OTHER, FILE_UNREADABLE };
 
 static enum file_kind
-file_kind(const char *path)
+file_kind(const char *path, int *why)
 {
+  *why = 0;
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0)
-    return errno == ENOENT ? FILE_NONE : FILE_OTHER;
+  if (fd < 0) {
+    *why = errno;
+    return errno == ENOENT ? FILE_NONE : FILE_UNREADABLE;
+  }
   struct stat sb;
   char head[16];
   enum file_kind k = FILE_OTHER;
-  if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+  if (fstat(fd, &sb) != 0) {
+    *why = errno;
+    k = FILE_UNREADABLE;
+  } else if (S_ISREG(sb.st_mode)) {
     ssize_t n = read(fd, head, sizeof(head));
-    if (n == 0)
+    if (n < 0) {
+      *why = errno;
+      k = FILE_UNREADABLE;
+    } else if (n == 0) {
       k = FILE_EMPTY;
-    else if (n == 16 && memcmp(head, "SQLite format 3", 16) == 0)
+    } else if (n == 16 && memcmp(head, "SQLite format 3", 16) == 0) {
       k = FILE_SQLITE;
+    }
   }
   close(fd);
   return k;
@@ -685,7 +698,15 @@ store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
   s->readonly = readonly;
   snprintf(s->path, sizeof(s->path), "%s", path);
   rbl_status st = RBL_EIO;
-  enum file_kind kind = file_kind(path);
+  int why;
+  enum file_kind kind = file_kind(path, &why);
+  if (kind == FILE_UNREADABLE) {
+    snprintf(err, errlen, "cannot read %s: %s; it was left untouched: check "
+             "the disk and the file's permissions, then run again", path,
+             strerror(why));
+    st = RBL_EIO;
+    goto fail;
+  }
   if (kind == FILE_OTHER) {
     snprintf(err, errlen, "%s is not a rblmon state database (not SQLite); "
              "it was left untouched: set state.path to another file", path);
@@ -711,7 +732,7 @@ store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
       goto fail;
     if ((st = lock_state(s, lock_wait_ms, err, errlen)) != RBL_OK)
       goto fail;
-    if (file_kind(path) == FILE_NONE &&
+    if (file_kind(path, &why) == FILE_NONE &&
         (st = create_state(s, err, errlen)) != RBL_OK)
       goto fail;
   }
