@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build run test test-asan test-valgrind fuzz bench clean
+.PHONY: deps configure build run test test-asan test-valgrind test-faults fuzz bench clean
 
 deps:
 	@scripts/install-deps
@@ -33,6 +33,12 @@ VALGRIND_TESTS = ^cli\.|^integration\.(check|logs|rotation|state)$$
 test-valgrind: build
 	cd $(BUILD) && RBLMON_VALGRIND=1 ctest --output-on-failure -j $(JOBS) \
 	  -R '$(VALGRIND_TESTS)'
+
+# The fault-injection sweep at every N, not the sample `make test` tries:
+# check, scan-logs, remind and run with each file operation in the state
+# directory failed (full disk, I/O error) or killed in turn; a few minutes.
+test-faults: build
+	cd $(BUILD) && RBLMON_FAULT_FULL=1 ctest --output-on-failure -V -R '^fault\.'
 
 # libFuzzer builds (clang, ASan + UBSan) of every fuzz target, each run
 # FUZZ_SECONDS (default 60) from its corpus in tests/fuzz/, or FUZZ_RUNS
