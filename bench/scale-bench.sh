@@ -6,6 +6,10 @@
 #   rblmon check             the same, recording every result in the state
 #   rblmon scan-logs         20,000 rejections, each naming an address that
 #                            is looked up among the 100,000 (--no-state)
+#   100,000 keys             config check of a file whose one mapping (a
+#                            list's codes) holds 100,000 keys: the duplicate-
+#                            key check (issue 16, item 9); the file is
+#                            then refused (over 256 codes), as it should be
 # and, when given a second binary (an older rblmon), its config check and
 # scan on the same files, for the ratios.  Reports seconds and peak RSS.
 #
@@ -34,6 +38,11 @@ with open(os.path.join(w, "rblmon.yaml"), "w") as f:
     f.write("lists:\n  use: []\n  custom:\n    - {name: bl, zone: bl.test, type: ip4, "
             "codes: {127.0.0.2: {meaning: spam, severity: critical}}}\n"
             "resolver:\n  servers: ['127.0.0.1:%s']\n  timeout: 2s\n" % port)
+with open(os.path.join(w, "keys.yaml"), "w") as f:
+    f.write("lists:\n  use: []\n  custom:\n    - name: bl\n      zone: bl.test\n"
+            "      type: ip4\n      codes:\n")
+    f.write("".join("        127.%d.%d.%d: {meaning: spam, severity: critical}\n"
+                    % (1 + (i >> 16), (i >> 8) & 255, i & 255) for i in range(100000)))
 with open(os.path.join(w, "mail.log"), "w") as f:
     for i in range(20000):
         ip = ips[(i * 7919) % 100000] if i % 2 else "198.51.100.%d" % (i % 250)
@@ -74,6 +83,13 @@ if [ -n "$OLD" ]; then
   measure "older rblmon scan-logs" "$OLD" -c "$W/rblmon.yaml" scan-logs --no-state "$W/mail.log"
   old=$(cat "$W/last")
   python3 -c "print('ratio: %.0fx faster (the older one reads the file too)' % ($old / max($new, 0.001)))"
+fi
+measure "rblmon config check, 100,000 keys" "$RBLMON" -c "$W/keys.yaml" config check
+new=$(cat "$W/last")
+if [ -n "$OLD" ]; then
+  measure "older rblmon, 100,000 keys" "$OLD" -c "$W/keys.yaml" config check
+  old=$(cat "$W/last")
+  python3 -c "print('ratio: %.0fx faster' % ($old / max($new, 0.001)))"
 fi
 measure "rblmon check --no-state" "$RBLMON" -c "$W/rblmon.yaml" check --no-state
 measure "rblmon check (state)" "$RBLMON" -c "$W/rblmon.yaml" check

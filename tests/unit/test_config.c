@@ -364,6 +364,27 @@ test_duplicate_yaml_key(void **state)
                   "line 2)");
 }
 
+/* Among 50,000 keys of one mapping, in an order that sorting reverses,
+ * the duplicate is found and named where it is, with the first copy's
+ * line (a third copy names the first, not the second). */
+static void
+test_duplicate_yaml_key_among_many(void **state)
+{
+  struct sbuf y;
+  sbuf_init(&y, (size_t)1 << 24);
+  sbuf_adds(&y, "resolver:\n");
+  for (int i = 50000; i > 0; i--)
+    sbuf_addf(&y, "  k%05d: 1\n", i);     /* k50000 on line 2 ... */
+  sbuf_adds(&y, "  k49990: 2\n");          /* line 50002; first at 12 */
+  sbuf_adds(&y, "  k49990: 3\n");
+  expect_rejected(*state, sbuf_str(&y), RBL_ESYNTAX,
+                  "cfg.yaml:50002:3: error: duplicate key 'k49990' (first at "
+                  "line 12)");
+  expect_line(*state, "cfg.yaml:50003:3: error: duplicate key 'k49990' "
+              "(first at line 12)");
+  sbuf_free(&y);
+}
+
 static void
 test_duplicate_watchlist_name(void **state)
 {
@@ -964,6 +985,7 @@ main(void)
     T(test_host_bits),
     T(test_duplicate_target),
     T(test_duplicate_yaml_key),
+    T(test_duplicate_yaml_key_among_many),
     T(test_duplicate_watchlist_name),
     T(test_missing_watchlist_name),
     T(test_server_hostname),
