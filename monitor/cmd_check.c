@@ -269,9 +269,9 @@ cmd_check(struct cli *c)
     configured[nconfigured++] = a.lists[i]->name;
   for (size_t i = 0; i < a.cfg.nproviders; i++)
     configured[nconfigured++] = a.cfg.providers[i]->def.name;
-  for (unsigned k = 0; a.cfg.auth_on && k < AUTH_NCHECKS; k++)
-    if ((a.cfg.auth_checks >> k) & 1u)
-      configured[nconfigured++] = auth_source((enum auth_check)k)->name;
+  for (unsigned ck = 0; a.cfg.auth_on && ck < AUTH_NCHECKS; ck++)
+    if ((a.cfg.auth_checks >> ck) & 1u)
+      configured[nconfigured++] = auth_source((enum auth_check)ck)->name;
   if (!(kinds & CHECK_DNSBL))
     a.nlists = 0;
   if (c->only_lists != NULL) {

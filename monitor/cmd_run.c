@@ -271,7 +271,7 @@ pinned_cli(const struct run *r, struct cli *c)
 
 /* The lists of a DNSBL job (copies, freed by the caller): all but the
  * paced ones not due yet.  NULL without *filtered: all of them. */
-static const char **
+static char **
 due_lists(struct run *r, int64_t now, size_t *n, bool *filtered)
 {
   *filtered = false;
@@ -281,7 +281,7 @@ due_lists(struct run *r, int64_t now, size_t *n, bool *filtered)
   struct cli c;
   pinned_cli(r, &c);
   struct app a;
-  const char **names = NULL;
+  char **names = NULL;
   if (app_load(&a, &c, true) == RBL_EXIT_OK &&
       (names = calloc(a.nlists ? a.nlists : 1, sizeof(*names))) != NULL) {
     *filtered = true;
@@ -319,7 +319,7 @@ run_job(struct run *r, int job, int64_t now)
   pinned_cli(r, &c);
   c.should_stop = should_stop;
   c.began = cycle_began;
-  const char **names = NULL;
+  char **names = NULL;
   size_t n = 0;
   int rc;
   switch (job) {
@@ -331,7 +331,7 @@ run_job(struct run *r, int job, int64_t now)
       return RBL_EXIT_OK;
     }
     c.kinds = CHECK_DNSBL;
-    c.only_lists = filtered ? names : NULL;
+    c.only_lists = filtered ? (const char *const *)names : NULL;
     c.nonly_lists = n;
     c.changes_only = true;
     rc = cmd_check(&c);
@@ -361,7 +361,7 @@ run_job(struct run *r, int job, int64_t now)
     break;
   }
   for (size_t i = 0; i < n; i++)
-    free((char *)names[i]);
+    free(names[i]);
   free(names);
   fflush(stdout);
   return rc;

@@ -1036,13 +1036,13 @@ ref_known(const struct catalog *cat, const struct cfg_ref *r)
 static const struct cfg_ref default_use = {"major", 0, 0};
 
 rbl_status
-config_select_lists(const struct config *cfg, struct catalog *cat,
+config_select_lists(struct config *cfg, struct catalog *cat,
                     const struct list_def ***out, size_t *n, struct diag *d)
 {
   unsigned before = d->errors;
   *out = NULL;
   *n = 0;
-  struct yctx c = {cfg->path, d, (struct arena *)&cfg->arena};
+  struct yctx c = {cfg->path, d, &cfg->arena};
   for (size_t i = 0; i < cfg->ncustom; i++)
     catalog_add(cat, &c, cfg->custom[i]);
   /* providers share the namespace of lists: results, state, reminders */

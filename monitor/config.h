@@ -127,7 +127,7 @@ bool config_find(const char *explicit_path, char *buf, size_t size,
  * order.  Second pass over the whole config: unknown names or tags are
  * errors at their place, a defunct list named explicitly is a warning.
  * *out is malloc'ed (caller frees); entries belong to cat or cfg. */
-rbl_status config_select_lists(const struct config *cfg,
+rbl_status config_select_lists(struct config *cfg,
                                struct catalog *cat,
                                const struct list_def ***out, size_t *n,
                                struct diag *d);

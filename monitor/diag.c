@@ -10,6 +10,10 @@ diag_init(struct diag *d)
   sbuf_init(&d->text, 1 << 20);
 }
 
+static void diag_add(struct diag *d, const char *kind, const char *file,
+                     unsigned line, unsigned col, const char *fmt, va_list ap)
+  __attribute__((format(printf, 6, 0)));
+
 static void
 diag_add(struct diag *d, const char *kind, const char *file, unsigned line,
          unsigned col, const char *fmt, va_list ap)

@@ -17,6 +17,18 @@
 #include "notify.h"
 #include "report.h"
 
+/* execve(2) takes char *const argv[] for historical reasons and never
+ * writes through it; the configuration's argv is const. */
+static char *const *
+exec_argv(const char **argv)
+{
+  union {
+    const char **c;
+    char *const *m;
+  } u = {.c = argv};
+  return u.m;
+}
+
 static bool
 command_on(const struct config *cfg, unsigned *events)
 {
@@ -76,8 +88,8 @@ command_send(const struct config *cfg, const struct notify_event *ev,
   util_escape_composed(&sum, ev[0].summary, strlen(ev[0].summary), false);
   snprintf(e_sum, sizeof(e_sum), "RBLMON_SUMMARY=%s", sbuf_str(&sum));
   sbuf_free(&sum);
-  char *envp[] = {"PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8", e_count, e_kind,
-                  e_sev, e_sum, NULL};
+  static char e_path[] = "PATH=/usr/bin:/bin", e_lc[] = "LC_ALL=C.UTF-8";
+  char *envp[] = {e_path, e_lc, e_count, e_kind, e_sev, e_sum, NULL};
 
   int in[2];
   if (pipe2(in, O_CLOEXEC) != 0) {
@@ -101,7 +113,7 @@ command_send(const struct config *cfg, const struct notify_event *ev,
     int null = open("/dev/null", O_WRONLY);
     if (dup2(in[0], 0) < 0 || null < 0 || dup2(null, 1) < 0)
       _exit(126);
-    execve(cfg->hook_argv[0], (char *const *)cfg->hook_argv, envp);
+    execve(cfg->hook_argv[0], exec_argv(cfg->hook_argv), envp);
     _exit(127);
   }
   close(in[0]);

@@ -1256,7 +1256,7 @@ provider_expand(const char *t, const char *target,
     if (t[0] == '{' && (strncmp(t, "{ip}", 4) == 0 ||
                         strncmp(t, "{domain}", 8) == 0 ||
                         strncmp(t, "{target}", 8) == 0)) {
-      skip = strchr(t, '}') - t + 1;
+      skip = (size_t)(strchr(t, '}') - t) + 1;
       v = target;
     } else if (strncmp(t, "{key}", 5) == 0) {
       skip = 5;
@@ -1268,8 +1268,12 @@ provider_expand(const char *t, const char *target,
       time_t tt = (time_t)now;
       struct tm tm;
       gmtime_r(&tt, &tm);
+      /* the format is the configuration's own {date:...} */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
       if (strftime(buf, sizeof(buf), fmt, &tm) == 0)
         buf[0] = '\0';
+#pragma GCC diagnostic pop
       v = buf;
       skip = (size_t)(e - t) + 1;
     } else if (strncmp(t, "${", 2) == 0 && strchr(t, '}') != NULL) {

@@ -363,11 +363,13 @@ json_value(json_t *j, struct value *v)
   case JSON_STRING:
     value_str(v, json_string_value(j));
     break;
-  case JSON_INTEGER:
+  case JSON_INTEGER: {
+    json_int_t iv = json_integer_value(j);
     v->numeric = true;
-    v->num = (double)json_integer_value(j);
-    snprintf(v->str, sizeof(v->str), "%lld", (long long)json_integer_value(j));
+    v->num = (double)iv;
+    snprintf(v->str, sizeof(v->str), "%lld", (long long)iv);
     break;
+  }
   case JSON_REAL:
     v->numeric = true;
     v->num = json_real_value(j);
@@ -478,7 +480,8 @@ cond_eval(const struct rep_cond *c, const struct value *v)
     return 0;
   case COND_EQ:
   case COND_NE: {
-    bool eq = c->numeric && v->numeric ? v->num == c->num
+    /* numbers compare exactly, as the operator wrote them: 1 == 1.0 */
+    bool eq = c->numeric && v->numeric ? v->num <= c->num && v->num >= c->num
                                        : strcasecmp(c->str, v->str) == 0;
     return eq == (c->op == COND_EQ);
   }

@@ -155,8 +155,8 @@ static const char *const migrations[] = {
   " source TEXT PRIMARY KEY, until INTEGER NOT NULL, reason TEXT NOT NULL);",
   /* 7: a log file is known again by its device and by the bytes before
    * the cursor too */
-  "ALTER TABLE log_cursors ADD COLUMN dev INTEGER NOT NULL DEFAULT 0;"
-  "ALTER TABLE log_cursors ADD COLUMN tail INTEGER NOT NULL DEFAULT 0;",
+  ("ALTER TABLE log_cursors ADD COLUMN dev INTEGER NOT NULL DEFAULT 0;"
+   "ALTER TABLE log_cursors ADD COLUMN tail INTEGER NOT NULL DEFAULT 0;"),
 };
 
 struct store {

@@ -45,7 +45,8 @@ rbl_status sbuf_add(struct sbuf *b, const void *data, size_t n);
 rbl_status sbuf_adds(struct sbuf *b, const char *s);
 rbl_status sbuf_addf(struct sbuf *b, const char *fmt, ...)
   __attribute__((format(printf, 2, 3)));
-rbl_status sbuf_vaddf(struct sbuf *b, const char *fmt, va_list ap);
+rbl_status sbuf_vaddf(struct sbuf *b, const char *fmt, va_list ap)
+  __attribute__((format(printf, 2, 0)));
 void sbuf_reset(struct sbuf *b);
 /* "" when nothing was added; never NULL. */
 const char *sbuf_str(const struct sbuf *b);

@@ -21,7 +21,7 @@ fuzz_assert_printable_lines(const char *s, size_t n, bool lines)
       __builtin_trap();
   }
   /* nor C1 controls (terminal escapes too) or bidirectional overrides */
-  for (const char *p = s; p < s + n; p = g_utf8_next_char(p)) {
+  for (const char *p = s; p < s + n; p += g_utf8_skip[(unsigned char)*p]) {
     gunichar u = g_utf8_get_char(p);
     if ((u >= 0x80 && u <= 0x9f) || (u >= 0x202a && u <= 0x202e) ||
         (u >= 0x2066 && u <= 0x2069) || u == 0x200e || u == 0x200f ||

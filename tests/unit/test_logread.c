@@ -86,7 +86,7 @@ write_file(void)
       line[k] = (char)('a' + rand() % 26);
     int kind = rand() % 10;
     if (kind == 0 && len > 20)
-      memcpy(line + rand() % (len - 10), " said: ", 7);
+      memcpy(line + (size_t)rand() % (len - 10), " said: ", 7);
     else if (kind == 1 && len > 20)
       memcpy(line + len - 6, "stat=x", 6); /* at the very end */
     else if (kind == 2 && len > 20)
