@@ -68,28 +68,23 @@ EOT
   printf '%-34s %8s s %8d KiB\n' "$label" "$secs" "$kb"
   echo "$secs" > "$W/last"
 }
+# rblmon, then the older binary on the same arguments, and their ratio
+compare() { # label older-label ratio-note args...
+  label=$1 oldlabel=$2 note=$3; shift 3
+  measure "$label" "$RBLMON" "$@"
+  new=$(cat "$W/last")
+  [ -n "$OLD" ] || return 0
+  measure "$oldlabel" "$OLD" "$@"
+  old=$(cat "$W/last")
+  python3 -c "print('ratio: %.0fx faster%s' % ($old / max($new, 0.001), '$note'))"
+}
 export XDG_STATE_HOME="$W/state" RBLMON_CATALOG="$SRC/lists"
 echo "100,000 targets ($(nproc) cores):"
-measure "rblmon config check" "$RBLMON" -c "$W/rblmon.yaml" config check
-new=$(cat "$W/last")
-if [ -n "$OLD" ]; then
-  measure "older rblmon config check" "$OLD" -c "$W/rblmon.yaml" config check
-  old=$(cat "$W/last")
-  python3 -c "print('ratio: %.0fx faster' % ($old / max($new, 0.001)))"
-fi
-measure "rblmon scan-logs" "$RBLMON" -c "$W/rblmon.yaml" scan-logs --no-state "$W/mail.log"
-new=$(cat "$W/last")
-if [ -n "$OLD" ]; then
-  measure "older rblmon scan-logs" "$OLD" -c "$W/rblmon.yaml" scan-logs --no-state "$W/mail.log"
-  old=$(cat "$W/last")
-  python3 -c "print('ratio: %.0fx faster (the older one reads the file too)' % ($old / max($new, 0.001)))"
-fi
-measure "rblmon config check, 100,000 keys" "$RBLMON" -c "$W/keys.yaml" config check
-new=$(cat "$W/last")
-if [ -n "$OLD" ]; then
-  measure "older rblmon, 100,000 keys" "$OLD" -c "$W/keys.yaml" config check
-  old=$(cat "$W/last")
-  python3 -c "print('ratio: %.0fx faster' % ($old / max($new, 0.001)))"
-fi
+compare "rblmon config check" "older rblmon config check" "" \
+  -c "$W/rblmon.yaml" config check
+compare "rblmon scan-logs" "older rblmon scan-logs" " (the older one reads the file too)" \
+  -c "$W/rblmon.yaml" scan-logs --no-state "$W/mail.log"
+compare "rblmon config check, 100,000 keys" "older rblmon, 100,000 keys" "" \
+  -c "$W/keys.yaml" config check
 measure "rblmon check --no-state" "$RBLMON" -c "$W/rblmon.yaml" check --no-state
 measure "rblmon check (state)" "$RBLMON" -c "$W/rblmon.yaml" check

@@ -679,6 +679,42 @@ quick_check(struct store *s, char *err, size_t errlen, bool *damaged)
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* What is at path, if it cannot be opened as a state: the error, and a
+ * message that says the file was left alone and what to do. */
+static rbl_status
+refuse_file(const char *path, bool readonly, char *err, size_t errlen)
+{
+  static const struct {
+    enum file_kind kind;
+    bool readonly_only;
+    rbl_status st;
+    const char *fmt; /* %s: the path; then strerror for FILE_UNREADABLE */
+  } refused[] = {
+    {FILE_UNREADABLE, false, RBL_EIO, "cannot read %s: %s; it was left "
+     "untouched: check the disk and the file's permissions, then run again"},
+    {FILE_OTHER, false, RBL_ECONFIG, "%s is not a rblmon state database "
+     "(not SQLite); it was left untouched: set state.path to another file"},
+    {FILE_EMPTY, false, RBL_ECONFIG, "%s is empty (0 bytes): rblmon never "
+     "leaves an empty state, so it was truncated or made by something else; "
+     "it was left untouched: move it aside and the next run starts a new "
+     "history"},
+    {FILE_NONE, true, RBL_ENOTFOUND, "no state yet at %s: run 'rblmon check' "
+     "first"},
+  };
+  int why;
+  enum file_kind kind = file_kind(path, &why);
+  for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+    if (refused[i].kind != kind || (refused[i].readonly_only && !readonly))
+      continue;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral" /* the table's own */
+    snprintf(err, errlen, refused[i].fmt, path, strerror(why));
+#pragma GCC diagnostic pop
+    return refused[i].st;
+  }
+  return RBL_OK;
+}
+
 rbl_status
 store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
            struct store **out, char *err, size_t errlen)
@@ -697,37 +733,12 @@ store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
   s->lock_fd = -1;
   s->readonly = readonly;
   snprintf(s->path, sizeof(s->path), "%s", path);
-  rbl_status st = RBL_EIO;
   int why;
-  enum file_kind kind = file_kind(path, &why);
-  if (kind == FILE_UNREADABLE) {
-    snprintf(err, errlen, "cannot read %s: %s; it was left untouched: check "
-             "the disk and the file's permissions, then run again", path,
-             strerror(why));
-    st = RBL_EIO;
+  rbl_status st = refuse_file(path, readonly, err, errlen);
+  if (st != RBL_OK)
     goto fail;
-  }
-  if (kind == FILE_OTHER) {
-    snprintf(err, errlen, "%s is not a rblmon state database (not SQLite); "
-             "it was left untouched: set state.path to another file", path);
-    st = RBL_ECONFIG;
-    goto fail;
-  }
-  if (kind == FILE_EMPTY) {
-    snprintf(err, errlen, "%s is empty (0 bytes): rblmon never leaves an "
-             "empty state, so it was truncated or made by something else; it "
-             "was left untouched: move it aside and the next run starts a new "
-             "history", path);
-    st = RBL_ECONFIG;
-    goto fail;
-  }
-  if (readonly && kind == FILE_NONE) {
-    snprintf(err, errlen, "no state yet at %s: run 'rblmon check' first",
-             path);
-    st = RBL_ENOTFOUND;
-    goto fail;
-  }
   if (!readonly) {
+    st = RBL_EIO;
     if (!make_parents(path, err, errlen))
       goto fail;
     if ((st = lock_state(s, lock_wait_ms, err, errlen)) != RBL_OK)
