@@ -12,51 +12,11 @@
 #include <strings.h>
 
 #include "authrec.h"
+#include "config.h"
+#include "dns.h"
+#include "loop.h"
 #include "spf.h"
-
-const char *const auth_check_names[] = {"ptr", "spf", "dmarc", "dkim", "mx",
-                                        NULL};
-
-/* ---- the sources ------------------------------------------------------------ */
-static const struct {
-  const char *name, *title, *fix;
-  enum list_type type;
-} source_info[AUTH_NCHECKS] = {
-  [AUTH_PTR] = {"auth:ptr", "Reverse DNS (PTR, forward-confirmed)",
-                "the PTR record of an address is set by whoever assigned it "
-                "(your hosting or access provider): ask for a name of your "
-                "own that resolves back to the address", LIST_IP},
-  [AUTH_SPF] = {"auth:spf", "SPF of the domain for its sending addresses",
-                "edit the domain's TXT record v=spf1 ...", LIST_DOMAIN},
-  [AUTH_DMARC] = {"auth:dmarc", "DMARC of the domain",
-                  "edit the TXT record at _dmarc.DOMAIN", LIST_DOMAIN},
-  [AUTH_DKIM] = {"auth:dkim", "DKIM keys of the configured selectors",
-                 "publish SELECTOR._domainkey.DOMAIN TXT v=DKIM1; k=rsa; p=... "
-                 "with a 2048-bit key from your signer", LIST_DOMAIN},
-  [AUTH_MX] = {"auth:mx", "MX of the domain",
-               "publish MX records for the domain", LIST_DOMAIN},
-};
-
-static struct list_def sources[AUTH_NCHECKS];
-
-struct list_def *
-auth_source(enum auth_check k)
-{
-  struct list_def *d = &sources[k];
-  if (d->name == NULL) {
-    d->name = source_info[k].name;
-    d->title = source_info[k].title;
-    d->zone = "dns";
-    d->operator_name = "rblmon";
-    d->file = "(built in)";
-    d->type = source_info[k].type;
-    d->custom = true;
-    d->auth = true;
-    d->fix_first = source_info[k].fix;
-    d->delist_proc = DELIST_UNSPECIFIED;
-  }
-  return d;
-}
+#include "targets.h"
 
 /* ---- reasons: static texts, the details go to txt ------------------------------ */
 static const char R_NO_PTR[] = "no PTR record: many receivers refuse mail "
@@ -176,9 +136,9 @@ struct auth_run {
   struct loop *loop;
   struct dns *dns;
   const struct config *cfg;
-  const struct dnsbl_target *t;
+  const struct engine_target *t;
   size_t nt;
-  dnsbl_sink sink;
+  result_sink sink;
   void *arg;
   struct list_state *st;
   GHashTable *cache, *pending;
@@ -192,6 +152,8 @@ struct auth_run {
   unsigned deadline_timer;
   bool cancelled, finished;
   bool destroyed;                 /* dns_free(): callbacks only clean up */
+  void (*done)(void *arg);        /* told when every result is out */
+  void *done_arg;
 };
 
 static void domain_step(struct domain_job *dj);
@@ -218,7 +180,8 @@ finish_if_done(struct auth_run *r)
       r->st[k].health = r->st[k].errors > 0 &&
                         r->st[k].listed + r->st[k].clean == 0
                           ? HEALTH_UNREACHABLE : HEALTH_OK;
-  loop_stop(r->loop);
+  if (r->done != NULL)
+    r->done(r->done_arg);
 }
 
 static void
@@ -536,7 +499,7 @@ next_ip(struct domain_job *dj, struct addr *out)
 {
   struct auth_run *r = dj->r;
   while (dj->ti < r->nt) {
-    const struct dnsbl_target *t = &r->t[dj->ti];
+    const struct engine_target *t = &r->t[dj->ti];
     if (t->spec->kind == TARGET_DOMAIN || strcmp(t->watchlist, dj->watchlist)) {
       dj->ti++;
       continue;
@@ -1273,7 +1236,7 @@ static bool
 next_addr(struct auth_run *r, struct addr *a, const char **wl)
 {
   while (r->ti < r->nt) {
-    const struct dnsbl_target *t = &r->t[r->ti];
+    const struct engine_target *t = &r->t[r->ti];
     if (t->spec->kind == TARGET_DOMAIN) {
       r->ti++;
       continue;
@@ -1349,7 +1312,7 @@ on_deadline(void *arg)
 }
 
 static size_t
-domain_targets(const struct dnsbl_target *t, size_t nt)
+domain_targets(const struct engine_target *t, size_t nt)
 {
   size_t n = 0;
   for (size_t i = 0; i < nt; i++)
@@ -1370,8 +1333,8 @@ selectors_of(const struct config *cfg, const char *wl, const char ***sel,
     }
 }
 
-uint64_t
-auth_count(const struct config *cfg, const struct dnsbl_target *t, size_t nt)
+static uint64_t
+auth_count(const struct config *cfg, const struct engine_target *t, size_t nt)
 {
   uint64_t n = 0;
   if (!cfg->auth_on)
@@ -1392,21 +1355,27 @@ auth_count(const struct config *cfg, const struct dnsbl_target *t, size_t nt)
   return n;
 }
 
-struct auth_run *
-auth_start(struct loop *l, struct dns *d, const struct config *cfg,
-           const struct dnsbl_target *t, size_t nt, uint64_t deadline_ms,
-           dnsbl_sink sink, void *arg, struct list_state *states)
+static void auth_end(struct auth_run *r);
+
+static struct auth_run *
+auth_start(const struct engine_ctx *c, struct list_state *states)
 {
   struct auth_run *r = calloc(1, sizeof(*r));
   if (r == NULL)
     return NULL;
+  const struct engine_target *t = c->targets;
+  size_t nt = c->ntargets;
+  uint64_t deadline_ms = c->deadline_ms;
+  struct loop *l = c->loop;
   r->loop = l;
-  r->dns = d;
-  r->cfg = cfg;
+  r->dns = c->dns;
+  r->cfg = c->cfg;
   r->t = t;
   r->nt = nt;
-  r->sink = sink;
-  r->arg = arg;
+  r->sink = c->sink;
+  r->arg = c->sink_arg;
+  r->done = c->done;
+  r->done_arg = c->done_arg;
   r->st = states;
   r->cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                    answer_destroy);
@@ -1436,7 +1405,7 @@ auth_start(struct loop *l, struct dns *d, const struct config *cfg,
     dj->r = r;
     dj->domain = t[i].spec->domain;
     dj->watchlist = t[i].watchlist;
-    selectors_of(cfg, t[i].watchlist, &dj->sel, &dj->nsel);
+    selectors_of(c->cfg, t[i].watchlist, &dj->sel, &dj->nsel);
   }
   r->ndoms = n;
   r->doms_left = n;
@@ -1449,7 +1418,7 @@ auth_start(struct loop *l, struct dns *d, const struct config *cfg,
   return r;
 }
 
-void
+static void
 auth_cancel(struct auth_run *r)
 {
   if (r == NULL || r->finished)
@@ -1460,13 +1429,13 @@ auth_cancel(struct auth_run *r)
   on_deadline(r);
 }
 
-bool
+static bool
 auth_finished(const struct auth_run *r)
 {
   return r == NULL || r->finished;
 }
 
-void
+static void
 auth_end(struct auth_run *r)
 {
   if (r == NULL)
@@ -1480,6 +1449,47 @@ auth_end(struct auth_run *r)
   free(r->doms);
   free(r);
 }
+
+/* ---- the engine ---------------------------------------------------------------- */
+static size_t
+eng_nsources(const struct engine_ctx *c)
+{
+  return c->cfg->auth_on ? AUTH_NCHECKS : 0;
+}
+
+static uint64_t
+eng_count(const struct engine_ctx *c)
+{
+  return c->cfg->auth_on ? auth_count(c->cfg, c->targets, c->ntargets) : 0;
+}
+
+static void *
+eng_start(const struct engine_ctx *c, struct list_state *states)
+{
+  return auth_start(c, states);
+}
+
+static bool
+eng_finished(const void *run)
+{
+  return auth_finished(run);
+}
+
+static void
+eng_cancel(void *run)
+{
+  auth_cancel(run);
+}
+
+static void
+eng_end(void *run)
+{
+  auth_end(run);
+}
+
+const struct engine engine_auth = {
+  "auth", CHECK_AUTH, false, eng_nsources, eng_count, eng_start,
+  eng_finished, eng_cancel, eng_end};
 
 /* ---- from_spf ------------------------------------------------------------------ */
 struct sync_q {
@@ -1529,51 +1539,10 @@ report_line(struct sbuf *report, const char *fmt, ...)
   sbuf_adds(report, "\n");
 }
 
-static bool
-covered(const struct config *cfg, const struct addr *a)
-{
-  for (size_t i = 0; i < cfg->nitems; i++)
-    if (target_spec_contains(&cfg->items[i].spec, a))
-      return true;
-  return false;
-}
-
-/* Adds spec to the watchlist, leaving out what any watchlist already
- * has: the state keeps one result per (target, source). */
-static rbl_status
-add_uncovered(struct config *cfg, const struct target_spec *spec,
-              const char *wl)
-{
-  bool overlap = false;
-  for (size_t i = 0; i < cfg->nitems && !overlap; i++) {
-    const struct target_spec *o = &cfg->items[i].spec;
-    if (o->kind != spec->kind)
-      continue;
-    if (target_spec_contains(o, &spec->base) && o->prefix <= spec->prefix)
-      return RBL_OK; /* all of it is watched already */
-    overlap = target_spec_contains(spec, &o->base);
-  }
-  if (!overlap)
-    return config_add_target(cfg, spec, wl);
-  struct target_iter it;
-  struct addr a;
-  target_iter_init(&it, spec);
-  while (target_iter_next(&it, &a)) {
-    if (covered(cfg, &a))
-      continue;
-    struct target_spec one = *spec;
-    one.base = a;
-    one.prefix = a.kind == TARGET_IP4 ? 32 : 128;
-    rbl_status st = config_add_target(cfg, &one, wl);
-    if (st != RBL_OK)
-      return st;
-  }
-  return RBL_OK;
-}
-
 int
-auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
-              uint64_t deadline_ms, struct sbuf *report)
+auth_from_spf(struct loop *l, struct dns *d, const struct config *cfg,
+              struct target_set *set, uint64_t deadline_ms,
+              struct sbuf *report)
 {
   uint64_t start = loop_now(l);
   struct auth_run r;
@@ -1643,7 +1612,7 @@ auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
                       "from", dom, txt, spec.prefix);
           continue;
         }
-        rbl_status st = add_uncovered(cfg, &spec, cfg->wls[w].name);
+        rbl_status st = targets_add_uncovered(set, &spec, cfg->wls[w].name);
         if (st != RBL_OK) {
           report_line(report, "from_spf %s: %s/%u: %s", dom, txt,
                       spec.prefix, rbl_strerror(st));

@@ -10,40 +10,18 @@
 #ifndef RBL_AUTH_H
 #define RBL_AUTH_H
 
-#include "dnsbl.h"
+#include "authsource.h"
+#include "engine.h"
+#include "util.h"
 
-enum auth_check { AUTH_PTR, AUTH_SPF, AUTH_DMARC, AUTH_DKIM, AUTH_MX,
-                  AUTH_NCHECKS };
-extern const char *const auth_check_names[]; /* "ptr", ... NULL */
-#define AUTH_ALL ((1u << AUTH_NCHECKS) - 1)
-
-/* The source of each check ("auth:ptr", ...), for results, state and the
- * catalog (so status and reminders find them). */
-struct list_def *auth_source(enum auth_check k);
 
 #define AUTH_WINDOW 50            /* PTR jobs in flight */
 
-struct auth_run;
+/* The engine (engine.h): the checks cfg->auth_checks asks for over the
+ * targets; one state per check (AUTH_NCHECKS). */
+extern const struct engine engine_auth;
 
-/* Starts the checks cfg->auth_checks asks for over the targets; results
- * go to sink.  states: AUTH_NCHECKS of them (health of each source).
- * NULL when out of memory. */
-struct auth_run *auth_start(struct loop *l, struct dns *d,
-                            const struct config *cfg,
-                            const struct dnsbl_target *t, size_t nt,
-                            uint64_t deadline_ms, dnsbl_sink sink, void *arg,
-                            struct list_state *states);
-bool auth_finished(const struct auth_run *r);
-/* Stops now, as the deadline would. */
-void auth_cancel(struct auth_run *r);
-/* After the loop: also when not finished (then after dns_free()). */
-void auth_end(struct auth_run *r);
-
-/* Pairs of the plan (for progress and completeness). */
-uint64_t auth_count(const struct config *cfg, const struct dnsbl_target *t,
-                    size_t nt);
-
-/* Adds to cfg's watchlists the addresses their from_spf domains'
+/* Adds to set, in cfg's watchlists, the addresses their from_spf domains'
  * records authorise (ip4, ip6, a, mx; include and redirect under the same
  * domain), leaving out what a watchlist has already, running the loop
  * until done.  Problems (a missing or broken record, DNS errors, terms
@@ -53,8 +31,10 @@ uint64_t auth_count(const struct config *cfg, const struct dnsbl_target *t,
  * none) bounds the whole expansion; each lookup is bounded by the
  * resolver's timeout. */
 enum { FROM_SPF_OK, FROM_SPF_PARTIAL, FROM_SPF_FAILED };
-int auth_from_spf(struct loop *l, struct dns *d, struct config *cfg,
-                  uint64_t deadline_ms, struct sbuf *report);
+struct target_set;
+int auth_from_spf(struct loop *l, struct dns *d, const struct config *cfg,
+                  struct target_set *set, uint64_t deadline_ms,
+                  struct sbuf *report);
 
 struct dq_answer;
 

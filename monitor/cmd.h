@@ -4,7 +4,8 @@
 #define RBL_CMD_H
 
 #include <stdbool.h>
-#include "config.h"
+#include <stdint.h>
+#include "app.h"
 
 struct cli {
   const char *config_path;   /* -c/--config */
@@ -19,54 +20,21 @@ struct cli {
   bool test;                 /* --test */
   char **args;               /* positional arguments after the command */
   int nargs;
-  /* Set by rblmon run for the commands it runs (not options): */
-  const char *config_text;   /* the configuration, pinned (NULL: read the
-                                file); config_path names it */
-  size_t config_len;
-  const struct stat *config_st; /* of the file config_text was read from */
-  unsigned kinds;            /* check: CHECK_* to run (0: all) */
-  const char *const *only_lists; /* check: these lists only (NULL: all) */
-  size_t nonly_lists;
-  bool (*should_stop)(void); /* check: asked often; true cancels the rest */
-  void (*began)(void);       /* check: told when its cycle holds the state */
-  const char *log_tag;       /* configuration messages as log lines for
-                                journald ("<3>TAG: ..."), NULL: plain */
 };
 
-/* What a check cycle asks (cli.kinds). */
-enum { CHECK_DNSBL = 1, CHECK_REPUTATION = 2, CHECK_AUTH = 4,
-       CHECK_ALL = 7 };
+/* app_load() with the configuration the command line names. */
+int cmd_app_load(struct app *a, const struct cli *c, bool need_config);
 
-/* Everything a command reads before it works. */
-struct app {
-  struct config cfg;
-  struct catalog cat;
-  const struct list_def **lists;   /* selected lists */
-  size_t nlists;
-  bool have_config;
-  char config_path[4096];
+/* The jobs rblmon run shares with the commands, on a loaded app. */
+struct scan_opts {
+  bool json;
+  uint64_t since_ms;              /* 0: everything new */
+  bool no_state;
+  char *const *args;              /* files named (read whole), or none */
+  int nargs;
 };
-
-/* Loads configuration (required unless need_config is false and none is
- * found), catalog and list selection; prints problems to stderr.  Returns
- * an exit code: 0 to go on, RBL_EXIT_UNKNOWN on error. */
-int app_load(struct app *a, const struct cli *c, bool need_config);
-void app_free(struct app *a);
-/* A loop and a resolver from the configuration; on failure prints why and
- * returns RBL_EXIT_UNKNOWN.  The caller frees both (dns_free, loop_free). */
-struct loop;
-struct dns;
-int app_engine(const struct app *a, struct loop **l, struct dns **d);
-/* The catalog directory in use (for messages). */
-const char *app_catalog_dir(const struct app *a);
-
-/* The state database of the configuration (state.path or the default);
- * prints why and returns NULL when it cannot be opened. */
-struct store;
-struct store *app_store(const struct app *a, bool readonly);
-/* The same, returning store_open()'s status and message. */
-rbl_status app_store_open(const struct app *a, bool readonly,
-                          struct store **s, char *err, size_t errlen);
+int scanlogs_run(const struct app *a, const struct scan_opts *o);
+int remind_run(const struct app *a, bool json);
 
 int cmd_check(struct cli *c);
 int cmd_status(struct cli *c);

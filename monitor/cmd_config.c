@@ -13,7 +13,7 @@ cmd_config(struct cli *c)
     return RBL_EXIT_UNKNOWN;
   }
   struct app a;
-  int rc = app_load(&a, c, true);
+  int rc = cmd_app_load(&a, c, true);
   if (rc == RBL_EXIT_OK) {
     uint64_t addrs = 0;
     for (size_t i = 0; i < a.cfg.nitems; i++)

@@ -64,13 +64,6 @@ use_of(const struct app *a, const struct list_def *l, char *buf, size_t size)
   return "-";
 }
 
-static void
-nothing(void *arg, const struct result *r)
-{
-  (void)arg;
-  (void)r;
-}
-
 static size_t
 dnsbl_count_in(const struct catalog *cat)
 {
@@ -140,7 +133,7 @@ cmd_lists(struct cli *c)
   struct list_state *states = NULL;
   struct loop *loop = NULL;
   struct dns *dns = NULL;
-  int rc = app_load(&a, c, false);
+  int rc = cmd_app_load(&a, c, false);
   if (rc != RBL_EXIT_OK)
     goto done;
 
@@ -149,11 +142,9 @@ cmd_lists(struct cli *c)
     states = calloc(a.nlists ? a.nlists : 1, sizeof(*states));
     if (states == NULL || app_engine(&a, &loop, &dns) != RBL_EXIT_OK)
       goto done;
-    struct dnsbl_opts o = {(unsigned)a.cfg.max_inflight, a.cfg.deadline_ms,
-                           NULL};
     /* No targets: only the RFC 5782 test points are queried. */
-    dnsbl_check(loop, dns, &a.cfg, a.lists, a.nlists, NULL, 0, &o, nothing,
-                NULL, states);
+    dnsbl_probe(loop, dns, &a.cfg, a.lists, a.nlists, a.cfg.deadline_ms,
+                states);
     size_t ok = 0, bad = 0;
     for (size_t i = 0; i < a.nlists; i++) {
       if (states[i].health == HEALTH_OK)

@@ -62,7 +62,7 @@ begin_write(struct app *a, const struct cli *c, struct store **s,
             int64_t now)
 {
   char err[512];
-  if (app_load(a, c, false) != RBL_EXIT_OK ||
+  if (cmd_app_load(a, c, false) != RBL_EXIT_OK ||
       (*s = app_store(a, false)) == NULL)
     return false;
   if (store_begin(*s, now, err, sizeof(err)) != RBL_OK) {
@@ -82,13 +82,27 @@ cmd_remind(struct cli *c)
     return RBL_EXIT_UNKNOWN;
   }
   struct app a;
+  int rc = RBL_EXIT_UNKNOWN;
+  if (cmd_app_load(&a, c, false) == RBL_EXIT_OK)
+    rc = remind_run(&a, json);
+  app_free(&a);
+  return rc;
+}
+
+int
+remind_run(const struct app *a, bool json)
+{
   struct store *s = NULL;
   struct due_list due = {0};
   int rc = RBL_EXIT_UNKNOWN;
   char err[512];
   int64_t now = store_now();
-  if (!begin_write(&a, c, &s, now))
+  if ((s = app_store(a, false)) == NULL)
     goto done;
+  if (store_begin(s, now, err, sizeof(err)) != RBL_OK) {
+    fprintf(stderr, "rblmon: %s\n", err);
+    goto done;
+  }
   if (store_reminders(s, now, false, keep, &due) != RBL_OK) {
     fprintf(stderr, "rblmon: cannot read the reminders\n");
     goto done;
@@ -105,10 +119,10 @@ cmd_remind(struct cli *c)
     struct evidence ev;
     json_t *o;
     struct remind_out ro;
-    correlate_listing(s, &a.cat, &due.d[i].r.e,
-                      (int64_t)(a.cfg.remind_window_ms / 1000), now, &ev);
+    correlate_listing(s, &a->cat, &due.d[i].r.e,
+                      (int64_t)(a->cfg.remind_window_ms / 1000), now, &ev);
     size_t mark = t.len;
-    remind_compose(&a.cfg, &a.cat, &due.d[i].r, &ev, now, &t, &o, &ro);
+    remind_compose(&a->cfg, &a->cat, &due.d[i].r, &ev, now, &t, &o, &ro);
     /* the same words for the notifiers: first line summary, rest body */
     const char *msg = sbuf_str(&t) + mark;
     const char *nl = strchr(msg, '\n');
@@ -140,7 +154,7 @@ cmd_remind(struct cli *c)
     goto done;
   }
   if (due.n > 0)
-    notify_send(&a.cfg, nev, due.n, false);
+    notify_send(&a->cfg, nev, due.n, false);
   notify_free(nev, due.n);
   rc = urgent ? RBL_EXIT_CRITICAL : due.n ? RBL_EXIT_WARNING : RBL_EXIT_OK;
   if (json) {
@@ -160,7 +174,6 @@ cmd_remind(struct cli *c)
 done:
   free_list(&due);
   store_close(s);
-  app_free(&a);
   return rc;
 }
 
@@ -258,7 +271,7 @@ cmd_notify(struct cli *c)
   }
   struct app a;
   int rc = RBL_EXIT_UNKNOWN;
-  if (app_load(&a, c, true) != RBL_EXIT_OK)
+  if (cmd_app_load(&a, c, true) != RBL_EXIT_OK)
     goto done;
   if (!a.cfg.desktop.on && !a.cfg.command.on) {
     fprintf(stderr, "rblmon: no notification channel in %s: add notify: "

@@ -347,32 +347,45 @@ cmd_scanlogs(struct cli *c)
     return RBL_EXIT_UNKNOWN;
   }
   struct app a;
+  int rc = RBL_EXIT_UNKNOWN;
+  if (cmd_app_load(&a, c, c->nargs == 0) == RBL_EXIT_OK) {
+    struct scan_opts o = {json, since_ms, c->no_state, c->args, c->nargs};
+    rc = scanlogs_run(&a, &o);
+  }
+  app_free(&a);
+  return rc;
+}
+
+int
+scanlogs_run(const struct app *ap, const struct scan_opts *o)
+{
+  const struct app *a = ap;
+  bool json = o->json;
+  uint64_t since_ms = o->since_ms;
   struct classifier *cl = NULL;
   struct scan *k = calloc(1, sizeof(*k));
   int rc = RBL_EXIT_UNKNOWN;
   if (k == NULL)
     return RBL_EXIT_UNKNOWN;
-  if (app_load(&a, c, c->nargs == 0) != RBL_EXIT_OK)
-    goto done;
-  if (c->nargs == 0 && a.cfg.nlog_files == 0) {
+  if (o->nargs == 0 && a->cfg.nlog_files == 0) {
     fprintf(stderr, "rblmon: no logs to scan: add logs: files: [...] to %s "
-            "or name files on the command line\n", a.config_path);
+            "or name files on the command line\n", a->config_path);
     goto done;
   }
   char rules[4200];
-  if (a.cfg.log_rules != NULL)
-    snprintf(rules, sizeof(rules), "%s", a.cfg.log_rules);
+  if (a->cfg.log_rules != NULL)
+    snprintf(rules, sizeof(rules), "%s", a->cfg.log_rules);
   else
     snprintf(rules, sizeof(rules), "%s/rules/rejections.yaml",
-             app_catalog_dir(&a));
+             app_catalog_dir(a));
   struct diag d;
   diag_init(&d);
-  rbl_status st = classify_load(rules, &a.cat, &cl, &d);
+  rbl_status st = classify_load(rules, &a->cat, &cl, &d);
   diag_print(&d);
   diag_free(&d);
   if (st != RBL_OK)
     goto done;
-  k->a = &a;
+  k->a = a;
   if (!index_ours(k)) {
     fprintf(stderr, "rblmon: out of memory\n");
     goto done;
@@ -384,9 +397,9 @@ cmd_scanlogs(struct cli *c)
     k->cutoff = now - (int64_t)(since_ms / 1000);
   /* Files named on the command line are read whole, without cursors; the
    * rejections still go into the state (idempotently). */
-  if (!c->no_state) {
+  if (!o->no_state) {
     char err[512];
-    if ((k->store = app_store(&a, false)) == NULL)
+    if ((k->store = app_store(a, false)) == NULL)
       goto done;
     if (store_scan_begin(k->store, now, err, sizeof(err)) != RBL_OK) {
       fprintf(stderr, "rblmon: %s\n", err);
@@ -396,18 +409,18 @@ cmd_scanlogs(struct cli *c)
   if (json)
     fputs("{\"rejections\":[", stdout);
   size_t failed = 0, files = 0;
-  if (c->nargs > 0) {
-    for (int i = 0; i < c->nargs; i++, files++) {
+  if (o->nargs > 0) {
+    for (int i = 0; i < o->nargs; i++, files++) {
       uint64_t off = 0, line = 0;
-      failed += !read_one(k, c->args[i], &off, &line, NULL);
+      failed += !read_one(k, o->args[i], &off, &line, NULL);
     }
   } else {
-    for (size_t i = 0; i < a.cfg.nlog_files; i++, files++)
-      failed += !read_configured(k, a.cfg.log_files[i], since_ms > 0);
+    for (size_t i = 0; i < a->cfg.nlog_files; i++, files++)
+      failed += !read_configured(k, a->cfg.log_files[i], since_ms > 0);
   }
   char err[512] = "";
   if (k->store != NULL && !k->store_failed &&
-      store_scan_commit(k->store, a.cfg.retention_ms, err, sizeof(err)) !=
+      store_scan_commit(k->store, a->cfg.retention_ms, err, sizeof(err)) !=
         RBL_OK)
     k->store_failed = true;
   if (k->store_failed) {
@@ -417,7 +430,7 @@ cmd_scanlogs(struct cli *c)
     fprintf(stderr, "rblmon: %s\n", err);
   }
   /* A spike of new permanent rejections is news for the notifiers. */
-  if (k->store != NULL && !k->store_failed && k->stored_new >= a.cfg.spike &&
+  if (k->store != NULL && !k->store_failed && k->stored_new >= a->cfg.spike &&
       k->permanent > 0) {
     struct notify_event ev;
     memset(&ev, 0, sizeof(ev));
@@ -426,15 +439,15 @@ cmd_scanlogs(struct cli *c)
     ev.sev = SEV_WARNING;
     snprintf(ev.summary, sizeof(ev.summary), "%llu new rejections of "
              "outgoing mail", (unsigned long long)k->stored_new);
-    size_t o = 0;
-    for (int i = 0; cause_names[i] != NULL && o < sizeof(ev.body); i++)
+    size_t w = 0;
+    for (int i = 0; cause_names[i] != NULL && w < sizeof(ev.body); i++)
       if (k->by_cause[i] > 0)
-        o += (size_t)snprintf(ev.body + o, sizeof(ev.body) - o, "%s%s: %llu",
-                              o ? ", " : "", cause_names[i],
+        w += (size_t)snprintf(ev.body + w, sizeof(ev.body) - w, "%s%s: %llu",
+                              w ? ", " : "", cause_names[i],
                               (unsigned long long)k->by_cause[i]);
     ev.json = json_pack("{sIsI}", "new", (json_int_t)k->stored_new,
                         "permanent", (json_int_t)k->permanent);
-    notify_send(&a.cfg, &ev, 1, false);
+    notify_send(&a->cfg, &ev, 1, false);
     json_decref(ev.json);
   }
   rc = k->permanent > 0 ? RBL_EXIT_CRITICAL
@@ -493,6 +506,5 @@ done:
   free(k->singles);
   free(k->ranges);
   free(k);
-  app_free(&a);
   return rc;
 }

@@ -267,7 +267,7 @@ cmd_status(struct cli *c)
     return RBL_EXIT_UNKNOWN;
   }
   struct app a;
-  int rc = app_load(&a, c, false);
+  int rc = cmd_app_load(&a, c, false);
   struct store *s = NULL;
   if (rc != RBL_EXIT_OK || (s = app_store(&a, true)) == NULL) {
     app_free(&a);
@@ -384,7 +384,7 @@ cmd_history(struct cli *c)
     target = norm;
   }
   struct app a;
-  int rc = app_load(&a, c, false);
+  int rc = cmd_app_load(&a, c, false);
   struct store *s = NULL;
   if (rc != RBL_EXIT_OK || (s = app_store(&a, true)) == NULL) {
     app_free(&a);

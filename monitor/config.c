@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "auth.h"
+#include "authsource.h"
 
 #include <arpa/inet.h>
 #include <glib.h>
@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CFG_MAX_TARGETS 1000000
 
 void
 config_init(struct config *cfg)
@@ -165,16 +164,6 @@ add_target(struct yctx *c, struct ynode *v, void *obj, bool want_domain)
   else if (st != RBL_OK)
     yerror(c, v, "out of memory");
   cfg->over_limit = st == RBL_ETOOBIG;
-}
-
-rbl_status
-config_add_target(struct config *cfg, const struct target_spec *spec,
-                  const char *watchlist)
-{
-  if (item_find(cfg, spec, watchlist) > 0)
-    return RBL_OK; /* there already */
-  struct watch_item it = {*spec, watchlist, 0, 0};
-  return item_add(cfg, &it);
 }
 
 static void

@@ -43,6 +43,7 @@ struct cfg_key {                  /* lists.keys: name -> value */
 /* Every watchlist together: a bound on one cycle (16 /16s; public lists
  * allow far less, see LIST_FAIR_USE_PER_DAY). */
 #define CFG_MAX_ADDRESSES (1u << 20)
+#define CFG_MAX_TARGETS 1000000   /* entries, over every watchlist */
 
 struct config {
   struct arena arena;             /* owns everything below */
@@ -131,12 +132,6 @@ rbl_status config_select_lists(struct config *cfg,
                                struct catalog *cat,
                                const struct list_def ***out, size_t *n,
                                struct diag *d);
-
-/* Adds a target to a watchlist after reading (from_spf); one already
- * there is not added twice.  RBL_ETOOBIG past the target limit. */
-rbl_status config_add_target(struct config *cfg,
-                             const struct target_spec *spec,
-                             const char *watchlist);
 
 /* The key for a keyed list: lists.keys.<name> (with ${ENV} expanded), or
  * the entry's env variable.  NULL when there is none. */

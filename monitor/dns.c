@@ -117,7 +117,9 @@ dns_free(struct dns *d)
 {
   if (d == NULL)
     return;
-  ares_destroy(d->ch);
+  if (d->ch != NULL)
+    ares_destroy(d->ch);
+  loop_unprepare(d->loop, prepare, d);
   free(d);
   if (--ares_refs == 0)
     ares_library_cleanup();

@@ -121,7 +121,7 @@ sat_add(uint64_t a, uint64_t b)
 }
 
 static uint64_t
-count_for_list(const struct list_def *l, const struct dnsbl_target *t,
+count_for_list(const struct list_def *l, const struct engine_target *t,
                size_t nt)
 {
   uint64_t sum = 0;
@@ -133,7 +133,7 @@ count_for_list(const struct list_def *l, const struct dnsbl_target *t,
 
 uint64_t
 dnsbl_count(const struct list_def *const *lists, size_t nlists,
-            const struct dnsbl_target *t, size_t nt)
+            const struct engine_target *t, size_t nt)
 {
   uint64_t sum = 0;
   for (size_t i = 0; i < nlists; i++)
@@ -173,7 +173,7 @@ struct run {
   struct list_state *st;
   struct probe_outcome (*probes)[NPROBE];
   size_t probes_pending;
-  const struct dnsbl_target *t;
+  const struct engine_target *t;
   size_t nt;
   /* cursor over (address, list) pairs */
   size_t ti, li;
@@ -185,7 +185,7 @@ struct run {
    * answers, never above max_inflight */
   unsigned inflight, max_inflight, window, credit;
   struct job *free_jobs;
-  dnsbl_sink sink;
+  result_sink sink;
   void *sink_arg;
   unsigned deadline_timer;
   bool cancelled, finished;
@@ -195,6 +195,8 @@ struct run {
   size_t *range_told;             /* per list: 1 + the range target whose
                                      one "not checked" result went out */
   uint64_t deadline_ms;
+  void (*done)(void *arg);        /* told when every result is out */
+  void *done_arg;
 };
 
 static struct job *
@@ -229,7 +231,8 @@ finish_if_done(struct run *r)
   if (r->deadline_timer)
     loop_timer_cancel(r->loop, r->deadline_timer);
   r->deadline_timer = 0;
-  loop_stop(r->loop);
+  if (r->done != NULL)
+    r->done(r->done_arg);
 }
 
 static void
@@ -430,7 +433,7 @@ static void
 fill_target(struct run *r, struct result *res, bool *is_domain,
             struct addr *addr)
 {
-  const struct dnsbl_target *t = &r->t[r->ti];
+  const struct engine_target *t = &r->t[r->ti];
   res->watchlist = t->watchlist;
   if (t->spec->kind == TARGET_DOMAIN) {
     *is_domain = true;
@@ -767,11 +770,11 @@ prepare_states(struct run *r, const struct config *cfg,
   }
 }
 
-struct dnsbl_run *
+static struct dnsbl_run *
 dnsbl_start(struct loop *l, struct dns *d, const struct config *cfg,
             const struct list_def *const *lists, size_t nlists,
-            const struct dnsbl_target *t, size_t nt,
-            const struct dnsbl_opts *o, dnsbl_sink sink, void *arg,
+            const struct engine_target *t, size_t nt,
+            const struct dnsbl_opts *o, result_sink sink, void *arg,
             struct list_state *states)
 {
   struct run *r = calloc(1, sizeof(*r));
@@ -789,6 +792,8 @@ dnsbl_start(struct loop *l, struct dns *d, const struct config *cfg,
   r->sink = sink;
   r->sink_arg = arg;
   r->deadline_ms = o->deadline_ms;
+  r->done = o->done;
+  r->done_arg = o->done_arg;
   r->probes = calloc(nlists ? nlists : 1, sizeof(*r->probes));
   r->range_told = calloc(nlists ? nlists : 1, sizeof(*r->range_told));
   if (r->probes == NULL || r->range_told == NULL) {
@@ -810,7 +815,7 @@ dnsbl_start(struct loop *l, struct dns *d, const struct config *cfg,
   return (struct dnsbl_run *)r;
 }
 
-void
+static void
 dnsbl_cancel(struct dnsbl_run *dr)
 {
   struct run *r = (struct run *)dr;
@@ -822,13 +827,13 @@ dnsbl_cancel(struct dnsbl_run *dr)
   }
 }
 
-bool
+static bool
 dnsbl_finished(const struct dnsbl_run *dr)
 {
   return dr == NULL || ((const struct run *)dr)->finished;
 }
 
-void
+static void
 dnsbl_end(struct dnsbl_run *dr)
 {
   struct run *r = (struct run *)dr;
@@ -846,15 +851,28 @@ dnsbl_end(struct dnsbl_run *dr)
   free(r);
 }
 
-rbl_status
-dnsbl_check(struct loop *l, struct dns *d, const struct config *cfg,
-            const struct list_def *const *lists, size_t nlists,
-            const struct dnsbl_target *t, size_t nt,
-            const struct dnsbl_opts *o, dnsbl_sink sink, void *arg,
-            struct list_state *states)
+static void
+nothing(void *arg, const struct result *res)
 {
-  struct dnsbl_run *r = dnsbl_start(l, d, cfg, lists, nlists, t, nt, o, sink,
-                                    arg, states);
+  (void)arg;
+  (void)res;
+}
+
+static void
+stop_loop(void *arg)
+{
+  loop_stop(arg);
+}
+
+rbl_status
+dnsbl_probe(struct loop *l, struct dns *d, const struct config *cfg,
+            const struct list_def *const *lists, size_t nlists,
+            uint64_t deadline_ms, struct list_state *states)
+{
+  struct dnsbl_opts o = {(unsigned)cfg->max_inflight, deadline_ms, NULL,
+                         stop_loop, l};
+  struct dnsbl_run *r = dnsbl_start(l, d, cfg, lists, nlists, NULL, 0, &o,
+                                    nothing, NULL, states);
   if (r == NULL)
     return RBL_ENOMEM;
   while (!dnsbl_finished(r))
@@ -862,3 +880,48 @@ dnsbl_check(struct loop *l, struct dns *d, const struct config *cfg,
   dnsbl_end(r);
   return RBL_OK;
 }
+
+/* ---- the engine ------------------------------------------------------------ */
+static size_t
+eng_nsources(const struct engine_ctx *c)
+{
+  return c->nlists;
+}
+
+static uint64_t
+eng_count(const struct engine_ctx *c)
+{
+  return dnsbl_count(c->lists, c->nlists, c->targets, c->ntargets);
+}
+
+static void *
+eng_start(const struct engine_ctx *c, struct list_state *states)
+{
+  struct dnsbl_opts o = {(unsigned)c->cfg->max_inflight, c->deadline_ms,
+                         c->used_today, c->done, c->done_arg};
+  return dnsbl_start(c->loop, c->dns, c->cfg, c->lists, c->nlists,
+                     c->targets, c->ntargets, &o, c->sink, c->sink_arg,
+                     states);
+}
+
+static bool
+eng_finished(const void *run)
+{
+  return dnsbl_finished(run);
+}
+
+static void
+eng_cancel(void *run)
+{
+  dnsbl_cancel(run);
+}
+
+static void
+eng_end(void *run)
+{
+  dnsbl_end(run);
+}
+
+const struct engine engine_dnsbl = {
+  "dnsbl", CHECK_DNSBL, false, eng_nsources, eng_count, eng_start,
+  eng_finished, eng_cancel, eng_end};

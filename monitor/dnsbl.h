@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "dns.h"
+#include "engine.h"
 #include "result.h"
 
 /* ---- reading answers (pure; unit tested) ------------------------------- */
@@ -32,51 +33,30 @@ void dnsbl_interpret(const struct list_def *l, const uint32_t *a, size_t n,
                      struct interp *out);
 
 /* ---- one check cycle ---------------------------------------------------- */
-struct dnsbl_target {
-  const struct target_spec *spec;
-  const char *watchlist;
-};
-
-typedef void (*dnsbl_sink)(void *arg, const struct result *r);
-
 struct dnsbl_opts {
   unsigned max_inflight;
   uint64_t deadline_ms;
   /* Queries already sent to each list in the last 24 hours (from the
    * state), counted against its daily limit; NULL: none known. */
   const uint64_t *used_today;
+  void (*done)(void *arg);        /* every pair has its result */
+  void *done_arg;
 };
 
 /* Number of (address, list) pairs the plan holds (saturating). */
 uint64_t dnsbl_count(const struct list_def *const *lists, size_t nlists,
-                     const struct dnsbl_target *t, size_t nt);
+                     const struct engine_target *t, size_t nt);
 
-/* Runs one cycle on the loop: probes every list's test points, then
- * queries every (address, list) pair that fits (IPs to IP lists, domains
- * to domain lists), at most max_inflight at once, and hands each result
- * to sink as it completes (results are not kept).  states (nlists, filled
- * in) receive each list's health and counts.  Returns RBL_OK when the cycle
- * ran (whatever the results), else a set-up error. */
-/* The same, in steps, for a cycle that runs other engines on the loop
- * too: start (NULL when out of memory), run the loop until finished, end
- * (after every outstanding query completed or was cancelled). */
-struct dnsbl_run;
-struct dnsbl_run *dnsbl_start(struct loop *l, struct dns *d,
-                              const struct config *cfg,
-                              const struct list_def *const *lists,
-                              size_t nlists, const struct dnsbl_target *t,
-                              size_t nt, const struct dnsbl_opts *o,
-                              dnsbl_sink sink, void *arg,
-                              struct list_state *states);
-bool dnsbl_finished(const struct dnsbl_run *r);
-/* Stops now, as the deadline would (rblmon run on SIGTERM). */
-void dnsbl_cancel(struct dnsbl_run *r);
-void dnsbl_end(struct dnsbl_run *r);
+/* The engine (engine.h): probes every list's test points, then queries
+ * every (address, list) pair that fits (IPs to IP lists, domains to
+ * domain lists), at most max_inflight at once, handing each result to the
+ * sink as it completes; one state per list (health and counts). */
+extern const struct engine engine_dnsbl;
 
-rbl_status dnsbl_check(struct loop *l, struct dns *d, const struct config *cfg,
+/* Only the RFC 5782 test points of the lists (rblmon lists --probe),
+ * running loop l until done: their health in states (nlists). */
+rbl_status dnsbl_probe(struct loop *l, struct dns *d, const struct config *cfg,
                        const struct list_def *const *lists, size_t nlists,
-                       const struct dnsbl_target *t, size_t nt,
-                       const struct dnsbl_opts *o, dnsbl_sink sink,
-                       void *arg, struct list_state *states);
+                       uint64_t deadline_ms, struct list_state *states);
 
 #endif

@@ -1,8 +1,11 @@
 #include "i18n.h"
 
+#include <limits.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include "util.h"
 
 #ifndef RBLMON_LOCALEDIR
 #define RBLMON_LOCALEDIR "/usr/local/share/locale"
@@ -15,11 +18,11 @@ i18n_init(void)
   setlocale(LC_CTYPE, "");
   const char *dir = getenv("RBLMON_LOCALEDIR");
   if (dir == NULL || *dir == '\0') {
-    dir = RBLMON_LOCALEDIR;
-#ifdef RBLMON_BUILD_LOCALEDIR
-    if (access(RBLMON_LOCALEDIR "/fr/LC_MESSAGES/rblmon.mo", R_OK) != 0)
-      dir = RBLMON_BUILD_LOCALEDIR;
-#endif
+    /* beside the binary (a relocated prefix, the build tree), else
+     * where the installation put it */
+    static char beside[PATH_MAX];
+    dir = util_beside_exe("../share/locale", beside, sizeof(beside))
+            ? beside : RBLMON_LOCALEDIR;
   }
   bindtextdomain("rblmon", dir);
   bind_textdomain_codeset("rblmon", "UTF-8");

@@ -123,6 +123,16 @@ loop_prepare(struct loop *l, loop_prepare_fn fn, void *arg)
 }
 
 void
+loop_unprepare(struct loop *l, loop_prepare_fn fn, void *arg)
+{
+  for (size_t i = 0; i < l->np; i++)
+    if (l->p[i].fn == fn && l->p[i].arg == arg) {
+      l->p[i] = l->p[--l->np];
+      return;
+    }
+}
+
+void
 loop_stop(struct loop *l)
 {
   l->stop = true;

@@ -32,6 +32,8 @@ unsigned loop_timer(struct loop *l, uint64_t delay_ms, loop_timer_fn fn,
                     void *arg);
 void loop_timer_cancel(struct loop *l, unsigned id);
 rbl_status loop_prepare(struct loop *l, loop_prepare_fn fn, void *arg);
+/* Removes the hook (its owner goes; the loop may live on). */
+void loop_unprepare(struct loop *l, loop_prepare_fn fn, void *arg);
 
 /* Monotonic milliseconds (plus what tests advanced). */
 uint64_t loop_now(const struct loop *l);

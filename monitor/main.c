@@ -15,9 +15,6 @@
 #ifndef RBLMON_VERSION
 #define RBLMON_VERSION "0.0.0"
 #endif
-#ifndef RBLMON_DATADIR
-#define RBLMON_DATADIR "/usr/local/share/rblmon"
-#endif
 
 /* Options a command takes beyond the common ones. */
 enum {
@@ -217,150 +214,9 @@ main(int argc, char **argv)
   return cmd->fn(&c);
 }
 
-/* ---- shared set-up ------------------------------------------------------ */
-const char *
-app_catalog_dir(const struct app *a)
-{
-  const char *env = getenv("RBLMON_CATALOG");
-  if (env != NULL && *env != '\0')
-    return env;
-  if (a->have_config && a->cfg.catalog_dir != NULL)
-    return a->cfg.catalog_dir;
-  /* installed: beside the binary (a relocated prefix too), then where the
-   * build said */
-  static char beside[PATH_MAX];
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n > 0) {
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash != NULL) {
-      *slash = '\0';
-      char path[4200];
-      snprintf(path, sizeof(path), "%s/../share/rblmon/lists", exe);
-      if (realpath(path, beside) != NULL && access(beside, F_OK) == 0)
-        return beside;
-    }
-  }
-  if (access(RBLMON_DATADIR "/lists", F_OK) == 0)
-    return RBLMON_DATADIR "/lists";
-#ifdef RBLMON_SRCDIR
-  return RBLMON_SRCDIR "/lists";
-#else
-  return RBLMON_DATADIR "/lists";
-#endif
-}
-
 int
-app_load(struct app *a, const struct cli *c, bool need_config)
+cmd_app_load(struct app *a, const struct cli *c, bool need_config)
 {
-  struct diag d;
-  int rc = RBL_EXIT_OK;
-  memset(a, 0, sizeof(*a));
-  config_init(&a->cfg);
-  catalog_init(&a->cat);
-  diag_init(&d);
-  d.log_tag = c->log_tag;
-  bool explicit;
-  bool found = config_find(c->config_path, a->config_path,
-                           sizeof(a->config_path), &explicit);
-  if (c->config_text != NULL) { /* pinned by rblmon run */
-    a->have_config = true;
-    if (c->config_st != NULL) {
-      a->cfg.file_st = *c->config_st;
-      a->cfg.have_file_st = true;
-    }
-    if (config_load_string(&a->cfg, a->config_path, c->config_text,
-                           c->config_len, &d) != RBL_OK) {
-      rc = RBL_EXIT_UNKNOWN;
-      goto done;
-    }
-  } else if (found) {
-    a->have_config = true;
-    if (config_load(&a->cfg, a->config_path, &d) != RBL_OK) {
-      rc = RBL_EXIT_UNKNOWN;
-      goto done;
-    }
-  } else if (need_config) {
-    fprintf(stderr,
-            "rblmon: no configuration found (looked for $RBLMON_CONFIG, "
-            "~/.config/rblmon/rblmon.yaml, /etc/rblmon/rblmon.yaml).\n"
-            "Copy the example (rblmon.example.yaml) there and edit it, pass "
-            "-c FILE, or name targets on the command line.\n");
-    rc = RBL_EXIT_UNKNOWN;
-    goto done;
-  }
-  if (a->have_config &&
-      config_check_owner(&a->cfg, a->config_path, &d) != RBL_OK) {
-    rc = RBL_EXIT_UNKNOWN;
-    goto done;
-  }
-  if (catalog_load_dir(&a->cat, app_catalog_dir(a), &d) != RBL_OK) {
-    rc = RBL_EXIT_UNKNOWN;
-    goto done;
-  }
-  if (config_select_lists(&a->cfg, &a->cat, &a->lists, &a->nlists, &d) !=
-      RBL_OK) {
-    rc = RBL_EXIT_UNKNOWN;
-    goto done;
-  }
-done:
-  diag_print(&d);
-  if (rc != RBL_EXIT_OK && d.errors > 0 && c->log_tag == NULL)
-    fprintf(stderr, "rblmon: %u error%s; nothing was checked\n", d.errors,
-            d.errors == 1 ? "" : "s");
-  diag_free(&d);
-  return rc;
-}
-
-int
-app_engine(const struct app *a, struct loop **l, struct dns **d)
-{
-  char err[256];
-  *d = NULL;
-  *l = loop_new();
-  if (*l == NULL) {
-    fprintf(stderr, "rblmon: out of memory\n");
-    return RBL_EXIT_UNKNOWN;
-  }
-  if (dns_new(*l, a->cfg.servers_csv, (unsigned)a->cfg.timeout_ms,
-              (unsigned)a->cfg.tries, d, err, sizeof(err)) != RBL_OK) {
-    fprintf(stderr, "rblmon: %s; check resolver: in %s\n", err,
-            a->have_config ? a->config_path : "the configuration");
-    return RBL_EXIT_UNKNOWN;
-  }
-  return RBL_EXIT_OK;
-}
-
-rbl_status
-app_store_open(const struct app *a, bool readonly, struct store **s,
-               char *err, size_t errlen)
-{
-  char def[STORE_PATH_MAX];
-  const char *path = a->cfg.state_path;
-  if (path == NULL) {
-    store_default_path(def, sizeof(def));
-    path = def;
-  }
-  return store_open(path, readonly, a->cfg.lock_wait_ms, s, err, errlen);
-}
-
-struct store *
-app_store(const struct app *a, bool readonly)
-{
-  char err[1024];
-  struct store *s;
-  if (app_store_open(a, readonly, &s, err, sizeof(err)) != RBL_OK) {
-    fprintf(stderr, "rblmon: %s\n", err);
-    return NULL;
-  }
-  return s;
-}
-
-void
-app_free(struct app *a)
-{
-  free(a->lists);
-  catalog_free(&a->cat);
-  config_free(&a->cfg);
+  struct app_source src = {c->config_path, NULL, 0, NULL, NULL};
+  return app_load(a, &src, need_config);
 }

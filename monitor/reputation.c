@@ -1,4 +1,5 @@
 #include "reputation.h"
+#include "config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,10 +55,10 @@ struct rep_run {
   struct http *http;
   struct prov *pv;
   size_t np;
-  const struct dnsbl_target *t;
+  const struct engine_target *t;
   size_t nt;
   struct rep_opts o;
-  dnsbl_sink sink;
+  result_sink sink;
   void *arg;
   struct job *jobs;
   size_t done;                    /* providers finished */
@@ -73,8 +74,8 @@ fits(const struct provider *p, const struct target_spec *s)
                                : list_takes_ip6(&p->def);
 }
 
-uint64_t
-rep_count(struct provider *const *p, size_t np, const struct dnsbl_target *t,
+static uint64_t
+rep_count(struct provider *const *p, size_t np, const struct engine_target *t,
           size_t nt)
 {
   uint64_t n = 0;
@@ -93,7 +94,7 @@ next_target(struct prov *pv, char *buf, size_t size, const char **wl)
 {
   struct rep_run *r = pv->run;
   while (pv->ti < r->nt) {
-    const struct dnsbl_target *t = &r->t[pv->ti];
+    const struct engine_target *t = &r->t[pv->ti];
     if (!fits(pv->p, t->spec)) {
       pv->ti++;
       continue;
@@ -356,7 +357,8 @@ prov_finish_if_done(struct prov *pv)
     if (r->deadline_timer != 0)
       loop_timer_cancel(r->loop, r->deadline_timer);
     r->deadline_timer = 0;
-    loop_stop(r->loop);
+    if (r->o.done != NULL)
+      r->o.done(r->o.done_arg);
   }
 }
 
@@ -626,10 +628,10 @@ on_deadline(void *arg)
   return 0;
 }
 
-struct rep_run *
+static struct rep_run *
 rep_start(struct loop *l, struct http *h, struct provider *const *p,
-          size_t np, const struct dnsbl_target *t, size_t nt,
-          const struct rep_opts *o, dnsbl_sink sink, void *arg,
+          size_t np, const struct engine_target *t, size_t nt,
+          const struct rep_opts *o, result_sink sink, void *arg,
           struct list_state *states)
 {
   struct rep_run *r = calloc(1, sizeof(*r));
@@ -658,7 +660,7 @@ rep_start(struct loop *l, struct http *h, struct provider *const *p,
   return r;
 }
 
-void
+static void
 rep_cancel(struct rep_run *r)
 {
   if (r == NULL || r->done == r->np)
@@ -669,13 +671,13 @@ rep_cancel(struct rep_run *r)
   on_deadline(r);
 }
 
-bool
+static bool
 rep_finished(const struct rep_run *r)
 {
   return r == NULL || r->done == r->np;
 }
 
-void
+static void
 rep_end(struct rep_run *r)
 {
   if (r == NULL)
@@ -687,3 +689,49 @@ rep_end(struct rep_run *r)
   free(r->pv);
   free(r);
 }
+
+/* ---- the engine ------------------------------------------------------------ */
+static size_t
+eng_nsources(const struct engine_ctx *c)
+{
+  return c->cfg->nproviders;
+}
+
+static uint64_t
+eng_count(const struct engine_ctx *c)
+{
+  return rep_count(c->cfg->providers, c->cfg->nproviders, c->targets,
+                   c->ntargets);
+}
+
+static void *
+eng_start(const struct engine_ctx *c, struct list_state *states)
+{
+  struct rep_opts o = {c->store, c->now, c->deadline_ms, c->done,
+                       c->done_arg};
+  return rep_start(c->loop, c->http, c->cfg->providers, c->cfg->nproviders,
+                   c->targets, c->ntargets, &o, c->sink, c->sink_arg,
+                   states);
+}
+
+static bool
+eng_finished(const void *run)
+{
+  return rep_finished(run);
+}
+
+static void
+eng_cancel(void *run)
+{
+  rep_cancel(run);
+}
+
+static void
+eng_end(void *run)
+{
+  rep_end(run);
+}
+
+const struct engine engine_reputation = {
+  "reputation", CHECK_REPUTATION, true, eng_nsources, eng_count, eng_start,
+  eng_finished, eng_cancel, eng_end};

@@ -8,7 +8,7 @@
 #ifndef RBL_REPUTATION_H
 #define RBL_REPUTATION_H
 
-#include "dnsbl.h"
+#include "engine.h"
 #include "http.h"
 #include "provider.h"
 
@@ -21,26 +21,12 @@ struct rep_opts {
   struct store *store;            /* NULL: no cache, pauses or budget */
   int64_t now;                    /* wall clock (store_now()) */
   uint64_t deadline_ms;           /* 0: none; else resolver.deadline */
+  void (*done)(void *arg);        /* every pair has its result */
+  void *done_arg;
 };
 
-/* Number of (target, provider) pairs (saturating). */
-uint64_t rep_count(struct provider *const *p, size_t np,
-                   const struct dnsbl_target *t, size_t nt);
-
-struct rep_run;
-
-/* Starts the cycle; results go to sink as they complete (some at once,
- * from the cache).  states (np) get each provider's health and request
- * count.  NULL when out of memory. */
-struct rep_run *rep_start(struct loop *l, struct http *h,
-                          struct provider *const *p, size_t np,
-                          const struct dnsbl_target *t, size_t nt,
-                          const struct rep_opts *o, dnsbl_sink sink,
-                          void *arg, struct list_state *states);
-/* Every pair has its result. */
-bool rep_finished(const struct rep_run *r);
-/* Stops now, as the deadline would. */
-void rep_cancel(struct rep_run *r);
-void rep_end(struct rep_run *r);
+/* The engine (engine.h): every configured provider over the targets, one
+ * state each; results from the cache (min_interval) come at once. */
+extern const struct engine engine_reputation;
 
 #endif

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <unistd.h>
 
 /* ---- arena ------------------------------------------------------------- */
 struct arena_chunk {
@@ -380,4 +382,23 @@ util_fnv1a(uint64_t h, const void *data, size_t n)
     h *= 1099511628211ULL;
   }
   return h;
+}
+
+bool
+util_beside_exe(const char *rel, char *buf, size_t size)
+{
+  char exe[PATH_MAX], path[PATH_MAX + 256], real[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n <= 0)
+    return false;
+  exe[n] = '\0';
+  char *slash = strrchr(exe, '/');
+  if (slash == NULL)
+    return false;
+  *slash = '\0';
+  snprintf(path, sizeof(path), "%s/%s", exe, rel);
+  if (realpath(path, real) == NULL || strlen(real) >= size)
+    return false;
+  memcpy(buf, real, strlen(real) + 1);
+  return true;
 }

@@ -61,6 +61,13 @@ rbl_status util_parse_duration(const char *s, uint64_t *ms);
 /* Formats a duration in ms as the largest whole unit ("2d", "90s"). */
 void util_format_duration(uint64_t ms, char *buf, size_t size);
 
+/* The path rel (such as "../share/rblmon/lists") taken from the folder of
+ * the running binary, resolved, in buf; false when it does not exist.
+ * Installed or in its build tree (laid out as a prefix: bin/, share/),
+ * rblmon finds its data beside it, with no path of the build compiled
+ * in. */
+bool util_beside_exe(const char *rel, char *buf, size_t size);
+
 /* ---- escaping of untrusted text ---------------------------------------- */
 /* Appends s[0..n) to b with control characters (C0, DEL, C1), backslash,
  * bidirectional controls (U+061C, U+200E-F, U+202A-E, U+2066-9), line and

@@ -4,8 +4,11 @@ jobs at their intervals, pacing under a list's daily limit, memory that
 does not grow; SIGHUP with a good and a bad configuration; SIGTERM in the
 middle of a cycle; the lock between run and a cron check.  Readiness is
 read from the log lines run writes, never slept on."""
+import ctypes
 import os
+import shutil
 import signal
+import struct
 import sqlite3
 import subprocess
 
@@ -13,6 +16,8 @@ import rbltest
 from rbltest import Rbldnsd, SilentUDP, Workdir, custom_list
 
 T0 = 1795766400
+ASAN = "libasan" in subprocess.run(["ldd", rbltest.RBLMON], capture_output=True,
+                                   text=True).stdout
 ZONES = {"bl.test": ("ip4set", ":127.0.0.2:spam\n127.0.0.2\n192.0.2.1\n"),
          "bl2.test": ("ip4set", ":127.0.0.2:spam\n127.0.0.2\n192.0.2.1\n"),
          "lim.test": ("ip4set", ":127.0.0.2:x\n127.0.0.2\n")}
@@ -110,9 +115,7 @@ class RunTest(rbltest.unittest.TestCase):
                                  "AND cleared_at IS NULL")[0][0], 1)
 
     @rbltest.unittest.skipIf(
-        "libasan" in subprocess.run(["ldd", rbltest.RBLMON], capture_output=True,
-                                    text=True).stdout,
-        "AddressSanitizer keeps freed memory in quarantine: the normal build measures")
+        ASAN, "AddressSanitizer keeps freed memory in quarantine: the normal build measures")
     def test_memory_does_not_grow(self):
         self.config(schedule="  dnsbl: 5m\n  reminders: 1h\n  jitter: 0s\n")
         peaks = []
@@ -125,6 +128,71 @@ class RunTest(rbltest.unittest.TestCase):
             peaks.append(int(p.stderr.strip().splitlines()[-1]))
         # 24 vs 288 cycles: the peak is the same give or take allocator noise
         self.assertLess(peaks[1], peaks[0] + 2048, peaks)
+
+    def test_thousand_cycles_with_sighup_stay_flat(self):
+        """1,000 DNSBL cycles, a SIGHUP after every 10 jobs: the files are
+        read once at the start and once per reload (never per job, counted
+        by inotify), and the RSS and the open descriptors, read from /proc
+        while the run is stopped after each reload, stay flat."""
+        self.config(schedule="  dnsbl: 1m\n  reminders: 1h\n  jitter: 0s\n")
+        catalog = os.path.join(self.w.dir, "catalog")
+        shutil.copytree(rbltest.CATALOG, catalog)
+        libc = ctypes.CDLL(None, use_errno=True)
+        ino = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.assertGreaterEqual(ino, 0)
+        self.addCleanup(os.close, ino)
+        IN_OPEN = 0x20
+        watched = [self.w.config_path] + [
+            os.path.join(catalog, f) for f in sorted(os.listdir(catalog))
+            if f.endswith(".yaml")]
+        for path in watched:
+            self.assertGreaterEqual(libc.inotify_add_watch(ino, path.encode(), IN_OPEN), 0)
+        err = open(os.path.join(self.w.dir, "run.log"), "w+")
+        self.addCleanup(err.close)
+        p = subprocess.Popen(self.w.argv(["run"]), cwd=self.w.dir, stdout=subprocess.DEVNULL,
+                             stderr=err, env=self.w.env({
+                                 "RBLMON_RUN_SIMULATE": str(1000 * 60 - 1),
+                                 "RBLMON_RUN_SIMULATE_HUP": "10",
+                                 "RBLMON_NOW": str(T0), "RBLMON_CATALOG": catalog}))
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        samples = []
+        while True:  # the run stops itself after each reload
+            _, status = os.waitpid(p.pid, os.WUNTRACED)
+            if not os.WIFSTOPPED(status):
+                break
+            with open("/proc/%d/status" % p.pid) as f:
+                rss = [int(l.split()[1]) for l in f if l.startswith("VmRSS:")][0]
+            samples.append((rss, len(os.listdir("/proc/%d/fd" % p.pid))))
+            os.kill(p.pid, signal.SIGCONT)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        log = err.read()
+        self.assertEqual(p.returncode, 0, log[-2000:])
+        self.assertEqual(log.count("dnsbl: exit"), 1000, log[-2000:])
+        reloads = log.count("reloaded ")
+        self.assertGreaterEqual(reloads, 100)
+        self.assertEqual(len(samples), reloads)
+        opens = {}
+        data = b""
+        while True:
+            try:
+                data += os.read(ino, 65536)
+            except BlockingIOError:
+                break
+        wd_path = {i + 1: path for i, path in enumerate(watched)}
+        while data:
+            wd, mask, _, n = struct.unpack_from("iIII", data)
+            if mask & IN_OPEN:
+                opens[wd_path[wd]] = opens.get(wd_path[wd], 0) + 1
+            data = data[16 + n:]
+        for path in watched:  # once at the start, once per reload
+            self.assertEqual(opens.get(path, 0), 1 + reloads, path)
+        fds = {s[1] for s in samples}
+        self.assertEqual(len(fds), 1, samples)
+        if not ASAN:  # its quarantine keeps freed memory: RSS means nothing
+            rss = [s[0] for s in samples]
+            # after the first reloads, flat give or take allocator noise
+            self.assertLess(max(rss[10:]) - rss[10], 2048, rss)
 
     def start(self, env=None):
         p = self.w.popen(["run"], env=env)

@@ -1,0 +1,42 @@
+/* cycle.h - one check cycle, on a loop it is given: targets -> plan ->
+ * engines -> interpret -> store -> changes -> notify and report.  rblmon
+ * check runs one; rblmon run runs one per due job, on its own loop. */
+#ifndef RBL_CYCLE_H
+#define RBL_CYCLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "app.h"
+#include "engine.h"
+
+struct loop;
+struct reporter;
+struct cycle;
+
+struct cycle_opts {
+  const struct reporter *rep;     /* the format (report_find()) */
+  const char *output;             /* NULL: stdout */
+  bool all;                       /* text: clean results too */
+  bool changes_only;              /* only what changed since the last */
+  bool no_state;                  /* neither read nor record the state */
+  char *const *args;              /* command-line targets: a one-off */
+  int nargs;                      /* check, never recorded */
+  unsigned kinds;                 /* CHECK_* (0: all) */
+  const char *const *only_lists;  /* these DNSBLs only (NULL: all) */
+  size_t nonly_lists;
+  /* Told when the cycle holds the state (its transaction began). */
+  void (*began)(void *arg);
+  void *arg;
+  /* While the engines run, *current is the cycle (NULL otherwise), for
+   * cycle_cancel() from a signal watch on the loop. */
+  struct cycle **current;
+};
+
+/* Runs one cycle; returns its exit code (RBL_EXIT_*). */
+int cycle_run(const struct app *a, struct loop *loop,
+              const struct cycle_opts *o);
+/* Stops the engines now, as the deadline would; what was answered is
+ * recorded as usual. */
+void cycle_cancel(struct cycle *y);
+
+#endif

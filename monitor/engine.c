@@ -1,0 +1,14 @@
+/* engine.c - the table of engines a cycle runs (engine.h): a new engine
+ * is one file and one line here. */
+#include "engine.h"
+
+#include "auth.h"
+#include "dnsbl.h"
+#include "reputation.h"
+
+const struct engine *const engines[] = {
+  &engine_dnsbl,
+  &engine_reputation,
+  &engine_auth,
+  NULL,
+};
