@@ -1,4 +1,4 @@
-/* libFuzzer target: reading reputation answers (monitor/repread.h).
+/* libFuzzer target: reading reputation answers (monitor/engines/repread.h).
  * Input: a selector byte (which provider shape: JSON with pointers and
  * error_if, CSV by address range, CSV by exact value, regex) and the
  * answer body (any bytes); the answer is read for an IPv4, an IPv6 and a

@@ -17,7 +17,7 @@ class DocsTest(rbltest.unittest.TestCase):
         return [line.split()[0] for line in block.splitlines()]
 
     def long_options(self):
-        src = open(os.path.join(SRC, "monitor", "main.c")).read()
+        src = open(os.path.join(SRC, "monitor", "cli", "main.c")).read()
         table = src.split("long_options[] = {")[1].split("};")[0]
         return re.findall(r'\{"([a-z-]+)"', table)
 
@@ -44,7 +44,7 @@ class DocsTest(rbltest.unittest.TestCase):
 
     def test_every_config_key_is_documented(self):
         page = man("rblmon.yaml.5").replace("\\-", "-").replace("\\_", "_")
-        src = "".join(open(os.path.join(SRC, "monitor", f)).read()
+        src = "".join(open(os.path.join(SRC, "monitor", "config", f)).read()
                       for f in ("config.c", "provider.c"))
         keys = set(re.findall(r'\{"([a-z_]+)", [a-z_]+|NULL', src))
         keys |= set(re.findall(r'\{"([a-z_]+)", (?:[a-z_]+|NULL), (?:true|false)\}', src))

@@ -1,5 +1,5 @@
 /* test_authrec.c - DMARC and DKIM key records and generic PTR names
- * (monitor/authrec.h). */
+ * (monitor/engines/authrec.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* test_config.c - the configuration file (monitor/config.h): values read
+/* test_config.c - the configuration file (monitor/config/config.h): values read
  * from good YAML, every bad case reported as "file:line:col: error: ..."
  * and rejected, and the second pass that selects lists from a catalog. */
 #include <setjmp.h>

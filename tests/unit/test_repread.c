@@ -1,5 +1,5 @@
-/* test_repread.c - reading reputation answers (monitor/repread.h) and the
- * provider pieces that are pure (monitor/provider.h): JSON pointers with
+/* test_repread.c - reading reputation answers (monitor/engines/repread.h) and the
+ * provider pieces that are pure (monitor/config/provider.h): JSON pointers with
  * RFC 6901 escapes, CSV quoting and ranges, lenient numbers, rules and
  * their reasons, error_if, HTTP statuses, templates and redaction. */
 #include <setjmp.h>

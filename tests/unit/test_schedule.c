@@ -1,4 +1,4 @@
-/* test_schedule.c - the scheduler of rblmon run (monitor/schedule.h) on an
+/* test_schedule.c - the scheduler of rblmon run (monitor/core/schedule.h) on an
  * injected clock: jobs at their intervals, jitter within bounds, jobs
  * that are off, reloads, and per-list pacing under daily limits. */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* test_spf.c - SPF evaluation (monitor/spf.h) over a table of DNS answers:
+/* test_spf.c - SPF evaluation (monitor/engines/spf.h) over a table of DNS answers:
  * mechanisms and qualifiers, include and redirect, CIDR lengths, macros,
  * the 10-lookup and 2-void limits, loops, syntax errors, several records,
  * DNS errors, and the "need" protocol (what to fetch next). */

@@ -1,5 +1,5 @@
 /* test_target.c - watchlist targets: parsing, counting, streaming over
- * ranges, and RFC 5782 query names (monitor/target.h). */
+ * ranges, and RFC 5782 query names (monitor/base/target.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* test_util.c - checked number and duration parsing, escaping of untrusted
- * text, the bounded buffer and the arena (monitor/util.h). */
+ * text, the bounded buffer and the arena (monitor/base/util.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

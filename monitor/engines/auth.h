@@ -21,19 +21,20 @@
  * targets; one state per check (AUTH_NCHECKS). */
 extern const struct engine engine_auth;
 
-/* Adds to set, in cfg's watchlists, the addresses their from_spf domains'
+/* Hands add, for cfg's watchlists, the addresses their from_spf domains'
  * records authorise (ip4, ip6, a, mx; include and redirect under the same
- * domain), leaving out what a watchlist has already, running the loop
- * until done.  Problems (a missing or broken record, DNS errors, terms
+ * domain), running the loop until done; the cycle's add leaves out what
+ * is watched already.  Problems (a missing or broken record, DNS errors, terms
  * that cannot be listed, ranges too large) are written to report, one
  * escaped line each.  FROM_SPF_FAILED: a record could not be read (DNS):
  * addresses are missing that may be there next time.  deadline_ms (0:
  * none) bounds the whole expansion; each lookup is bounded by the
  * resolver's timeout. */
 enum { FROM_SPF_OK, FROM_SPF_PARTIAL, FROM_SPF_FAILED };
-struct target_set;
+typedef rbl_status (*from_spf_add)(void *arg, const struct target_spec *spec,
+                                   const char *watchlist);
 int auth_from_spf(struct loop *l, struct dns *d, const struct config *cfg,
-                  struct target_set *set, uint64_t deadline_ms,
+                  from_spf_add add, void *add_arg, uint64_t deadline_ms,
                   struct sbuf *report);
 
 struct dq_answer;

@@ -16,7 +16,6 @@
 #include "dns.h"
 #include "loop.h"
 #include "spf.h"
-#include "targets.h"
 
 /* ---- reasons: static texts, the details go to txt ------------------------------ */
 static const char R_NO_PTR[] = "no PTR record: many receivers refuse mail "
@@ -1541,7 +1540,7 @@ report_line(struct sbuf *report, const char *fmt, ...)
 
 int
 auth_from_spf(struct loop *l, struct dns *d, const struct config *cfg,
-              struct target_set *set, uint64_t deadline_ms,
+              from_spf_add add, void *add_arg, uint64_t deadline_ms,
               struct sbuf *report)
 {
   uint64_t start = loop_now(l);
@@ -1612,7 +1611,7 @@ auth_from_spf(struct loop *l, struct dns *d, const struct config *cfg,
                       "from", dom, txt, spec.prefix);
           continue;
         }
-        rbl_status st = targets_add_uncovered(set, &spec, cfg->wls[w].name);
+        rbl_status st = add(add_arg, &spec, cfg->wls[w].name);
         if (st != RBL_OK) {
           report_line(report, "from_spf %s: %s/%u: %s", dom, txt,
                       spec.prefix, rbl_strerror(st));

@@ -107,6 +107,12 @@ progress(void *arg)
 
 /* ---- targets ------------------------------------------------------------ */
 
+static rbl_status
+add_target(void *arg, const struct target_spec *spec, const char *wl)
+{
+  return targets_add_uncovered(arg, spec, wl);
+}
+
 /* from_spf: watchlists take the addresses their domains' SPF authorises;
  * what could not be read is said, and makes the check incomplete. */
 static void
@@ -120,7 +126,7 @@ expand_from_spf(struct cycle *y)
     return;
   struct sbuf report;
   sbuf_init(&report, 1 << 16);
-  int outcome = auth_from_spf(y->loop, y->dns, cfg, &y->set,
+  int outcome = auth_from_spf(y->loop, y->dns, cfg, add_target, &y->set,
                               cfg->deadline_ms, &report);
   y->incomplete = outcome != FROM_SPF_OK;
   y->from_spf_unread = outcome == FROM_SPF_FAILED;
