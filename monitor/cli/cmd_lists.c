@@ -115,6 +115,163 @@ providers(const struct app *a, const struct known_list *known, bool json)
   return arr;
 }
 
+/* --probe: only the RFC 5782 test points of the selected lists; -1 when
+ * no resolver could be set up (said). */
+static int
+probe(const struct app *a, struct list_state *states)
+{
+  struct loop *loop = NULL;
+  struct dns *dns = NULL;
+  int rc = -1;
+  if (app_engine(a, &loop, &dns) == RBL_EXIT_OK &&
+      dnsbl_probe(loop, dns, &a->cfg, a->lists, a->nlists,
+                  a->cfg.deadline_ms, states) == RBL_OK) {
+    size_t ok = 0, bad = 0;
+    for (size_t i = 0; i < a->nlists; i++) {
+      if (states[i].health == HEALTH_OK)
+        ok++;
+      else if (states[i].health != HEALTH_UNKNOWN)
+        bad++;
+    }
+    rc = bad == 0 ? RBL_EXIT_OK : ok > 0 ? RBL_EXIT_WARNING
+                                         : RBL_EXIT_UNKNOWN;
+  }
+  dns_free(dns);
+  loop_free(loop);
+  return rc;
+}
+
+/* Without --probe, the last health the state knows (if there is a
+ * state): read-only, no lock, no query. */
+static void
+read_known(const struct app *a, struct known_list *known)
+{
+  char path[4096], err[512];
+  struct store *st = NULL;
+  if (a->cfg.state_path != NULL)
+    snprintf(path, sizeof(path), "%s", a->cfg.state_path);
+  else
+    store_default_path(path, sizeof(path));
+  if (access(path, R_OK) == 0 &&
+      store_open(path, true, 0, &st, err, sizeof(err)) == RBL_OK) {
+    store_health(st, keep_health, known);
+    store_close(st);
+  }
+}
+
+/* One row of the table: a list, what it is used for, its limit. */
+struct row {
+  const struct list_def *l;
+  const char *use;
+  const char *delist;
+  uint64_t limit;
+  const struct list_state *st;    /* probed now */
+  const struct known *kn;         /* from the state */
+};
+
+static json_t *
+row_json(const struct row *r)
+{
+  const struct list_def *l = r->l;
+  json_t *tags = json_array();
+  for (size_t k = 0; k < l->ntags; k++)
+    json_array_append_new(tags, json_string(l->tags[k]));
+  json_t *o = json_pack("{sssssssssoss}", "name", l->name, "zone", l->zone,
+                        "type", list_type_names[l->type], "operator",
+                        l->operator_name, "tags", tags, "use", r->use);
+  json_object_set_new(o, "title", l->title ? json_string(l->title)
+                                           : json_null());
+  json_object_set_new(o, "delist", json_string(r->delist));
+  json_object_set_new(o, "queries_per_day",
+                      l->queries_per_day
+                        ? json_integer((json_int_t)l->queries_per_day)
+                        : json_null());
+  json_object_set_new(o, "daily_limit",
+                      r->limit ? json_integer((json_int_t)r->limit)
+                               : json_null());
+  if (l->defunct)
+    json_object_set_new(o, "defunct",
+                        json_pack("{ssss}", "since", l->defunct_since,
+                                  "reason", l->defunct_reason));
+  if (r->st == NULL && r->kn != NULL) { /* from the state: when known */
+    char when[32];
+    report_time(r->kn->checked, when, sizeof(when));
+    json_object_set_new(o, "health", json_string(r->kn->health));
+    json_object_set_new(o, "health_checked", json_string(when));
+  }
+  if (r->st != NULL) {
+    json_object_set_new(o, "health", json_string(health_names[r->st->health]));
+    json_object_set_new(o, "detail", r->st->detail[0]
+                                       ? json_string(r->st->detail)
+                                       : json_null());
+  }
+  return o;
+}
+
+/* The table's columns: HEALTH (probed or known), USE (--all) or none. */
+struct columns {
+  bool probe, all, show_known;
+};
+
+static int
+health_width(const struct columns *k)
+{
+  return k->probe || k->show_known ? 12 : k->all ? 26 : 0;
+}
+
+static void
+row_text(const struct row *r, const struct columns *k, const char *lim)
+{
+  const char *col = r->st ? health_names[r->st->health]
+                    : k->probe ? "-"
+                    : k->show_known ? (r->kn ? r->kn->health : "-") : r->use;
+  printf("%-26s %-36s %-6s %-*s%-9s %s\n", r->l->name, r->l->zone,
+         list_type_names[r->l->type], health_width(k),
+         k->probe || k->all || k->show_known ? col : "", lim, r->delist);
+  if (r->st != NULL && r->st->detail[0] != '\0')
+    printf("  %s\n", r->st->detail);
+}
+
+/* The DNSBLs, as a table or into arr; true when a limit is rblmon's own
+ * fair-use ceiling. */
+static bool
+print_lists(const struct app *a, const struct columns *k, bool json,
+            const struct list_state *states, const struct known_list *known,
+            json_t *arr)
+{
+  bool fair_use = false;
+  size_t n = k->all ? a->cat.n : a->nlists;
+  if (!json)
+    printf("%-26s %-36s %-6s %-*s%-9s %s\n", "NAME", "ZONE", "TYPE",
+           health_width(k),
+           k->probe || k->show_known ? "HEALTH" : k->all ? "USE" : "",
+           "LIMIT/DAY", "DELIST");
+  for (size_t i = 0; i < n; i++) {
+    const struct list_def *l = k->all ? a->cat.lists[i] : a->lists[i];
+    if (!list_is_dnsbl(l))
+      continue; /* below, with the providers */
+    char d[512], ub[64], lim[24] = "-";
+    struct row r = {l, use_of(a, l, ub, sizeof(ub)), d, 0,
+                    k->probe && !k->all ? &states[i] : NULL,
+                    known_of(known, l->name)};
+    report_delist_str(l, d, sizeof(d));
+    bool published;
+    r.limit = list_daily_limit(l, &published);
+    if (r.limit > 0)
+      snprintf(lim, sizeof(lim), "%llu%s", (unsigned long long)r.limit,
+               published ? "" : "*");
+    fair_use = fair_use || (r.limit > 0 && !published);
+    for (size_t j = 0; k->probe && k->all && j < a->nlists; j++)
+      if (a->lists[j] == l)
+        r.st = &states[j];
+    if (json)
+      json_array_append_new(arr, row_json(&r));
+    else
+      row_text(&r, k, lim);
+  }
+  return fair_use;
+}
+
 int
 cmd_lists(struct cli *c)
 {
@@ -131,124 +288,26 @@ cmd_lists(struct cli *c)
   }
   struct app a;
   struct list_state *states = NULL;
-  struct loop *loop = NULL;
-  struct dns *dns = NULL;
+  struct known_list known = {0};
   int rc = cmd_app_load(&a, c, false);
   if (rc != RBL_EXIT_OK)
     goto done;
-
   if (c->probe) {
     rc = RBL_EXIT_UNKNOWN;
     states = calloc(a.nlists ? a.nlists : 1, sizeof(*states));
-    if (states == NULL || app_engine(&a, &loop, &dns) != RBL_EXIT_OK)
+    if (states == NULL || (rc = probe(&a, states)) < 0) {
+      rc = RBL_EXIT_UNKNOWN;
       goto done;
-    /* No targets: only the RFC 5782 test points are queried. */
-    dnsbl_probe(loop, dns, &a.cfg, a.lists, a.nlists, a.cfg.deadline_ms,
-                states);
-    size_t ok = 0, bad = 0;
-    for (size_t i = 0; i < a.nlists; i++) {
-      if (states[i].health == HEALTH_OK)
-        ok++;
-      else if (states[i].health != HEALTH_UNKNOWN)
-        bad++;
     }
-    rc = bad == 0 ? RBL_EXIT_OK : ok > 0 ? RBL_EXIT_WARNING
-                                         : RBL_EXIT_UNKNOWN;
+  } else {
+    read_known(&a, &known);
   }
-
-  /* Without --probe, the last health the state knows (if there is a
-   * state): read-only, no lock, no query. */
-  struct known_list known = {0};
-  if (!c->probe) {
-    char path[4096], err[512];
-    struct store *st = NULL;
-    if (a.cfg.state_path != NULL)
-      snprintf(path, sizeof(path), "%s", a.cfg.state_path);
-    else
-      store_default_path(path, sizeof(path));
-    if (access(path, R_OK) == 0 &&
-        store_open(path, true, 0, &st, err, sizeof(err)) == RBL_OK) {
-      store_health(st, keep_health, &known);
-      store_close(st);
-    }
-  }
-  bool show_known = known.n > 0 && !c->all;
-  size_t n = c->all ? a.cat.n : a.nlists;
-  bool fair_use = false;
+  struct columns k = {c->probe, c->all, known.n > 0 && !c->all};
   json_t *arr = json_array();
-  if (!json)
-    printf("%-26s %-36s %-6s %-*s%-9s %s\n", "NAME", "ZONE", "TYPE",
-           c->probe || show_known ? 12 : c->all ? 26 : 0,
-           c->probe || show_known ? "HEALTH" : c->all ? "USE" : "",
-           "LIMIT/DAY", "DELIST");
-  for (size_t i = 0; i < n; i++) {
-    const struct list_def *l = c->all ? a.cat.lists[i] : a.lists[i];
-    if (!list_is_dnsbl(l))
-      continue; /* below, with the providers */
-    const struct list_state *st = c->probe && !c->all ? &states[i] : NULL;
-    char d[512], ub[64], lim[24] = "-";
-    const char *use = use_of(&a, l, ub, sizeof(ub));
-    report_delist_str(l, d, sizeof(d));
-    bool published;
-    uint64_t limit = list_daily_limit(l, &published);
-    if (limit > 0)
-      snprintf(lim, sizeof(lim), "%llu%s", (unsigned long long)limit,
-               published ? "" : "*");
-    fair_use = fair_use || (limit > 0 && !published);
-    if (c->probe && c->all) {
-      for (size_t k = 0; k < a.nlists; k++)
-        if (a.lists[k] == l)
-          st = &states[k];
-    }
-    const struct known *kn = known_of(&known, l->name);
-    if (!json) {
-      const char *col = st ? health_names[st->health]
-                        : c->probe ? "-"
-                        : show_known ? (kn ? kn->health : "-") : use;
-      printf("%-26s %-36s %-6s %-*s%-9s %s\n", l->name, l->zone,
-             list_type_names[l->type],
-             c->probe || show_known ? 12 : c->all ? 26 : 0,
-             c->probe || c->all || show_known ? col : "", lim, d);
-      if (st != NULL && st->detail[0] != '\0')
-        printf("  %s\n", st->detail);
-      continue;
-    }
-    json_t *tags = json_array();
-    for (size_t k = 0; k < l->ntags; k++)
-      json_array_append_new(tags, json_string(l->tags[k]));
-    json_t *o = json_pack("{sssssssssoss}", "name", l->name, "zone", l->zone,
-                          "type", list_type_names[l->type], "operator",
-                          l->operator_name, "tags", tags, "use", use);
-    json_object_set_new(o, "title", l->title ? json_string(l->title)
-                                             : json_null());
-    json_object_set_new(o, "delist", json_string(d));
-    json_object_set_new(o, "queries_per_day",
-                        l->queries_per_day
-                          ? json_integer((json_int_t)l->queries_per_day)
-                          : json_null());
-    json_object_set_new(o, "daily_limit",
-                        limit ? json_integer((json_int_t)limit)
-                              : json_null());
-    if (l->defunct)
-      json_object_set_new(o, "defunct",
-                          json_pack("{ssss}", "since", l->defunct_since,
-                                    "reason", l->defunct_reason));
-    if (st == NULL && kn != NULL) { /* from the state: when it was known */
-      char when[32];
-      report_time(kn->checked, when, sizeof(when));
-      json_object_set_new(o, "health", json_string(kn->health));
-      json_object_set_new(o, "health_checked", json_string(when));
-    }
-    if (st != NULL) {
-      json_object_set_new(o, "health", json_string(health_names[st->health]));
-      json_object_set_new(o, "detail", st->detail[0] ? json_string(st->detail)
-                                                     : json_null());
-    }
-    json_array_append_new(arr, o);
-  }
-  json_t *prov = json ? providers(&a, &known, true) : NULL;
+  bool fair_use = print_lists(&a, &k, json, states, &known, arr);
   if (json) {
-    json_t *top = json_pack("{soso}", "lists", arr, "providers", prov);
+    json_t *top = json_pack("{soso}", "lists", arr, "providers",
+                            providers(&a, &known, true));
     if (c->probe)
       json_object_set_new(top, "status", json_string(report_exit_name(rc)));
     json_dumpf(top, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
@@ -264,10 +323,8 @@ cmd_lists(struct cli *c)
            app_catalog_dir(&a), c->all ? "" : "; --all shows every entry");
     json_decref(providers(&a, &known, false));
   }
-  free(known.k);
 done:
-  dns_free(dns);
-  loop_free(loop);
+  free(known.k);
   free(states);
   app_free(&a);
   return rc;

@@ -331,6 +331,97 @@ print_top(const char *title, struct counts *c, size_t max)
   }
 }
 
+/* The rules the replies are classified by (the catalog's, or
+ * logs.rules); NULL after printing why they cannot be read. */
+static struct classifier *
+load_rules(const struct app *a)
+{
+  char rules[4200];
+  struct classifier *cl = NULL;
+  if (a->cfg.log_rules != NULL)
+    snprintf(rules, sizeof(rules), "%s", a->cfg.log_rules);
+  else
+    snprintf(rules, sizeof(rules), "%s/rules/rejections.yaml",
+             app_catalog_dir(a));
+  struct diag d;
+  diag_init(&d);
+  rbl_status st = classify_load(rules, &a->cat, &cl, &d);
+  diag_print(&d);
+  diag_free(&d);
+  return st == RBL_OK ? cl : NULL;
+}
+
+static void
+notify_spike(const struct app *a, const struct scan *k)
+{
+  struct notify_event ev;
+  memset(&ev, 0, sizeof(ev));
+  ev.kind = NOTIFY_EV_SPIKE;
+  ev.has_sev = true;
+  ev.sev = SEV_WARNING;
+  snprintf(ev.summary, sizeof(ev.summary), "%llu new rejections of "
+           "outgoing mail", (unsigned long long)k->stored_new);
+  size_t w = 0;
+  for (int i = 0; cause_names[i] != NULL && w < sizeof(ev.body); i++)
+    if (k->by_cause[i] > 0)
+      w += (size_t)snprintf(ev.body + w, sizeof(ev.body) - w, "%s%s: %llu",
+                            w ? ", " : "", cause_names[i],
+                            (unsigned long long)k->by_cause[i]);
+  ev.json = json_pack("{sIsI}", "new", (json_int_t)k->stored_new,
+                      "permanent", (json_int_t)k->permanent);
+  notify_send(&a->cfg, &ev, 1, false);
+  json_decref(ev.json);
+}
+
+static void
+summary_json(const struct scan *k, size_t files, int rc)
+{
+  json_t *causes = json_object();
+  for (int i = 0; cause_names[i] != NULL; i++)
+    json_object_set_new(causes, cause_names[i],
+                        json_integer((json_int_t)k->by_cause[i]));
+  json_t *sum = json_pack("{sIsIsIsIsIsIso}", "files", (json_int_t)files,
+                          "lines", (json_int_t)k->st.lines, "bytes",
+                          (json_int_t)k->st.bytes, "rejections",
+                          (json_int_t)k->found, "new",
+                          (json_int_t)k->stored_new, "permanent",
+                          (json_int_t)k->permanent, "by_cause", causes);
+  json_object_set_new(sum, "long_lines_skipped",
+                      json_integer((json_int_t)k->st.long_lines));
+  fputs("\n],\"summary\":", stdout);
+  json_dumpf(sum, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  printf(",\"status\":\"%s\",\"exit\":%d}\n", report_exit_name(rc), rc);
+  json_decref(sum);
+}
+
+static void
+summary_text(struct scan *k, size_t files)
+{
+  printf("Scanned %zu file%s, %llu lines (%.1f MB): %llu rejection%s of "
+         "outgoing mail (%llu permanent, %llu temporary)", files,
+         files == 1 ? "" : "s", (unsigned long long)k->st.lines,
+         (double)k->st.bytes / 1e6, (unsigned long long)k->found,
+         k->found == 1 ? "" : "s", (unsigned long long)k->permanent,
+         (unsigned long long)k->temporary);
+  if (k->store != NULL && !k->store_failed)
+    printf(", %llu new", (unsigned long long)k->stored_new);
+  printf(".\n");
+  if (k->st.long_lines > 0)
+    printf("%llu lines longer than %u KiB were skipped.\n",
+           (unsigned long long)k->st.long_lines, LOGREAD_LINE_MAX / 1024);
+  if (k->found > 0) {
+    printf("By cause:\n");
+    for (int i = 0; cause_names[i] != NULL; i++)
+      if (k->by_cause[i] > 0)
+        printf("  %6llu  %s\n", (unsigned long long)k->by_cause[i],
+               cause_names[i]);
+    print_top("By receiver", &k->receivers, 10);
+    print_top("By IP named in the reply", &k->ips, 10);
+    print_top("By list or block", &k->blocks, 10);
+    print_top("Top replies", &k->texts, 5);
+  }
+}
+
 int
 cmd_scanlogs(struct cli *c)
 {
@@ -372,18 +463,7 @@ scanlogs_run(const struct app *ap, const struct scan_opts *o)
             "or name files on the command line\n", a->config_path);
     goto done;
   }
-  char rules[4200];
-  if (a->cfg.log_rules != NULL)
-    snprintf(rules, sizeof(rules), "%s", a->cfg.log_rules);
-  else
-    snprintf(rules, sizeof(rules), "%s/rules/rejections.yaml",
-             app_catalog_dir(a));
-  struct diag d;
-  diag_init(&d);
-  rbl_status st = classify_load(rules, &a->cat, &cl, &d);
-  diag_print(&d);
-  diag_free(&d);
-  if (st != RBL_OK)
+  if ((cl = load_rules(a)) == NULL)
     goto done;
   k->a = a;
   if (!index_ours(k)) {
@@ -431,73 +511,18 @@ scanlogs_run(const struct app *ap, const struct scan_opts *o)
   }
   /* A spike of new permanent rejections is news for the notifiers. */
   if (k->store != NULL && !k->store_failed && k->stored_new >= a->cfg.spike &&
-      k->permanent > 0) {
-    struct notify_event ev;
-    memset(&ev, 0, sizeof(ev));
-    ev.kind = NOTIFY_EV_SPIKE;
-    ev.has_sev = true;
-    ev.sev = SEV_WARNING;
-    snprintf(ev.summary, sizeof(ev.summary), "%llu new rejections of "
-             "outgoing mail", (unsigned long long)k->stored_new);
-    size_t w = 0;
-    for (int i = 0; cause_names[i] != NULL && w < sizeof(ev.body); i++)
-      if (k->by_cause[i] > 0)
-        w += (size_t)snprintf(ev.body + w, sizeof(ev.body) - w, "%s%s: %llu",
-                              w ? ", " : "", cause_names[i],
-                              (unsigned long long)k->by_cause[i]);
-    ev.json = json_pack("{sIsI}", "new", (json_int_t)k->stored_new,
-                        "permanent", (json_int_t)k->permanent);
-    notify_send(&a->cfg, &ev, 1, false);
-    json_decref(ev.json);
-  }
+      k->permanent > 0)
+    notify_spike(a, k);
   rc = k->permanent > 0 ? RBL_EXIT_CRITICAL
        : k->temporary > 0 ? RBL_EXIT_WARNING : RBL_EXIT_OK;
   if (failed > 0 && rc == RBL_EXIT_OK)
     rc = failed == files ? RBL_EXIT_UNKNOWN : RBL_EXIT_WARNING;
   if (k->store_failed)
     rc = RBL_EXIT_UNKNOWN;
-  if (json) {
-    json_t *causes = json_object();
-    for (int i = 0; cause_names[i] != NULL; i++)
-      json_object_set_new(causes, cause_names[i],
-                          json_integer((json_int_t)k->by_cause[i]));
-    json_t *sum = json_pack("{sIsIsIsIsIsIso}", "files", (json_int_t)files,
-                            "lines", (json_int_t)k->st.lines, "bytes",
-                            (json_int_t)k->st.bytes, "rejections",
-                            (json_int_t)k->found, "new",
-                            (json_int_t)k->stored_new, "permanent",
-                            (json_int_t)k->permanent, "by_cause", causes);
-    json_object_set_new(sum, "long_lines_skipped",
-                        json_integer((json_int_t)k->st.long_lines));
-    fputs("\n],\"summary\":", stdout);
-    json_dumpf(sum, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    printf(",\"status\":\"%s\",\"exit\":%d}\n", report_exit_name(rc), rc);
-    json_decref(sum);
-  } else {
-    printf("Scanned %zu file%s, %llu lines (%.1f MB): %llu rejection%s of "
-           "outgoing mail (%llu permanent, %llu temporary)", files,
-           files == 1 ? "" : "s", (unsigned long long)k->st.lines,
-           (double)k->st.bytes / 1e6, (unsigned long long)k->found,
-           k->found == 1 ? "" : "s", (unsigned long long)k->permanent,
-           (unsigned long long)k->temporary);
-    if (k->store != NULL && !k->store_failed)
-      printf(", %llu new", (unsigned long long)k->stored_new);
-    printf(".\n");
-    if (k->st.long_lines > 0)
-      printf("%llu lines longer than %u KiB were skipped.\n",
-             (unsigned long long)k->st.long_lines, LOGREAD_LINE_MAX / 1024);
-    if (k->found > 0) {
-      printf("By cause:\n");
-      for (int i = 0; cause_names[i] != NULL; i++)
-        if (k->by_cause[i] > 0)
-          printf("  %6llu  %s\n", (unsigned long long)k->by_cause[i],
-                 cause_names[i]);
-      print_top("By receiver", &k->receivers, 10);
-      print_top("By IP named in the reply", &k->ips, 10);
-      print_top("By list or block", &k->blocks, 10);
-      print_top("Top replies", &k->texts, 5);
-    }
-  }
+  if (json)
+    summary_json(k, files, rc);
+  else
+    summary_text(k, files);
 done:
   fflush(stdout);
   if (k->store != NULL)
