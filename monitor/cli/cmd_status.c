@@ -86,6 +86,94 @@ split(const char *s, const char *sep)
   return a;
 }
 
+static json_t *
+episode_json(const struct view *v, const struct episode *e, const char *since,
+             const char *until, const char *d)
+{
+  json_t *o = json_object();
+  json_object_set_new(o, "target", json_string(e->target));
+  json_object_set_new(o, "source", json_string(e->source));
+  json_object_set_new(o, "codes", split(e->codes, ","));
+  json_object_set_new(o, "reasons", split(e->reasons, "; "));
+  json_object_set_new(o, "severity", json_string(e->severity));
+  json_object_set_new(o, "txt", report_json_text(e->txt));
+  json_object_set_new(o, "since", json_string(since));
+  json_object_set_new(o, "cleared", until[0] ? json_string(until)
+                                             : json_null());
+  json_object_set_new(o, "seconds",
+                      json_integer((e->cleared_at ? e->cleared_at : v->now)
+                                   - e->first_seen));
+  json_object_set_new(o, "delist", d[0] ? json_string(d) : json_null());
+  if (!v->history && v->store != NULL) {
+    struct evidence ev;
+    correlate_listing(v->store, &v->a->cat, e,
+                      (int64_t)(v->a->cfg.remind_window_ms / 1000), v->now,
+                      &ev);
+    json_t *recv = json_array();
+    for (size_t i = 0; i < ev.nreceivers; i++)
+      json_array_append_new(recv, json_string(ev.receivers[i]));
+    json_object_set_new(o, "evidence",
+                        json_pack("{sIsIsIso}", "rejections_24h",
+                                  (json_int_t)ev.day, "rejections_7d",
+                                  (json_int_t)ev.week, "rejections",
+                                  (json_int_t)ev.total, "receivers", recv));
+    json_object_set_new(o, "urgent",
+                        json_boolean(strcmp(e->severity, "critical") == 0 &&
+                                     ev.day > 0));
+    const struct rem *rm = rem_of(v, e->id);
+    char due[32];
+    if (rm != NULL)
+      report_time(rm->due, due, sizeof(due));
+    json_object_set_new(o, "reminder",
+                        rm ? json_pack("{sIssss}", "id", (json_int_t)rm->id,
+                                       "state", rm->state, "next", due)
+                           : json_null());
+  }
+  return o;
+}
+
+static void
+episode_text(const struct view *v, const struct episode *e,
+             const struct list_def *l, const char *since, const char *age,
+             const char *d)
+{
+  printf("%-39s %-22s %-8s %-20s %-8s %s\n", e->target, e->source,
+         e->severity, since, age, e->codes);
+  printf("    %s\n", e->reasons);
+  if (e->txt != NULL) {
+    struct sbuf esc;
+    sbuf_init(&esc, 4096);
+    util_escape(&esc, e->txt, strlen(e->txt));
+    printf("    TXT: %s\n", sbuf_str(&esc));
+    sbuf_free(&esc);
+  }
+  if (d[0])
+    printf("    delist: %s\n", d);
+  if (l != NULL && l->fix_first != NULL)
+    printf("    fix first: %s\n", l->fix_first);
+  if (v->store != NULL) {
+    struct evidence ev;
+    correlate_listing(v->store, &v->a->cat, e,
+                      (int64_t)(v->a->cfg.remind_window_ms / 1000), v->now,
+                      &ev);
+    printf("    evidence: %llu rejections in 24 h, %llu in 7 days",
+           (unsigned long long)ev.day, (unsigned long long)ev.week);
+    for (size_t i = 0; i < ev.nreceivers; i++)
+      printf("%s%s", i ? ", " : " at ", ev.receivers[i]);
+    if (strcmp(e->severity, "critical") == 0 && ev.day > 0)
+      printf(" (URGENT)");
+    putchar('\n');
+    const struct rem *rm = rem_of(v, e->id);
+    if (rm != NULL) {
+      char due[32];
+      report_time(rm->due, due, sizeof(due));
+      printf("    reminder %lld: %s, next %s (rblmon ack %lld when removal "
+             "is requested)\n", (long long)rm->id, rm->state, due,
+             (long long)rm->id);
+    }
+  }
+}
+
 static void
 episode_out(void *arg, const struct episode *e)
 {
@@ -108,46 +196,7 @@ episode_out(void *arg, const struct episode *e)
   }
   v->n++;
   if (v->fmt == F_JSON) {
-    json_t *o = json_object();
-    json_object_set_new(o, "target", json_string(e->target));
-    json_object_set_new(o, "source", json_string(e->source));
-    json_object_set_new(o, "codes", split(e->codes, ","));
-    json_object_set_new(o, "reasons", split(e->reasons, "; "));
-    json_object_set_new(o, "severity", json_string(e->severity));
-    json_object_set_new(o, "txt", report_json_text(e->txt));
-    json_object_set_new(o, "since", json_string(since));
-    json_object_set_new(o, "cleared", until[0] ? json_string(until)
-                                               : json_null());
-    json_object_set_new(o, "seconds",
-                        json_integer((e->cleared_at ? e->cleared_at : v->now)
-                                     - e->first_seen));
-    json_object_set_new(o, "delist", d[0] ? json_string(d) : json_null());
-    if (!v->history && v->store != NULL) {
-      struct evidence ev;
-      correlate_listing(v->store, &v->a->cat, e,
-                        (int64_t)(v->a->cfg.remind_window_ms / 1000), v->now,
-                        &ev);
-      json_t *recv = json_array();
-      for (size_t i = 0; i < ev.nreceivers; i++)
-        json_array_append_new(recv, json_string(ev.receivers[i]));
-      json_object_set_new(o, "evidence",
-                          json_pack("{sIsIsIso}", "rejections_24h",
-                                    (json_int_t)ev.day, "rejections_7d",
-                                    (json_int_t)ev.week, "rejections",
-                                    (json_int_t)ev.total, "receivers", recv));
-      json_object_set_new(o, "urgent",
-                          json_boolean(strcmp(e->severity, "critical") == 0 &&
-                                       ev.day > 0));
-      const struct rem *rm = rem_of(v, e->id);
-      char due[32];
-      if (rm != NULL)
-        report_time(rm->due, due, sizeof(due));
-      json_object_set_new(o, "reminder",
-                          rm ? json_pack("{sIssss}", "id", (json_int_t)rm->id,
-                                         "state", rm->state, "next", due)
-                             : json_null());
-    }
-    json_array_append_new(v->arr, o);
+    json_array_append_new(v->arr, episode_json(v, e, since, until, d));
   } else if (v->fmt == F_PROM && v->pass == 0) {
     printf("rblmon_listed{target=\"%s\",list=\"%s\",severity=\"%s\"} 1\n",
            e->target, e->source, e->severity);
@@ -155,41 +204,7 @@ episode_out(void *arg, const struct episode *e)
     printf("rblmon_listed_since_seconds{target=\"%s\",list=\"%s\"} %lld\n",
            e->target, e->source, (long long)e->first_seen);
   } else if (!v->history) {
-    printf("%-39s %-22s %-8s %-20s %-8s %s\n", e->target, e->source,
-           e->severity, since, age, e->codes);
-    printf("    %s\n", e->reasons);
-    if (e->txt != NULL) {
-      struct sbuf esc;
-      sbuf_init(&esc, 4096);
-      util_escape(&esc, e->txt, strlen(e->txt));
-      printf("    TXT: %s\n", sbuf_str(&esc));
-      sbuf_free(&esc);
-    }
-    if (d[0])
-      printf("    delist: %s\n", d);
-    if (l != NULL && l->fix_first != NULL)
-      printf("    fix first: %s\n", l->fix_first);
-    if (v->store != NULL) {
-      struct evidence ev;
-      correlate_listing(v->store, &v->a->cat, e,
-                        (int64_t)(v->a->cfg.remind_window_ms / 1000), v->now,
-                        &ev);
-      printf("    evidence: %llu rejections in 24 h, %llu in 7 days",
-             (unsigned long long)ev.day, (unsigned long long)ev.week);
-      for (size_t i = 0; i < ev.nreceivers; i++)
-        printf("%s%s", i ? ", " : " at ", ev.receivers[i]);
-      if (strcmp(e->severity, "critical") == 0 && ev.day > 0)
-        printf(" (URGENT)");
-      putchar('\n');
-      const struct rem *rm = rem_of(v, e->id);
-      if (rm != NULL) {
-        char due[32];
-        report_time(rm->due, due, sizeof(due));
-        printf("    reminder %lld: %s, next %s (rblmon ack %lld when removal "
-               "is requested)\n", (long long)rm->id, rm->state, due,
-               (long long)rm->id);
-      }
-    }
+    episode_text(v, e, l, since, age, d);
   } else { /* history */
     printf("%-39s %-22s %-20s %-20s %-8s %-8s %s\n", e->target, e->source,
            since, until[0] ? until : "listed now", age, e->severity,

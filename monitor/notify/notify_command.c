@@ -51,12 +51,13 @@ write_all(int fd, const char *s, size_t n)
   return true;
 }
 
-static bool
-command_send(const struct config *cfg, const struct notify_event *ev,
-             size_t n, char *err, size_t errlen)
+/* The events as the hook reads them on stdin; *worst their worst
+ * severity (-1: none).  NULL when out of memory. */
+static char *
+events_text(const struct notify_event *ev, size_t n, int *worst)
 {
   json_t *arr = json_array();
-  int worst = -1;
+  *worst = -1;
   for (size_t i = 0; i < n; i++) {
     json_t *o = ev[i].json ? json_deep_copy(ev[i].json) : json_object();
     json_object_set_new(o, "event", json_string(ev[i].kind == NOTIFY_EV_TEST
@@ -65,12 +66,58 @@ command_send(const struct config *cfg, const struct notify_event *ev,
     json_object_set_new(o, "summary", report_json_composed(ev[i].summary));
     json_object_set_new(o, "body", report_json_composed(ev[i].body));
     json_array_append_new(arr, o);
-    if (ev[i].has_sev && (int)ev[i].sev > worst)
-      worst = (int)ev[i].sev;
+    if (ev[i].has_sev && (int)ev[i].sev > *worst)
+      *worst = (int)ev[i].sev;
   }
   json_t *top = json_pack("{so}", "events", arr);
   char *text = json_dumps(top, JSON_COMPACT | JSON_PRESERVE_ORDER);
   json_decref(top);
+  return text;
+}
+
+/* Waits for the hook at most notify.command.timeout (then kills it);
+ * false with the reason when it did not exit 0. */
+static bool
+wait_hook(const struct config *cfg, pid_t pid, char *err, size_t errlen)
+{
+  int status = 0;
+  uint64_t waited = 0;
+  pid_t w;
+  while ((w = waitpid(pid, &status, WNOHANG)) == 0 &&
+         waited < cfg->hook_timeout_ms) {
+    struct timespec ts = {0, 10 * 1000000L};
+    nanosleep(&ts, NULL);
+    waited += 10;
+  }
+  if (w == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    char t[24];
+    util_format_duration(cfg->hook_timeout_ms, t, sizeof(t));
+    snprintf(err, errlen, "%s did not finish within %s and was killed "
+             "(notify.command.timeout)", cfg->hook_argv[0], t);
+    return false;
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return true;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+    snprintf(err, errlen, "%s could not be run (missing or not "
+             "executable?)", cfg->hook_argv[0]);
+  else if (WIFEXITED(status))
+    snprintf(err, errlen, "%s exited with status %d", cfg->hook_argv[0],
+             WEXITSTATUS(status));
+  else
+    snprintf(err, errlen, "%s was killed by signal %d", cfg->hook_argv[0],
+             WTERMSIG(status));
+  return false;
+}
+
+static bool
+command_send(const struct config *cfg, const struct notify_event *ev,
+             size_t n, char *err, size_t errlen)
+{
+  int worst;
+  char *text = events_text(ev, n, &worst);
   if (text == NULL) {
     snprintf(err, errlen, "out of memory");
     return false;
@@ -123,37 +170,7 @@ command_send(const struct config *cfg, const struct notify_event *ev,
   close(in[1]);
   signal(SIGPIPE, old);
   free(text);
-
-  int status = 0;
-  uint64_t waited = 0;
-  pid_t w;
-  while ((w = waitpid(pid, &status, WNOHANG)) == 0 &&
-         waited < cfg->hook_timeout_ms) {
-    struct timespec ts = {0, 10 * 1000000L};
-    nanosleep(&ts, NULL);
-    waited += 10;
-  }
-  if (w == 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    char t[24];
-    util_format_duration(cfg->hook_timeout_ms, t, sizeof(t));
-    snprintf(err, errlen, "%s did not finish within %s and was killed "
-             "(notify.command.timeout)", cfg->hook_argv[0], t);
-    return false;
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-    return true;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-    snprintf(err, errlen, "%s could not be run (missing or not "
-             "executable?)", cfg->hook_argv[0]);
-  else if (WIFEXITED(status))
-    snprintf(err, errlen, "%s exited with status %d", cfg->hook_argv[0],
-             WEXITSTATUS(status));
-  else
-    snprintf(err, errlen, "%s was killed by signal %d", cfg->hook_argv[0],
-             WTERMSIG(status));
-  return false;
+  return wait_hook(cfg, pid, err, errlen);
 }
 
 const struct notifier notify_command = {"command", command_on, command_send};

@@ -12,30 +12,19 @@ days(int64_t s)
   return s / 86400;
 }
 
-void
-remind_compose(const struct config *cfg, const struct catalog *cat,
-               const struct reminder *r, const struct evidence *ev,
-               int64_t now, struct sbuf *t, json_t **j, struct remind_out *out)
+static json_t *
+reminder_json(const struct reminder *r, const struct list_def *l,
+              const struct evidence *ev, bool urgent, const char *since,
+              const char *d)
 {
   const struct episode *e = &r->e;
-  const struct list_def *l = catalog_find(cat, e->source);
-  char since[32], age[32], d[512] = "";
-  report_time(e->first_seen, since, sizeof(since));
-  report_age((e->cleared_at ? e->cleared_at : now) - e->first_seen, age,
-             sizeof(age));
-  if (l != NULL)
-    report_delist_str(l, d, sizeof(d));
-  bool closing = strcmp(r->state, "closing") == 0;
-  bool requested = strcmp(r->state, "requested") == 0;
-  memset(out, 0, sizeof(*out));
-  out->urgent = !closing && strcmp(e->severity, "critical") == 0 &&
-                ev->day > 0;
-  *j = json_object();
+  json_t *o = json_object();
+  json_t **j = &o;
   json_object_set_new(*j, "id", json_integer(r->id));
   json_object_set_new(*j, "target", json_string(e->target));
   json_object_set_new(*j, "source", json_string(e->source));
   json_object_set_new(*j, "state", json_string(r->state));
-  json_object_set_new(*j, "urgent", json_boolean(out->urgent));
+  json_object_set_new(*j, "urgent", json_boolean(urgent));
   json_object_set_new(*j, "relisting", json_boolean(r->relisting));
   json_object_set_new(*j, "since", json_string(since));
   json_object_set_new(*j, "severity", json_string(e->severity));
@@ -51,7 +40,82 @@ remind_compose(const struct config *cfg, const struct catalog *cat,
                                 (json_int_t)ev->day, "rejections_7d",
                                 (json_int_t)ev->week, "rejections",
                                 (json_int_t)ev->total));
+  return o;
+}
 
+static void
+compose_evidence(const struct evidence *ev, struct sbuf *t)
+{
+  if (ev->total > 0) {
+    sbuf_addf(t, _("  Evidence: %llu rejections in the last 24 hours, %llu "
+                   "in 7 days"), (unsigned long long)ev->day,
+              (unsigned long long)ev->week);
+    for (size_t i = 0; i < ev->nreceivers; i++)
+      sbuf_addf(t, "%s%s", i ? ", " : _(", at "), ev->receivers[i]);
+    sbuf_adds(t, ".\n");
+  } else {
+    sbuf_adds(t, _("  Evidence: no rejection in the mail logs names this "
+                   "listing yet."));
+    sbuf_adds(t, "\n");
+  }
+}
+
+/* The next step and when to remind again. */
+static void
+compose_next(const struct config *cfg, const struct reminder *r,
+             const struct list_def *l, int64_t now, struct sbuf *t,
+             struct remind_out *out)
+{
+  const struct episode *e = &r->e;
+  bool auth = l != NULL && l->auth;
+  int64_t expiry = l && l->delist_expires_ms
+                     ? e->first_seen + (int64_t)(l->delist_expires_ms / 1000)
+                     : 0;
+  if (strcmp(r->state, "requested") == 0) {
+    char ago[32];
+    report_age(now - r->requested_at, ago, sizeof(ago));
+    sbuf_addf(t, _("  Removal was requested %s ago%s%s and the listing is "
+                   "still there."), ago, r->note ? ": " : "",
+              r->note ? r->note : "");
+    sbuf_adds(t, "\n");
+    out->next_due = now + (int64_t)(cfg->remind_after_request_ms / 1000);
+  } else if (expiry > now) {
+    char when[32];
+    report_time(expiry, when, sizeof(when));
+    sbuf_addf(t, _("  This list expires listings on its own: expected off "
+                   "the list by %s; you will be reminded only if it is not."),
+              when);
+    sbuf_adds(t, "\n");
+    out->next_due = expiry;
+  } else if (auth) {
+    sbuf_addf(t, "%s\n", _("  When you have fixed it: rblmon ack ID --note "
+                           "TEXT; the next check confirms it."));
+    out->next_due = now + (int64_t)(cfg->remind_every_ms / 1000);
+  } else {
+    sbuf_addf(t, "%s\n", _("  When you have asked for removal: rblmon ack "
+                           "ID --note TEXT."));
+    out->next_due = now + (int64_t)(cfg->remind_every_ms / 1000);
+  }
+}
+
+void
+remind_compose(const struct config *cfg, const struct catalog *cat,
+               const struct reminder *r, const struct evidence *ev,
+               int64_t now, struct sbuf *t, json_t **j, struct remind_out *out)
+{
+  const struct episode *e = &r->e;
+  const struct list_def *l = catalog_find(cat, e->source);
+  char since[32], age[32], d[512] = "";
+  report_time(e->first_seen, since, sizeof(since));
+  report_age((e->cleared_at ? e->cleared_at : now) - e->first_seen, age,
+             sizeof(age));
+  if (l != NULL)
+    report_delist_str(l, d, sizeof(d));
+  bool closing = strcmp(r->state, "closing") == 0;
+  memset(out, 0, sizeof(*out));
+  out->urgent = !closing && strcmp(e->severity, "critical") == 0 &&
+                ev->day > 0;
+  *j = reminder_json(r, l, ev, out->urgent, since, d);
   bool auth = l != NULL && l->auth; /* fixed in DNS, not delisted */
   if (closing) {
     sbuf_addf(t, auth ? _("FIXED: %s passes %s again, after %lld days (%s); "
@@ -84,18 +148,7 @@ remind_compose(const struct config *cfg, const struct catalog *cat,
     util_escape(t, e->txt, strlen(e->txt));
     sbuf_adds(t, "\n");
   }
-  if (ev->total > 0) {
-    sbuf_addf(t, _("  Evidence: %llu rejections in the last 24 hours, %llu "
-                   "in 7 days"), (unsigned long long)ev->day,
-              (unsigned long long)ev->week);
-    for (size_t i = 0; i < ev->nreceivers; i++)
-      sbuf_addf(t, "%s%s", i ? ", " : _(", at "), ev->receivers[i]);
-    sbuf_adds(t, ".\n");
-  } else {
-    sbuf_adds(t, _("  Evidence: no rejection in the mail logs names this "
-                   "listing yet."));
-    sbuf_adds(t, "\n");
-  }
+  compose_evidence(ev, t);
   if (l != NULL && l->fix_first != NULL) {
     sbuf_addf(t, _("  Fix first: %s"), l->fix_first);
     sbuf_adds(t, "\n");
@@ -104,34 +157,7 @@ remind_compose(const struct config *cfg, const struct catalog *cat,
     sbuf_addf(t, _("  Then ask for removal: %s"), d);
     sbuf_adds(t, "\n");
   }
-  int64_t expiry = l && l->delist_expires_ms
-                     ? e->first_seen + (int64_t)(l->delist_expires_ms / 1000)
-                     : 0;
-  if (requested) {
-    char ago[32];
-    report_age(now - r->requested_at, ago, sizeof(ago));
-    sbuf_addf(t, _("  Removal was requested %s ago%s%s and the listing is "
-                   "still there."), ago, r->note ? ": " : "",
-              r->note ? r->note : "");
-    sbuf_adds(t, "\n");
-    out->next_due = now + (int64_t)(cfg->remind_after_request_ms / 1000);
-  } else if (expiry > now) {
-    char when[32];
-    report_time(expiry, when, sizeof(when));
-    sbuf_addf(t, _("  This list expires listings on its own: expected off "
-                   "the list by %s; you will be reminded only if it is not."),
-              when);
-    sbuf_adds(t, "\n");
-    out->next_due = expiry;
-  } else if (auth) {
-    sbuf_addf(t, "%s\n", _("  When you have fixed it: rblmon ack ID --note "
-                           "TEXT; the next check confirms it."));
-    out->next_due = now + (int64_t)(cfg->remind_every_ms / 1000);
-  } else {
-    sbuf_addf(t, "%s\n", _("  When you have asked for removal: rblmon ack "
-                           "ID --note TEXT."));
-    out->next_due = now + (int64_t)(cfg->remind_every_ms / 1000);
-  }
+  compose_next(cfg, r, l, now, t, out);
   char idl[48];
   snprintf(idl, sizeof(idl), "  [reminder %lld]\n", (long long)r->id);
   sbuf_adds(t, idl);

@@ -180,57 +180,36 @@ print_row(struct text *t, const struct row *r)
 }
 
 static void
-text_end(void *st, const struct report_summary *s)
+print_errors(const struct text *t, FILE *f)
 {
-  struct text *t = st;
-  FILE *f = t->o.out;
-  const struct tally *ty = s->tally;
-  if (s->changes_only) {
-    report_changes_text(f, s->changes, s->nchanges);
-    free_rows(t);
-    free(t);
-    return;
+  fprintf(f, "%sNot checked%s (never counted as clean):\n", col(t, C_BOLD),
+          col(t, C_RESET));
+  for (size_t i = 0; i < t->ngroups; i++) {
+    const struct err_group *g = &t->groups[i];
+    struct sbuf e; /* composed, its untrusted parts escaped: made sure */
+    sbuf_init(&e, 4 * sizeof(g->error));
+    util_escape_composed(&e, g->error, strlen(g->error), false);
+    if (g->count == 1)
+      fprintf(f, "  %s on %s: %s\n", g->example, g->list->name,
+              sbuf_str(&e));
+    else
+      fprintf(f, "  %llu targets on %s (e.g. %s): %s\n",
+              (unsigned long long)g->count, g->list->name, g->example,
+              sbuf_str(&e));
+    sbuf_free(&e);
   }
-  if (s->nchanges > 0) {
-    fprintf(f, "%sChanges since the last check:%s\n", col(t, C_BOLD),
-            col(t, C_RESET));
-    report_changes_text(f, s->changes, s->nchanges);
-    fputc('\n', f);
-  }
-  if (t->nrows > 0) {
-    qsort(t->rows, t->nrows, sizeof(*t->rows), row_cmp);
-    fprintf(f, "%s%-39s %-24s %-8s %-15s %s%s\n", col(t, C_BOLD), "TARGET",
-            "LIST", "RESULT", "CODES", "MEANING", col(t, C_RESET));
-    for (size_t i = 0; i < t->nrows; i++)
-      print_row(t, &t->rows[i]);
-    if (t->dropped > 0)
-      fprintf(f, "(%zu more rows not shown; use --format json for all)\n",
-              t->dropped);
-    fputc('\n', f);
-  }
-  if (t->ngroups > 0) {
-    fprintf(f, "%sNot checked%s (never counted as clean):\n", col(t, C_BOLD),
-            col(t, C_RESET));
-    for (size_t i = 0; i < t->ngroups; i++) {
-      const struct err_group *g = &t->groups[i];
-      struct sbuf e; /* composed, its untrusted parts escaped: made sure */
-      sbuf_init(&e, 4 * sizeof(g->error));
-      util_escape_composed(&e, g->error, strlen(g->error), false);
-      if (g->count == 1)
-        fprintf(f, "  %s on %s: %s\n", g->example, g->list->name,
-                sbuf_str(&e));
-      else
-        fprintf(f, "  %llu targets on %s (e.g. %s): %s\n",
-                (unsigned long long)g->count, g->list->name, g->example,
-                sbuf_str(&e));
-      sbuf_free(&e);
-    }
-    if (t->other_errors > 0)
-      fprintf(f, "  and %llu more errors\n",
-              (unsigned long long)t->other_errors);
-    fputc('\n', f);
-  }
-  /* What to do next: one delisting line per list with a listing. */
+  if (t->other_errors > 0)
+    fprintf(f, "  and %llu more errors\n",
+            (unsigned long long)t->other_errors);
+  fputc('\n', f);
+}
+
+/* What to do next, one line per list with a listing: delisting for the
+ * blocklists, the DNS fix for authentication findings (auth). */
+static void
+print_next_steps(const struct text *t, const struct report_summary *s,
+                 FILE *f, bool auth)
+{
   bool header = false;
   for (size_t i = 0; i < s->nlists; i++) {
     const struct list_state *ls = &s->lists[i];
@@ -238,12 +217,16 @@ text_end(void *st, const struct report_summary *s)
     for (size_t k = 0; k < t->nrows && !has_listing; k++)
       has_listing = t->rows[k].list == ls->list &&
                     t->rows[k].status == RES_LISTED;
-    if (!has_listing || ls->list->auth)
+    if (!has_listing || ls->list->auth != auth)
       continue;
-    if (!header) {
-      fprintf(f, "%sTo get delisted%s (fix the cause first):\n",
+    if (!header)
+      fprintf(f, auth ? "%sTo fix%s (sender authentication):\n"
+                      : "%sTo get delisted%s (fix the cause first):\n",
               col(t, C_BOLD), col(t, C_RESET));
-      header = true;
+    header = true;
+    if (auth) {
+      fprintf(f, "  %s: %s\n", ls->list->name, ls->list->fix_first);
+      continue;
     }
     char d[512];
     report_delist_str(ls->list, d, sizeof(d));
@@ -253,24 +236,12 @@ text_end(void *st, const struct report_summary *s)
   }
   if (header)
     fputc('\n', f);
-  /* Authentication findings are fixed in DNS, not delisted. */
-  header = false;
-  for (size_t i = 0; i < s->nlists; i++) {
-    const struct list_state *ls = &s->lists[i];
-    bool has_listing = false;
-    for (size_t k = 0; k < t->nrows && !has_listing; k++)
-      has_listing = t->rows[k].list == ls->list &&
-                    t->rows[k].status == RES_LISTED;
-    if (!has_listing || !ls->list->auth)
-      continue;
-    if (!header)
-      fprintf(f, "%sTo fix%s (sender authentication):\n", col(t, C_BOLD),
-              col(t, C_RESET));
-    header = true;
-    fprintf(f, "  %s: %s\n", ls->list->name, ls->list->fix_first);
-  }
-  if (header)
-    fputc('\n', f);
+}
+
+static void
+print_totals(const struct text *t, const struct report_summary *s, FILE *f)
+{
+  const struct tally *ty = s->tally;
   fprintf(f, "%s%s%s: %llu check%s on %zu list%s: %llu listed",
           col(t, s->exit_code == 2 ? C_RED : s->exit_code == 0 ? C_GREEN
                                                                : C_YELLOW),
@@ -304,6 +275,41 @@ text_end(void *st, const struct report_summary *s)
                 health_names[s->lists[i].health]);
     fputc('\n', f);
   }
+}
+
+static void
+text_end(void *st, const struct report_summary *s)
+{
+  struct text *t = st;
+  FILE *f = t->o.out;
+  if (s->changes_only) {
+    report_changes_text(f, s->changes, s->nchanges);
+    free_rows(t);
+    free(t);
+    return;
+  }
+  if (s->nchanges > 0) {
+    fprintf(f, "%sChanges since the last check:%s\n", col(t, C_BOLD),
+            col(t, C_RESET));
+    report_changes_text(f, s->changes, s->nchanges);
+    fputc('\n', f);
+  }
+  if (t->nrows > 0) {
+    qsort(t->rows, t->nrows, sizeof(*t->rows), row_cmp);
+    fprintf(f, "%s%-39s %-24s %-8s %-15s %s%s\n", col(t, C_BOLD), "TARGET",
+            "LIST", "RESULT", "CODES", "MEANING", col(t, C_RESET));
+    for (size_t i = 0; i < t->nrows; i++)
+      print_row(t, &t->rows[i]);
+    if (t->dropped > 0)
+      fprintf(f, "(%zu more rows not shown; use --format json for all)\n",
+              t->dropped);
+    fputc('\n', f);
+  }
+  if (t->ngroups > 0)
+    print_errors(t, f);
+  print_next_steps(t, s, f, false);
+  print_next_steps(t, s, f, true);
+  print_totals(t, s, f);
   free_rows(t);
   free(t);
 }
