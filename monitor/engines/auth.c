@@ -637,6 +637,80 @@ emit_spf(struct domain_job *dj)
 /* DKIM: each selector's record; true when all are known.  usable: a key
  * receivers would verify with (V_UNKNOWN when a lookup failed and no other
  * key is usable). */
+/* What each DKIM finding says, and how bad it is. */
+static const struct {
+  const char *reason;
+  enum severity sev;
+} dkim_meaning[DKIM_NFINDINGS] = {
+  [DKIM_MISSING] = {R_DKIM_MISSING, SEV_CRITICAL},
+  [DKIM_MULTIPLE] = {R_DKIM_BAD, SEV_CRITICAL},
+  [DKIM_INVALID] = {R_DKIM_BAD, SEV_CRITICAL},
+  [DKIM_REVOKED] = {R_DKIM_REVOKED, SEV_CRITICAL},
+  [DKIM_WEAK] = {R_DKIM_WEAK, SEV_CRITICAL},
+  [DKIM_SHA1] = {R_DKIM_SHA1, SEV_CRITICAL},
+  [DKIM_SHORT] = {R_DKIM_SHORT, SEV_WARNING},
+  [DKIM_TESTING] = {R_DKIM_TEST, SEV_NOTICE},
+  [DKIM_FINE] = {NULL, SEV_GOOD},
+};
+
+static const struct dq_answer *
+selector_answer(struct domain_job *dj, size_t i, bool fetch, char *name,
+                size_t size)
+{
+  snprintf(name, size, "%s._domainkey.%s", dj->sel[i], dj->domain);
+  return fetch ? need(dj, name, DQ_TXT) : cache_get(dj->r, name, DQ_TXT);
+}
+
+/* One result for every selector together: the worst finding, each
+ * reason once, the keys described in txt. */
+static void
+dkim_emit(struct domain_job *dj)
+{
+  const char *reasons[RESULT_MAX_CODES];
+  size_t nr = 0, o = 0;
+  enum severity worst = SEV_GOOD;
+  char txt[512] = "", err[200] = "";
+  bool error = false;
+  for (size_t i = 0; i < dj->nsel; i++) {
+    char name[300];
+    const struct dq_answer *a = selector_answer(dj, i, false, name,
+                                                sizeof(name));
+    if (a == NULL || a->status == DQ_ERROR) {
+      error = true;
+      snprintf(err, sizeof(err), "%.120s: %.70s", name, a && a->error ? a->error
+                                                                : "no answer");
+      continue;
+    }
+    struct dkim_judgement j;
+    authrec_dkim_judge((const char *const *)a->strs,
+                       a->status == DQ_OK ? a->n : 0, &j);
+    o += (size_t)snprintf(txt + o, o < sizeof(txt) ? sizeof(txt) - o : 0,
+                          "%s%s: %s", o ? "; " : "", dj->sel[i], j.what);
+    if (o >= sizeof(txt))
+      o = sizeof(txt) - 1;
+    const char *why = dkim_meaning[j.finding].reason;
+    if (why == NULL)
+      continue;
+    bool dup = false;
+    for (size_t q = 0; q < nr; q++)
+      dup = dup || reasons[q] == why;
+    if (!dup && nr < RESULT_MAX_CODES)
+      reasons[nr++] = why;
+    if (dkim_meaning[j.finding].sev > worst)
+      worst = dkim_meaning[j.finding].sev;
+  }
+  const char *ok = R_DKIM_OK;
+  if (error && nr == 0)
+    emit(dj->r, AUTH_DKIM, dj->domain, dj->watchlist, RES_ERROR, SEV_GOOD,
+         NULL, 0, txt, err);
+  else if (nr > 0)
+    emit(dj->r, AUTH_DKIM, dj->domain, dj->watchlist, RES_LISTED, worst,
+         reasons, nr, txt, NULL);
+  else
+    emit(dj->r, AUTH_DKIM, dj->domain, dj->watchlist, RES_CLEAN, SEV_GOOD,
+         &ok, 1, txt, NULL);
+}
+
 static bool
 dkim_step(struct domain_job *dj, bool emit_now, enum verdict *usable)
 {
@@ -644,114 +718,25 @@ dkim_step(struct domain_job *dj, bool emit_now, enum verdict *usable)
   *usable = V_NO;
   for (size_t i = 0; i < dj->nsel; i++) {
     char name[300];
-    snprintf(name, sizeof(name), "%s._domainkey.%s", dj->sel[i], dj->domain);
-    const struct dq_answer *a = need(dj, name, DQ_TXT);
-    if (a == NULL)
+    if (selector_answer(dj, i, true, name, sizeof(name)) == NULL)
       complete = false;
   }
-  if (!complete || !emit_now)
-    goto usable;
-  const char *reasons[RESULT_MAX_CODES];
-  size_t nr = 0;
-  enum severity worst = SEV_GOOD;
-  char txt[512] = "", err[200] = "";
-  size_t o = 0;
-  bool error = false;
-  for (size_t i = 0; i < dj->nsel; i++) {
-    char name[300];
-    snprintf(name, sizeof(name), "%s._domainkey.%s", dj->sel[i], dj->domain);
-    const struct dq_answer *a = cache_get(dj->r, name, DQ_TXT);
-    const char *why = NULL, *what = "";
-    enum severity sev = SEV_GOOD;
-    char desc[160];
-    struct dkim_rec k;
-    const char *rec = NULL;
-    size_t nrec = 0;
-    for (size_t j = 0; a && a->status == DQ_OK && j < a->n; j++)
-      if (strstr(a->strs[j], "p=") != NULL || strstr(a->strs[j], "v=DKIM1")) {
-        rec = a->strs[j];
-        nrec++;
-      }
-    if (a == NULL || a->status == DQ_ERROR) {
-      error = true;
-      snprintf(err, sizeof(err), "%.120s: %.70s", name, a && a->error ? a->error
-                                                                : "no answer");
-      continue;
-    } else if (rec == NULL) {
-      why = R_DKIM_MISSING;
-      sev = SEV_CRITICAL;
-      what = "no key record";
-    } else if (nrec > 1) {
-      why = R_DKIM_BAD;
-      sev = SEV_CRITICAL;
-      what = "more than one key record";
-    } else if (!authrec_dkim(rec, &k)) {
-      why = R_DKIM_BAD;
-      sev = SEV_CRITICAL;
-      snprintf(desc, sizeof(desc), "invalid: %.140s", k.error);
-      what = desc;
-    } else if (k.revoked) {
-      why = R_DKIM_REVOKED;
-      sev = SEV_CRITICAL;
-      what = "revoked";
-    } else {
-      snprintf(desc, sizeof(desc), "%s %u bits%s", k.k, k.bits,
-               k.testing ? ", t=y" : "");
-      what = desc;
-      if (strcasecmp(k.k, "rsa") == 0 && k.bits < 1024) {
-        why = R_DKIM_WEAK;
-        sev = SEV_CRITICAL;
-      } else if (k.sha1_only) {
-        why = R_DKIM_SHA1;
-        sev = SEV_CRITICAL;
-      } else if (strcasecmp(k.k, "rsa") == 0 && k.bits < 2048) {
-        why = R_DKIM_SHORT;
-        sev = SEV_WARNING;
-      } else if (k.testing) {
-        why = R_DKIM_TEST;
-        sev = SEV_NOTICE;
-      }
-    }
-    o += (size_t)snprintf(txt + o, o < sizeof(txt) ? sizeof(txt) - o : 0,
-                          "%s%s: %s", o ? "; " : "", dj->sel[i], what);
-    if (o >= sizeof(txt))
-      o = sizeof(txt) - 1;
-    if (why != NULL) {
-      bool dup = false;
-      for (size_t q = 0; q < nr; q++)
-        dup = dup || reasons[q] == why;
-      if (!dup && nr < RESULT_MAX_CODES)
-        reasons[nr++] = why;
-      if (sev > worst)
-        worst = sev;
-    }
-  }
-  if (error && nr == 0)
-    emit(dj->r, AUTH_DKIM, dj->domain, dj->watchlist, RES_ERROR, SEV_GOOD,
-         NULL, 0, txt, err);
-  else if (nr > 0)
-    emit(dj->r, AUTH_DKIM, dj->domain, dj->watchlist, RES_LISTED, worst,
-         reasons, nr, txt, NULL);
-  else {
-    const char *ok = R_DKIM_OK;
-    emit(dj->r, AUTH_DKIM, dj->domain, dj->watchlist, RES_CLEAN, SEV_GOOD,
-         &ok, 1, txt, NULL);
-  }
-usable:
+  if (complete && emit_now)
+    dkim_emit(dj);
   for (size_t i = 0; complete && i < dj->nsel; i++) {
     char name[300];
-    snprintf(name, sizeof(name), "%s._domainkey.%s", dj->sel[i], dj->domain);
-    const struct dq_answer *a = cache_get(dj->r, name, DQ_TXT);
-    struct dkim_rec k;
+    const struct dq_answer *a = selector_answer(dj, i, false, name,
+                                                sizeof(name));
     if (a == NULL || a->status == DQ_ERROR) {
       if (*usable == V_NO)
         *usable = V_UNKNOWN;
       continue;
     }
-    for (size_t j = 0; a->status == DQ_OK && j < a->n; j++)
-      if (authrec_dkim(a->strs[j], &k) && !k.revoked && !k.sha1_only &&
-          (strcasecmp(k.k, "rsa") != 0 || k.bits >= 1024))
-        *usable = V_YES;
+    struct dkim_judgement j;
+    authrec_dkim_judge((const char *const *)a->strs,
+                       a->status == DQ_OK ? a->n : 0, &j);
+    if (j.usable)
+      *usable = V_YES;
   }
   return complete;
 }

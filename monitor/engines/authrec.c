@@ -479,3 +479,57 @@ done:
   free(t);
   return ok;
 }
+
+static bool
+key_usable(const struct dkim_rec *k)
+{
+  return !k->revoked && !k->sha1_only &&
+         (strcasecmp(k->k, "rsa") != 0 || k->bits >= 1024);
+}
+
+/* The finding of one valid key record. */
+static enum dkim_finding
+key_finding(const struct dkim_rec *k)
+{
+  bool rsa = strcasecmp(k->k, "rsa") == 0;
+  return k->revoked ? DKIM_REVOKED
+         : rsa && k->bits < 1024 ? DKIM_WEAK
+         : k->sha1_only ? DKIM_SHA1
+         : rsa && k->bits < 2048 ? DKIM_SHORT
+         : k->testing ? DKIM_TESTING : DKIM_FINE;
+}
+
+void
+authrec_dkim_judge(const char *const *strs, size_t n,
+                   struct dkim_judgement *out)
+{
+  memset(out, 0, sizeof(*out));
+  const char *rec = NULL;
+  size_t nrec = 0;
+  struct dkim_rec k;
+  for (size_t j = 0; j < n; j++) {
+    if (strstr(strs[j], "p=") != NULL || strstr(strs[j], "v=DKIM1")) {
+      rec = strs[j];
+      nrec++;
+    }
+    out->usable = out->usable || (authrec_dkim(strs[j], &k) &&
+                                  key_usable(&k));
+  }
+  if (rec == NULL) {
+    out->finding = DKIM_MISSING;
+    snprintf(out->what, sizeof(out->what), "no key record");
+  } else if (nrec > 1) {
+    out->finding = DKIM_MULTIPLE;
+    snprintf(out->what, sizeof(out->what), "more than one key record");
+  } else if (!authrec_dkim(rec, &k)) {
+    out->finding = DKIM_INVALID;
+    snprintf(out->what, sizeof(out->what), "invalid: %.140s", k.error);
+  } else if (k.revoked) {
+    out->finding = DKIM_REVOKED;
+    snprintf(out->what, sizeof(out->what), "revoked");
+  } else {
+    out->finding = key_finding(&k);
+    snprintf(out->what, sizeof(out->what), "%s %u bits%s", k.k, k.bits,
+             k.testing ? ", t=y" : "");
+  }
+}

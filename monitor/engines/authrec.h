@@ -39,4 +39,18 @@ struct dkim_rec {
 };
 bool authrec_dkim(const char *txt, struct dkim_rec *out);
 
+/* What the TXT records at one DKIM selector mean to a receiver, worst
+ * first (the judge of auth:dkim; pure). */
+enum dkim_finding {
+  DKIM_MISSING, DKIM_MULTIPLE, DKIM_INVALID, DKIM_REVOKED, DKIM_WEAK,
+  DKIM_SHA1, DKIM_SHORT, DKIM_TESTING, DKIM_FINE, DKIM_NFINDINGS
+};
+struct dkim_judgement {
+  enum dkim_finding finding;
+  char what[160];                 /* "rsa 2048 bits", "no key record" */
+  bool usable;                    /* a key a receiver verifies with */
+};
+void authrec_dkim_judge(const char *const *strs, size_t n,
+                        struct dkim_judgement *out);
+
 #endif

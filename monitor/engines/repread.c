@@ -658,6 +658,95 @@ check_errors(const struct provider *p, const struct scope *s,
   return false;
 }
 
+struct outcome {
+  enum severity worst;
+  bool any, good;                 /* a listing rule, a good rule matched */
+};
+
+/* Every rule against its value; false (v says why) when a value is
+ * missing or not comparable. */
+static bool
+apply_rules(const struct provider *p, const struct scope *sc,
+            const struct value *main, struct rep_verdict *v,
+            struct outcome *o)
+{
+  char label[96];
+  for (size_t i = 0; i < p->nrules; i++) {
+    const struct rep_rule *r = &p->rules[i];
+    struct value own;
+    const struct value *val = main;
+    if (where_set(&r->where)) {
+      get_value(p, sc, &r->where, &own);
+      val = &own;
+    }
+    if (!val->present || val->compound) {
+      v->status = RES_ERROR;
+      snprintf(v->error, sizeof(v->error), "the answer has %s %s (rule %zu: "
+               "%s)", val->present ? "a list or object at" : "no",
+               where_set(&r->where)
+                 ? where_label(&r->where, label, sizeof(label))
+                 : where_label(&p->value, label, sizeof(label)),
+               i + 1, r->reason);
+      return false;
+    }
+    int m = cond_eval(&r->cond, val);
+    if (m < 0) {
+      v->status = RES_ERROR;
+      char snip[64];
+      rep_snippet(val->str, strlen(val->str), snip, sizeof(snip));
+      snprintf(v->error, sizeof(v->error), "%s is \"%s\", not a number "
+               "(rule %zu: %s)", where_set(&r->where)
+                 ? where_label(&r->where, label, sizeof(label))
+                 : where_label(&p->value, label, sizeof(label)),
+               snip, i + 1, r->reason);
+      return false;
+    }
+    if (m == 0)
+      continue;
+    if (val != main)
+      txt_add(v, where_label(&r->where, label, sizeof(label)), val->str);
+    if (r->sev == SEV_GOOD) {
+      o->good = true;
+      continue;
+    }
+    if (!o->any || r->sev > o->worst)
+      o->worst = r->sev;
+    o->any = true;
+  }
+  return true;
+}
+
+static void
+pick_reasons(const struct provider *p, const struct scope *sc,
+             const struct value *main, bool any, struct rep_verdict *v)
+{
+  /* reasons: each matching rule of the verdict's kind (listed: the
+   * warning and critical ones; clean: the ok ones), except a threshold
+   * that a worse rule on the same value also passed ('>= 25' under
+   * '>= 75') */
+  bool hit[64] = {false};
+  size_t nr = p->nrules < 64 ? p->nrules : 64;
+  for (size_t i = 0; i < nr; i++) {
+    const struct rep_rule *r = &p->rules[i];
+    struct value own;
+    const struct value *val = main;
+    if (where_set(&r->where)) {
+      get_value(p, sc, &r->where, &own);
+      val = &own;
+    }
+    hit[i] = (any ? r->sev != SEV_GOOD : r->sev == SEV_GOOD) &&
+             cond_eval(&r->cond, val) == 1;
+  }
+  for (size_t i = 0; i < nr && v->nreasons < RESULT_MAX_CODES; i++) {
+    bool shadowed = false;
+    for (size_t k = 0; k < nr && hit[i] && !shadowed; k++)
+      shadowed = hit[k] && p->rules[k].sev > p->rules[i].sev &&
+                 same_where(&p->rules[k].where, &p->rules[i].where);
+    if (hit[i] && !shadowed)
+      v->reasons[v->nreasons++] = p->rules[i].reason;
+  }
+}
+
 void
 rep_read_doc(const struct provider *p, const struct rep_doc *d,
              const char *target, struct rep_verdict *v)
@@ -705,73 +794,12 @@ rep_read_doc(const struct provider *p, const struct rep_doc *d,
     }
     txt_add(v, where_label(&p->value, label, sizeof(label)), main.str);
   }
-  enum severity worst = SEV_GOOD;
-  bool any = false, good = false;
-  for (size_t i = 0; i < p->nrules; i++) {
-    const struct rep_rule *r = &p->rules[i];
-    struct value own, *val = &main;
-    if (where_set(&r->where)) {
-      get_value(p, &s, &r->where, &own);
-      val = &own;
-    }
-    if (!val->present || val->compound) {
-      v->status = RES_ERROR;
-      snprintf(v->error, sizeof(v->error), "the answer has %s %s (rule %zu: "
-               "%s)", val->present ? "a list or object at" : "no",
-               where_set(&r->where)
-                 ? where_label(&r->where, label, sizeof(label))
-                 : where_label(&p->value, label, sizeof(label)),
-               i + 1, r->reason);
-      return;
-    }
-    int m = cond_eval(&r->cond, val);
-    if (m < 0) {
-      v->status = RES_ERROR;
-      char snip[64];
-      rep_snippet(val->str, strlen(val->str), snip, sizeof(snip));
-      snprintf(v->error, sizeof(v->error), "%s is \"%s\", not a number "
-               "(rule %zu: %s)", where_set(&r->where)
-                 ? where_label(&r->where, label, sizeof(label))
-                 : where_label(&p->value, label, sizeof(label)),
-               snip, i + 1, r->reason);
-      return;
-    }
-    if (m == 0)
-      continue;
-    if (val != &main)
-      txt_add(v, where_label(&r->where, label, sizeof(label)), val->str);
-    if (r->sev == SEV_GOOD) {
-      good = true;
-      continue;
-    }
-    if (!any || r->sev > worst)
-      worst = r->sev;
-    any = true;
-  }
-  /* reasons: each matching rule of the verdict's kind (listed: the
-   * warning and critical ones; clean: the ok ones), except a threshold
-   * that a worse rule on the same value also passed ('>= 25' under
-   * '>= 75') */
-  bool hit[64] = {false};
-  size_t nr = p->nrules < 64 ? p->nrules : 64;
-  for (size_t i = 0; i < nr; i++) {
-    const struct rep_rule *r = &p->rules[i];
-    struct value own, *val = &main;
-    if (where_set(&r->where)) {
-      get_value(p, &s, &r->where, &own);
-      val = &own;
-    }
-    hit[i] = (any ? r->sev != SEV_GOOD : r->sev == SEV_GOOD) &&
-             cond_eval(&r->cond, val) == 1;
-  }
-  for (size_t i = 0; i < nr && v->nreasons < RESULT_MAX_CODES; i++) {
-    bool shadowed = false;
-    for (size_t k = 0; k < nr && hit[i] && !shadowed; k++)
-      shadowed = hit[k] && p->rules[k].sev > p->rules[i].sev &&
-                 same_where(&p->rules[k].where, &p->rules[i].where);
-    if (hit[i] && !shadowed)
-      v->reasons[v->nreasons++] = p->rules[i].reason;
-  }
+  struct outcome o = {SEV_GOOD, false, false};
+  if (!apply_rules(p, &s, &main, v, &o))
+    return;
+  pick_reasons(p, &s, &main, o.any, v);
+  enum severity worst = o.worst;
+  bool any = o.any, good = o.good;
   if (where_set(&p->detail)) {
     struct value det;
     get_value(p, &s, &p->detail, &det);

@@ -119,6 +119,48 @@ dkim_records(void **state)
   assert_true(k.sha1_only);
 }
 
+/* The judge of auth:dkim over the TXT records at one selector. */
+static void
+dkim_judge(void **state)
+{
+  (void)state;
+  char k1024[1024], sha1[1024], testing[1024];
+  snprintf(k1024, sizeof(k1024), "v=DKIM1; k=rsa; p=%s", key1024);
+  snprintf(sha1, sizeof(sha1), "v=DKIM1; h=sha1; p=%s", key1024);
+  snprintf(testing, sizeof(testing), "v=DKIM1; t=y; k=ed25519; "
+           "p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=");
+  static const char *const spf[] = {"v=spf1 -all"};
+  static const char *const revoked[] = {"v=DKIM1; p="};
+  static const char *const broken[] = {"v=DKIM1; p=not*base64"};
+  const char *const two[] = {k1024, k1024};
+  const char *const one[] = {k1024};
+  const char *const weak_sha1[] = {sha1};
+  const char *const ed[] = {testing};
+  const struct {
+    const char *const *strs;
+    size_t n;
+    enum dkim_finding finding;
+    bool usable;
+    const char *what;
+  } cases[] = {
+    {NULL, 0, DKIM_MISSING, false, "no key record"},
+    {spf, 1, DKIM_MISSING, false, "no key record"},
+    {two, 2, DKIM_MULTIPLE, true, "more than one key record"},
+    {broken, 1, DKIM_INVALID, false, "invalid: "},
+    {revoked, 1, DKIM_REVOKED, false, "revoked"},
+    {weak_sha1, 1, DKIM_SHA1, false, "rsa 1024 bits"},
+    {one, 1, DKIM_SHORT, true, "rsa 1024 bits"},
+    {ed, 1, DKIM_TESTING, true, "ed25519 256 bits, t=y"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    struct dkim_judgement j;
+    authrec_dkim_judge(cases[i].strs, cases[i].n, &j);
+    assert_int_equal(j.finding, cases[i].finding);
+    assert_int_equal(j.usable, cases[i].usable);
+    assert_true(strncmp(j.what, cases[i].what, strlen(cases[i].what)) == 0);
+  }
+}
+
 int
 main(void)
 {
@@ -126,6 +168,7 @@ main(void)
     cmocka_unit_test(generic_ptr_names),
     cmocka_unit_test(dmarc_records),
     cmocka_unit_test(dkim_records),
+    cmocka_unit_test(dkim_judge),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
