@@ -789,6 +789,115 @@ dmarc_record(struct domain_job *dj, bool *complete, const char **rec,
   return a;
 }
 
+/* What one check found: its reasons, the worst, the details. */
+struct finding {
+  const char *reasons[RESULT_MAX_CODES];
+  size_t nr;
+  enum severity worst;
+  char txt[512];
+  const char *ok;                 /* the reason when nothing was found */
+};
+
+static void
+found(struct finding *f, const char *why, enum severity sev)
+{
+  if (f->nr < RESULT_MAX_CODES)
+    f->reasons[f->nr++] = why;
+  if (f->worst < sev)
+    f->worst = sev;
+}
+
+static void
+emit_finding(struct domain_job *dj, enum auth_check k, const struct finding *f)
+{
+  if (f->nr > 0)
+    emit(dj->r, k, dj->domain, dj->watchlist, RES_LISTED, f->worst,
+         f->reasons, f->nr, f->txt, NULL);
+  else
+    emit(dj->r, k, dj->domain, dj->watchlist, RES_CLEAN, SEV_GOOD, &f->ok, 1,
+         f->txt, NULL);
+}
+
+/* The report domains of another organisation (nd of them), the names of
+ * their consent records in name; true when doms[i] needs one. */
+static bool
+consent_name(const struct domain_job *dj, const char *where,
+             const char *dom, char *name, size_t size)
+{
+  if (strcasecmp(org_domain(dom), org_domain(dj->domain)) == 0)
+    return false;
+  snprintf(name, size, "%.253s._report._dmarc.%.255s",
+           where + 7 /* the policy domain, after "_dmarc." */, dom);
+  return true;
+}
+
+/* Reports to another organisation need its consent (RFC 7489 7.1). */
+static void
+dmarc_consent(struct domain_job *dj, const char *where, char doms[][256],
+              int nd, struct finding *f)
+{
+  for (int i = 0; i < nd; i++) {
+    char name[600];
+    if (!consent_name(dj, where, doms[i], name, sizeof(name)))
+      continue;
+    const struct dq_answer *x = cache_get(dj->r, name, DQ_TXT);
+    bool agreed = false;
+    for (size_t j = 0; x && x->status == DQ_OK && j < x->n; j++)
+      agreed = agreed || authrec_is_dmarc(x->strs[j]);
+    size_t o = strlen(f->txt);
+    if (x == NULL || x->status == DQ_ERROR) {
+      snprintf(f->txt + o, sizeof(f->txt) - o, "; whether %.100s accepts "
+               "reports is unknown (DNS error)", doms[i]);
+      continue;
+    }
+    if (!agreed) {
+      found(f, R_DMARC_EXT, SEV_WARNING);
+      snprintf(f->txt + o, sizeof(f->txt) - o, "; %.100s does not accept "
+               "reports for it", doms[i]);
+      break;
+    }
+  }
+}
+
+/* A valid record: can mail pass it?  false when that cannot be told
+ * (the error is emitted). */
+static bool
+dmarc_judge(struct domain_job *dj, const struct dmarc_rec *d,
+            const char *where, enum verdict spf, enum verdict dkim,
+            struct finding *f)
+{
+  static const char *const spf_words[] = {
+    [V_NO] = "does not pass for every address",
+    [V_YES] = "passes for every address",
+    [V_UNKNOWN] = "not evaluated (no address, or a DNS error)"};
+  static const char *const dkim_words[] = {
+    [V_NO] = "has no usable key", [V_YES] = "has a usable key",
+    [V_UNKNOWN] = "could not be read"};
+  /* alignment: rblmon checks MAIL FROM and DKIM d= as the domain
+   * itself, which aligns in relaxed and strict mode alike */
+  snprintf(f->txt, sizeof(f->txt), "%.100s: p=%s sp=%s adkim=%c aspf=%c "
+           "pct=%u%s%.160s%s; SPF %s; DKIM %s; aligned", where, d->p, d->sp,
+           d->adkim, d->aspf, d->pct, d->rua[0] ? " rua=" : "", d->rua,
+           d->p_defaulted ? " (p= missing or wrong: taken as none)" : "",
+           spf_words[spf], dj->nsel ? dkim_words[dkim]
+                                    : "selectors not configured");
+  bool enforcing = strcasecmp(d->p, "none") != 0;
+  if (spf == V_YES || dkim == V_YES)
+    return true;
+  if (spf == V_NO && (dkim == V_NO || dj->nsel == 0)) {
+    found(f, enforcing ? R_DMARC_FAILS : R_DMARC_FAILS_NONE,
+          enforcing ? SEV_CRITICAL : SEV_WARNING);
+  } else if (dj->n[SPF_TEMPERROR] > 0 || dkim == V_UNKNOWN) {
+    emit(dj->r, AUTH_DMARC, dj->domain, dj->watchlist, RES_ERROR, SEV_GOOD,
+         NULL, 0, f->txt, "whether mail passes DMARC cannot be told: a DNS "
+         "lookup for SPF or DKIM failed");
+    return false;
+  } else {
+    f->ok = R_DMARC_VALID;
+  }
+  return true;
+}
+
 static bool
 dmarc_step(struct domain_job *dj, bool emit_now, enum verdict spf,
            enum verdict dkim)
@@ -801,7 +910,6 @@ dmarc_step(struct domain_job *dj, bool emit_now, enum verdict spf,
                                            sizeof(where));
   struct dmarc_rec d;
   bool valid = rec != NULL && nrec == 1 && authrec_dmarc(rec, &d);
-  /* reports to another organisation need its consent */
   char doms[16][256];
   int nd = 0;
   if (valid) {
@@ -809,22 +917,14 @@ dmarc_step(struct domain_job *dj, bool emit_now, enum verdict spf,
     int n2 = authrec_dmarc_domains(d.ruf, doms + (n1 > 0 ? n1 : 0), 8);
     nd = (n1 > 0 ? n1 : 0) + (n2 > 0 ? n2 : 0);
     for (int i = 0; i < nd; i++) {
-      if (strcasecmp(org_domain(doms[i]), org_domain(dj->domain)) == 0)
-        continue;
       char name[600];
-      snprintf(name, sizeof(name), "%.253s._report._dmarc.%.255s",
-               where + 7 /* the policy domain, after "_dmarc." */, doms[i]);
-      if (need(dj, name, DQ_TXT) == NULL)
+      if (consent_name(dj, where, doms[i], name, sizeof(name)) &&
+          need(dj, name, DQ_TXT) == NULL)
         complete = false;
     }
   }
   if (!complete || !emit_now)
     return complete;
-  const char *reasons[RESULT_MAX_CODES];
-  const char *ok_reason = R_DMARC_OK;
-  size_t nr = 0;
-  enum severity worst = SEV_GOOD;
-  char txt[512];
   if (a->status == DQ_ERROR) {
     char e[200];
     snprintf(e, sizeof(e), "%.150s: %.40s", where, a->error ? a->error : "?");
@@ -832,89 +932,23 @@ dmarc_step(struct domain_job *dj, bool emit_now, enum verdict spf,
          NULL, 0, "", e);
     return true;
   }
+  struct finding f = {{NULL}, 0, SEV_GOOD, "", R_DMARC_OK};
+  char any[1][256];
   if (rec == NULL) {
-    reasons[nr++] = R_DMARC_NONE;
-    worst = SEV_WARNING;
-    snprintf(txt, sizeof(txt), "no record at _dmarc.%s", dj->domain);
+    found(&f, R_DMARC_NONE, SEV_WARNING);
+    snprintf(f.txt, sizeof(f.txt), "no record at _dmarc.%s", dj->domain);
   } else if (!valid) {
-    reasons[nr++] = R_DMARC_BAD;
-    worst = SEV_CRITICAL;
-    snprintf(txt, sizeof(txt), "%.150s: %.200s", where,
+    found(&f, R_DMARC_BAD, SEV_CRITICAL);
+    snprintf(f.txt, sizeof(f.txt), "%.150s: %.200s", where,
              nrec > 1 ? "more than one DMARC record" : d.error);
+  } else if (!dmarc_judge(dj, &d, where, spf, dkim, &f)) {
+    return true;
   } else {
-    static const char *const spf_words[] = {
-      [V_NO] = "does not pass for every address",
-      [V_YES] = "passes for every address",
-      [V_UNKNOWN] = "not evaluated (no address, or a DNS error)"};
-    static const char *const dkim_words[] = {
-      [V_NO] = "has no usable key", [V_YES] = "has a usable key",
-      [V_UNKNOWN] = "could not be read"};
-    /* alignment: rblmon checks MAIL FROM and DKIM d= as the domain
-     * itself, which aligns in relaxed and strict mode alike */
-    snprintf(txt, sizeof(txt), "%.100s: p=%s sp=%s adkim=%c aspf=%c pct=%u"
-             "%s%.160s%s; SPF %s; DKIM %s; aligned", where, d.p, d.sp,
-             d.adkim, d.aspf, d.pct, d.rua[0] ? " rua=" : "", d.rua,
-             d.p_defaulted ? " (p= missing or wrong: taken as none)" : "",
-             spf_words[spf], dj->nsel ? dkim_words[dkim]
-                                      : "selectors not configured");
-    bool enforcing = strcasecmp(d.p, "none") != 0;
-    if (spf != V_YES && dkim != V_YES) {
-      if (spf == V_NO && (dkim == V_NO || dj->nsel == 0)) {
-        reasons[nr++] = enforcing ? R_DMARC_FAILS : R_DMARC_FAILS_NONE;
-        worst = enforcing ? SEV_CRITICAL : SEV_WARNING;
-      } else if (dj->n[SPF_TEMPERROR] > 0 || dkim == V_UNKNOWN) {
-        char e[200];
-        snprintf(e, sizeof(e), "whether mail passes DMARC cannot be told: a "
-                 "DNS lookup for SPF or DKIM failed");
-        emit(dj->r, AUTH_DMARC, dj->domain, dj->watchlist, RES_ERROR,
-             SEV_GOOD, NULL, 0, txt, e);
-        return true;
-      } else if (nr == 0) {
-        ok_reason = R_DMARC_VALID;
-      }
-    }
-    for (int i = 0; i < nd; i++) {
-      if (strcasecmp(org_domain(doms[i]), org_domain(dj->domain)) == 0)
-        continue;
-      char name[600];
-      snprintf(name, sizeof(name), "%.253s._report._dmarc.%.255s",
-               where + 7, doms[i]);
-      const struct dq_answer *x = cache_get(dj->r, name, DQ_TXT);
-      bool agreed = false;
-      for (size_t j = 0; x && x->status == DQ_OK && j < x->n; j++)
-        agreed = agreed || authrec_is_dmarc(x->strs[j]);
-      if (x == NULL || x->status == DQ_ERROR) {
-        size_t o = strlen(txt);
-        snprintf(txt + o, sizeof(txt) - o, "; whether %.100s accepts reports "
-                 "is unknown (DNS error)", doms[i]);
-        continue;
-      }
-      if (!agreed) {
-        if (nr < RESULT_MAX_CODES)
-          reasons[nr++] = R_DMARC_EXT;
-        if (worst < SEV_WARNING)
-          worst = SEV_WARNING;
-        size_t o = strlen(txt);
-        snprintf(txt + o, sizeof(txt) - o, "; %.100s does not accept reports "
-                 "for it", doms[i]);
-        break;
-      }
-    }
-    char any[1][256];
-    if (authrec_dmarc_domains(d.rua, any, 1) == 0 && nr < RESULT_MAX_CODES) {
-      reasons[nr++] = R_DMARC_NORUA;
-      if (worst < SEV_NOTICE)
-        worst = SEV_NOTICE;
-    }
+    dmarc_consent(dj, where, doms, nd, &f);
+    if (authrec_dmarc_domains(d.rua, any, 1) == 0)
+      found(&f, R_DMARC_NORUA, SEV_NOTICE);
   }
-  if (nr > 0) {
-    emit(dj->r, AUTH_DMARC, dj->domain, dj->watchlist, RES_LISTED, worst,
-         reasons, nr, txt, NULL);
-  } else {
-    const char *ok = ok_reason;
-    emit(dj->r, AUTH_DMARC, dj->domain, dj->watchlist, RES_CLEAN, SEV_GOOD,
-         &ok, 1, txt, NULL);
-  }
+  emit_finding(dj, AUTH_DMARC, &f);
   return true;
 }
 
