@@ -134,6 +134,83 @@ close_collection(struct builder *b)
   return push_item(b, n);
 }
 
+/* One parser event into the tree; true when out of memory. */
+static bool
+take_event(struct builder *b, const yaml_event_t *ev, int *docs,
+           rbl_status *st, bool *done)
+{
+  struct ynode *n = NULL;
+  bool oom = false;
+  switch (ev->type) {
+  case YAML_STREAM_END_EVENT:
+    *done = true;
+    break;
+  case YAML_DOCUMENT_START_EVENT:
+    if (++*docs > 1) {
+      diag_error(b->d, b->name, (unsigned)ev->start_mark.line + 1,
+                 (unsigned)ev->start_mark.column + 1,
+                 "only one YAML document is allowed in this file");
+      *st = RBL_ESYNTAX;
+      *done = true;
+    }
+    break;
+  case YAML_ALIAS_EVENT:
+    diag_error(b->d, b->name, (unsigned)ev->start_mark.line + 1,
+               (unsigned)ev->start_mark.column + 1,
+               "YAML aliases (*name) are not supported; write the value out");
+    b->failed = true;
+    n = new_node(b, Y_SCALAR, ev->start_mark);
+    if (n == NULL) {
+      oom = true;
+      break;
+    }
+    n->str = "";
+    oom = !push_item(b, n);
+    break;
+  case YAML_SCALAR_EVENT:
+    n = new_node(b, Y_SCALAR, ev->start_mark);
+    if (n == NULL) {
+      oom = true;
+      break;
+    }
+    n->str = arena_strndup(&b->doc->arena, (const char *)ev->data.scalar.value,
+                           ev->data.scalar.length);
+    n->len = ev->data.scalar.length;
+    n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    oom = n->str == NULL || !push_item(b, n);
+    if (!oom && strlen(n->str) != n->len) {
+      diag_error(b->d, b->name, n->line, n->col, "NUL byte in a value");
+      b->failed = true;
+    }
+    break;
+  case YAML_SEQUENCE_START_EVENT:
+  case YAML_MAPPING_START_EVENT:
+    if (b->depth == YDOC_MAX_DEPTH) {
+      diag_error(b->d, b->name, (unsigned)ev->start_mark.line + 1,
+                 (unsigned)ev->start_mark.column + 1,
+                 "nesting deeper than %d levels", YDOC_MAX_DEPTH);
+      *st = RBL_ESYNTAX;
+      *done = true;
+      break;
+    }
+    n = new_node(b, ev->type == YAML_MAPPING_START_EVENT ? Y_MAP : Y_SEQ,
+                 ev->start_mark);
+    if (n == NULL) {
+      oom = true;
+      break;
+    }
+    b->stack[b->depth++] = n;
+    break;
+  case YAML_SEQUENCE_END_EVENT:
+  case YAML_MAPPING_END_EVENT:
+    oom = !close_collection(b);
+    break;
+  default:
+    break;
+  }
+  return oom;
+}
+
 static rbl_status
 build(struct ydoc *doc, const char *name, yaml_parser_t *p, struct diag *d)
 {
@@ -156,75 +233,7 @@ build(struct ydoc *doc, const char *name, yaml_parser_t *p, struct diag *d)
       st = RBL_ESYNTAX;
       break;
     }
-    struct ynode *n = NULL;
-    bool oom = false;
-    switch (ev.type) {
-    case YAML_STREAM_END_EVENT:
-      done = true;
-      break;
-    case YAML_DOCUMENT_START_EVENT:
-      if (++docs > 1) {
-        diag_error(d, name, (unsigned)ev.start_mark.line + 1,
-                   (unsigned)ev.start_mark.column + 1,
-                   "only one YAML document is allowed in this file");
-        st = RBL_ESYNTAX;
-        done = true;
-      }
-      break;
-    case YAML_ALIAS_EVENT:
-      diag_error(d, name, (unsigned)ev.start_mark.line + 1,
-                 (unsigned)ev.start_mark.column + 1,
-                 "YAML aliases (*name) are not supported; write the value out");
-      b.failed = true;
-      n = new_node(&b, Y_SCALAR, ev.start_mark);
-      if (n == NULL) {
-        oom = true;
-        break;
-      }
-      n->str = "";
-      oom = !push_item(&b, n);
-      break;
-    case YAML_SCALAR_EVENT:
-      n = new_node(&b, Y_SCALAR, ev.start_mark);
-      if (n == NULL) {
-        oom = true;
-        break;
-      }
-      n->str = arena_strndup(&doc->arena, (const char *)ev.data.scalar.value,
-                             ev.data.scalar.length);
-      n->len = ev.data.scalar.length;
-      n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-      oom = n->str == NULL || !push_item(&b, n);
-      if (!oom && strlen(n->str) != n->len) {
-        diag_error(d, name, n->line, n->col, "NUL byte in a value");
-        b.failed = true;
-      }
-      break;
-    case YAML_SEQUENCE_START_EVENT:
-    case YAML_MAPPING_START_EVENT:
-      if (b.depth == YDOC_MAX_DEPTH) {
-        diag_error(d, name, (unsigned)ev.start_mark.line + 1,
-                   (unsigned)ev.start_mark.column + 1,
-                   "nesting deeper than %d levels", YDOC_MAX_DEPTH);
-        st = RBL_ESYNTAX;
-        done = true;
-        break;
-      }
-      n = new_node(&b, ev.type == YAML_MAPPING_START_EVENT ? Y_MAP : Y_SEQ,
-                   ev.start_mark);
-      if (n == NULL) {
-        oom = true;
-        break;
-      }
-      b.stack[b.depth++] = n;
-      break;
-    case YAML_SEQUENCE_END_EVENT:
-    case YAML_MAPPING_END_EVENT:
-      oom = !close_collection(&b);
-      break;
-    default:
-      break;
-    }
+    bool oom = take_event(&b, &ev, &docs, &st, &done);
     yaml_event_delete(&ev);
     if (oom) {
       st = RBL_ENOMEM;

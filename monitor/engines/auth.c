@@ -295,9 +295,119 @@ cmp_mx(const void *x, const void *y)
   return (int)(*a)->priority - (int)(*b)->priority;
 }
 
+static int
+parse_txt(struct dq_answer *a, const unsigned char *abuf, int alen,
+          const struct addr *ptr_of)
+{
+  (void)ptr_of;
+  struct ares_txt_ext *txt = NULL;
+  int rc = ares_parse_txt_reply_ext(abuf, alen, &txt);
+  struct sbuf rec;
+  sbuf_init(&rec, 65536);
+  for (struct ares_txt_ext *t = txt; rc == ARES_SUCCESS && t; t = t->next) {
+    if (t->record_start && rec.len > 0) {
+      add_str(a, strdup(sbuf_str(&rec)));
+      sbuf_reset(&rec);
+    }
+    if (t->record_start)
+      sbuf_add(&rec, "", 0);
+    if (dns_txt_append(&rec, t->txt, t->length) != RBL_OK)
+      rc = ARES_EBADRESP; /* never a record spliced from what fits */
+  }
+  if (rec.p != NULL)
+    add_str(a, strdup(sbuf_str(&rec)));
+  sbuf_free(&rec);
+  if (txt)
+    ares_free_data(txt);
+  return rc;
+}
+
+static int
+parse_a(struct dq_answer *a, const unsigned char *abuf, int alen,
+        const struct addr *ptr_of)
+{
+  (void)ptr_of;
+  struct ares_addrttl v[64];
+  int n = 64;
+  int rc = ares_parse_a_reply(abuf, alen, NULL, v, &n);
+  for (int i = 0; rc == ARES_SUCCESS && i < n; i++) {
+    struct addr x = {TARGET_IP4, {0}};
+    memcpy(x.b, &v[i].ipaddr, 4);
+    add_addr(a, &x);
+  }
+  return rc;
+}
+
+static int
+parse_aaaa(struct dq_answer *a, const unsigned char *abuf, int alen,
+           const struct addr *ptr_of)
+{
+  (void)ptr_of;
+  struct ares_addr6ttl v[64];
+  int n = 64;
+  int rc = ares_parse_aaaa_reply(abuf, alen, NULL, v, &n);
+  for (int i = 0; rc == ARES_SUCCESS && i < n; i++) {
+    struct addr x = {TARGET_IP6, {0}};
+    memcpy(x.b, &v[i].ip6addr, 16);
+    add_addr(a, &x);
+  }
+  return rc;
+}
+
+static int
+parse_mx(struct dq_answer *a, const unsigned char *abuf, int alen,
+         const struct addr *ptr_of)
+{
+  (void)ptr_of;
+  struct ares_mx_reply *mx = NULL;
+  int rc = ares_parse_mx_reply(abuf, alen, &mx);
+  struct ares_mx_reply *list[64];
+  size_t n = 0;
+  for (struct ares_mx_reply *m = mx; rc == ARES_SUCCESS && m && n < 64;
+       m = m->next)
+    list[n++] = m;
+  qsort(list, n, sizeof(*list), cmp_mx);
+  for (size_t i = 0; i < n; i++)
+    add_str(a, lower_dup(list[i]->host));
+  if (mx)
+    ares_free_data(mx);
+  return rc;
+}
+
+static int
+parse_ptr(struct dq_answer *a, const unsigned char *abuf, int alen,
+          const struct addr *ptr_of)
+{
+  struct hostent *h = NULL;
+  unsigned char b[16];
+  memcpy(b, ptr_of->b, 16);
+  int rc = ares_parse_ptr_reply(abuf, alen, b,
+                            ptr_of->kind == TARGET_IP4 ? 4 : 16,
+                            ptr_of->kind == TARGET_IP4 ? AF_INET : AF_INET6,
+                            &h);
+  if (rc == ARES_SUCCESS && h != NULL) {
+    add_str(a, lower_dup(h->h_name));
+    for (char **al = h->h_aliases; al && *al && a->n < 10; al++)
+      add_str(a, lower_dup(*al));
+  }
+  if (h)
+    ares_free_hostent(h);
+  return rc;
+}
+
+/* One parser a query type, over c-ares' own. */
+static const struct {
+  int type;
+  int (*parse)(struct dq_answer *a, const unsigned char *abuf, int alen,
+               const struct addr *ptr_of);
+} parsers[] = {
+  {DQ_TXT, parse_txt}, {DQ_A, parse_a}, {DQ_AAAA, parse_aaaa},
+  {DQ_MX, parse_mx}, {DQ_PTR, parse_ptr},
+};
+
 struct dq_answer *
 auth_parse_answer(int type, int status, const unsigned char *abuf, int alen,
-             const struct addr *ptr_of)
+                  const struct addr *ptr_of)
 {
   struct dq_answer *a = calloc(1, sizeof(*a));
   if (a == NULL)
@@ -317,84 +427,9 @@ auth_parse_answer(int type, int status, const unsigned char *abuf, int alen,
   }
   a->status = DQ_OK;
   int rc = ARES_SUCCESS;
-  switch (type) {
-  case DQ_TXT: {
-    struct ares_txt_ext *txt = NULL;
-    rc = ares_parse_txt_reply_ext(abuf, alen, &txt);
-    struct sbuf rec;
-    sbuf_init(&rec, 65536);
-    for (struct ares_txt_ext *t = txt; rc == ARES_SUCCESS && t; t = t->next) {
-      if (t->record_start && rec.len > 0) {
-        add_str(a, strdup(sbuf_str(&rec)));
-        sbuf_reset(&rec);
-      }
-      if (t->record_start)
-        sbuf_add(&rec, "", 0);
-      if (dns_txt_append(&rec, t->txt, t->length) != RBL_OK)
-        rc = ARES_EBADRESP; /* never a record spliced from what fits */
-    }
-    if (rec.p != NULL)
-      add_str(a, strdup(sbuf_str(&rec)));
-    sbuf_free(&rec);
-    if (txt)
-      ares_free_data(txt);
-    break;
-  }
-  case DQ_A: {
-    struct ares_addrttl v[64];
-    int n = 64;
-    rc = ares_parse_a_reply(abuf, alen, NULL, v, &n);
-    for (int i = 0; rc == ARES_SUCCESS && i < n; i++) {
-      struct addr x = {TARGET_IP4, {0}};
-      memcpy(x.b, &v[i].ipaddr, 4);
-      add_addr(a, &x);
-    }
-    break;
-  }
-  case DQ_AAAA: {
-    struct ares_addr6ttl v[64];
-    int n = 64;
-    rc = ares_parse_aaaa_reply(abuf, alen, NULL, v, &n);
-    for (int i = 0; rc == ARES_SUCCESS && i < n; i++) {
-      struct addr x = {TARGET_IP6, {0}};
-      memcpy(x.b, &v[i].ip6addr, 16);
-      add_addr(a, &x);
-    }
-    break;
-  }
-  case DQ_MX: {
-    struct ares_mx_reply *mx = NULL;
-    rc = ares_parse_mx_reply(abuf, alen, &mx);
-    struct ares_mx_reply *list[64];
-    size_t n = 0;
-    for (struct ares_mx_reply *m = mx; rc == ARES_SUCCESS && m && n < 64;
-         m = m->next)
-      list[n++] = m;
-    qsort(list, n, sizeof(*list), cmp_mx);
-    for (size_t i = 0; i < n; i++)
-      add_str(a, lower_dup(list[i]->host));
-    if (mx)
-      ares_free_data(mx);
-    break;
-  }
-  case DQ_PTR: {
-    struct hostent *h = NULL;
-    unsigned char b[16];
-    memcpy(b, ptr_of->b, 16);
-    rc = ares_parse_ptr_reply(abuf, alen, b,
-                              ptr_of->kind == TARGET_IP4 ? 4 : 16,
-                              ptr_of->kind == TARGET_IP4 ? AF_INET : AF_INET6,
-                              &h);
-    if (rc == ARES_SUCCESS && h != NULL) {
-      add_str(a, lower_dup(h->h_name));
-      for (char **al = h->h_aliases; al && *al && a->n < 10; al++)
-        add_str(a, lower_dup(*al));
-    }
-    if (h)
-      ares_free_hostent(h);
-    break;
-  }
-  }
+  for (size_t i = 0; i < UTIL_ARRAY_LEN(parsers); i++)
+    if (parsers[i].type == type)
+      rc = parsers[i].parse(a, abuf, alen, ptr_of);
   if (rc == ARES_ENODATA || (rc == ARES_SUCCESS && a->n == 0))
     a->status = DQ_NODATA;
   else if (rc != ARES_SUCCESS) {

@@ -841,6 +841,47 @@ walk_addrs(struct walk *w, const char *name, const struct term *t,
   return 0;
 }
 
+/* mx: the addresses of (at most ten) exchangers. */
+static enum spf_result
+walk_mx(struct walk *w, const char *target, const struct term *t)
+{
+  struct ctx *c = &w->c;
+  enum spf_result r = SPF_PASS;
+  if (!count_lookup(c, t->text))
+    return SPF_PERMERROR;
+  const struct dq_answer *mx = get(c, target, DQ_MX);
+  if (mx == NULL)
+    return SPF_NEED;
+  if (mx->status == DQ_ERROR)
+    return fail(c, SPF_TEMPERROR, "DNS error for MX %s: %s", target,
+                mx->error ? mx->error : "?");
+  for (size_t k = 0; mx->status == DQ_OK && k < mx->n && k < 10 &&
+                     r == SPF_PASS; k++)
+    if (mx->strs[k][0] != '\0')
+      walk_addrs(w, mx->strs[k], t, &r);
+  return r;
+}
+
+static enum spf_result walk_host(struct walk *w, const char *domain);
+
+/* include: followed under the same organisation only. */
+static enum spf_result
+walk_include(struct walk *w, const char *target, const struct term *t)
+{
+  struct ctx *c = &w->c;
+  if (!under(target, w->top)) {
+    note(w, "include:%s not followed (another organisation's servers)",
+         target);
+    return SPF_PASS;
+  }
+  if (!count_lookup(c, t->text))
+    return SPF_PERMERROR;
+  enum spf_result r = walk_host(w, target);
+  if (r == SPF_NONE)
+    r = fail(c, SPF_PERMERROR, "include:%s has no SPF record", target);
+  return r;
+}
+
 static enum spf_result
 walk_host(struct walk *w, const char *domain)
 {
@@ -888,40 +929,11 @@ walk_host(struct walk *w, const char *domain)
       if (walk_addrs(w, target, t, &r) < 0)
         break;
       break;
-    case M_MX: {
-      if (!count_lookup(c, t->text)) {
-        r = SPF_PERMERROR;
-        break;
-      }
-      const struct dq_answer *mx = get(c, target, DQ_MX);
-      if (mx == NULL) {
-        r = SPF_NEED;
-        break;
-      }
-      if (mx->status == DQ_ERROR) {
-        r = fail(c, SPF_TEMPERROR, "DNS error for MX %s: %s", target,
-                 mx->error ? mx->error : "?");
-        break;
-      }
-      for (size_t k = 0; mx->status == DQ_OK && k < mx->n && k < 10 &&
-                         r == SPF_PASS; k++)
-        if (mx->strs[k][0] != '\0')
-          walk_addrs(w, mx->strs[k], t, &r);
+    case M_MX:
+      r = walk_mx(w, target, t);
       break;
-    }
     case M_INCLUDE:
-      if (!under(target, w->top)) {
-        note(w, "include:%s not followed (another organisation's servers)",
-             target);
-        break;
-      }
-      if (!count_lookup(c, t->text)) {
-        r = SPF_PERMERROR;
-        break;
-      }
-      r = walk_host(w, target);
-      if (r == SPF_NONE)
-        r = fail(c, SPF_PERMERROR, "include:%s has no SPF record", target);
+      r = walk_include(w, target, t);
       break;
     default:
       note(w, "%s cannot be listed", t->text);
