@@ -1,7 +1,7 @@
 /* loop.h - the one event loop: poll(2) over registered fds, timers on a
  * monotonic clock (advanceable by tests), and prepare hooks that engines
  * (c-ares, later libcurl) use to process their own timeouts.  Tests that
- * simulate time use RBLMON_NOW for the state (store_now()); the loop's
+ * simulate time use RBLMON_NOW for the state (clock_now()); the loop's
  * clock offset (loop_advance) is for a scheduler driven by tests. */
 #ifndef RBL_LOOP_H
 #define RBL_LOOP_H

@@ -96,7 +96,7 @@ remind_run(const struct app *a, bool json)
   struct due_list due = {0};
   int rc = RBL_EXIT_UNKNOWN;
   char err[512];
-  int64_t now = store_now();
+  int64_t now = clock_now();
   if ((s = app_store(a, false)) == NULL)
     goto done;
   if (store_begin(s, now, err, sizeof(err)) != RBL_OK) {
@@ -206,7 +206,7 @@ change_reminder(struct cli *c, bool ack)
   struct due_list one = {0};
   int rc = RBL_EXIT_UNKNOWN;
   char err[512];
-  int64_t now = store_now();
+  int64_t now = clock_now();
   if (!begin_write(&a, c, &s, now))
     goto done;
   if (store_reminder_get(s, id, keep, &one) != RBL_OK ||

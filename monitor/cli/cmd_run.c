@@ -14,8 +14,8 @@
  * often as its limit allows for the watchlists' size.
  *
  * RBLMON_RUN_SIMULATE=SECONDS (tests): the run's clock jumps from one due
- * job to the next instead of waiting, RBLMON_NOW follows it, and the run
- * ends after that many simulated seconds.  RBLMON_RUN_SIMULATE_HUP=N
+ * job to the next instead of waiting, the wall clock follows it
+ * (clock_set), and the run ends after that many simulated seconds.  RBLMON_RUN_SIMULATE_HUP=N
  * (tests) also sends the run a SIGHUP after every N jobs, and stops it
  * (SIGSTOP) after each reload, for a test to measure it. */
 #include <errno.h>
@@ -104,7 +104,7 @@ asked_within(const struct app *a, const char *list, uint64_t every)
     return false;
   uint64_t n = 0;
   /* unreadable: as if asked, so that a restart never asks too soon */
-  bool asked = store_queries_since(st, list, store_now() -
+  bool asked = store_queries_since(st, list, clock_now() -
                                    (int64_t)(every / 1000), &n) != RBL_OK ||
                n > 0;
   store_close(st);
@@ -368,12 +368,8 @@ arm_next(struct run *r, int *rc)
       return false;
     r->sim_now = when;
   }
-  if (r->simulate) {
-    char t[32];
-    snprintf(t, sizeof(t), "%lld",
-             (long long)(r->epoch0 + r->sim_now / 1000));
-    setenv("RBLMON_NOW", t, 1);
-  }
+  if (r->simulate)
+    clock_set(r->epoch0 + r->sim_now / 1000);
   uint64_t delay = when > now_ms(r) ? (uint64_t)(when - now_ms(r)) : 0;
   r->next_job = job;
   r->due_job = -1;
@@ -464,7 +460,7 @@ simulation(struct run *r)
   }
   r->simulate = true;
   r->sim_end = (int64_t)sim_s * 1000;
-  r->epoch0 = store_now();
+  r->epoch0 = clock_now();
   const char *hup = getenv("RBLMON_RUN_SIMULATE_HUP");
   if (hup != NULL && *hup != '\0' &&
       util_parse_u64(hup, 1000000, &r->hup_every) != RBL_OK) {

@@ -242,7 +242,7 @@ read_one(struct scan *k, const char *path, uint64_t *offset, uint64_t *line,
    * standard input, which cannot be peeked) goes line by line. */
   struct stat sb;
   logclock_init(&k->clock, stat(path, &sb) == 0 ? (int64_t)sb.st_mtime
-                                                : store_now());
+                                                : clock_now());
   bool journal = strcmp(path, "-") == 0 || journal_file(path);
   rbl_status rs = journal
     ? logread_file(path, offset, line, on_line, k, &k->st, &got, err,
@@ -472,7 +472,7 @@ scanlogs_run(const struct app *ap, const struct scan_opts *o)
   }
   k->cl = cl;
   k->json = json;
-  int64_t now = store_now();
+  int64_t now = clock_now();
   if (since_ms > 0)
     k->cutoff = now - (int64_t)(since_ms / 1000);
   /* Files named on the command line are read whole, without cursors; the

@@ -288,7 +288,7 @@ cmd_status(struct cli *c)
     app_free(&a);
     return RBL_EXIT_UNKNOWN;
   }
-  struct view v = {&a, f, store_now(), 0, RBL_EXIT_OK, NULL, false, 0, 0,
+  struct view v = {&a, f, clock_now(), 0, RBL_EXIT_OK, NULL, false, 0, 0,
                    s, NULL, 0};
   store_reminders(s, v.now, true, keep_rem, &v);
   int64_t started, finished;
@@ -406,7 +406,7 @@ cmd_history(struct cli *c)
     return RBL_EXIT_UNKNOWN;
   }
   json_t *arr = f == F_JSON ? json_array() : NULL;
-  struct view v = {&a, f, store_now(), 0, RBL_EXIT_OK, arr, true, 0, 0,
+  struct view v = {&a, f, clock_now(), 0, RBL_EXIT_OK, arr, true, 0, 0,
                    NULL, NULL, 0};
   if (f == F_TEXT)
     printf("%-39s %-22s %-20s %-20s %-8s %-8s %s\n", "TARGET", "LIST",

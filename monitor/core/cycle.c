@@ -467,7 +467,7 @@ finish(struct cycle *y, int rc, bool saved)
                              loop_now(y->loop) - y->started, rc, y->changes,
                              y->nchanges, saved,
                              y->o->changes_only && !y->unrecorded,
-                             saved ? y->store : NULL, store_now()};
+                             saved ? y->store : NULL, clock_now()};
   y->o->rep->end(y->rep_state, &s);
   y->rep_state = NULL;
   if (y->dropped > 0)
@@ -533,7 +533,7 @@ cycle_run(const struct app *a, struct loop *loop, const struct cycle_opts *o)
   y.t_start = loop_now(loop);
   if (!collect_targets(&y) || !plan(&y))
     goto done;
-  y.now = store_now();
+  y.now = clock_now();
   if ((stateful && !open_state(&y)) || !read_usage(&y) ||
       !begin_report(&y))
     goto done;

@@ -19,7 +19,7 @@ struct store;
 
 struct rep_opts {
   struct store *store;            /* NULL: no cache, pauses or budget */
-  int64_t now;                    /* wall clock (store_now()) */
+  int64_t now;                    /* wall clock (clock_now()) */
   uint64_t deadline_ms;           /* 0: none; else resolver.deadline */
   void (*done)(void *arg);        /* every pair has its result */
   void *done_arg;

@@ -1,4 +1,4 @@
-#include "store.h"
+#include "store_sql.h"
 
 #include "classify.h"
 #include "logread.h"
@@ -21,12 +21,6 @@ const char *const change_names[] = {"listed", "relisted", "delisted",
                                     "changed", "error", "recovered",
                                     "health", NULL};
 
-enum {
-  Q_SEL_LAST, Q_UP_LAST, Q_SEL_OPEN, Q_SEL_PREV, Q_INS_EP, Q_UPD_EP,
-  Q_CLOSE_EP, Q_SEL_HEALTH, Q_UP_HEALTH, Q_INS_HHIST, Q_INS_QUERIES,
-  Q_SUM_QUERIES, Q_INS_REJ, Q_SEL_CURSOR, Q_UP_CURSOR, Q_INS_REMIND,
-  Q_CLOSING_REMIND, Q_SEL_CACHE, Q_UP_CACHE, Q_SEL_PAUSE, Q_UP_PAUSE, NQ
-};
 
 static const char *const sql_text[NQ] = {
   [Q_SEL_LAST] = "SELECT status, error FROM last_check "
@@ -159,29 +153,6 @@ static const char *const migrations[] = {
    "ALTER TABLE log_cursors ADD COLUMN tail INTEGER NOT NULL DEFAULT 0;"),
 };
 
-struct store {
-  sqlite3 *db;
-  char path[STORE_PATH_MAX];
-  int lock_fd;
-  bool readonly, in_cycle;
-  int64_t now, started;
-  sqlite3_stmt *q[NQ];
-  /* the first failure of the transaction in progress (the rule in
-   * store.h): once set, nothing more is stepped */
-  bool failed;
-  int fail_rc;
-  char fail_msg[256];
-};
-
-int64_t
-store_now(void)
-{
-  const char *e = getenv("RBLMON_NOW");
-  uint64_t v;
-  if (e != NULL && util_parse_u64(e, INT64_MAX, &v) == RBL_OK)
-    return (int64_t)v;
-  return (int64_t)time(NULL);
-}
 
 void
 store_default_path(char *buf, size_t size)
@@ -278,8 +249,8 @@ sql_hint(int rc)
   }
 }
 
-static rbl_status
-sqlerr(struct store *s, int rc, const char *what, char *err, size_t errlen)
+rbl_status
+sq_sqlerr(struct store *s, int rc, const char *what, char *err, size_t errlen)
 {
   const char *hint = sql_hint(rc);
   snprintf(err, errlen, "state %s: %s: %s%s%s", s->path, what,
@@ -290,8 +261,8 @@ sqlerr(struct store *s, int rc, const char *what, char *err, size_t errlen)
 }
 
 /* ---- the one rule: a failed step fails the transaction ------------------ */
-static void
-fail(struct store *s, int rc, const char *msg)
+void
+sq_fail(struct store *s, int rc, const char *msg)
 {
   if (s->failed)
     return; /* the first failure is the one to tell */
@@ -302,13 +273,13 @@ fail(struct store *s, int rc, const char *msg)
 
 /* Whether a statement may run: not after a failure, and not in autocommit
  * when a transaction was begun (SQLite rolled it back on its own). */
-static bool
-may_run(struct store *s)
+bool
+sq_may_run(struct store *s)
 {
   if (s->failed)
     return false;
   if (s->in_cycle && sqlite3_get_autocommit(s->db)) {
-    fail(s, SQLITE_ABORT, "SQLite ended the transaction after an error");
+    sq_fail(s, SQLITE_ABORT, "SQLite ended the transaction after an error");
     return false;
   }
   return true;
@@ -316,52 +287,52 @@ may_run(struct store *s)
 
 /* sqlite3_step() under the rule: SQLITE_ROW or SQLITE_DONE, or the error
  * (recorded; the statement is reset). */
-static int
-step(struct store *s, sqlite3_stmt *q)
+int
+sq_step(struct store *s, sqlite3_stmt *q)
 {
-  if (!may_run(s))
+  if (!sq_may_run(s))
     return SQLITE_ABORT;
   int rc = sqlite3_step(q);
   if (rc == SQLITE_ROW || rc == SQLITE_DONE)
     return rc;
-  fail(s, rc, sqlite3_errmsg(s->db));
+  sq_fail(s, rc, sqlite3_errmsg(s->db));
   sqlite3_reset(q);
   return rc;
 }
 
 /* A statement run for its effect (or its first row): SQLITE_OK or the
  * error; the statement is reset either way. */
-static int
-step_done(struct store *s, sqlite3_stmt *q)
+int
+sq_step_done(struct store *s, sqlite3_stmt *q)
 {
-  int rc = step(s, q);
+  int rc = sq_step(s, q);
   sqlite3_reset(q);
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
 /* sqlite3_exec() under the rule. */
-static int
-exec(struct store *s, const char *sql)
+int
+sq_exec(struct store *s, const char *sql)
 {
-  if (!may_run(s))
+  if (!sq_may_run(s))
     return SQLITE_ABORT;
   int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
   if (rc != SQLITE_OK)
-    fail(s, rc, sqlite3_errmsg(s->db));
+    sq_fail(s, rc, sqlite3_errmsg(s->db));
   return rc;
 }
 
 /* A statement prepared for one use: NULL (the failure recorded) when it
  * cannot be. */
-static sqlite3_stmt *
-prepare(struct store *s, const char *sql)
+sqlite3_stmt *
+sq_prepare(struct store *s, const char *sql)
 {
   sqlite3_stmt *q = NULL;
-  if (!may_run(s))
+  if (!sq_may_run(s))
     return NULL;
   int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
   if (rc != SQLITE_OK) {
-    fail(s, rc, sqlite3_errmsg(s->db));
+    sq_fail(s, rc, sqlite3_errmsg(s->db));
     sqlite3_finalize(q);
     return NULL;
   }
@@ -383,7 +354,7 @@ store_error(struct store *s, const char *what, char *err, size_t errlen)
              s->fail_msg, hint ? ": " : "", hint ? hint : "");
     return;
   }
-  sqlerr(s, sqlite3_errcode(s->db), what, err, errlen);
+  sq_sqlerr(s, sqlite3_errcode(s->db), what, err, errlen);
 }
 
 void
@@ -523,7 +494,7 @@ migrate(struct store *s, int64_t from, char *err, size_t errlen)
     rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg);
   sqlite3_free(msg);
   if (rc != SQLITE_OK) {
-    rbl_status st = sqlerr(s, rc, "schema upgrade failed", err, errlen);
+    rbl_status st = sq_sqlerr(s, rc, "schema upgrade failed", err, errlen);
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return st;
   }
@@ -554,10 +525,10 @@ create_state(struct store *s, char *err, size_t errlen)
   rbl_status st = RBL_EIO;
   int rc = sqlite3_open_v2(tmp, &t.db, SQLITE_OPEN_READWRITE, NULL);
   if (rc != SQLITE_OK)
-    st = sqlerr(&t, rc, "cannot create", err, errlen);
+    st = sq_sqlerr(&t, rc, "cannot create", err, errlen);
   else if ((rc = sqlite3_exec(t.db, "PRAGMA synchronous = FULL", NULL, NULL,
                               NULL)) != SQLITE_OK)
-    st = sqlerr(&t, rc, "cannot create", err, errlen);
+    st = sq_sqlerr(&t, rc, "cannot create", err, errlen);
   else
     st = migrate(&t, 0, err, errlen);
   if (t.db != NULL && sqlite3_close(t.db) != SQLITE_OK && st == RBL_OK) {
@@ -750,7 +721,7 @@ store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
   int64_t app = 0, ver = 0, tables = 0;
   int rc = open_db(s, readonly, &app, &ver, &tables);
   if (rc != SQLITE_OK) {
-    st = sqlerr(s, rc, "cannot read", err, errlen);
+    st = sq_sqlerr(s, rc, "cannot read", err, errlen);
     goto fail;
   }
   if (app != STORE_APP_ID) {
@@ -769,7 +740,7 @@ store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
   bool damaged;
   rc = quick_check(s, err, errlen, &damaged);
   if (rc != SQLITE_OK) {
-    st = sqlerr(s, rc, "integrity check failed", err, errlen);
+    st = sq_sqlerr(s, rc, "integrity check failed", err, errlen);
     goto fail;
   }
   if (damaged) {
@@ -782,7 +753,7 @@ store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
     rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; "
                       "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-      st = sqlerr(s, rc, "cannot set up", err, errlen);
+      st = sq_sqlerr(s, rc, "cannot set up", err, errlen);
       goto fail;
     }
     if (ver < STORE_SCHEMA && (st = migrate(s, ver, err, errlen)) != RBL_OK)
@@ -799,7 +770,7 @@ store_open(const char *path, bool readonly, uint64_t lock_wait_ms,
     rc = sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT,
                             &s->q[i], NULL);
     if (rc != SQLITE_OK) {
-      st = sqlerr(s, rc, "cannot prepare", err, errlen);
+      st = sq_sqlerr(s, rc, "cannot prepare", err, errlen);
       goto fail;
     }
   }
@@ -825,75 +796,10 @@ store_close(struct store *s)
   free(s);
 }
 
-/* ---- cycle -------------------------------------------------------------- */
-rbl_status
-store_cycle_begin(struct store *s, int64_t now, char *err, size_t errlen)
-{
-  s->failed = false;
-  s->fail_rc = SQLITE_OK;
-  s->fail_msg[0] = '\0';
-  int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-  if (rc != SQLITE_OK)
-    return sqlerr(s, rc, "cannot start a transaction", err, errlen);
-  s->in_cycle = true;
-  s->now = now;
-  s->started = now;
-  return RBL_OK;
-}
+
 
 void
-store_cycle_rollback(struct store *s)
-{
-  if (!sqlite3_get_autocommit(s->db))
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-  s->in_cycle = false;
-}
-
-static int
-cmp_u32(const void *a, const void *b)
-{
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  return x < y ? -1 : x > y;
-}
-
-/* Codes sorted (answers come in any order) and joined. */
-static void
-codes_str(const struct result *r, char *buf, size_t size)
-{
-  uint32_t c[RESULT_MAX_CODES];
-  memcpy(c, r->codes, r->ncodes * sizeof(*c));
-  qsort(c, r->ncodes, sizeof(*c), cmp_u32);
-  size_t o = 0;
-  buf[0] = '\0';
-  for (size_t i = 0; i < r->ncodes && o < size; i++)
-    o += (size_t)snprintf(buf + o, size - o, "%s%u.%u.%u.%u", i ? "," : "",
-                          c[i] >> 24, (c[i] >> 16) & 0xff, (c[i] >> 8) & 0xff,
-                          c[i] & 0xff);
-}
-
-/* A provider's result has no codes: its severity is what changes. */
-static void
-result_codes(const struct result *r, char *buf, size_t size)
-{
-  if (!list_is_dnsbl(r->list))
-    snprintf(buf, size, "%s", r->status == RES_LISTED
-                                ? severity_names[r->sev] : "");
-  else
-    codes_str(r, buf, size);
-}
-
-static void
-reasons_str(const struct result *r, char *buf, size_t size)
-{
-  size_t o = 0;
-  buf[0] = '\0';
-  for (size_t i = 0; i < r->nreasons && o < size; i++)
-    o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? "; " : "",
-                          r->reasons[i]);
-}
-
-static void
-text(sqlite3_stmt *q, int i, const char *s)
+sq_text(sqlite3_stmt *q, int i, const char *s)
 {
   if (s == NULL || *s == '\0')
     sqlite3_bind_null(q, i);
@@ -901,336 +807,15 @@ text(sqlite3_stmt *q, int i, const char *s)
     sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
 }
 
-static void
-bind_pair(sqlite3_stmt *q, const char *target, const char *source)
+void
+sq_bind_pair(sqlite3_stmt *q, const char *target, const char *source)
 {
   sqlite3_bind_text(q, 1, target, -1, SQLITE_STATIC);
   sqlite3_bind_text(q, 2, source, -1, SQLITE_STATIC);
 }
 
-static void
-emit_change(struct store *s, enum change_kind kind, const struct result *r,
-            const char *before, const char *after, const char *detail,
-            int64_t since, store_change_fn fn, void *arg)
-{
-  struct change c;
-  memset(&c, 0, sizeof(c));
-  c.kind = kind;
-  snprintf(c.target, sizeof(c.target), "%s", r->target);
-  c.list = r->list;
-  snprintf(c.before, sizeof(c.before), "%s", before ? before : "");
-  snprintf(c.after, sizeof(c.after), "%s", after ? after : "");
-  snprintf(c.detail, sizeof(c.detail), "%s", detail ? detail : "");
-  c.since = since;
-  c.at = s->now;
-  c.sev = r->sev;
-  fn(arg, &c);
-}
-
-/* The addresses under range that the state has a last result for on
- * source (malloc'ed into *out). */
-static int
-known_in_range(struct store *s, const struct target_spec *range,
-               const char *source, struct addr **out, size_t *nout)
-{
-  sqlite3_stmt *sel = prepare(s, "SELECT target FROM last_check WHERE "
-                              "source = ?1");
-  struct addr *in = NULL;
-  size_t n = 0, cap = 0;
-  int rc = sel == NULL ? SQLITE_ABORT : SQLITE_OK;
-  if (sel != NULL) {
-    sqlite3_bind_text(sel, 1, source, -1, SQLITE_STATIC);
-    while ((rc = step(s, sel)) == SQLITE_ROW) {
-      const char *t = (const char *)sqlite3_column_text(sel, 0);
-      struct addr a;
-      if (t == NULL || !target_addr_parse(t, &a) ||
-          !target_spec_contains(range, &a))
-        continue;
-      if (n == cap) {
-        cap = cap ? 2 * cap : 64;
-        struct addr *p = realloc(in, cap * sizeof(*p));
-        if (p == NULL) {
-          fail(s, SQLITE_NOMEM, "out of memory");
-          rc = SQLITE_NOMEM;
-          break;
-        }
-        in = p;
-      }
-      in[n++] = a;
-    }
-    if (rc == SQLITE_DONE)
-      rc = SQLITE_OK;
-  }
-  sqlite3_finalize(sel);
-  *out = in;
-  *nout = n;
-  return rc;
-}
-
-/* A range's one "not checked" result (a list that could not be asked):
- * what the state knows of the range's addresses on that source stays as
- * it was, as if each had been asked and not answered, and the range has
- * its own last result (status shows it; the next cycle that asks the
- * addresses drops it).  No change is reported: the list's health change
- * says it. */
-static rbl_status
-keep_range(struct store *s, const struct result *r)
-{
-  struct target_spec range;
-  char err[160];
-  if (target_parse(r->target, &range, err, sizeof(err)) != RBL_OK)
-    return RBL_OK; /* not a range: nothing known under it */
-  struct addr *in = NULL;
-  size_t n = 0;
-  /* the addresses first, then the updates: no table changes under a
-   * running SELECT */
-  int rc = known_in_range(s, &range, r->list->name, &in, &n);
-  sqlite3_stmt *up = rc == SQLITE_OK
-    ? prepare(s, "UPDATE last_check SET checked_at = ?3 WHERE target = ?1 "
-              "AND source = ?2") : NULL;
-  if (up == NULL)
-    rc = SQLITE_ABORT;
-  else {
-    sqlite3_bind_text(up, 2, r->list->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(up, 3, s->now);
-  }
-  for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
-    char t[TARGET_ADDR_MAX];
-    target_addr_str(&in[i], t, sizeof(t));
-    sqlite3_bind_text(up, 1, t, -1, SQLITE_TRANSIENT);
-    rc = step_done(s, up);
-  }
-  free(in);
-  sqlite3_finalize(up);
-  if (rc == SQLITE_OK) {
-    sqlite3_stmt *q = s->q[Q_UP_LAST];
-    bind_pair(q, r->target, r->list->name);
-    sqlite3_bind_int64(q, 3, s->now);
-    sqlite3_bind_text(q, 4, result_status_names[r->status], -1,
-                      SQLITE_STATIC);
-    text(q, 5, "");
-    text(q, 6, r->error);
-    rc = step_done(s, q);
-  }
-  return rc == SQLITE_OK ? RBL_OK : RBL_EIO;
-}
-
-/* The last result of (target, source): its status into buf ("" when
- * none). */
-static int
-last_status(struct store *s, const char *target, const char *source,
-            char *buf, size_t size)
-{
-  sqlite3_stmt *q = s->q[Q_SEL_LAST];
-  buf[0] = '\0';
-  bind_pair(q, target, source);
-  int rc = step(s, q);
-  if (rc == SQLITE_ROW)
-    snprintf(buf, size, "%s", (const char *)sqlite3_column_text(q, 0));
-  sqlite3_reset(q);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-/* The open episode of (target, source): id 0 when there is none. */
-static int
-open_episode(struct store *s, const char *target, const char *source,
-             int64_t *id, char *codes, size_t size, int64_t *first)
-{
-  sqlite3_stmt *q = s->q[Q_SEL_OPEN];
-  *id = *first = 0;
-  codes[0] = '\0';
-  bind_pair(q, target, source);
-  int rc = step(s, q);
-  if (rc == SQLITE_ROW) {
-    *id = sqlite3_column_int64(q, 0);
-    snprintf(codes, size, "%s", (const char *)sqlite3_column_text(q, 1));
-    *first = sqlite3_column_int64(q, 2);
-  }
-  sqlite3_reset(q);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-/* A new episode of a listing, and its delisting reminder, due at once. */
-static int
-open_listing(struct store *s, const struct result *r, const char *codes,
-             const char *reasons, bool *relisted)
-{
-  const char *src = r->list->name;
-  sqlite3_stmt *q = s->q[Q_SEL_PREV];
-  bind_pair(q, r->target, src);
-  int rc = step(s, q);
-  *relisted = rc == SQLITE_ROW;
-  sqlite3_reset(q);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return rc;
-  q = s->q[Q_INS_EP];
-  bind_pair(q, r->target, src);
-  text(q, 3, r->watchlist);
-  sqlite3_bind_int64(q, 4, s->now);
-  sqlite3_bind_text(q, 5, codes, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 6, reasons, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 7, severity_names[r->sev], -1, SQLITE_STATIC);
-  text(q, 8, r->txt);
-  if ((rc = step_done(s, q)) != SQLITE_OK)
-    return rc;
-  q = s->q[Q_INS_REMIND];
-  sqlite3_bind_int64(q, 1, sqlite3_last_insert_rowid(s->db));
-  sqlite3_bind_int64(q, 2, s->now);
-  sqlite3_bind_int(q, 3, *relisted);
-  return step_done(s, q);
-}
-
-static int
-update_listing(struct store *s, int64_t id, const struct result *r,
-               const char *codes, const char *reasons)
-{
-  sqlite3_stmt *q = s->q[Q_UPD_EP];
-  sqlite3_bind_int64(q, 1, id);
-  sqlite3_bind_int64(q, 2, s->now);
-  sqlite3_bind_text(q, 3, codes, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 4, reasons, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 5, severity_names[r->sev], -1, SQLITE_STATIC);
-  text(q, 6, r->txt);
-  return step_done(s, q);
-}
-
-/* The episode ends; its reminder owes one closing message. */
-static int
-close_listing(struct store *s, int64_t id)
-{
-  sqlite3_stmt *q = s->q[Q_CLOSE_EP];
-  sqlite3_bind_int64(q, 1, id);
-  sqlite3_bind_int64(q, 2, s->now);
-  int rc = step_done(s, q);
-  if (rc != SQLITE_OK)
-    return rc;
-  q = s->q[Q_CLOSING_REMIND];
-  sqlite3_bind_int64(q, 1, id);
-  sqlite3_bind_int64(q, 2, s->now);
-  return step_done(s, q);
-}
-
-rbl_status
-store_cycle_result(struct store *s, const struct result *r,
-                   store_change_fn fn, void *arg)
-{
-  if (s->failed)
-    return RBL_EIO;
-  if (r->covers > 1)
-    return keep_range(s, r);
-  const char *src = r->list->name;
-  char codes[160], reasons[1024], prev[16];
-  result_codes(r, codes, sizeof(codes));
-  reasons_str(r, reasons, sizeof(reasons));
-
-  /* The previous result, for errors appearing and clearing. */
-  if (last_status(s, r->target, src, prev, sizeof(prev)) != SQLITE_OK)
-    return RBL_EIO;
-  sqlite3_stmt *q = s->q[Q_UP_LAST];
-  bind_pair(q, r->target, src);
-  sqlite3_bind_int64(q, 3, s->now);
-  sqlite3_bind_text(q, 4, result_status_names[r->status], -1, SQLITE_STATIC);
-  text(q, 5, codes);
-  text(q, 6, r->error);
-  if (step_done(s, q) != SQLITE_OK)
-    return RBL_EIO;
-  bool was_error = strcmp(prev, "error") == 0 || strcmp(prev, "skipped") == 0;
-  bool is_error = r->status == RES_ERROR || r->status == RES_SKIPPED;
-  if (is_error && !was_error)
-    emit_change(s, CHANGE_ERROR, r, NULL, NULL, r->error, 0, fn, arg);
-  else if (!is_error && was_error)
-    emit_change(s, CHANGE_RECOVERED, r, NULL, NULL, NULL, 0, fn, arg);
-  if (is_error)
-    return RBL_OK; /* unknown: an open episode stays open */
-
-  /* Episodes: listed opens or updates one; clean closes it. */
-  int64_t id, first;
-  char old_codes[160];
-  if (open_episode(s, r->target, src, &id, old_codes, sizeof(old_codes),
-                   &first) != SQLITE_OK)
-    return RBL_EIO;
-  if (r->status == RES_LISTED && id == 0) {
-    bool relisted;
-    if (open_listing(s, r, codes, reasons, &relisted) != SQLITE_OK)
-      return RBL_EIO;
-    emit_change(s, relisted ? CHANGE_RELISTED : CHANGE_LISTED, r, NULL,
-                codes, reasons, s->now, fn, arg);
-  } else if (r->status == RES_LISTED) {
-    if (update_listing(s, id, r, codes, reasons) != SQLITE_OK)
-      return RBL_EIO;
-    if (strcmp(old_codes, codes) != 0)
-      emit_change(s, CHANGE_CODES, r, old_codes, codes, reasons, first, fn,
-                  arg);
-  } else if (id != 0) { /* clean now: the listing is gone */
-    if (close_listing(s, id) != SQLITE_OK)
-      return RBL_EIO;
-    emit_change(s, CHANGE_DELISTED, r, old_codes, NULL, NULL, first, fn,
-                arg);
-  }
-  return RBL_OK;
-}
-
-rbl_status
-store_cycle_health(struct store *s, const struct list_state *ls,
-                   store_change_fn fn, void *arg)
-{
-  const char *src = ls->list->name, *h = health_names[ls->health];
-  char prev[24] = "";
-  sqlite3_stmt *q = s->q[Q_SEL_HEALTH];
-  sqlite3_bind_text(q, 1, src, -1, SQLITE_STATIC);
-  int rc = step(s, q);
-  if (rc == SQLITE_ROW)
-    snprintf(prev, sizeof(prev), "%s", (const char *)sqlite3_column_text(q, 0));
-  sqlite3_reset(q);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return RBL_EIO;
-  if (ls->queries > 0) {
-    q = s->q[Q_INS_QUERIES];
-    sqlite3_bind_text(q, 1, src, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, s->now);
-    sqlite3_bind_int64(q, 3, (sqlite3_int64)ls->queries);
-    if (step_done(s, q) != SQLITE_OK)
-      return RBL_EIO;
-  }
-  q = s->q[Q_UP_HEALTH];
-  sqlite3_bind_text(q, 1, src, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, h, -1, SQLITE_STATIC);
-  text(q, 3, ls->detail);
-  sqlite3_bind_int64(q, 4, s->now);
-  if (step_done(s, q) != SQLITE_OK)
-    return RBL_EIO;
-  bool first_ok = prev[0] == '\0' &&
-                  (ls->health == HEALTH_OK || ls->health == HEALTH_UNKNOWN);
-  if (strcmp(prev, h) == 0 || first_ok)
-    return RBL_OK;
-  q = s->q[Q_INS_HHIST];
-  sqlite3_bind_text(q, 1, src, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, h, -1, SQLITE_STATIC);
-  text(q, 3, ls->detail);
-  sqlite3_bind_int64(q, 4, s->now);
-  if (step_done(s, q) != SQLITE_OK)
-    return RBL_EIO;
-  struct change c;
-  memset(&c, 0, sizeof(c));
-  c.kind = CHANGE_HEALTH;
-  c.list = ls->list;
-  snprintf(c.before, sizeof(c.before), "%s", prev[0] ? prev : "new");
-  snprintf(c.after, sizeof(c.after), "%s", h);
-  snprintf(c.detail, sizeof(c.detail), "%s", ls->detail);
-  c.at = s->now;
-  fn(arg, &c);
-  return RBL_OK;
-}
-
-/* Runs the statements of sql (one after another, their named parameters
- * :now, :started, :cutoff, :wall, :checks, :listed, :errors, :exit bound
- * from p) under the rule. */
-struct bound {
-  int64_t now, started, cutoff, wall, checks, listed, errors, exit;
-};
-
-static int
-exec_bound(struct store *s, const char *sql, const struct bound *p)
+int
+sq_exec_bound(struct store *s, const char *sql, const struct bound *p)
 {
   static const struct {
     const char *name;
@@ -1249,11 +834,11 @@ exec_bound(struct store *s, const char *sql, const struct bound *p)
   int rc = SQLITE_OK;
   while (rc == SQLITE_OK && *tail != '\0') {
     sqlite3_stmt *q = NULL;
-    if (!may_run(s))
+    if (!sq_may_run(s))
       return SQLITE_ABORT;
     rc = sqlite3_prepare_v2(s->db, tail, -1, &q, &tail);
     if (rc != SQLITE_OK) {
-      fail(s, rc, sqlite3_errmsg(s->db));
+      sq_fail(s, rc, sqlite3_errmsg(s->db));
       break;
     }
     if (q == NULL)
@@ -1264,7 +849,7 @@ exec_bound(struct store *s, const char *sql, const struct bound *p)
         sqlite3_bind_int64(q, idx, *(const int64_t *)(const void *)
                                      ((const char *)p + names[i].off));
     }
-    rc = step_done(s, q);
+    rc = sq_step_done(s, q);
     sqlite3_finalize(q);
   }
   return rc;
@@ -1272,10 +857,10 @@ exec_bound(struct store *s, const char *sql, const struct bound *p)
 
 /* Commits under the rule: after any failure the transaction is rolled
  * back instead, and err says why. */
-static rbl_status
-finish(struct store *s, const char *what, char *err, size_t errlen)
+rbl_status
+sq_finish(struct store *s, const char *what, char *err, size_t errlen)
 {
-  if (exec(s, "COMMIT") != SQLITE_OK) {
+  if (sq_exec(s, "COMMIT") != SQLITE_OK) {
     store_failure(s, what, err, errlen);
     store_cycle_rollback(s);
     return RBL_EIO;
@@ -1284,310 +869,12 @@ finish(struct store *s, const char *what, char *err, size_t errlen)
   return RBL_OK;
 }
 
-/* Pairs this cycle did not check are no longer watched: their listings
- * close (not reported as delisted) and their last results go; then data
- * older than the retention goes.  Partial cycles (rblmon run) judge only
- * the sources they asked, plus those no longer configured. */
-static const char sql_commit_full[] =
-  "UPDATE episodes SET cleared_at = :now WHERE cleared_at IS NULL AND NOT "
-  "EXISTS (SELECT 1 FROM last_check l WHERE l.target = episodes.target AND "
-  "l.source = episodes.source AND l.checked_at >= :started);"
-  "DELETE FROM last_check WHERE checked_at < :started;"
-  "DELETE FROM list_health WHERE checked_at < :started;";
-
-#define PARTIAL_SCOPE(col) \
-  " AND (" col " IN (SELECT source FROM list_health WHERE checked_at >= " \
-  ":started) OR " col " NOT IN (SELECT source FROM cfg_sources))"
-
-static const char sql_commit_partial[] =
-  "UPDATE episodes SET cleared_at = :now WHERE cleared_at IS NULL AND NOT "
-  "EXISTS (SELECT 1 FROM last_check l WHERE l.target = episodes.target AND "
-  "l.source = episodes.source AND l.checked_at >= :started)"
-  PARTIAL_SCOPE("episodes.source") ";"
-  "DELETE FROM last_check WHERE checked_at < :started"
-  PARTIAL_SCOPE("source") ";"
-  "DELETE FROM list_health WHERE checked_at < :cutoff OR source NOT IN "
-  "(SELECT source FROM cfg_sources);";
-
-static const char sql_commit_common[] =
-  "UPDATE reminders SET state = 'closed' WHERE state IN ('open', "
-  "'requested') AND episode IN (SELECT id FROM episodes WHERE cleared_at IS "
-  "NOT NULL);"
-  "DELETE FROM list_queries WHERE at < :now - 2 * 86400;"
-  "DELETE FROM reminders WHERE episode IN (SELECT id FROM episodes WHERE "
-  "cleared_at < :cutoff);"
-  "DELETE FROM episodes WHERE cleared_at IS NOT NULL AND cleared_at < "
-  ":cutoff;"
-  "DELETE FROM health_history WHERE at < :cutoff;"
-  "DELETE FROM cycles WHERE started < :cutoff;"
-  "DELETE FROM reputation_cache WHERE checked_at < :now - 31 * 86400;"
-  "DELETE FROM provider_pause WHERE until < :now;"
-  "INSERT INTO cycles(started, finished, checks, listed, errors, exit_code) "
-  "VALUES (:started, :wall, :checks, :listed, :errors, :exit);";
-
-/* The sources of the configuration, for a partial cycle's scope. */
-static int
-note_configured(struct store *s, const char *const *configured, size_t n)
+const char *
+sq_col_text(sqlite3_stmt *q, int i)
 {
-  int rc = exec(s, "CREATE TEMP TABLE IF NOT EXISTS cfg_sources(source "
-                "TEXT PRIMARY KEY); DELETE FROM cfg_sources;");
-  sqlite3_stmt *q = rc == SQLITE_OK
-    ? prepare(s, "INSERT OR IGNORE INTO cfg_sources VALUES (?1)") : NULL;
-  if (rc == SQLITE_OK && q == NULL)
-    rc = SQLITE_ABORT;
-  for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
-    sqlite3_bind_text(q, 1, configured[i], -1, SQLITE_STATIC);
-    rc = step_done(s, q);
-  }
-  sqlite3_finalize(q);
-  return rc;
+  return (const char *)sqlite3_column_text(q, i);
 }
 
-rbl_status
-store_cycle_commit(struct store *s, uint64_t retention_ms,
-                   const struct tally *t, int exit_code, bool full,
-                   const char *const *configured, size_t nconfigured,
-                   char *err, size_t errlen)
-{
-  struct bound p = {s->now, s->started,
-                    s->now - (int64_t)(retention_ms / 1000), store_now(),
-                    (int64_t)t->total, (int64_t)t->listed,
-                    (int64_t)(t->errors + t->skipped), exit_code};
-  if (!full)
-    note_configured(s, configured, nconfigured);
-  exec_bound(s, full ? sql_commit_full : sql_commit_partial, &p);
-  exec_bound(s, sql_commit_common, &p);
-  return finish(s, "the results were not saved", err, errlen);
-}
-
-int64_t
-store_listed_since(struct store *s, const char *target, const char *source)
-{
-  int64_t id, since;
-  char codes[160];
-  if (open_episode(s, target, source, &id, codes, sizeof(codes), &since) !=
-      SQLITE_OK)
-    return 0;
-  return since;
-}
-
-rbl_status
-store_queries_since(struct store *s, const char *source, int64_t since,
-                    uint64_t *out)
-{
-  sqlite3_stmt *q = s->q[Q_SUM_QUERIES];
-  *out = 0;
-  sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 2, since);
-  int rc = step(s, q);
-  if (rc == SQLITE_ROW)
-    *out = (uint64_t)sqlite3_column_int64(q, 0);
-  sqlite3_reset(q);
-  return rc == SQLITE_ROW ? RBL_OK : RBL_EIO;
-}
-
-/* ---- reputation providers ------------------------------------------------ */
-static void
-hex64(uint64_t v, char *buf)
-{
-  snprintf(buf, 17, "%016llx", (unsigned long long)v);
-}
-
-bool
-store_rep_cache_get(struct store *s, const char *source, const char *target,
-                    uint64_t fingerprint, struct rep_cached *out)
-{
-  sqlite3_stmt *q = s->q[Q_SEL_CACHE];
-  char fp[17];
-  bool found = false;
-  hex64(fingerprint, fp);
-  sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, target, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 3, fp, -1, SQLITE_STATIC);
-  if (step(s, q) == SQLITE_ROW) {
-    memset(out, 0, sizeof(*out));
-    out->checked_at = sqlite3_column_int64(q, 0);
-    const char *st = (const char *)sqlite3_column_text(q, 1);
-    const char *sev = (const char *)sqlite3_column_text(q, 2);
-    out->status = st && strcmp(st, "listed") == 0 ? RES_LISTED : RES_CLEAN;
-    for (int i = 0; sev != NULL && severity_names[i] != NULL; i++)
-      if (strcmp(severity_names[i], sev) == 0) {
-        out->has_sev = true;
-        out->sev = (enum severity)i;
-      }
-    snprintf(out->reasons, sizeof(out->reasons), "%s",
-             (const char *)sqlite3_column_text(q, 3));
-    snprintf(out->txt, sizeof(out->txt), "%s",
-             (const char *)sqlite3_column_text(q, 4));
-    found = st != NULL && (out->status == RES_CLEAN || out->has_sev);
-  }
-  sqlite3_reset(q);
-  return found;
-}
-
-rbl_status
-store_rep_cache_put(struct store *s, const struct result *r,
-                    uint64_t fingerprint)
-{
-  sqlite3_stmt *q = s->q[Q_UP_CACHE];
-  char fp[17], reasons[1024];
-  hex64(fingerprint, fp);
-  reasons_str(r, reasons, sizeof(reasons));
-  sqlite3_bind_text(q, 1, r->list->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, r->target, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 3, fp, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 4, s->now);
-  sqlite3_bind_text(q, 5, result_status_names[r->status], -1, SQLITE_STATIC);
-  if (r->has_sev)
-    sqlite3_bind_text(q, 6, severity_names[r->sev], -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null(q, 6);
-  sqlite3_bind_text(q, 7, reasons, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 8, r->txt, -1, SQLITE_STATIC);
-  return step_done(s, q) == SQLITE_OK ? RBL_OK : RBL_EIO;
-}
-
-int64_t
-store_rep_paused(struct store *s, const char *source, char *reason,
-                 size_t size)
-{
-  sqlite3_stmt *q = s->q[Q_SEL_PAUSE];
-  int64_t until = 0;
-  sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
-  if (step(s, q) == SQLITE_ROW) {
-    until = sqlite3_column_int64(q, 0);
-    snprintf(reason, size, "%s", (const char *)sqlite3_column_text(q, 1));
-  }
-  sqlite3_reset(q);
-  return until > s->now ? until : 0;
-}
-
-rbl_status
-store_rep_pause(struct store *s, const char *source, int64_t until,
-                const char *reason)
-{
-  sqlite3_stmt *q = s->q[Q_UP_PAUSE];
-  sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 2, until);
-  sqlite3_bind_text(q, 3, reason, -1, SQLITE_STATIC);
-  return step_done(s, q) == SQLITE_OK ? RBL_OK : RBL_EIO;
-}
-
-/* ---- mail log scans ------------------------------------------------------ */
-rbl_status
-store_scan_begin(struct store *s, int64_t now, char *err, size_t errlen)
-{
-  return store_cycle_begin(s, now, err, errlen);
-}
-
-static uint64_t
-fnv(uint64_t h, const char *s)
-{
-  for (; s && *s; s++) {
-    h ^= (unsigned char)*s;
-    h *= 1099511628211ULL;
-  }
-  h ^= 0xff; /* field separator */
-  return h * 1099511628211ULL;
-}
-
-rbl_status
-store_rejection(struct store *s, const struct rejection *r,
-                const struct verdict *v, bool ours, const char *file,
-                uint64_t line, bool *is_new)
-{
-  /* The same rejection read twice (a rescan, a rotated copy) is one. */
-  char t[24], code[8], hash[24];
-  *is_new = false;
-  snprintf(t, sizeof(t), "%lld", (long long)r->time);
-  snprintf(code, sizeof(code), "%d", r->code);
-  uint64_t h = 1469598103934665603ULL;
-  h = fnv(h, t);
-  h = fnv(h, r->mta);
-  h = fnv(h, r->queue_id);
-  h = fnv(h, r->recipient);
-  h = fnv(h, r->host);
-  h = fnv(h, code);
-  h = fnv(h, r->text);
-  snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)h);
-  sqlite3_stmt *q = s->q[Q_INS_REJ];
-  sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 2, r->time);
-  text(q, 3, r->mta);
-  text(q, 4, r->queue_id);
-  text(q, 5, r->recipient);
-  text(q, 6, r->domain);
-  text(q, 7, r->host);
-  text(q, 8, r->ip);
-  sqlite3_bind_int(q, 9, r->code);
-  text(q, 10, r->enhanced);
-  text(q, 11, r->stage);
-  sqlite3_bind_int(q, 12, r->permanent);
-  text(q, 13, r->text);
-  text(q, 14, v->named_ip);
-  sqlite3_bind_int(q, 15, ours);
-  text(q, 16, v->cause);
-  text(q, 17, v->detail);
-  text(q, 18, v->list);
-  text(q, 19, v->block);
-  text(q, 20, v->receiver);
-  text(q, 21, v->rule);
-  text(q, 22, file);
-  sqlite3_bind_int64(q, 23, (sqlite3_int64)line);
-  if (step_done(s, q) != SQLITE_OK)
-    return RBL_EIO;
-  *is_new = sqlite3_changes(s->db) > 0;
-  return RBL_OK;
-}
-
-rbl_status
-store_cursor_get(struct store *s, const char *path, struct logcursor *c,
-                 bool *found)
-{
-  sqlite3_stmt *q = s->q[Q_SEL_CURSOR];
-  memset(c, 0, sizeof(*c));
-  sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
-  int rc = step(s, q);
-  *found = rc == SQLITE_ROW;
-  if (rc == SQLITE_ROW) {
-    c->inode = (uint64_t)sqlite3_column_int64(q, 0);
-    c->offset = (uint64_t)sqlite3_column_int64(q, 1);
-    c->head = (uint64_t)sqlite3_column_int64(q, 2);
-    c->lines = (uint64_t)sqlite3_column_int64(q, 3);
-    c->dev = (uint64_t)sqlite3_column_int64(q, 4);
-    c->tail = (uint64_t)sqlite3_column_int64(q, 5);
-    c->updated = sqlite3_column_int64(q, 6);
-  }
-  sqlite3_reset(q);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
-}
-
-rbl_status
-store_cursor_put(struct store *s, const char *path, const struct logcursor *c)
-{
-  sqlite3_stmt *q = s->q[Q_UP_CURSOR];
-  sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 2, (sqlite3_int64)c->inode);
-  sqlite3_bind_int64(q, 3, (sqlite3_int64)c->offset);
-  sqlite3_bind_int64(q, 4, (sqlite3_int64)c->head);
-  sqlite3_bind_int64(q, 5, (sqlite3_int64)c->lines);
-  sqlite3_bind_int64(q, 6, s->now);
-  sqlite3_bind_int64(q, 7, (sqlite3_int64)c->dev);
-  sqlite3_bind_int64(q, 8, (sqlite3_int64)c->tail);
-  return step_done(s, q) == SQLITE_OK ? RBL_OK : RBL_EIO;
-}
-
-rbl_status
-store_scan_commit(struct store *s, uint64_t retention_ms, char *err,
-                  size_t errlen)
-{
-  struct bound p = {s->now, s->started,
-                    s->now - (int64_t)(retention_ms / 1000), 0, 0, 0, 0, 0};
-  exec_bound(s, "DELETE FROM rejections WHERE time < :cutoff", &p);
-  return finish(s, "the scan was not saved", err, errlen);
-}
-
-/* ---- reminders ----------------------------------------------------------- */
 rbl_status
 store_begin(struct store *s, int64_t now, char *err, size_t errlen)
 {
@@ -1597,210 +884,5 @@ store_begin(struct store *s, int64_t now, char *err, size_t errlen)
 rbl_status
 store_commit(struct store *s, char *err, size_t errlen)
 {
-  return finish(s, "the change was not saved", err, errlen);
-}
-
-#define RM_COLS "r.id, r.episode, r.state, r.due, coalesce(r.last_sent, 0), " \
-  "coalesce(r.requested_at, 0), coalesce(r.snoozed_until, 0), r.sent, " \
-  "r.note, r.relisting, e.id, e.target, e.source, e.codes, e.reasons, " \
-  "e.severity, e.txt, e.first_seen, e.last_seen, coalesce(e.cleared_at, 0)"
-
-static const char *
-col_text(sqlite3_stmt *q, int i)
-{
-  return (const char *)sqlite3_column_text(q, i);
-}
-
-static rbl_status
-read_reminders(struct store *s, sqlite3_stmt *q, store_reminder_fn fn,
-               void *arg)
-{
-  int rc;
-  size_t n = 0;
-  while ((rc = step(s, q)) == SQLITE_ROW) {
-    struct reminder r = {
-      sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), col_text(q, 2),
-      sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4),
-      sqlite3_column_int64(q, 5), sqlite3_column_int64(q, 6),
-      sqlite3_column_int64(q, 7), col_text(q, 8),
-      sqlite3_column_int(q, 9) != 0,
-      {sqlite3_column_int64(q, 10), col_text(q, 11), col_text(q, 12),
-       col_text(q, 13), col_text(q, 14), col_text(q, 15), col_text(q, 16),
-       sqlite3_column_int64(q, 17), sqlite3_column_int64(q, 18),
-       sqlite3_column_int64(q, 19)}};
-    fn(arg, &r);
-    n++;
-  }
-  sqlite3_finalize(q);
-  return rc == SQLITE_DONE ? (n ? RBL_OK : RBL_ENOTFOUND) : RBL_EIO;
-}
-
-rbl_status
-store_reminders(struct store *s, int64_t now, bool all, store_reminder_fn fn,
-                void *arg)
-{
-  const char *sql = all
-    ? "SELECT " RM_COLS " FROM reminders r JOIN episodes e ON e.id = "
-      "r.episode WHERE r.state != 'closed' ORDER BY r.due, r.id"
-    : "SELECT " RM_COLS " FROM reminders r JOIN episodes e ON e.id = "
-      "r.episode WHERE r.state != 'closed' AND r.due <= ?1 "
-      "ORDER BY r.due, r.id";
-  sqlite3_stmt *q = prepare(s, sql);
-  if (q == NULL)
-    return RBL_EIO;
-  if (!all)
-    sqlite3_bind_int64(q, 1, now);
-  rbl_status st = read_reminders(s, q, fn, arg);
-  return st == RBL_ENOTFOUND ? RBL_OK : st;
-}
-
-rbl_status
-store_reminder_get(struct store *s, int64_t id, store_reminder_fn fn,
-                   void *arg)
-{
-  sqlite3_stmt *q = prepare(s, "SELECT " RM_COLS " FROM reminders r JOIN "
-                            "episodes e ON e.id = r.episode WHERE r.id = ?1");
-  if (q == NULL)
-    return RBL_EIO;
-  sqlite3_bind_int64(q, 1, id);
-  return read_reminders(s, q, fn, arg);
-}
-
-rbl_status
-store_reminder_set(struct store *s, int64_t id, const char *state,
-                   int64_t due, bool sent_now, int64_t requested_at,
-                   const char *note)
-{
-  sqlite3_stmt *q = prepare(s, "UPDATE reminders SET state = coalesce(?2, "
-                            "state), due = ?3, snoozed_until = CASE WHEN ?2 "
-                            "IS NULL AND NOT ?4 THEN ?3 ELSE snoozed_until "
-                            "END, sent = sent + ?4, last_sent = CASE WHEN ?4 "
-                            "THEN ?5 ELSE last_sent END, requested_at = CASE "
-                            "WHEN ?6 > 0 THEN ?6 ELSE requested_at END, note "
-                            "= coalesce(?7, note) WHERE id = ?1");
-  if (q == NULL)
-    return RBL_EIO;
-  sqlite3_bind_int64(q, 1, id);
-  text(q, 2, state);
-  sqlite3_bind_int64(q, 3, due);
-  sqlite3_bind_int(q, 4, sent_now);
-  sqlite3_bind_int64(q, 5, s->now);
-  sqlite3_bind_int64(q, 6, requested_at);
-  text(q, 7, note);
-  int rc = step_done(s, q);
-  sqlite3_finalize(q);
-  return rc == SQLITE_OK ? RBL_OK : RBL_EIO;
-}
-
-rbl_status
-store_rejections(struct store *s, int64_t from, int64_t to, bool blocks_only,
-                 store_rejection_fn fn, void *arg)
-{
-  const char *sql = blocks_only
-    ? "SELECT time, list, block, named_ip, receiver, cause, text, code, rule, "
-      "detail FROM rejections WHERE time BETWEEN ?1 AND ?2 AND cause IN "
-      "('blocklist', 'reputation') ORDER BY time"
-    : "SELECT time, list, block, named_ip, receiver, cause, text, code, rule, "
-      "detail FROM rejections WHERE time BETWEEN ?1 AND ?2 AND (list IS NOT NULL "
-      "OR cause IN ('authentication', 'configuration')) ORDER BY time";
-  sqlite3_stmt *q = prepare(s, sql);
-  if (q == NULL)
-    return RBL_EIO;
-  sqlite3_bind_int64(q, 1, from);
-  sqlite3_bind_int64(q, 2, to);
-  int rc;
-  while ((rc = step(s, q)) == SQLITE_ROW) {
-    struct rejection_row r = {
-      sqlite3_column_int64(q, 0), col_text(q, 1), col_text(q, 2),
-      col_text(q, 3), col_text(q, 4), col_text(q, 5), col_text(q, 6),
-      sqlite3_column_int(q, 7), col_text(q, 8), col_text(q, 9)};
-    fn(arg, &r);
-  }
-  sqlite3_finalize(q);
-  return rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
-}
-
-/* ---- reading ------------------------------------------------------------ */
-static rbl_status
-read_episodes(struct store *s, const char *sql, const char *target,
-              store_episode_fn fn, void *arg)
-{
-  sqlite3_stmt *q = prepare(s, sql);
-  if (q == NULL)
-    return RBL_EIO;
-  if (target != NULL)
-    sqlite3_bind_text(q, 1, target, -1, SQLITE_STATIC);
-  int rc;
-  while ((rc = step(s, q)) == SQLITE_ROW) {
-    struct episode e = {
-      sqlite3_column_int64(q, 0), col_text(q, 1), col_text(q, 2),
-      col_text(q, 3), col_text(q, 4), col_text(q, 5), col_text(q, 6),
-      sqlite3_column_int64(q, 7), sqlite3_column_int64(q, 8),
-      sqlite3_column_int64(q, 9)};
-    fn(arg, &e);
-  }
-  sqlite3_finalize(q);
-  return rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
-}
-
-#define EP_COLS "id, target, source, codes, reasons, severity, txt, " \
-                "first_seen, last_seen, coalesce(cleared_at, 0)"
-
-rbl_status
-store_current(struct store *s, store_episode_fn fn, void *arg)
-{
-  return read_episodes(s, "SELECT " EP_COLS " FROM episodes WHERE "
-                       "cleared_at IS NULL ORDER BY CASE severity WHEN "
-                       "'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, "
-                       "target, source", NULL, fn, arg);
-}
-
-rbl_status
-store_history(struct store *s, const char *target, store_episode_fn fn,
-              void *arg)
-{
-  return read_episodes(s, target != NULL
-                         ? "SELECT " EP_COLS " FROM episodes WHERE target = "
-                           "?1 ORDER BY first_seen DESC, source"
-                         : "SELECT " EP_COLS " FROM episodes ORDER BY "
-                           "first_seen DESC, target, source",
-                       target, fn, arg);
-}
-
-rbl_status
-store_health(struct store *s, store_health_fn fn, void *arg)
-{
-  sqlite3_stmt *q = prepare(s, "SELECT source, health, detail, since, "
-                            "checked_at FROM list_health ORDER BY source");
-  if (q == NULL)
-    return RBL_EIO;
-  int rc;
-  while ((rc = step(s, q)) == SQLITE_ROW) {
-    struct health_row h = {col_text(q, 0), col_text(q, 1), col_text(q, 2),
-                           sqlite3_column_int64(q, 3),
-                           sqlite3_column_int64(q, 4)};
-    fn(arg, &h);
-  }
-  sqlite3_finalize(q);
-  return rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
-}
-
-rbl_status
-store_last_cycle(struct store *s, int64_t *started, int64_t *finished,
-                 int *exit_code)
-{
-  *started = *finished = 0;
-  *exit_code = 0;
-  sqlite3_stmt *q = prepare(s, "SELECT started, finished, exit_code FROM "
-                            "cycles ORDER BY id DESC LIMIT 1");
-  if (q == NULL)
-    return RBL_EIO;
-  int rc = step(s, q);
-  if (rc == SQLITE_ROW) {
-    *started = sqlite3_column_int64(q, 0);
-    *finished = sqlite3_column_int64(q, 1);
-    *exit_code = sqlite3_column_int(q, 2);
-  }
-  sqlite3_finalize(q);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
+  return sq_finish(s, "the change was not saved", err, errlen);
 }

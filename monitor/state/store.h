@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <time.h>
+#include "clock.h"
 #include "result.h"
 
 #define STORE_SCHEMA 7
@@ -175,9 +176,6 @@ rbl_status store_health(struct store *s, store_health_fn fn, void *arg);
 rbl_status store_last_cycle(struct store *s, int64_t *started,
                             int64_t *finished, int *exit_code);
 
-/* Current time for state: $RBLMON_NOW (epoch seconds, for tests that
- * simulate days) or the wall clock. */
-int64_t store_now(void);
 
 /* ---- reminders (remind.c decides; these read and write) ------------------ */
 struct reminder {

@@ -1,0 +1,668 @@
+/* results.c - a cycle in the state: results, listing episodes, list health,
+ * the queries counted against daily limits, the reputation cache; and the
+ * reads of episodes and health. */
+#include "store_sql.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- cycle -------------------------------------------------------------- */
+rbl_status
+store_cycle_begin(struct store *s, int64_t now, char *err, size_t errlen)
+{
+  s->failed = false;
+  s->fail_rc = SQLITE_OK;
+  s->fail_msg[0] = '\0';
+  int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    return sq_sqlerr(s, rc, "cannot start a transaction", err, errlen);
+  s->in_cycle = true;
+  s->now = now;
+  s->started = now;
+  return RBL_OK;
+}
+
+void
+store_cycle_rollback(struct store *s)
+{
+  if (!sqlite3_get_autocommit(s->db))
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  s->in_cycle = false;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Codes sorted (answers come in any order) and joined. */
+static void
+codes_str(const struct result *r, char *buf, size_t size)
+{
+  uint32_t c[RESULT_MAX_CODES];
+  memcpy(c, r->codes, r->ncodes * sizeof(*c));
+  qsort(c, r->ncodes, sizeof(*c), cmp_u32);
+  size_t o = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < r->ncodes && o < size; i++)
+    o += (size_t)snprintf(buf + o, size - o, "%s%u.%u.%u.%u", i ? "," : "",
+                          c[i] >> 24, (c[i] >> 16) & 0xff, (c[i] >> 8) & 0xff,
+                          c[i] & 0xff);
+}
+
+/* A provider's result has no codes: its severity is what changes. */
+static void
+result_codes(const struct result *r, char *buf, size_t size)
+{
+  if (!list_is_dnsbl(r->list))
+    snprintf(buf, size, "%s", r->status == RES_LISTED
+                                ? severity_names[r->sev] : "");
+  else
+    codes_str(r, buf, size);
+}
+
+static void
+reasons_str(const struct result *r, char *buf, size_t size)
+{
+  size_t o = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < r->nreasons && o < size; i++)
+    o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? "; " : "",
+                          r->reasons[i]);
+}
+
+
+
+static void
+emit_change(struct store *s, enum change_kind kind, const struct result *r,
+            const char *before, const char *after, const char *detail,
+            int64_t since, store_change_fn fn, void *arg)
+{
+  struct change c;
+  memset(&c, 0, sizeof(c));
+  c.kind = kind;
+  snprintf(c.target, sizeof(c.target), "%s", r->target);
+  c.list = r->list;
+  snprintf(c.before, sizeof(c.before), "%s", before ? before : "");
+  snprintf(c.after, sizeof(c.after), "%s", after ? after : "");
+  snprintf(c.detail, sizeof(c.detail), "%s", detail ? detail : "");
+  c.since = since;
+  c.at = s->now;
+  c.sev = r->sev;
+  fn(arg, &c);
+}
+
+/* The addresses under range that the state has a last result for on
+ * source (malloc'ed into *out). */
+static int
+known_in_range(struct store *s, const struct target_spec *range,
+               const char *source, struct addr **out, size_t *nout)
+{
+  sqlite3_stmt *sel = sq_prepare(s, "SELECT target FROM last_check WHERE "
+                              "source = ?1");
+  struct addr *in = NULL;
+  size_t n = 0, cap = 0;
+  int rc = sel == NULL ? SQLITE_ABORT : SQLITE_OK;
+  if (sel != NULL) {
+    sqlite3_bind_text(sel, 1, source, -1, SQLITE_STATIC);
+    while ((rc = sq_step(s, sel)) == SQLITE_ROW) {
+      const char *t = (const char *)sqlite3_column_text(sel, 0);
+      struct addr a;
+      if (t == NULL || !target_addr_parse(t, &a) ||
+          !target_spec_contains(range, &a))
+        continue;
+      if (n == cap) {
+        cap = cap ? 2 * cap : 64;
+        struct addr *p = realloc(in, cap * sizeof(*p));
+        if (p == NULL) {
+          sq_fail(s, SQLITE_NOMEM, "out of memory");
+          rc = SQLITE_NOMEM;
+          break;
+        }
+        in = p;
+      }
+      in[n++] = a;
+    }
+    if (rc == SQLITE_DONE)
+      rc = SQLITE_OK;
+  }
+  sqlite3_finalize(sel);
+  *out = in;
+  *nout = n;
+  return rc;
+}
+
+/* A range's one "not checked" result (a list that could not be asked):
+ * what the state knows of the range's addresses on that source stays as
+ * it was, as if each had been asked and not answered, and the range has
+ * its own last result (status shows it; the next cycle that asks the
+ * addresses drops it).  No change is reported: the list's health change
+ * says it. */
+static rbl_status
+keep_range(struct store *s, const struct result *r)
+{
+  struct target_spec range;
+  char err[160];
+  if (target_parse(r->target, &range, err, sizeof(err)) != RBL_OK)
+    return RBL_OK; /* not a range: nothing known under it */
+  struct addr *in = NULL;
+  size_t n = 0;
+  /* the addresses first, then the updates: no table changes under a
+   * running SELECT */
+  int rc = known_in_range(s, &range, r->list->name, &in, &n);
+  sqlite3_stmt *up = rc == SQLITE_OK
+    ? sq_prepare(s, "UPDATE last_check SET checked_at = ?3 WHERE target = ?1 "
+              "AND source = ?2") : NULL;
+  if (up == NULL)
+    rc = SQLITE_ABORT;
+  else {
+    sqlite3_bind_text(up, 2, r->list->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(up, 3, s->now);
+  }
+  for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+    char t[TARGET_ADDR_MAX];
+    target_addr_str(&in[i], t, sizeof(t));
+    sqlite3_bind_text(up, 1, t, -1, SQLITE_TRANSIENT);
+    rc = sq_step_done(s, up);
+  }
+  free(in);
+  sqlite3_finalize(up);
+  if (rc == SQLITE_OK) {
+    sqlite3_stmt *q = s->q[Q_UP_LAST];
+    sq_bind_pair(q, r->target, r->list->name);
+    sqlite3_bind_int64(q, 3, s->now);
+    sqlite3_bind_text(q, 4, result_status_names[r->status], -1,
+                      SQLITE_STATIC);
+    sq_text(q, 5, "");
+    sq_text(q, 6, r->error);
+    rc = sq_step_done(s, q);
+  }
+  return rc == SQLITE_OK ? RBL_OK : RBL_EIO;
+}
+
+/* The last result of (target, source): its status into buf ("" when
+ * none). */
+static int
+last_status(struct store *s, const char *target, const char *source,
+            char *buf, size_t size)
+{
+  sqlite3_stmt *q = s->q[Q_SEL_LAST];
+  buf[0] = '\0';
+  sq_bind_pair(q, target, source);
+  int rc = sq_step(s, q);
+  if (rc == SQLITE_ROW)
+    snprintf(buf, size, "%s", (const char *)sqlite3_column_text(q, 0));
+  sqlite3_reset(q);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The open episode of (target, source): id 0 when there is none. */
+static int
+open_episode(struct store *s, const char *target, const char *source,
+             int64_t *id, char *codes, size_t size, int64_t *first)
+{
+  sqlite3_stmt *q = s->q[Q_SEL_OPEN];
+  *id = *first = 0;
+  codes[0] = '\0';
+  sq_bind_pair(q, target, source);
+  int rc = sq_step(s, q);
+  if (rc == SQLITE_ROW) {
+    *id = sqlite3_column_int64(q, 0);
+    snprintf(codes, size, "%s", (const char *)sqlite3_column_text(q, 1));
+    *first = sqlite3_column_int64(q, 2);
+  }
+  sqlite3_reset(q);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* A new episode of a listing, and its delisting reminder, due at once. */
+static int
+open_listing(struct store *s, const struct result *r, const char *codes,
+             const char *reasons, bool *relisted)
+{
+  const char *src = r->list->name;
+  sqlite3_stmt *q = s->q[Q_SEL_PREV];
+  sq_bind_pair(q, r->target, src);
+  int rc = sq_step(s, q);
+  *relisted = rc == SQLITE_ROW;
+  sqlite3_reset(q);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return rc;
+  q = s->q[Q_INS_EP];
+  sq_bind_pair(q, r->target, src);
+  sq_text(q, 3, r->watchlist);
+  sqlite3_bind_int64(q, 4, s->now);
+  sqlite3_bind_text(q, 5, codes, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 6, reasons, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 7, severity_names[r->sev], -1, SQLITE_STATIC);
+  sq_text(q, 8, r->txt);
+  if ((rc = sq_step_done(s, q)) != SQLITE_OK)
+    return rc;
+  q = s->q[Q_INS_REMIND];
+  sqlite3_bind_int64(q, 1, sqlite3_last_insert_rowid(s->db));
+  sqlite3_bind_int64(q, 2, s->now);
+  sqlite3_bind_int(q, 3, *relisted);
+  return sq_step_done(s, q);
+}
+
+static int
+update_listing(struct store *s, int64_t id, const struct result *r,
+               const char *codes, const char *reasons)
+{
+  sqlite3_stmt *q = s->q[Q_UPD_EP];
+  sqlite3_bind_int64(q, 1, id);
+  sqlite3_bind_int64(q, 2, s->now);
+  sqlite3_bind_text(q, 3, codes, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 4, reasons, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 5, severity_names[r->sev], -1, SQLITE_STATIC);
+  sq_text(q, 6, r->txt);
+  return sq_step_done(s, q);
+}
+
+/* The episode ends; its reminder owes one closing message. */
+static int
+close_listing(struct store *s, int64_t id)
+{
+  sqlite3_stmt *q = s->q[Q_CLOSE_EP];
+  sqlite3_bind_int64(q, 1, id);
+  sqlite3_bind_int64(q, 2, s->now);
+  int rc = sq_step_done(s, q);
+  if (rc != SQLITE_OK)
+    return rc;
+  q = s->q[Q_CLOSING_REMIND];
+  sqlite3_bind_int64(q, 1, id);
+  sqlite3_bind_int64(q, 2, s->now);
+  return sq_step_done(s, q);
+}
+
+rbl_status
+store_cycle_result(struct store *s, const struct result *r,
+                   store_change_fn fn, void *arg)
+{
+  if (s->failed)
+    return RBL_EIO;
+  if (r->covers > 1)
+    return keep_range(s, r);
+  const char *src = r->list->name;
+  char codes[160], reasons[1024], prev[16];
+  result_codes(r, codes, sizeof(codes));
+  reasons_str(r, reasons, sizeof(reasons));
+
+  /* The previous result, for errors appearing and clearing. */
+  if (last_status(s, r->target, src, prev, sizeof(prev)) != SQLITE_OK)
+    return RBL_EIO;
+  sqlite3_stmt *q = s->q[Q_UP_LAST];
+  sq_bind_pair(q, r->target, src);
+  sqlite3_bind_int64(q, 3, s->now);
+  sqlite3_bind_text(q, 4, result_status_names[r->status], -1, SQLITE_STATIC);
+  sq_text(q, 5, codes);
+  sq_text(q, 6, r->error);
+  if (sq_step_done(s, q) != SQLITE_OK)
+    return RBL_EIO;
+  bool was_error = strcmp(prev, "error") == 0 || strcmp(prev, "skipped") == 0;
+  bool is_error = r->status == RES_ERROR || r->status == RES_SKIPPED;
+  if (is_error && !was_error)
+    emit_change(s, CHANGE_ERROR, r, NULL, NULL, r->error, 0, fn, arg);
+  else if (!is_error && was_error)
+    emit_change(s, CHANGE_RECOVERED, r, NULL, NULL, NULL, 0, fn, arg);
+  if (is_error)
+    return RBL_OK; /* unknown: an open episode stays open */
+
+  /* Episodes: listed opens or updates one; clean closes it. */
+  int64_t id, first;
+  char old_codes[160];
+  if (open_episode(s, r->target, src, &id, old_codes, sizeof(old_codes),
+                   &first) != SQLITE_OK)
+    return RBL_EIO;
+  if (r->status == RES_LISTED && id == 0) {
+    bool relisted;
+    if (open_listing(s, r, codes, reasons, &relisted) != SQLITE_OK)
+      return RBL_EIO;
+    emit_change(s, relisted ? CHANGE_RELISTED : CHANGE_LISTED, r, NULL,
+                codes, reasons, s->now, fn, arg);
+  } else if (r->status == RES_LISTED) {
+    if (update_listing(s, id, r, codes, reasons) != SQLITE_OK)
+      return RBL_EIO;
+    if (strcmp(old_codes, codes) != 0)
+      emit_change(s, CHANGE_CODES, r, old_codes, codes, reasons, first, fn,
+                  arg);
+  } else if (id != 0) { /* clean now: the listing is gone */
+    if (close_listing(s, id) != SQLITE_OK)
+      return RBL_EIO;
+    emit_change(s, CHANGE_DELISTED, r, old_codes, NULL, NULL, first, fn,
+                arg);
+  }
+  return RBL_OK;
+}
+
+rbl_status
+store_cycle_health(struct store *s, const struct list_state *ls,
+                   store_change_fn fn, void *arg)
+{
+  const char *src = ls->list->name, *h = health_names[ls->health];
+  char prev[24] = "";
+  sqlite3_stmt *q = s->q[Q_SEL_HEALTH];
+  sqlite3_bind_text(q, 1, src, -1, SQLITE_STATIC);
+  int rc = sq_step(s, q);
+  if (rc == SQLITE_ROW)
+    snprintf(prev, sizeof(prev), "%s", (const char *)sqlite3_column_text(q, 0));
+  sqlite3_reset(q);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return RBL_EIO;
+  if (ls->queries > 0) {
+    q = s->q[Q_INS_QUERIES];
+    sqlite3_bind_text(q, 1, src, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, s->now);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)ls->queries);
+    if (sq_step_done(s, q) != SQLITE_OK)
+      return RBL_EIO;
+  }
+  q = s->q[Q_UP_HEALTH];
+  sqlite3_bind_text(q, 1, src, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, h, -1, SQLITE_STATIC);
+  sq_text(q, 3, ls->detail);
+  sqlite3_bind_int64(q, 4, s->now);
+  if (sq_step_done(s, q) != SQLITE_OK)
+    return RBL_EIO;
+  bool first_ok = prev[0] == '\0' &&
+                  (ls->health == HEALTH_OK || ls->health == HEALTH_UNKNOWN);
+  if (strcmp(prev, h) == 0 || first_ok)
+    return RBL_OK;
+  q = s->q[Q_INS_HHIST];
+  sqlite3_bind_text(q, 1, src, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, h, -1, SQLITE_STATIC);
+  sq_text(q, 3, ls->detail);
+  sqlite3_bind_int64(q, 4, s->now);
+  if (sq_step_done(s, q) != SQLITE_OK)
+    return RBL_EIO;
+  struct change c;
+  memset(&c, 0, sizeof(c));
+  c.kind = CHANGE_HEALTH;
+  c.list = ls->list;
+  snprintf(c.before, sizeof(c.before), "%s", prev[0] ? prev : "new");
+  snprintf(c.after, sizeof(c.after), "%s", h);
+  snprintf(c.detail, sizeof(c.detail), "%s", ls->detail);
+  c.at = s->now;
+  fn(arg, &c);
+  return RBL_OK;
+}
+
+
+
+
+/* Pairs this cycle did not check are no longer watched: their listings
+ * close (not reported as delisted) and their last results go; then data
+ * older than the retention goes.  Partial cycles (rblmon run) judge only
+ * the sources they asked, plus those no longer configured. */
+static const char sql_commit_full[] =
+  "UPDATE episodes SET cleared_at = :now WHERE cleared_at IS NULL AND NOT "
+  "EXISTS (SELECT 1 FROM last_check l WHERE l.target = episodes.target AND "
+  "l.source = episodes.source AND l.checked_at >= :started);"
+  "DELETE FROM last_check WHERE checked_at < :started;"
+  "DELETE FROM list_health WHERE checked_at < :started;";
+
+#define PARTIAL_SCOPE(col) \
+  " AND (" col " IN (SELECT source FROM list_health WHERE checked_at >= " \
+  ":started) OR " col " NOT IN (SELECT source FROM cfg_sources))"
+
+static const char sql_commit_partial[] =
+  "UPDATE episodes SET cleared_at = :now WHERE cleared_at IS NULL AND NOT "
+  "EXISTS (SELECT 1 FROM last_check l WHERE l.target = episodes.target AND "
+  "l.source = episodes.source AND l.checked_at >= :started)"
+  PARTIAL_SCOPE("episodes.source") ";"
+  "DELETE FROM last_check WHERE checked_at < :started"
+  PARTIAL_SCOPE("source") ";"
+  "DELETE FROM list_health WHERE checked_at < :cutoff OR source NOT IN "
+  "(SELECT source FROM cfg_sources);";
+
+static const char sql_commit_common[] =
+  "UPDATE reminders SET state = 'closed' WHERE state IN ('open', "
+  "'requested') AND episode IN (SELECT id FROM episodes WHERE cleared_at IS "
+  "NOT NULL);"
+  "DELETE FROM list_queries WHERE at < :now - 2 * 86400;"
+  "DELETE FROM reminders WHERE episode IN (SELECT id FROM episodes WHERE "
+  "cleared_at < :cutoff);"
+  "DELETE FROM episodes WHERE cleared_at IS NOT NULL AND cleared_at < "
+  ":cutoff;"
+  "DELETE FROM health_history WHERE at < :cutoff;"
+  "DELETE FROM cycles WHERE started < :cutoff;"
+  "DELETE FROM reputation_cache WHERE checked_at < :now - 31 * 86400;"
+  "DELETE FROM provider_pause WHERE until < :now;"
+  "INSERT INTO cycles(started, finished, checks, listed, errors, exit_code) "
+  "VALUES (:started, :wall, :checks, :listed, :errors, :exit);";
+
+/* The sources of the configuration, for a partial cycle's scope. */
+static int
+note_configured(struct store *s, const char *const *configured, size_t n)
+{
+  int rc = sq_exec(s, "CREATE TEMP TABLE IF NOT EXISTS cfg_sources(source "
+                "TEXT PRIMARY KEY); DELETE FROM cfg_sources;");
+  sqlite3_stmt *q = rc == SQLITE_OK
+    ? sq_prepare(s, "INSERT OR IGNORE INTO cfg_sources VALUES (?1)") : NULL;
+  if (rc == SQLITE_OK && q == NULL)
+    rc = SQLITE_ABORT;
+  for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+    sqlite3_bind_text(q, 1, configured[i], -1, SQLITE_STATIC);
+    rc = sq_step_done(s, q);
+  }
+  sqlite3_finalize(q);
+  return rc;
+}
+
+rbl_status
+store_cycle_commit(struct store *s, uint64_t retention_ms,
+                   const struct tally *t, int exit_code, bool full,
+                   const char *const *configured, size_t nconfigured,
+                   char *err, size_t errlen)
+{
+  struct bound p = {s->now, s->started,
+                    s->now - (int64_t)(retention_ms / 1000), clock_now(),
+                    (int64_t)t->total, (int64_t)t->listed,
+                    (int64_t)(t->errors + t->skipped), exit_code};
+  if (!full)
+    note_configured(s, configured, nconfigured);
+  sq_exec_bound(s, full ? sql_commit_full : sql_commit_partial, &p);
+  sq_exec_bound(s, sql_commit_common, &p);
+  return sq_finish(s, "the results were not saved", err, errlen);
+}
+
+int64_t
+store_listed_since(struct store *s, const char *target, const char *source)
+{
+  int64_t id, since;
+  char codes[160];
+  if (open_episode(s, target, source, &id, codes, sizeof(codes), &since) !=
+      SQLITE_OK)
+    return 0;
+  return since;
+}
+
+rbl_status
+store_queries_since(struct store *s, const char *source, int64_t since,
+                    uint64_t *out)
+{
+  sqlite3_stmt *q = s->q[Q_SUM_QUERIES];
+  *out = 0;
+  sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 2, since);
+  int rc = sq_step(s, q);
+  if (rc == SQLITE_ROW)
+    *out = (uint64_t)sqlite3_column_int64(q, 0);
+  sqlite3_reset(q);
+  return rc == SQLITE_ROW ? RBL_OK : RBL_EIO;
+}
+
+/* ---- reputation providers ------------------------------------------------ */
+static void
+hex64(uint64_t v, char *buf)
+{
+  snprintf(buf, 17, "%016llx", (unsigned long long)v);
+}
+
+bool
+store_rep_cache_get(struct store *s, const char *source, const char *target,
+                    uint64_t fingerprint, struct rep_cached *out)
+{
+  sqlite3_stmt *q = s->q[Q_SEL_CACHE];
+  char fp[17];
+  bool found = false;
+  hex64(fingerprint, fp);
+  sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, target, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, fp, -1, SQLITE_STATIC);
+  if (sq_step(s, q) == SQLITE_ROW) {
+    memset(out, 0, sizeof(*out));
+    out->checked_at = sqlite3_column_int64(q, 0);
+    const char *st = (const char *)sqlite3_column_text(q, 1);
+    const char *sev = (const char *)sqlite3_column_text(q, 2);
+    out->status = st && strcmp(st, "listed") == 0 ? RES_LISTED : RES_CLEAN;
+    for (int i = 0; sev != NULL && severity_names[i] != NULL; i++)
+      if (strcmp(severity_names[i], sev) == 0) {
+        out->has_sev = true;
+        out->sev = (enum severity)i;
+      }
+    snprintf(out->reasons, sizeof(out->reasons), "%s",
+             (const char *)sqlite3_column_text(q, 3));
+    snprintf(out->txt, sizeof(out->txt), "%s",
+             (const char *)sqlite3_column_text(q, 4));
+    found = st != NULL && (out->status == RES_CLEAN || out->has_sev);
+  }
+  sqlite3_reset(q);
+  return found;
+}
+
+rbl_status
+store_rep_cache_put(struct store *s, const struct result *r,
+                    uint64_t fingerprint)
+{
+  sqlite3_stmt *q = s->q[Q_UP_CACHE];
+  char fp[17], reasons[1024];
+  hex64(fingerprint, fp);
+  reasons_str(r, reasons, sizeof(reasons));
+  sqlite3_bind_text(q, 1, r->list->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, r->target, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, fp, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 4, s->now);
+  sqlite3_bind_text(q, 5, result_status_names[r->status], -1, SQLITE_STATIC);
+  if (r->has_sev)
+    sqlite3_bind_text(q, 6, severity_names[r->sev], -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(q, 6);
+  sqlite3_bind_text(q, 7, reasons, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 8, r->txt, -1, SQLITE_STATIC);
+  return sq_step_done(s, q) == SQLITE_OK ? RBL_OK : RBL_EIO;
+}
+
+int64_t
+store_rep_paused(struct store *s, const char *source, char *reason,
+                 size_t size)
+{
+  sqlite3_stmt *q = s->q[Q_SEL_PAUSE];
+  int64_t until = 0;
+  sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+  if (sq_step(s, q) == SQLITE_ROW) {
+    until = sqlite3_column_int64(q, 0);
+    snprintf(reason, size, "%s", (const char *)sqlite3_column_text(q, 1));
+  }
+  sqlite3_reset(q);
+  return until > s->now ? until : 0;
+}
+
+rbl_status
+store_rep_pause(struct store *s, const char *source, int64_t until,
+                const char *reason)
+{
+  sqlite3_stmt *q = s->q[Q_UP_PAUSE];
+  sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 2, until);
+  sqlite3_bind_text(q, 3, reason, -1, SQLITE_STATIC);
+  return sq_step_done(s, q) == SQLITE_OK ? RBL_OK : RBL_EIO;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+static rbl_status
+read_episodes(struct store *s, const char *sql, const char *target,
+              store_episode_fn fn, void *arg)
+{
+  sqlite3_stmt *q = sq_prepare(s, sql);
+  if (q == NULL)
+    return RBL_EIO;
+  if (target != NULL)
+    sqlite3_bind_text(q, 1, target, -1, SQLITE_STATIC);
+  int rc;
+  while ((rc = sq_step(s, q)) == SQLITE_ROW) {
+    struct episode e = {
+      sqlite3_column_int64(q, 0), sq_col_text(q, 1), sq_col_text(q, 2),
+      sq_col_text(q, 3), sq_col_text(q, 4), sq_col_text(q, 5), sq_col_text(q, 6),
+      sqlite3_column_int64(q, 7), sqlite3_column_int64(q, 8),
+      sqlite3_column_int64(q, 9)};
+    fn(arg, &e);
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
+}
+
+#define EP_COLS "id, target, source, codes, reasons, severity, txt, " \
+                "first_seen, last_seen, coalesce(cleared_at, 0)"
+
+rbl_status
+store_current(struct store *s, store_episode_fn fn, void *arg)
+{
+  return read_episodes(s, "SELECT " EP_COLS " FROM episodes WHERE "
+                       "cleared_at IS NULL ORDER BY CASE severity WHEN "
+                       "'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, "
+                       "target, source", NULL, fn, arg);
+}
+
+rbl_status
+store_history(struct store *s, const char *target, store_episode_fn fn,
+              void *arg)
+{
+  return read_episodes(s, target != NULL
+                         ? "SELECT " EP_COLS " FROM episodes WHERE target = "
+                           "?1 ORDER BY first_seen DESC, source"
+                         : "SELECT " EP_COLS " FROM episodes ORDER BY "
+                           "first_seen DESC, target, source",
+                       target, fn, arg);
+}
+
+rbl_status
+store_health(struct store *s, store_health_fn fn, void *arg)
+{
+  sqlite3_stmt *q = sq_prepare(s, "SELECT source, health, detail, since, "
+                            "checked_at FROM list_health ORDER BY source");
+  if (q == NULL)
+    return RBL_EIO;
+  int rc;
+  while ((rc = sq_step(s, q)) == SQLITE_ROW) {
+    struct health_row h = {sq_col_text(q, 0), sq_col_text(q, 1), sq_col_text(q, 2),
+                           sqlite3_column_int64(q, 3),
+                           sqlite3_column_int64(q, 4)};
+    fn(arg, &h);
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
+}
+
+rbl_status
+store_last_cycle(struct store *s, int64_t *started, int64_t *finished,
+                 int *exit_code)
+{
+  *started = *finished = 0;
+  *exit_code = 0;
+  sqlite3_stmt *q = sq_prepare(s, "SELECT started, finished, exit_code FROM "
+                            "cycles ORDER BY id DESC LIMIT 1");
+  if (q == NULL)
+    return RBL_EIO;
+  int rc = sq_step(s, q);
+  if (rc == SQLITE_ROW) {
+    *started = sqlite3_column_int64(q, 0);
+    *finished = sqlite3_column_int64(q, 1);
+    *exit_code = sqlite3_column_int(q, 2);
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
+}
