@@ -12,9 +12,11 @@
 #include "report.h"
 #include "store.h"
 
+#define DUE_STRS 6                /* the reminder's texts, copied */
+
 struct due {
   struct reminder r;
-  char *strs[9];
+  char *strs[DUE_STRS];
 };
 
 struct due_list {
@@ -37,9 +39,8 @@ keep(void *arg, const struct reminder *r)
   }
   struct due *d = &l->d[l->n++];
   d->r = *r;
-  const char **f[] = {&d->r.state, &d->r.note, &d->r.e.target,
-                      &d->r.e.source, &d->r.e.codes, &d->r.e.reasons,
-                      &d->r.e.severity, &d->r.e.txt, NULL};
+  const char **f[] = {&d->r.note, &d->r.e.target, &d->r.e.source,
+                      &d->r.e.codes, &d->r.e.reasons, &d->r.e.txt, NULL};
   for (int i = 0; f[i] != NULL; i++) {
     d->strs[i] = *f[i] ? strdup(*f[i]) : NULL;
     *f[i] = d->strs[i];
@@ -50,7 +51,7 @@ static void
 free_list(struct due_list *l)
 {
   for (size_t i = 0; i < l->n; i++)
-    for (int k = 0; k < 8; k++)
+    for (int k = 0; k < DUE_STRS; k++)
       free(l->d[i].strs[k]);
   free(l->d);
 }
@@ -128,10 +129,8 @@ remind_run(const struct app *a, bool json)
     const char *nl = strchr(msg, '\n');
     struct notify_event *ne = &nev[i];
     ne->kind = NOTIFY_EV_REMINDER;
-    ne->has_sev = strcmp(due.d[i].r.state, "closing") != 0;
-    ne->sev = strcmp(due.d[i].r.e.severity, "critical") == 0 ? SEV_CRITICAL
-              : strcmp(due.d[i].r.e.severity, "warning") == 0 ? SEV_WARNING
-                                                              : SEV_NOTICE;
+    ne->has_sev = due.d[i].r.state != REM_CLOSING;
+    ne->sev = due.d[i].r.e.sev;
     snprintf(ne->summary, sizeof(ne->summary), "%.*s",
              (int)(nl ? nl - msg : (ptrdiff_t)strlen(msg)), msg);
     snprintf(ne->body, sizeof(ne->body), "%s", nl ? nl + 1 : "");
@@ -210,8 +209,7 @@ change_reminder(struct cli *c, bool ack)
   if (!begin_write(&a, c, &s, now))
     goto done;
   if (store_reminder_get(s, id, keep, &one) != RBL_OK ||
-      strcmp(one.d[0].r.state, "closed") == 0 ||
-      strcmp(one.d[0].r.state, "closing") == 0) {
+      one.d[0].r.state == REM_CLOSED || one.d[0].r.state == REM_CLOSING) {
     fprintf(stderr, "rblmon: no open reminder %lld (rblmon status lists "
             "them)\n", (long long)id);
     store_cycle_rollback(s);
@@ -221,7 +219,7 @@ change_reminder(struct cli *c, bool ack)
   char when[32];
   if (ack) {
     int64_t due = now + (int64_t)(a.cfg.remind_after_request_ms / 1000);
-    st = store_reminder_set(s, id, "requested", due, false, now, c->note);
+    st = store_reminder_set(s, id, REM_REQUESTED, due, false, now, c->note);
     report_time(due, when, sizeof(when));
     if (st == RBL_OK)
       printf(_("Removal request for %s on %s recorded; next reminder %s if "
@@ -229,7 +227,7 @@ change_reminder(struct cli *c, bool ack)
              one.d[0].r.e.source, when);
   } else {
     int64_t due = now + (int64_t)(ms / 1000);
-    st = store_reminder_set(s, id, NULL, due, false, 0, NULL);
+    st = store_reminder_set(s, id, REM_KEEP, due, false, 0, NULL);
     report_time(due, when, sizeof(when));
     if (st == RBL_OK)
       printf(_("Reminder for %s on %s snoozed until %s.\n"),

@@ -12,7 +12,7 @@
 
 struct rem {
   int64_t id, episode, due;
-  char state[16];
+  enum reminder_state state;
 };
 
 enum fmt { F_TEXT, F_JSON, F_PROM };
@@ -44,7 +44,7 @@ keep_rem(void *arg, const struct reminder *r)
   p[v->nrems].id = r->id;
   p[v->nrems].episode = r->episode;
   p[v->nrems].due = r->due;
-  snprintf(p[v->nrems].state, sizeof(p[0].state), "%s", r->state);
+  p[v->nrems].state = r->state;
   v->nrems++;
 }
 
@@ -95,7 +95,7 @@ episode_json(const struct view *v, const struct episode *e, const char *since,
   json_object_set_new(o, "source", json_string(e->source));
   json_object_set_new(o, "codes", split(e->codes, ","));
   json_object_set_new(o, "reasons", split(e->reasons, "; "));
-  json_object_set_new(o, "severity", json_string(e->severity));
+  json_object_set_new(o, "severity", json_string(severity_names[e->sev]));
   json_object_set_new(o, "txt", report_json_text(e->txt));
   json_object_set_new(o, "since", json_string(since));
   json_object_set_new(o, "cleared", until[0] ? json_string(until)
@@ -118,7 +118,7 @@ episode_json(const struct view *v, const struct episode *e, const char *since,
                                   (json_int_t)ev.week, "rejections",
                                   (json_int_t)ev.total, "receivers", recv));
     json_object_set_new(o, "urgent",
-                        json_boolean(strcmp(e->severity, "critical") == 0 &&
+                        json_boolean(e->sev == SEV_CRITICAL &&
                                      ev.day > 0));
     const struct rem *rm = rem_of(v, e->id);
     char due[32];
@@ -126,7 +126,8 @@ episode_json(const struct view *v, const struct episode *e, const char *since,
       report_time(rm->due, due, sizeof(due));
     json_object_set_new(o, "reminder",
                         rm ? json_pack("{sIssss}", "id", (json_int_t)rm->id,
-                                       "state", rm->state, "next", due)
+                                       "state", reminder_state_names[rm->state],
+                                       "next", due)
                            : json_null());
   }
   return o;
@@ -138,7 +139,7 @@ episode_text(const struct view *v, const struct episode *e,
              const char *d)
 {
   printf("%-39s %-22s %-8s %-20s %-8s %s\n", e->target, e->source,
-         e->severity, since, age, e->codes);
+         severity_names[e->sev], since, age, e->codes);
   printf("    %s\n", e->reasons);
   if (e->txt != NULL) {
     struct sbuf esc;
@@ -160,7 +161,7 @@ episode_text(const struct view *v, const struct episode *e,
            (unsigned long long)ev.day, (unsigned long long)ev.week);
     for (size_t i = 0; i < ev.nreceivers; i++)
       printf("%s%s", i ? ", " : " at ", ev.receivers[i]);
-    if (strcmp(e->severity, "critical") == 0 && ev.day > 0)
+    if (e->sev == SEV_CRITICAL && ev.day > 0)
       printf(" (URGENT)");
     putchar('\n');
     const struct rem *rm = rem_of(v, e->id);
@@ -168,7 +169,7 @@ episode_text(const struct view *v, const struct episode *e,
       char due[32];
       report_time(rm->due, due, sizeof(due));
       printf("    reminder %lld: %s, next %s (rblmon ack %lld when removal "
-             "is requested)\n", (long long)rm->id, rm->state, due,
+             "is requested)\n", (long long)rm->id, reminder_state_names[rm->state], due,
              (long long)rm->id);
     }
   }
@@ -188,9 +189,9 @@ episode_out(void *arg, const struct episode *e)
   if (l != NULL)
     report_delist_str(l, d, sizeof(d));
   if (e->cleared_at == 0) {
-    int code = strcmp(e->severity, "critical") == 0  ? RBL_EXIT_CRITICAL
-               : strcmp(e->severity, "warning") == 0 ? RBL_EXIT_WARNING
-                                                     : RBL_EXIT_OK;
+    int code = e->sev == SEV_CRITICAL  ? RBL_EXIT_CRITICAL
+               : e->sev == SEV_WARNING ? RBL_EXIT_WARNING
+                                       : RBL_EXIT_OK;
     if (code > v->worst)
       v->worst = code;
   }
@@ -199,7 +200,7 @@ episode_out(void *arg, const struct episode *e)
     json_array_append_new(v->arr, episode_json(v, e, since, until, d));
   } else if (v->fmt == F_PROM && v->pass == 0) {
     printf("rblmon_listed{target=\"%s\",list=\"%s\",severity=\"%s\"} 1\n",
-           e->target, e->source, e->severity);
+           e->target, e->source, severity_names[e->sev]);
   } else if (v->fmt == F_PROM) {
     printf("rblmon_listed_since_seconds{target=\"%s\",list=\"%s\"} %lld\n",
            e->target, e->source, (long long)e->first_seen);
@@ -207,7 +208,7 @@ episode_out(void *arg, const struct episode *e)
     episode_text(v, e, l, since, age, d);
   } else { /* history */
     printf("%-39s %-22s %-20s %-20s %-8s %-8s %s\n", e->target, e->source,
-           since, until[0] ? until : "listed now", age, e->severity,
+           since, until[0] ? until : "listed now", age, severity_names[e->sev],
            e->codes);
   }
 }

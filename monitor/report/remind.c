@@ -23,11 +23,12 @@ reminder_json(const struct reminder *r, const struct list_def *l,
   json_object_set_new(*j, "id", json_integer(r->id));
   json_object_set_new(*j, "target", json_string(e->target));
   json_object_set_new(*j, "source", json_string(e->source));
-  json_object_set_new(*j, "state", json_string(r->state));
+  json_object_set_new(*j, "state",
+                      json_string(reminder_state_names[r->state]));
   json_object_set_new(*j, "urgent", json_boolean(urgent));
   json_object_set_new(*j, "relisting", json_boolean(r->relisting));
   json_object_set_new(*j, "since", json_string(since));
-  json_object_set_new(*j, "severity", json_string(e->severity));
+  json_object_set_new(*j, "severity", json_string(severity_names[e->sev]));
   json_object_set_new(*j, "codes", json_string(e->codes));
   json_object_set_new(*j, "reasons", json_string(e->reasons));
   json_object_set_new(*j, "txt", report_json_text(e->txt));
@@ -71,7 +72,7 @@ compose_next(const struct config *cfg, const struct reminder *r,
   int64_t expiry = l && l->delist_expires_ms
                      ? e->first_seen + (int64_t)(l->delist_expires_ms / 1000)
                      : 0;
-  if (strcmp(r->state, "requested") == 0) {
+  if (r->state == REM_REQUESTED) {
     char ago[32];
     report_age(now - r->requested_at, ago, sizeof(ago));
     sbuf_addf(t, _("  Removal was requested %s ago%s%s and the listing is "
@@ -111,9 +112,10 @@ remind_compose(const struct config *cfg, const struct catalog *cat,
              sizeof(age));
   if (l != NULL)
     report_delist_str(l, d, sizeof(d));
-  bool closing = strcmp(r->state, "closing") == 0;
+  bool closing = r->state == REM_CLOSING;
   memset(out, 0, sizeof(*out));
-  out->urgent = !closing && strcmp(e->severity, "critical") == 0 &&
+  out->next_state = REM_KEEP;
+  out->urgent = !closing && e->sev == SEV_CRITICAL &&
                 ev->day > 0;
   *j = reminder_json(r, l, ev, out->urgent, since, d);
   bool auth = l != NULL && l->auth; /* fixed in DNS, not delisted */
@@ -127,7 +129,7 @@ remind_compose(const struct config *cfg, const struct catalog *cat,
                                                    e->first_seen),
               age, (unsigned long long)ev->total);
     sbuf_adds(t, "\n");
-    out->next_state = "closed";
+    out->next_state = REM_CLOSED;
     out->next_due = now;
     json_object_set_new(*j, "message", json_string("delisted"));
     return;
@@ -141,7 +143,8 @@ remind_compose(const struct config *cfg, const struct catalog *cat,
             e->target, e->source, l && l->title ? l->title : e->source,
             since, age);
   sbuf_adds(t, "\n");
-  sbuf_addf(t, _("  Codes: %s: %s (%s)"), e->codes, e->reasons, e->severity);
+  sbuf_addf(t, _("  Codes: %s: %s (%s)"), e->codes, e->reasons,
+            severity_names[e->sev]);
   sbuf_adds(t, "\n");
   if (e->txt != NULL) {
     sbuf_adds(t, auth ? _("  Found: ") : _("  The list says: "));

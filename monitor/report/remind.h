@@ -17,7 +17,8 @@
 
 struct remind_out {
   bool urgent;
-  const char *next_state;         /* "closed" after a closing message */
+  enum reminder_state next_state; /* REM_CLOSED after a closing message,
+                                     else REM_KEEP */
   int64_t next_due;
 };
 

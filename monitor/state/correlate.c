@@ -149,7 +149,7 @@ keep_episode(void *arg, const struct episode *e)
   l->strs[2 * l->n + 1] = src;
   c->target = l->strs[2 * l->n];
   c->source = l->strs[2 * l->n + 1];
-  c->codes = c->reasons = c->severity = c->txt = NULL;
+  c->codes = c->reasons = c->txt = NULL;
   l->n++;
 }
 

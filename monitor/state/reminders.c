@@ -6,6 +6,20 @@
 #include <string.h>
 
 /* ---- reminders ----------------------------------------------------------- */
+const char *const reminder_state_names[] = {"open", "requested", "closing",
+                                            "closed", NULL};
+
+/* A state the file holds; one it does not know reads as open: the
+ * reminder goes on rather than falls silent. */
+static enum reminder_state
+sq_col_rstate(sqlite3_stmt *q, int i)
+{
+  const char *t = sq_col_text(q, i);
+  for (int k = 0; t != NULL && k < REM_NSTATES; k++)
+    if (strcmp(t, reminder_state_names[k]) == 0)
+      return (enum reminder_state)k;
+  return REM_OPEN;
+}
 
 
 #define RM_COLS "r.id, r.episode, r.state, r.due, coalesce(r.last_sent, 0), " \
@@ -22,13 +36,13 @@ read_reminders(struct store *s, sqlite3_stmt *q, store_reminder_fn fn,
   size_t n = 0;
   while ((rc = sq_step(s, q)) == SQLITE_ROW) {
     struct reminder r = {
-      sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sq_col_text(q, 2),
+      sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sq_col_rstate(q, 2),
       sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4),
       sqlite3_column_int64(q, 5), sqlite3_column_int64(q, 6),
       sqlite3_column_int64(q, 7), sq_col_text(q, 8),
       sqlite3_column_int(q, 9) != 0,
       {sqlite3_column_int64(q, 10), sq_col_text(q, 11), sq_col_text(q, 12),
-       sq_col_text(q, 13), sq_col_text(q, 14), sq_col_text(q, 15), sq_col_text(q, 16),
+       sq_col_text(q, 13), sq_col_text(q, 14), sq_col_sev(q, 15), sq_col_text(q, 16),
        sqlite3_column_int64(q, 17), sqlite3_column_int64(q, 18),
        sqlite3_column_int64(q, 19)}};
     fn(arg, &r);
@@ -70,7 +84,7 @@ store_reminder_get(struct store *s, int64_t id, store_reminder_fn fn,
 }
 
 rbl_status
-store_reminder_set(struct store *s, int64_t id, const char *state,
+store_reminder_set(struct store *s, int64_t id, enum reminder_state state,
                    int64_t due, bool sent_now, int64_t requested_at,
                    const char *note)
 {
@@ -84,7 +98,7 @@ store_reminder_set(struct store *s, int64_t id, const char *state,
   if (q == NULL)
     return RBL_EIO;
   sqlite3_bind_int64(q, 1, id);
-  sq_text(q, 2, state);
+  sq_text(q, 2, state == REM_KEEP ? NULL : reminder_state_names[state]);
   sqlite3_bind_int64(q, 3, due);
   sqlite3_bind_int(q, 4, sent_now);
   sqlite3_bind_int64(q, 5, s->now);

@@ -596,7 +596,7 @@ read_episodes(struct store *s, const char *sql, const char *target,
   while ((rc = sq_step(s, q)) == SQLITE_ROW) {
     struct episode e = {
       sqlite3_column_int64(q, 0), sq_col_text(q, 1), sq_col_text(q, 2),
-      sq_col_text(q, 3), sq_col_text(q, 4), sq_col_text(q, 5), sq_col_text(q, 6),
+      sq_col_text(q, 3), sq_col_text(q, 4), sq_col_sev(q, 5), sq_col_text(q, 6),
       sqlite3_column_int64(q, 7), sqlite3_column_int64(q, 8),
       sqlite3_column_int64(q, 9)};
     fn(arg, &e);

@@ -886,3 +886,13 @@ store_commit(struct store *s, char *err, size_t errlen)
 {
   return sq_finish(s, "the change was not saved", err, errlen);
 }
+
+enum severity
+sq_col_sev(sqlite3_stmt *q, int i)
+{
+  const char *t = sq_col_text(q, i);
+  for (int k = 0; t != NULL && severity_names[k] != NULL; k++)
+    if (strcmp(t, severity_names[k]) == 0)
+      return (enum severity)k;
+  return SEV_WARNING;
+}

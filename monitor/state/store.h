@@ -155,7 +155,9 @@ rbl_status store_scan_commit(struct store *s, uint64_t retention_ms,
 /* ---- reading ------------------------------------------------------------ */
 struct episode {
   int64_t id;
-  const char *target, *source, *codes, *reasons, *severity, *txt;
+  const char *target, *source, *codes, *reasons;
+  enum severity sev;               /* notice, warning or critical */
+  const char *txt;
   int64_t first_seen, last_seen, cleared_at; /* cleared_at 0: open */
 };
 typedef void (*store_episode_fn)(void *arg, const struct episode *e);
@@ -178,9 +180,19 @@ rbl_status store_last_cycle(struct store *s, int64_t *started,
 
 
 /* ---- reminders (remind.c decides; these read and write) ------------------ */
+enum reminder_state {
+  REM_OPEN,                       /* listed: remind every remind_every */
+  REM_REQUESTED,                  /* removal asked (ack) */
+  REM_CLOSING,                    /* delisted: one last message */
+  REM_CLOSED,
+  REM_NSTATES,
+  REM_KEEP = REM_NSTATES          /* store_reminder_set: unchanged */
+};
+extern const char *const reminder_state_names[]; /* as in the state */
+
 struct reminder {
   int64_t id, episode;
-  const char *state;              /* open requested closing closed */
+  enum reminder_state state;
   int64_t due, last_sent, requested_at, snoozed_until;
   int64_t sent;
   const char *note;
@@ -196,10 +208,11 @@ rbl_status store_reminders(struct store *s, int64_t now, bool all,
 /* One reminder by id; RBL_ENOTFOUND when there is none. */
 rbl_status store_reminder_get(struct store *s, int64_t id,
                               store_reminder_fn fn, void *arg);
-/* Changes a reminder (state may be NULL: unchanged; note NULL: kept).  A
+/* Changes a reminder (state REM_KEEP: unchanged; note NULL: kept).  A
  * change of due alone (no state, not sent) is a snooze and is recorded as
  * snoozed_until. */
-rbl_status store_reminder_set(struct store *s, int64_t id, const char *state,
+rbl_status store_reminder_set(struct store *s, int64_t id,
+                              enum reminder_state state,
                               int64_t due, bool sent_now, int64_t requested_at,
                               const char *note);
 /* Writes outside a check: remind, ack, snooze use these. */

@@ -54,5 +54,8 @@ int sq_exec_bound(struct store *s, const char *sql, const struct bound *p);
 rbl_status sq_finish(struct store *s, const char *what, char *err,
                      size_t errlen);
 const char *sq_col_text(sqlite3_stmt *q, int i);
+/* A severity as the state holds it; an unknown one reads as warning (a
+ * listing is never taken for less than it may be). */
+enum severity sq_col_sev(sqlite3_stmt *q, int i);
 
 #endif
