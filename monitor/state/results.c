@@ -2,6 +2,7 @@
  * the queries counted against daily limits, the reputation cache; and the
  * reads of episodes and health. */
 #include "store_sql.h"
+#include "episode.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,37 +184,43 @@ keep_range(struct store *s, const struct result *r)
   return rc == SQLITE_OK ? RBL_OK : RBL_EIO;
 }
 
-/* The last result of (target, source): its status into buf ("" when
- * none). */
+/* Whether the last result of (target, source) was an error or a skip. */
 static int
-last_status(struct store *s, const char *target, const char *source,
-            char *buf, size_t size)
+last_errored(struct store *s, const char *target, const char *source,
+             bool *errored)
 {
   sqlite3_stmt *q = s->q[Q_SEL_LAST];
-  buf[0] = '\0';
   sq_bind_pair(q, target, source);
   int rc = sq_step(s, q);
-  if (rc == SQLITE_ROW)
-    snprintf(buf, size, "%s", (const char *)sqlite3_column_text(q, 0));
+  const char *last = rc == SQLITE_ROW ? sq_col_text(q, 0) : NULL;
+  if (last == NULL)
+    last = "";
+  *errored = strcmp(last, "error") == 0 || strcmp(last, "skipped") == 0;
   sqlite3_reset(q);
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* The open episode of (target, source): id 0 when there is none. */
+/* The latest episode of (target, source): the open one (into p, *id,
+ * codes, *first) or whether an earlier one closed. */
 static int
-open_episode(struct store *s, const char *target, const char *source,
-             int64_t *id, char *codes, size_t size, int64_t *first)
+latest_episode(struct store *s, const char *target, const char *source,
+               struct episode_prev *p, int64_t *id, char *codes, size_t size,
+               int64_t *first)
 {
   sqlite3_stmt *q = s->q[Q_SEL_OPEN];
   *id = *first = 0;
   codes[0] = '\0';
   sq_bind_pair(q, target, source);
   int rc = sq_step(s, q);
-  if (rc == SQLITE_ROW) {
+  p->open = rc == SQLITE_ROW && sqlite3_column_int(q, 3) == 0;
+  p->closed_before = rc == SQLITE_ROW && !p->open;
+  if (p->open) {
     *id = sqlite3_column_int64(q, 0);
-    snprintf(codes, size, "%s", (const char *)sqlite3_column_text(q, 1));
+    const char *c = sq_col_text(q, 1);
+    snprintf(codes, size, "%s", c ? c : "");
     *first = sqlite3_column_int64(q, 2);
   }
+  p->codes = codes;
   sqlite3_reset(q);
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
@@ -221,30 +228,23 @@ open_episode(struct store *s, const char *target, const char *source,
 /* A new episode of a listing, and its delisting reminder, due at once. */
 static int
 open_listing(struct store *s, const struct result *r, const char *codes,
-             const char *reasons, bool *relisted)
+             const char *reasons, bool relisted)
 {
-  const char *src = r->list->name;
-  sqlite3_stmt *q = s->q[Q_SEL_PREV];
-  sq_bind_pair(q, r->target, src);
-  int rc = sq_step(s, q);
-  *relisted = rc == SQLITE_ROW;
-  sqlite3_reset(q);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return rc;
-  q = s->q[Q_INS_EP];
-  sq_bind_pair(q, r->target, src);
+  sqlite3_stmt *q = s->q[Q_INS_EP];
+  sq_bind_pair(q, r->target, r->list->name);
   sq_text(q, 3, r->watchlist);
   sqlite3_bind_int64(q, 4, s->now);
   sqlite3_bind_text(q, 5, codes, -1, SQLITE_STATIC);
   sqlite3_bind_text(q, 6, reasons, -1, SQLITE_STATIC);
   sqlite3_bind_text(q, 7, severity_names[r->sev], -1, SQLITE_STATIC);
   sq_text(q, 8, r->txt);
-  if ((rc = sq_step_done(s, q)) != SQLITE_OK)
+  int rc = sq_step_done(s, q);
+  if (rc != SQLITE_OK)
     return rc;
   q = s->q[Q_INS_REMIND];
   sqlite3_bind_int64(q, 1, sqlite3_last_insert_rowid(s->db));
   sqlite3_bind_int64(q, 2, s->now);
-  sqlite3_bind_int(q, 3, *relisted);
+  sqlite3_bind_int(q, 3, relisted);
   return sq_step_done(s, q);
 }
 
@@ -278,6 +278,65 @@ close_listing(struct store *s, int64_t id)
   return sq_step_done(s, q);
 }
 
+/* The last result of the pair is this one. */
+static int
+note_last(struct store *s, const struct result *r, const char *codes)
+{
+  sqlite3_stmt *q = s->q[Q_UP_LAST];
+  sq_bind_pair(q, r->target, r->list->name);
+  sqlite3_bind_int64(q, 3, s->now);
+  sqlite3_bind_text(q, 4, result_status_names[r->status], -1, SQLITE_STATIC);
+  sq_text(q, 5, codes);
+  sq_text(q, 6, r->error);
+  return sq_step_done(s, q);
+}
+
+/* Writes what episode_next() decided. */
+static int
+write_step(struct store *s, const struct result *r, enum episode_write w,
+           const struct episode_prev *p, int64_t id, const char *codes,
+           const char *reasons)
+{
+  switch (w) {
+  case EPW_NONE:
+    return SQLITE_OK;
+  case EPW_OPEN:
+    return open_listing(s, r, codes, reasons, p->closed_before);
+  case EPW_UPDATE:
+    return update_listing(s, id, r, codes, reasons);
+  case EPW_CLOSE:
+    return close_listing(s, id);
+  }
+  return SQLITE_MISUSE;
+}
+
+/* One announced change, with what it says for its kind. */
+static void
+announce(struct store *s, enum change_kind k, const struct result *r,
+         const char *old_codes, const char *codes, const char *reasons,
+         int64_t first, store_change_fn fn, void *arg)
+{
+  switch (k) {
+  case CHANGE_ERROR:
+    emit_change(s, k, r, NULL, NULL, r->error, 0, fn, arg);
+    break;
+  case CHANGE_LISTED:
+  case CHANGE_RELISTED:
+    emit_change(s, k, r, NULL, codes, reasons, s->now, fn, arg);
+    break;
+  case CHANGE_CODES:
+    emit_change(s, k, r, old_codes, codes, reasons, first, fn, arg);
+    break;
+  case CHANGE_DELISTED:
+    emit_change(s, k, r, old_codes, NULL, NULL, first, fn, arg);
+    break;
+  case CHANGE_RECOVERED:
+  case CHANGE_HEALTH:
+    emit_change(s, k, r, NULL, NULL, NULL, 0, fn, arg);
+    break;
+  }
+}
+
 rbl_status
 store_cycle_result(struct store *s, const struct result *r,
                    store_change_fn fn, void *arg)
@@ -286,55 +345,28 @@ store_cycle_result(struct store *s, const struct result *r,
     return RBL_EIO;
   if (r->covers > 1)
     return keep_range(s, r);
-  const char *src = r->list->name;
-  char codes[160], reasons[1024], prev[16];
+  char codes[160], reasons[1024], old_codes[160];
   result_codes(r, codes, sizeof(codes));
   reasons_str(r, reasons, sizeof(reasons));
-
-  /* The previous result, for errors appearing and clearing. */
-  if (last_status(s, r->target, src, prev, sizeof(prev)) != SQLITE_OK)
-    return RBL_EIO;
-  sqlite3_stmt *q = s->q[Q_UP_LAST];
-  sq_bind_pair(q, r->target, src);
-  sqlite3_bind_int64(q, 3, s->now);
-  sqlite3_bind_text(q, 4, result_status_names[r->status], -1, SQLITE_STATIC);
-  sq_text(q, 5, codes);
-  sq_text(q, 6, r->error);
-  if (sq_step_done(s, q) != SQLITE_OK)
-    return RBL_EIO;
-  bool was_error = strcmp(prev, "error") == 0 || strcmp(prev, "skipped") == 0;
-  bool is_error = r->status == RES_ERROR || r->status == RES_SKIPPED;
-  if (is_error && !was_error)
-    emit_change(s, CHANGE_ERROR, r, NULL, NULL, r->error, 0, fn, arg);
-  else if (!is_error && was_error)
-    emit_change(s, CHANGE_RECOVERED, r, NULL, NULL, NULL, 0, fn, arg);
-  if (is_error)
-    return RBL_OK; /* unknown: an open episode stays open */
-
-  /* Episodes: listed opens or updates one; clean closes it. */
+  struct episode_prev p;
   int64_t id, first;
-  char old_codes[160];
-  if (open_episode(s, r->target, src, &id, old_codes, sizeof(old_codes),
-                   &first) != SQLITE_OK)
+  if (last_errored(s, r->target, r->list->name, &p.errored) != SQLITE_OK ||
+      latest_episode(s, r->target, r->list->name, &p, &id, old_codes,
+                     sizeof(old_codes), &first) != SQLITE_OK ||
+      note_last(s, r, codes) != SQLITE_OK)
     return RBL_EIO;
-  if (r->status == RES_LISTED && id == 0) {
-    bool relisted;
-    if (open_listing(s, r, codes, reasons, &relisted) != SQLITE_OK)
-      return RBL_EIO;
-    emit_change(s, relisted ? CHANGE_RELISTED : CHANGE_LISTED, r, NULL,
-                codes, reasons, s->now, fn, arg);
-  } else if (r->status == RES_LISTED) {
-    if (update_listing(s, id, r, codes, reasons) != SQLITE_OK)
-      return RBL_EIO;
-    if (strcmp(old_codes, codes) != 0)
-      emit_change(s, CHANGE_CODES, r, old_codes, codes, reasons, first, fn,
-                  arg);
-  } else if (id != 0) { /* clean now: the listing is gone */
-    if (close_listing(s, id) != SQLITE_OK)
-      return RBL_EIO;
-    emit_change(s, CHANGE_DELISTED, r, old_codes, NULL, NULL, first, fn,
-                arg);
-  }
+  struct episode_step st = episode_next(&p, r->status, codes);
+  /* An error appearing or clearing is announced before the write, as it
+   * does not depend on it; a listing's change only once it is written. */
+  size_t i = 0;
+  if (st.nchanges > 0 && (st.changes[0] == CHANGE_ERROR ||
+                          st.changes[0] == CHANGE_RECOVERED))
+    announce(s, st.changes[i++], r, old_codes, codes, reasons, first, fn,
+             arg);
+  if (write_step(s, r, st.write, &p, id, codes, reasons) != SQLITE_OK)
+    return RBL_EIO;
+  for (; i < st.nchanges; i++)
+    announce(s, st.changes[i], r, old_codes, codes, reasons, first, fn, arg);
   return RBL_OK;
 }
 
@@ -472,10 +504,11 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
 int64_t
 store_listed_since(struct store *s, const char *target, const char *source)
 {
+  struct episode_prev p;
   int64_t id, since;
   char codes[160];
-  if (open_episode(s, target, source, &id, codes, sizeof(codes), &since) !=
-      SQLITE_OK)
+  if (latest_episode(s, target, source, &p, &id, codes, sizeof(codes),
+                     &since) != SQLITE_OK)
     return 0;
   return since;
 }

@@ -29,10 +29,10 @@ static const char *const sql_text[NQ] = {
                 "codes, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                 "ON CONFLICT(target, source) DO UPDATE SET "
                 "checked_at = ?3, status = ?4, codes = ?5, error = ?6",
-  [Q_SEL_OPEN] = "SELECT id, codes, first_seen FROM episodes WHERE "
-                 "target = ?1 AND source = ?2 AND cleared_at IS NULL",
-  [Q_SEL_PREV] = "SELECT 1 FROM episodes WHERE target = ?1 AND source = ?2 "
-                 "AND cleared_at IS NOT NULL LIMIT 1",
+  /* the open episode, else the last closed one (a relisting) */
+  [Q_SEL_OPEN] = "SELECT id, codes, first_seen, cleared_at IS NOT NULL "
+                 "FROM episodes WHERE target = ?1 AND source = ?2 "
+                 "ORDER BY cleared_at IS NULL DESC, id DESC LIMIT 1",
   [Q_INS_EP] = "INSERT INTO episodes(target, source, watchlist, first_seen, "
                "last_seen, codes, reasons, severity, txt) "
                "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8)",
