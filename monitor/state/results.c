@@ -8,30 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- cycle -------------------------------------------------------------- */
-rbl_status
-store_cycle_begin(struct store *s, int64_t now, char *err, size_t errlen)
-{
-  s->failed = false;
-  s->fail_rc = SQLITE_OK;
-  s->fail_msg[0] = '\0';
-  int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-  if (rc != SQLITE_OK)
-    return sq_sqlerr(s, rc, "cannot start a transaction", err, errlen);
-  s->in_cycle = true;
-  s->now = now;
-  s->started = now;
-  return RBL_OK;
-}
-
-void
-store_cycle_rollback(struct store *s)
-{
-  if (!sqlite3_get_autocommit(s->db))
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-  s->in_cycle = false;
-}
-
+/* ---- cycle (begun in store.c) ------------------------------------------ */
 static int
 cmp_u32(const void *a, const void *b)
 {

@@ -875,6 +875,30 @@ sq_col_text(sqlite3_stmt *q, int i)
   return (const char *)sqlite3_column_text(q, i);
 }
 
+/* Every transaction (a cycle, a scan, reminders) begins and ends here. */
+rbl_status
+store_cycle_begin(struct store *s, int64_t now, char *err, size_t errlen)
+{
+  s->failed = false;
+  s->fail_rc = SQLITE_OK;
+  s->fail_msg[0] = '\0';
+  int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    return sq_sqlerr(s, rc, "cannot start a transaction", err, errlen);
+  s->in_cycle = true;
+  s->now = now;
+  s->started = now;
+  return RBL_OK;
+}
+
+void
+store_cycle_rollback(struct store *s)
+{
+  if (!sqlite3_get_autocommit(s->db))
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  s->in_cycle = false;
+}
+
 rbl_status
 store_begin(struct store *s, int64_t now, char *err, size_t errlen)
 {
