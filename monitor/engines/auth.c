@@ -145,7 +145,6 @@ note_cancel(struct auth_run *r, int status)
     r->destroyed = true;
 }
 
-/* ---- DNS answers -------------------------------------------------------------- */
 /* ---- domains: SPF, DKIM, DMARC, MX ------------------------------------------ */
 static void
 domain_ready(void *arg, int status)
