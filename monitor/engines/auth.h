@@ -37,15 +37,4 @@ int auth_from_spf(struct loop *l, struct dns *d, const struct config *cfg,
                   from_spf_add add, void *add_arg, uint64_t deadline_ms,
                   struct sbuf *report);
 
-struct dq_answer;
-
-/* An answer as the checks read it (type: DQ_A, DQ_AAAA, DQ_TXT, DQ_MX,
- * DQ_PTR; status an ARES_* code; ptr_of: the address a PTR query was
- * for).  A malformed answer is DQ_ERROR, never "no data".  NULL when out
- * of memory; free with auth_answer_free().  Public for the fuzz target. */
-struct dq_answer *auth_parse_answer(int type, int status,
-                                    const unsigned char *abuf, int alen,
-                                    const struct addr *ptr_of);
-void auth_answer_free(struct dq_answer *answer);
-
 #endif

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "dnscache.h"
 #include "target.h"
 
 enum spf_result {
@@ -24,26 +25,6 @@ enum spf_result {
   SPF_PERMERROR, SPF_NEED
 };
 extern const char *const spf_result_names[];
-
-/* DNS record types (the wire numbers). */
-enum { DQ_A = 1, DQ_PTR = 12, DQ_MX = 15, DQ_TXT = 16, DQ_AAAA = 28 };
-
-enum dq_status { DQ_OK, DQ_NXDOMAIN, DQ_NODATA, DQ_ERROR };
-
-/* One (name, type) answer. */
-struct dq_answer {
-  enum dq_status status;
-  size_t n;
-  char **strs;      /* TXT: each record's strings joined; MX (by
-                       preference) and PTR: names, lower case, no dot */
-  struct addr *addrs; /* A, AAAA */
-  const char *error;  /* DQ_ERROR: why, for messages */
-};
-
-/* The answer for (name, type) if known (owned by the caller's cache),
- * else NULL. */
-typedef const struct dq_answer *(*dq_lookup_fn)(void *arg, const char *name,
-                                                int type);
 
 #define SPF_MAX_LOOKUPS 10
 #define SPF_MAX_VOIDS 2

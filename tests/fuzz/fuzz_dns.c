@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
 #include "catalog.h"
 #include "dns.h"
 #include "dnsbl.h"
+#include "dnscache.h"
 #include "fuzzcheck.h"
 #include "spf.h"
 
@@ -114,14 +114,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   struct addr v4 = {TARGET_IP4, {192, 0, 2, 1}};
   struct addr v6 = {TARGET_IP6, {0x20, 0x01, 0x0d, 0xb8, [15] = 1}};
   for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-    struct dq_answer *x = auth_parse_answer(types[i], ARES_SUCCESS, data,
-                                            alen, &v4);
+    struct dq_answer *x = dnscache_parse_answer(types[i], ARES_SUCCESS,
+                                                data, alen, &v4);
     check_answer(x);
-    auth_answer_free(x);
+    dnscache_answer_free(x);
   }
-  struct dq_answer *x = auth_parse_answer(DQ_PTR, ARES_SUCCESS, data, alen,
-                                          &v6);
+  struct dq_answer *x = dnscache_parse_answer(DQ_PTR, ARES_SUCCESS, data,
+                                              alen, &v6);
   check_answer(x);
-  auth_answer_free(x);
+  dnscache_answer_free(x);
   return 0;
 }
