@@ -11,36 +11,18 @@
 #include "report.h"
 #include "store.h"
 
-/* Last known health from the state (no queries), by list name. */
-struct known {
-  char name[72], health[16];
-  int64_t checked;
-};
-
+/* Last known health from the state (no queries), by list name: rows in
+ * the command's arena. */
 struct known_list {
-  struct known *k;
+  struct health_row *k;
   size_t n;
 };
 
-static void
-keep_health(void *arg, const struct health_row *h)
-{
-  struct known_list *l = arg;
-  struct known *p = realloc(l->k, (l->n + 1) * sizeof(*p));
-  if (p == NULL)
-    return;
-  l->k = p;
-  snprintf(p[l->n].name, sizeof(p[0].name), "%s", h->source);
-  snprintf(p[l->n].health, sizeof(p[0].health), "%s", h->health);
-  p[l->n].checked = h->checked_at;
-  l->n++;
-}
-
-static const struct known *
+static const struct health_row *
 known_of(const struct known_list *l, const char *name)
 {
   for (size_t i = 0; i < l->n; i++)
-    if (strcmp(l->k[i].name, name) == 0)
+    if (strcmp(l->k[i].source, name) == 0)
       return &l->k[i];
   return NULL;
 }
@@ -84,7 +66,7 @@ providers(const struct app *a, const struct known_list *known, bool json)
            "EVERY", "LIMIT/DAY", "HEALTH", "URL");
   for (size_t i = 0; i < a->cfg.nproviders; i++) {
     const struct provider *p = a->cfg.providers[i];
-    const struct known *kn = known_of(known, p->def.name);
+    const struct health_row *kn = known_of(known, p->def.name);
     char every[24], lim[24] = "-";
     util_format_duration(p->min_interval_ms, every, sizeof(every));
     if (p->daily_limit)
@@ -144,7 +126,7 @@ probe(const struct app *a, struct list_state *states)
 /* Without --probe, the last health the state knows (if there is a
  * state): read-only, no lock, no query. */
 static void
-read_known(const struct app *a, struct known_list *known)
+read_known(const struct app *a, struct arena *ar, struct known_list *known)
 {
   char path[4096], err[512];
   struct store *st = NULL;
@@ -154,7 +136,7 @@ read_known(const struct app *a, struct known_list *known)
     store_default_path(path, sizeof(path));
   if (access(path, R_OK) == 0 &&
       store_open(path, true, 0, &st, err, sizeof(err)) == RBL_OK) {
-    store_health(st, keep_health, known);
+    store_health(st, ar, &known->k, &known->n);
     store_close(st);
   }
 }
@@ -166,7 +148,7 @@ struct row {
   const char *delist;
   uint64_t limit;
   const struct list_state *st;    /* probed now */
-  const struct known *kn;         /* from the state */
+  const struct health_row *kn;         /* from the state */
 };
 
 static json_t *
@@ -195,7 +177,7 @@ row_json(const struct row *r)
                                   "reason", l->defunct_reason));
   if (r->st == NULL && r->kn != NULL) { /* from the state: when known */
     char when[32];
-    report_time(r->kn->checked, when, sizeof(when));
+    report_time(r->kn->checked_at, when, sizeof(when));
     json_object_set_new(o, "health", json_string(r->kn->health));
     json_object_set_new(o, "health_checked", json_string(when));
   }
@@ -289,6 +271,7 @@ cmd_lists(struct cli *c)
   struct app a;
   struct list_state *states = NULL;
   struct known_list known = {0};
+  struct arena ar = ARENA_INIT;
   int rc = cmd_app_load(&a, c, false);
   if (rc != RBL_EXIT_OK)
     goto done;
@@ -300,7 +283,7 @@ cmd_lists(struct cli *c)
       goto done;
     }
   } else {
-    read_known(&a, &known);
+    read_known(&a, &ar, &known);
   }
   struct columns k = {c->probe, c->all, known.n > 0 && !c->all};
   json_t *arr = json_array();
@@ -324,7 +307,7 @@ cmd_lists(struct cli *c)
     json_decref(providers(&a, &known, false));
   }
 done:
-  free(known.k);
+  arena_free(&ar);
   free(states);
   app_free(&a);
   return rc;

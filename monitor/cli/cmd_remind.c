@@ -12,50 +12,6 @@
 #include "report.h"
 #include "store.h"
 
-#define DUE_STRS 6                /* the reminder's texts, copied */
-
-struct due {
-  struct reminder r;
-  char *strs[DUE_STRS];
-};
-
-struct due_list {
-  struct due *d;
-  size_t n, cap;
-};
-
-/* Copies a reminder out of the statement that produced it. */
-static void
-keep(void *arg, const struct reminder *r)
-{
-  struct due_list *l = arg;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 16;
-    struct due *p = realloc(l->d, cap * sizeof(*p));
-    if (p == NULL)
-      return;
-    l->d = p;
-    l->cap = cap;
-  }
-  struct due *d = &l->d[l->n++];
-  d->r = *r;
-  const char **f[] = {&d->r.note, &d->r.e.target, &d->r.e.source,
-                      &d->r.e.codes, &d->r.e.reasons, &d->r.e.txt, NULL};
-  for (int i = 0; f[i] != NULL; i++) {
-    d->strs[i] = *f[i] ? strdup(*f[i]) : NULL;
-    *f[i] = d->strs[i];
-  }
-}
-
-static void
-free_list(struct due_list *l)
-{
-  for (size_t i = 0; i < l->n; i++)
-    for (int k = 0; k < DUE_STRS; k++)
-      free(l->d[i].strs[k]);
-  free(l->d);
-}
-
 /* Configuration, catalog and the state opened for writing, inside a
  * transaction; prints why not and returns false. */
 static bool
@@ -94,7 +50,9 @@ int
 remind_run(const struct app *a, bool json)
 {
   struct store *s = NULL;
-  struct due_list due = {0};
+  struct arena ar = ARENA_INIT;
+  struct reminder *due = NULL;
+  size_t ndue = 0;
   int rc = RBL_EXIT_UNKNOWN;
   char err[512];
   int64_t now = clock_now();
@@ -104,7 +62,7 @@ remind_run(const struct app *a, bool json)
     fprintf(stderr, "rblmon: %s\n", err);
     goto done;
   }
-  if (store_reminders(s, now, false, keep, &due) != RBL_OK) {
+  if (store_reminders(s, now, false, &ar, &due, &ndue) != RBL_OK) {
     fprintf(stderr, "rblmon: cannot read the reminders\n");
     goto done;
   }
@@ -113,24 +71,24 @@ remind_run(const struct app *a, bool json)
   sbuf_init(&t, (size_t)1 << 28); /* bounded, far beyond any real run */
   size_t urgent = 0;
   bool ok = true;
-  struct notify_event *nev = calloc(due.n ? due.n : 1, sizeof(*nev));
+  struct notify_event *nev = calloc(ndue ? ndue : 1, sizeof(*nev));
   if (nev == NULL)
     ok = false;
-  for (size_t i = 0; i < due.n && ok; i++) {
+  for (size_t i = 0; i < ndue && ok; i++) {
     struct evidence ev;
     json_t *o;
     struct remind_out ro;
-    correlate_listing(s, &a->cat, &due.d[i].r.e,
+    correlate_listing(s, &a->cat, &due[i].e,
                       (int64_t)(a->cfg.remind_window_ms / 1000), now, &ev);
     size_t mark = t.len;
-    remind_compose(&a->cfg, &a->cat, &due.d[i].r, &ev, now, &t, &o, &ro);
+    remind_compose(&a->cfg, &a->cat, &due[i], &ev, now, &t, &o, &ro);
     /* the same words for the notifiers: first line summary, rest body */
     const char *msg = sbuf_str(&t) + mark;
     const char *nl = strchr(msg, '\n');
     struct notify_event *ne = &nev[i];
     ne->kind = NOTIFY_EV_REMINDER;
-    ne->has_sev = due.d[i].r.state != REM_CLOSING;
-    ne->sev = due.d[i].r.e.sev;
+    ne->has_sev = due[i].state != REM_CLOSING;
+    ne->sev = due[i].e.sev;
     snprintf(ne->summary, sizeof(ne->summary), "%.*s",
              (int)(nl ? nl - msg : (ptrdiff_t)strlen(msg)), msg);
     snprintf(ne->body, sizeof(ne->body), "%s", nl ? nl + 1 : "");
@@ -138,7 +96,7 @@ remind_run(const struct app *a, bool json)
     sbuf_adds(&t, "\n");
     urgent += ro.urgent;
     json_array_append_new(arr, o);
-    ok = store_reminder_set(s, due.d[i].r.id, ro.next_state, ro.next_due,
+    ok = store_reminder_set(s, due[i].id, ro.next_state, ro.next_due,
                             true, 0, NULL) == RBL_OK;
   }
   if (!ok || store_commit(s, err, sizeof(err)) != RBL_OK) {
@@ -149,13 +107,13 @@ remind_run(const struct app *a, bool json)
     store_cycle_rollback(s);
     sbuf_free(&t);
     json_decref(arr);
-    notify_free(nev, nev ? due.n : 0);
+    notify_free(nev, nev ? ndue : 0);
     goto done;
   }
-  if (due.n > 0)
-    notify_send(&a->cfg, nev, due.n, false);
-  notify_free(nev, due.n);
-  rc = urgent ? RBL_EXIT_CRITICAL : due.n ? RBL_EXIT_WARNING : RBL_EXIT_OK;
+  if (ndue > 0)
+    notify_send(&a->cfg, nev, ndue, false);
+  notify_free(nev, ndue);
+  rc = urgent ? RBL_EXIT_CRITICAL : ndue ? RBL_EXIT_WARNING : RBL_EXIT_OK;
   if (json) {
     json_t *top = json_pack("{sosssi}", "reminders", arr, "status",
                             report_exit_name(rc), "exit", rc);
@@ -171,7 +129,7 @@ remind_run(const struct app *a, bool json)
   fflush(stdout);
   sbuf_free(&t);
 done:
-  free_list(&due);
+  arena_free(&ar);
   store_close(s);
   return rc;
 }
@@ -202,14 +160,15 @@ change_reminder(struct cli *c, bool ack)
   }
   struct app a;
   struct store *s = NULL;
-  struct due_list one = {0};
+  struct arena ar = ARENA_INIT;
+  struct reminder one;
   int rc = RBL_EXIT_UNKNOWN;
   char err[512];
   int64_t now = clock_now();
   if (!begin_write(&a, c, &s, now))
     goto done;
-  if (store_reminder_get(s, id, keep, &one) != RBL_OK ||
-      one.d[0].r.state == REM_CLOSED || one.d[0].r.state == REM_CLOSING) {
+  if (store_reminder_get(s, id, &ar, &one) != RBL_OK ||
+      one.state == REM_CLOSED || one.state == REM_CLOSING) {
     fprintf(stderr, "rblmon: no open reminder %lld (rblmon status lists "
             "them)\n", (long long)id);
     store_cycle_rollback(s);
@@ -223,15 +182,15 @@ change_reminder(struct cli *c, bool ack)
     report_time(due, when, sizeof(when));
     if (st == RBL_OK)
       printf(_("Removal request for %s on %s recorded; next reminder %s if "
-               "it is still listed.\n"), one.d[0].r.e.target,
-             one.d[0].r.e.source, when);
+               "it is still listed.\n"), one.e.target,
+             one.e.source, when);
   } else {
     int64_t due = now + (int64_t)(ms / 1000);
     st = store_reminder_set(s, id, REM_KEEP, due, false, 0, NULL);
     report_time(due, when, sizeof(when));
     if (st == RBL_OK)
       printf(_("Reminder for %s on %s snoozed until %s.\n"),
-             one.d[0].r.e.target, one.d[0].r.e.source, when);
+             one.e.target, one.e.source, when);
   }
   if (st != RBL_OK || store_commit(s, err, sizeof(err)) != RBL_OK) {
     if (st != RBL_OK)
@@ -242,7 +201,7 @@ change_reminder(struct cli *c, bool ack)
   }
   rc = RBL_EXIT_OK;
 done:
-  free_list(&one);
+  arena_free(&ar);
   store_close(s);
   app_free(&a);
   return rc;

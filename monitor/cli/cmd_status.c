@@ -10,11 +10,6 @@
 #include "report.h"
 #include "store.h"
 
-struct rem {
-  int64_t id, episode, due;
-  enum reminder_state state;
-};
-
 enum fmt { F_TEXT, F_JSON, F_PROM };
 
 struct view {
@@ -29,26 +24,11 @@ struct view {
                               of samples at a time) */
   size_t nhealth;
   struct store *store;     /* status: evidence and reminders */
-  struct rem *rems;
+  struct reminder *rems;   /* rows in the command's arena */
   size_t nrems;
 };
 
-static void
-keep_rem(void *arg, const struct reminder *r)
-{
-  struct view *v = arg;
-  struct rem *p = realloc(v->rems, (v->nrems + 1) * sizeof(*p));
-  if (p == NULL)
-    return;
-  v->rems = p;
-  p[v->nrems].id = r->id;
-  p[v->nrems].episode = r->episode;
-  p[v->nrems].due = r->due;
-  p[v->nrems].state = r->state;
-  v->nrems++;
-}
-
-static const struct rem *
+static const struct reminder *
 rem_of(const struct view *v, int64_t episode)
 {
   for (size_t i = 0; i < v->nrems; i++)
@@ -120,7 +100,7 @@ episode_json(const struct view *v, const struct episode *e, const char *since,
     json_object_set_new(o, "urgent",
                         json_boolean(e->sev == SEV_CRITICAL &&
                                      ev.day > 0));
-    const struct rem *rm = rem_of(v, e->id);
+    const struct reminder *rm = rem_of(v, e->id);
     char due[32];
     if (rm != NULL)
       report_time(rm->due, due, sizeof(due));
@@ -164,7 +144,7 @@ episode_text(const struct view *v, const struct episode *e,
     if (e->sev == SEV_CRITICAL && ev.day > 0)
       printf(" (URGENT)");
     putchar('\n');
-    const struct rem *rm = rem_of(v, e->id);
+    const struct reminder *rm = rem_of(v, e->id);
     if (rm != NULL) {
       char due[32];
       report_time(rm->due, due, sizeof(due));
@@ -176,9 +156,8 @@ episode_text(const struct view *v, const struct episode *e,
 }
 
 static void
-episode_out(void *arg, const struct episode *e)
+episode_out(struct view *v, const struct episode *e)
 {
-  struct view *v = arg;
   const struct list_def *l = catalog_find(&v->a->cat, e->source);
   char since[32], until[32] = "", age[32], d[512] = "";
   report_time(e->first_seen, since, sizeof(since));
@@ -214,9 +193,8 @@ episode_out(void *arg, const struct episode *e)
 }
 
 static void
-health_out(void *arg, const struct health_row *h)
+health_out(struct view *v, const struct health_row *h)
 {
-  struct view *v = arg;
   char since[32];
   report_time(h->since, since, sizeof(since));
   if (v->fmt == F_JSON) {
@@ -291,7 +269,11 @@ cmd_status(struct cli *c)
   }
   struct view v = {&a, f, clock_now(), 0, RBL_EXIT_OK, NULL, false, 0, 0,
                    s, NULL, 0};
-  store_reminders(s, v.now, true, keep_rem, &v);
+  struct arena ar = ARENA_INIT;
+  struct episode *eps = NULL;
+  struct health_row *hs = NULL;
+  size_t neps = 0, nhs = 0;
+  store_reminders(s, v.now, true, &ar, &v.rems, &v.nrems);
   int64_t started, finished;
   int last_exit;
   store_last_cycle(s, &started, &finished, &last_exit);
@@ -310,13 +292,16 @@ cmd_status(struct cli *c)
     printf("Listed now (last check %s%s%s%s):\n%-39s %-22s %-8s %-20s %-8s "
            "%s\n", when, age[0] ? ", " : "", age, age[0] ? " ago" : "",
            "TARGET", "LIST", "SEVERITY", "SINCE", "FOR", "CODES");
-  rbl_status st = store_current(s, episode_out, &v);
+  rbl_status st = store_current(s, &ar, &eps, &neps);
+  for (size_t i = 0; i < neps; i++)
+    episode_out(&v, &eps[i]);
   if (f == F_PROM && st == RBL_OK) {
     fputs("# HELP rblmon_listed_since_seconds When the listing was first "
           "seen (Unix time).\n# TYPE rblmon_listed_since_seconds gauge\n",
           stdout);
     v.pass = 1;
-    st = store_current(s, episode_out, &v);
+    for (size_t i = 0; i < neps; i++)
+      episode_out(&v, &eps[i]);
     fputs("# HELP rblmon_list_health 1 for the list's current health.\n"
           "# TYPE rblmon_list_health gauge\n", stdout);
   }
@@ -328,7 +313,9 @@ cmd_status(struct cli *c)
   else if (f == F_TEXT)
     printf("\nUnhealthy lists (results on them are not counted as clean):\n");
   if (st == RBL_OK)
-    st = store_health(s, health_out, &v);
+    st = store_health(s, &ar, &hs, &nhs);
+  for (size_t i = 0; i < nhs; i++)
+    health_out(&v, &hs[i]);
   if (f == F_TEXT && v.nhealth == 0)
     printf("  none\n");
   json_t *unexplained = f == F_JSON ? json_array() : NULL;
@@ -366,7 +353,7 @@ cmd_status(struct cli *c)
     fprintf(stderr, "rblmon: cannot read the state\n");
     rc = RBL_EXIT_UNKNOWN;
   }
-  free(v.rems);
+  arena_free(&ar);
   store_close(s);
   app_free(&a);
   return rc;
@@ -412,7 +399,12 @@ cmd_history(struct cli *c)
   if (f == F_TEXT)
     printf("%-39s %-22s %-20s %-20s %-8s %-8s %s\n", "TARGET", "LIST",
            "LISTED", "DELISTED", "FOR", "SEVERITY", "CODES");
-  rbl_status st = store_history(s, target, episode_out, &v);
+  struct arena ar = ARENA_INIT;
+  struct episode *eps = NULL;
+  size_t neps = 0;
+  rbl_status st = store_history_rows(s, target, &ar, &eps, &neps);
+  for (size_t i = 0; i < neps; i++)
+    episode_out(&v, &eps[i]);
   if (f == F_JSON) {
     json_t *top = json_pack("{so}", "episodes", arr);
     json_dumpf(top, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
@@ -425,6 +417,7 @@ cmd_history(struct cli *c)
   rc = st == RBL_OK ? RBL_EXIT_OK : RBL_EXIT_UNKNOWN;
   if (st != RBL_OK)
     fprintf(stderr, "rblmon: cannot read the state\n");
+  arena_free(&ar);
   store_close(s);
   app_free(&a);
   return rc;
