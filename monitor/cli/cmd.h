@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include "app.h"
 
+struct reporter;
+
 struct cli {
   const char *config_path;   /* -c/--config */
   const char *format;        /* --format; NULL = text */
@@ -20,6 +22,11 @@ struct cli {
   bool test;                 /* --test */
   char **args;               /* positional arguments after the command */
   int nargs;
+  /* Set by main from the command table: the reporter of --format (NULL
+   * for a command that prints no view), and what to say when an argument
+   * does not parse (the command's usage line). */
+  const struct reporter *rep;
+  const char *misuse;
 };
 
 /* app_load() with the configuration the command line names. */
@@ -34,6 +41,10 @@ struct scan_opts {
   int nargs;
 };
 int scanlogs_run(const struct app *a, const struct scan_opts *o);
+/* rblmon remind on a loaded app: the due reminders worded, sent to the
+ * notifiers, marked sent in one transaction and printed by rep (its
+ * remind view); remind_run picks text or JSON.  Returns the exit code. */
+int remind_report(const struct app *a, const struct reporter *rep);
 int remind_run(const struct app *a, bool json);
 
 int cmd_check(struct cli *c);

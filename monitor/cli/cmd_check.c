@@ -1,5 +1,5 @@
 /* cmd_check.c - rblmon check: the arguments of one check cycle
- * (cycle.c runs it). */
+ * (cycle.c runs it; main has checked the format). */
 #include <stdio.h>
 
 #include "cmd.h"
@@ -11,12 +11,6 @@
 int
 cmd_check(struct cli *c)
 {
-  const struct reporter *rep = report_find(c->format ? c->format : "text");
-  if (rep == NULL) {
-    fprintf(stderr, "rblmon: unknown format '%s' (one of %s)\n", c->format,
-            report_names);
-    return RBL_EXIT_UNKNOWN;
-  }
   if (c->changes_only && c->no_state) {
     fprintf(stderr, "rblmon: --changes-only needs the state of the last "
             "check; drop --no-state\n");
@@ -34,7 +28,7 @@ cmd_check(struct cli *c)
       (loop = loop_new()) == NULL)
     fprintf(stderr, "rblmon: out of memory\n");
   if (loop != NULL) {
-    struct cycle_opts o = {rep, c->output, c->all, c->changes_only,
+    struct cycle_opts o = {c->rep, c->output, c->all, c->changes_only,
                            c->no_state, c->args, c->nargs, CHECK_ALL, NULL,
                            0, NULL, NULL, NULL};
     rc = cycle_run(&a, loop, &o);

@@ -8,8 +8,8 @@
 int
 cmd_config(struct cli *c)
 {
-  if (c->nargs != 1 || strcmp(c->args[0], "check") != 0) {
-    fprintf(stderr, "rblmon: usage: rblmon [-c FILE] config check\n");
+  if (strcmp(c->args[0], "check") != 0) { /* one argument: main */
+    fputs(c->misuse, stderr);
     return RBL_EXIT_UNKNOWN;
   }
   struct app a;

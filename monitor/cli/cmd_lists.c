@@ -1,6 +1,6 @@
 /* cmd_lists.c - rblmon lists: the catalog, what is selected and why not,
- * and (--probe) each selected list's health through the resolver. */
-#include <jansson.h>
+ * and (--probe) each selected list's health through the resolver;
+ * gathered here, printed by the reporter of --format. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,35 +13,16 @@
 
 /* Last known health from the state (no queries), by list name. */
 struct known {
-  char name[72], health[16];
-  int64_t checked;
-};
-
-struct known_list {
-  struct known *k;
+  struct health_row *h;
   size_t n;
 };
 
-static void
-keep_health(void *arg, const struct health_row *h)
+static const struct health_row *
+known_of(const struct known *k, const char *name)
 {
-  struct known_list *l = arg;
-  struct known *p = realloc(l->k, (l->n + 1) * sizeof(*p));
-  if (p == NULL)
-    return;
-  l->k = p;
-  snprintf(p[l->n].name, sizeof(p[0].name), "%s", h->source);
-  snprintf(p[l->n].health, sizeof(p[0].health), "%s", h->health);
-  p[l->n].checked = h->checked_at;
-  l->n++;
-}
-
-static const struct known *
-known_of(const struct known_list *l, const char *name)
-{
-  for (size_t i = 0; i < l->n; i++)
-    if (strcmp(l->k[i].name, name) == 0)
-      return &l->k[i];
+  for (size_t i = 0; i < k->n; i++)
+    if (strcmp(k->h[i].source, name) == 0)
+      return &k->h[i];
   return NULL;
 }
 
@@ -73,48 +54,6 @@ dnsbl_count_in(const struct catalog *cat)
   return n;
 }
 
-/* The reputation providers of the configuration (never asked here: their
- * quotas are for checks), with their last known health. */
-static json_t *
-providers(const struct app *a, const struct known_list *known, bool json)
-{
-  json_t *arr = json_array();
-  if (a->cfg.nproviders > 0 && !json)
-    printf("\n%-20s %-7s %-9s %-9s %-12s %s\n", "PROVIDER", "TARGETS",
-           "EVERY", "LIMIT/DAY", "HEALTH", "URL");
-  for (size_t i = 0; i < a->cfg.nproviders; i++) {
-    const struct provider *p = a->cfg.providers[i];
-    const struct known *kn = known_of(known, p->def.name);
-    char every[24], lim[24] = "-";
-    util_format_duration(p->min_interval_ms, every, sizeof(every));
-    if (p->daily_limit)
-      snprintf(lim, sizeof(lim), "%llu", (unsigned long long)p->daily_limit);
-    if (!json) {
-      printf("%-20s %-7s %-9s %-9s %-12s %s\n", p->def.name,
-             list_type_names[p->def.type], every, lim,
-             kn ? kn->health : "-", p->url);
-      continue;
-    }
-    json_t *o = json_pack("{sssssssssIss}", "name", p->def.name, "url", p->url,
-                          "targets", list_type_names[p->def.type],
-                          "min_interval", every, "min_interval_seconds",
-                          (json_int_t)(p->min_interval_ms / 1000), "format",
-                          rep_format_names[p->format]);
-    json_object_set_new(o, "preset", p->preset ? json_string(p->preset)
-                                               : json_null());
-    json_object_set_new(o, "daily_limit",
-                        p->daily_limit ? json_integer((json_int_t)p->daily_limit)
-                                       : json_null());
-    json_object_set_new(o, "health", kn ? json_string(kn->health)
-                                        : json_null());
-    json_array_append_new(arr, o);
-  }
-  if (a->cfg.nproviders > 0 && !json)
-    printf("%zu reputation provider%s (asked by rblmon check only)\n",
-           a->cfg.nproviders, a->cfg.nproviders == 1 ? "" : "s");
-  return arr;
-}
-
 /* --probe: only the RFC 5782 test points of the selected lists; -1 when
  * no resolver could be set up (said). */
 static int
@@ -144,7 +83,7 @@ probe(const struct app *a, struct list_state *states)
 /* Without --probe, the last health the state knows (if there is a
  * state): read-only, no lock, no query. */
 static void
-read_known(const struct app *a, struct known_list *known)
+read_known(const struct app *a, struct arena *ar, struct known *known)
 {
   char path[4096], err[512];
   struct store *st = NULL;
@@ -154,141 +93,58 @@ read_known(const struct app *a, struct known_list *known)
     store_default_path(path, sizeof(path));
   if (access(path, R_OK) == 0 &&
       store_open(path, true, 0, &st, err, sizeof(err)) == RBL_OK) {
-    store_health(st, keep_health, known);
+    store_health(st, ar, &known->h, &known->n);
     store_close(st);
   }
 }
 
-/* One row of the table: a list, what it is used for, its limit. */
-struct row {
-  const struct list_def *l;
-  const char *use;
-  const char *delist;
-  uint64_t limit;
-  const struct list_state *st;    /* probed now */
-  const struct known *kn;         /* from the state */
-};
-
-static json_t *
-row_json(const struct row *r)
-{
-  const struct list_def *l = r->l;
-  json_t *tags = json_array();
-  for (size_t k = 0; k < l->ntags; k++)
-    json_array_append_new(tags, json_string(l->tags[k]));
-  json_t *o = json_pack("{sssssssssoss}", "name", l->name, "zone", l->zone,
-                        "type", list_type_names[l->type], "operator",
-                        l->operator_name, "tags", tags, "use", r->use);
-  json_object_set_new(o, "title", l->title ? json_string(l->title)
-                                           : json_null());
-  json_object_set_new(o, "delist", json_string(r->delist));
-  json_object_set_new(o, "queries_per_day",
-                      l->queries_per_day
-                        ? json_integer((json_int_t)l->queries_per_day)
-                        : json_null());
-  json_object_set_new(o, "daily_limit",
-                      r->limit ? json_integer((json_int_t)r->limit)
-                               : json_null());
-  if (l->defunct)
-    json_object_set_new(o, "defunct",
-                        json_pack("{ssss}", "since", l->defunct_since,
-                                  "reason", l->defunct_reason));
-  if (r->st == NULL && r->kn != NULL) { /* from the state: when known */
-    char when[32];
-    report_time(r->kn->checked, when, sizeof(when));
-    json_object_set_new(o, "health", json_string(r->kn->health));
-    json_object_set_new(o, "health_checked", json_string(when));
-  }
-  if (r->st != NULL) {
-    json_object_set_new(o, "health", json_string(health_names[r->st->health]));
-    json_object_set_new(o, "detail", r->st->detail[0]
-                                       ? json_string(r->st->detail)
-                                       : json_null());
-  }
-  return o;
-}
-
-/* The table's columns: HEALTH (probed or known), USE (--all) or none. */
-struct columns {
-  bool probe, all, show_known;
-};
-
-static int
-health_width(const struct columns *k)
-{
-  return k->probe || k->show_known ? 12 : k->all ? 26 : 0;
-}
-
-static void
-row_text(const struct row *r, const struct columns *k, const char *lim)
-{
-  const char *col = r->st ? health_names[r->st->health]
-                    : k->probe ? "-"
-                    : k->show_known ? (r->kn ? r->kn->health : "-") : r->use;
-  printf("%-26s %-36s %-6s %-*s%-9s %s\n", r->l->name, r->l->zone,
-         list_type_names[r->l->type], health_width(k),
-         k->probe || k->all || k->show_known ? col : "", lim, r->delist);
-  if (r->st != NULL && r->st->detail[0] != '\0')
-    printf("  %s\n", r->st->detail);
-}
-
-/* The DNSBLs, as a table or into arr; true when a limit is rblmon's own
- * fair-use ceiling. */
+/* The view: the DNSBLs of the table (every entry with --all), the
+ * providers, each with what the state or the probe knows of it. */
 static bool
-print_lists(const struct app *a, const struct columns *k, bool json,
-            const struct list_state *states, const struct known_list *known,
-            json_t *arr)
+gather(const struct app *a, struct arena *ar, const struct list_state *states,
+       const struct known *known, struct lists_view *v)
 {
-  bool fair_use = false;
-  size_t n = k->all ? a->cat.n : a->nlists;
-  if (!json)
-    printf("%-26s %-36s %-6s %-*s%-9s %s\n", "NAME", "ZONE", "TYPE",
-           health_width(k),
-           k->probe || k->show_known ? "HEALTH" : k->all ? "USE" : "",
-           "LIMIT/DAY", "DELIST");
+  size_t n = v->all ? a->cat.n : a->nlists, np = a->cfg.nproviders;
+  struct lists_row *rows = arena_alloc(ar, (n ? n : 1) * sizeof(*rows));
+  struct lists_provider *pr = arena_alloc(ar, (np ? np : 1) * sizeof(*pr));
+  if (rows == NULL || pr == NULL)
+    return false;
   for (size_t i = 0; i < n; i++) {
-    const struct list_def *l = k->all ? a->cat.lists[i] : a->lists[i];
+    const struct list_def *l = v->all ? a->cat.lists[i] : a->lists[i];
     if (!list_is_dnsbl(l))
       continue; /* below, with the providers */
-    char d[512], ub[64], lim[24] = "-";
-    struct row r = {l, use_of(a, l, ub, sizeof(ub)), d, 0,
-                    k->probe && !k->all ? &states[i] : NULL,
-                    known_of(known, l->name)};
-    report_delist_str(l, d, sizeof(d));
-    bool published;
-    r.limit = list_daily_limit(l, &published);
-    if (r.limit > 0)
-      snprintf(lim, sizeof(lim), "%llu%s", (unsigned long long)r.limit,
-               published ? "" : "*");
-    fair_use = fair_use || (r.limit > 0 && !published);
-    for (size_t j = 0; k->probe && k->all && j < a->nlists; j++)
+    char ub[64];
+    struct lists_row *r = &rows[v->n++];
+    r->list = l;
+    if ((r->use = arena_strdup(ar, use_of(a, l, ub, sizeof(ub)))) == NULL)
+      return false;
+    r->limit = list_daily_limit(l, &r->published);
+    r->probed = v->probe && !v->all ? &states[i] : NULL;
+    for (size_t j = 0; v->probe && v->all && j < a->nlists; j++)
       if (a->lists[j] == l)
-        r.st = &states[j];
-    if (json)
-      json_array_append_new(arr, row_json(&r));
-    else
-      row_text(&r, k, lim);
+        r->probed = &states[j];
+    r->known = known_of(known, l->name);
   }
-  return fair_use;
+  for (size_t i = 0; i < np; i++)
+    pr[i] = (struct lists_provider){a->cfg.providers[i],
+                                    known_of(known,
+                                             a->cfg.providers[i]->def.name)};
+  v->rows = rows;
+  v->providers = pr;
+  v->nproviders = np;
+  v->nselected = a->nlists;
+  v->ncatalog = dnsbl_count_in(&a->cat);
+  v->catalog_dir = app_catalog_dir(a);
+  return true;
 }
 
 int
 cmd_lists(struct cli *c)
 {
-  const char *fmt = c->format ? c->format : "text";
-  bool json = strcmp(fmt, "json") == 0;
-  if (!json && strcmp(fmt, "text") != 0) {
-    fprintf(stderr, "rblmon: lists: format must be text or json\n");
-    return RBL_EXIT_UNKNOWN;
-  }
-  if (c->nargs > 0) {
-    fprintf(stderr, "rblmon: lists takes no arguments; see rblmon lists "
-            "--help\n");
-    return RBL_EXIT_UNKNOWN;
-  }
   struct app a;
   struct list_state *states = NULL;
-  struct known_list known = {0};
+  struct known known = {NULL, 0};
+  struct arena ar = ARENA_INIT;
   int rc = cmd_app_load(&a, c, false);
   if (rc != RBL_EXIT_OK)
     goto done;
@@ -300,31 +156,22 @@ cmd_lists(struct cli *c)
       goto done;
     }
   } else {
-    read_known(&a, &known);
+    read_known(&a, &ar, &known);
   }
-  struct columns k = {c->probe, c->all, known.n > 0 && !c->all};
-  json_t *arr = json_array();
-  bool fair_use = print_lists(&a, &k, json, states, &known, arr);
-  if (json) {
-    json_t *top = json_pack("{soso}", "lists", arr, "providers",
-                            providers(&a, &known, true));
-    if (c->probe)
-      json_object_set_new(top, "status", json_string(report_exit_name(rc)));
-    json_dumpf(top, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-    putchar('\n');
-    json_decref(top);
-  } else {
-    json_decref(arr);
-    if (fair_use)
-      printf("* no published limit: rblmon keeps to %d queries a day "
-             "(fair use)\n", LIST_FAIR_USE_PER_DAY);
-    printf("%zu list%s selected, %zu in the catalog (%s)%s\n", a.nlists,
-           a.nlists == 1 ? "" : "s", dnsbl_count_in(&a.cat),
-           app_catalog_dir(&a), c->all ? "" : "; --all shows every entry");
-    json_decref(providers(&a, &known, false));
+  struct lists_view v;
+  memset(&v, 0, sizeof(v));
+  v.probe = c->probe;
+  v.all = c->all;
+  v.show_known = known.n > 0 && !c->all;
+  v.exit_code = rc;
+  if (!gather(&a, &ar, states, &known, &v)) {
+    fprintf(stderr, "rblmon: out of memory\n");
+    rc = RBL_EXIT_UNKNOWN;
+    goto done;
   }
+  c->rep->lists(stdout, &v);
 done:
-  free(known.k);
+  arena_free(&ar);
   free(states);
   app_free(&a);
   return rc;

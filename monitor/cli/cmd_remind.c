@@ -12,50 +12,6 @@
 #include "report.h"
 #include "store.h"
 
-#define DUE_STRS 6                /* the reminder's texts, copied */
-
-struct due {
-  struct reminder r;
-  char *strs[DUE_STRS];
-};
-
-struct due_list {
-  struct due *d;
-  size_t n, cap;
-};
-
-/* Copies a reminder out of the statement that produced it. */
-static void
-keep(void *arg, const struct reminder *r)
-{
-  struct due_list *l = arg;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 16;
-    struct due *p = realloc(l->d, cap * sizeof(*p));
-    if (p == NULL)
-      return;
-    l->d = p;
-    l->cap = cap;
-  }
-  struct due *d = &l->d[l->n++];
-  d->r = *r;
-  const char **f[] = {&d->r.note, &d->r.e.target, &d->r.e.source,
-                      &d->r.e.codes, &d->r.e.reasons, &d->r.e.txt, NULL};
-  for (int i = 0; f[i] != NULL; i++) {
-    d->strs[i] = *f[i] ? strdup(*f[i]) : NULL;
-    *f[i] = d->strs[i];
-  }
-}
-
-static void
-free_list(struct due_list *l)
-{
-  for (size_t i = 0; i < l->n; i++)
-    for (int k = 0; k < DUE_STRS; k++)
-      free(l->d[i].strs[k]);
-  free(l->d);
-}
-
 /* Configuration, catalog and the state opened for writing, inside a
  * transaction; prints why not and returns false. */
 static bool
@@ -76,16 +32,10 @@ begin_write(struct app *a, const struct cli *c, struct store **s,
 int
 cmd_remind(struct cli *c)
 {
-  const char *fmt = c->format ? c->format : "text";
-  bool json = strcmp(fmt, "json") == 0;
-  if ((!json && strcmp(fmt, "text") != 0) || c->nargs > 0) {
-    fprintf(stderr, "rblmon: usage: rblmon remind [--format text|json]\n");
-    return RBL_EXIT_UNKNOWN;
-  }
   struct app a;
   int rc = RBL_EXIT_UNKNOWN;
   if (cmd_app_load(&a, c, false) == RBL_EXIT_OK)
-    rc = remind_run(&a, json);
+    rc = remind_report(&a, c->rep);
   app_free(&a);
   return rc;
 }
@@ -93,85 +43,91 @@ cmd_remind(struct cli *c)
 int
 remind_run(const struct app *a, bool json)
 {
+  return remind_report(a, json ? &report_json : &report_text);
+}
+
+/* One due reminder worded (remind_compose) into item (its text and JSON
+ * object), its notification into ne, and marked sent; false when the
+ * state or memory failed. */
+static bool
+remind_one(const struct app *a, struct store *s, const struct reminder *r,
+           int64_t now, struct arena *ar, struct remind_item *item,
+           struct notify_event *ne, size_t *urgent)
+{
+  struct evidence ev;
+  struct remind_out ro;
+  struct sbuf t;
+  json_t *o = NULL;
+  correlate_listing(s, &a->cat, &r->e,
+                    (int64_t)(a->cfg.remind_window_ms / 1000), now, &ev);
+  sbuf_init(&t, (size_t)1 << 24); /* bounded, far beyond any reminder */
+  remind_compose(&a->cfg, &a->cat, r, &ev, now, &t, &o, &ro);
+  item->json = o;
+  item->text = arena_strdup(ar, sbuf_str(&t));
+  /* the same words for the notifiers: first line summary, rest body */
+  const char *msg = sbuf_str(&t);
+  const char *nl = strchr(msg, '\n');
+  ne->kind = NOTIFY_EV_REMINDER;
+  ne->has_sev = r->state != REM_CLOSING;
+  ne->sev = r->e.sev;
+  snprintf(ne->summary, sizeof(ne->summary), "%.*s",
+           (int)(nl ? nl - msg : (ptrdiff_t)strlen(msg)), msg);
+  snprintf(ne->body, sizeof(ne->body), "%s", nl ? nl + 1 : "");
+  ne->json = json_deep_copy(o);
+  sbuf_free(&t);
+  *urgent += ro.urgent;
+  return item->text != NULL &&
+         store_reminder_set(s, r->id, ro.next_state, ro.next_due, true, 0,
+                            NULL) == RBL_OK;
+}
+
+int
+remind_report(const struct app *a, const struct reporter *rep)
+{
   struct store *s = NULL;
-  struct due_list due = {0};
+  struct arena ar = ARENA_INIT;
+  struct reminder *due = NULL;
+  struct remind_item *items = NULL;
+  struct notify_event *nev = NULL;
+  size_t n = 0, done = 0, urgent = 0;
   int rc = RBL_EXIT_UNKNOWN;
   char err[512];
   int64_t now = clock_now();
   if ((s = app_store(a, false)) == NULL)
-    goto done;
+    goto out;
   if (store_begin(s, now, err, sizeof(err)) != RBL_OK) {
     fprintf(stderr, "rblmon: %s\n", err);
-    goto done;
+    goto out;
   }
-  if (store_reminders(s, now, false, keep, &due) != RBL_OK) {
+  if (store_reminders(s, now, false, &ar, &due, &n) != RBL_OK) {
     fprintf(stderr, "rblmon: cannot read the reminders\n");
-    goto done;
+    goto out;
   }
-  json_t *arr = json_array();
-  struct sbuf t;
-  sbuf_init(&t, (size_t)1 << 28); /* bounded, far beyond any real run */
-  size_t urgent = 0;
-  bool ok = true;
-  struct notify_event *nev = calloc(due.n ? due.n : 1, sizeof(*nev));
-  if (nev == NULL)
-    ok = false;
-  for (size_t i = 0; i < due.n && ok; i++) {
-    struct evidence ev;
-    json_t *o;
-    struct remind_out ro;
-    correlate_listing(s, &a->cat, &due.d[i].r.e,
-                      (int64_t)(a->cfg.remind_window_ms / 1000), now, &ev);
-    size_t mark = t.len;
-    remind_compose(&a->cfg, &a->cat, &due.d[i].r, &ev, now, &t, &o, &ro);
-    /* the same words for the notifiers: first line summary, rest body */
-    const char *msg = sbuf_str(&t) + mark;
-    const char *nl = strchr(msg, '\n');
-    struct notify_event *ne = &nev[i];
-    ne->kind = NOTIFY_EV_REMINDER;
-    ne->has_sev = due.d[i].r.state != REM_CLOSING;
-    ne->sev = due.d[i].r.e.sev;
-    snprintf(ne->summary, sizeof(ne->summary), "%.*s",
-             (int)(nl ? nl - msg : (ptrdiff_t)strlen(msg)), msg);
-    snprintf(ne->body, sizeof(ne->body), "%s", nl ? nl + 1 : "");
-    ne->json = json_deep_copy(o);
-    sbuf_adds(&t, "\n");
-    urgent += ro.urgent;
-    json_array_append_new(arr, o);
-    ok = store_reminder_set(s, due.d[i].r.id, ro.next_state, ro.next_due,
-                            true, 0, NULL) == RBL_OK;
-  }
+  bool ok = (items = arena_alloc(&ar, (n ? n : 1) * sizeof(*items))) != NULL &&
+            (nev = calloc(n ? n : 1, sizeof(*nev))) != NULL;
+  for (; done < n && ok; done++)
+    ok = remind_one(a, s, &due[done], now, &ar, &items[done], &nev[done], &urgent);
   if (!ok || store_commit(s, err, sizeof(err)) != RBL_OK) {
     if (!ok)
       store_failure(s, "the reminders were not recorded as sent", err,
                     sizeof(err));
     fprintf(stderr, "rblmon: %s\n", err);
     store_cycle_rollback(s);
-    sbuf_free(&t);
-    json_decref(arr);
-    notify_free(nev, nev ? due.n : 0);
-    goto done;
+    goto out;
   }
-  if (due.n > 0)
-    notify_send(&a->cfg, nev, due.n, false);
-  notify_free(nev, due.n);
-  rc = urgent ? RBL_EXIT_CRITICAL : due.n ? RBL_EXIT_WARNING : RBL_EXIT_OK;
-  if (json) {
-    json_t *top = json_pack("{sosssi}", "reminders", arr, "status",
-                            report_exit_name(rc), "exit", rc);
-    json_dumpf(top, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-    putchar('\n');
-    json_decref(top);
-  } else {
-    json_decref(arr);
-    fputs(sbuf_str(&t), stdout);
-  }
+  if (n > 0)
+    notify_send(&a->cfg, nev, n, false);
+  rc = urgent ? RBL_EXIT_CRITICAL : n ? RBL_EXIT_WARNING : RBL_EXIT_OK;
+  struct remind_view v = {items, n, rc};
+  rep->remind(stdout, &v);
   /* out before the state is closed: what was committed is announced
    * whatever happens next */
   fflush(stdout);
-  sbuf_free(&t);
-done:
-  free_list(&due);
+out:
+  for (size_t i = 0; i < done; i++)
+    json_decref(items[i].json);
+  notify_free(nev, nev ? done : 0);
+  arena_free(&ar);
   store_close(s);
   return rc;
 }
@@ -192,24 +148,22 @@ change_reminder(struct cli *c, bool ack)
 {
   int64_t id;
   uint64_t ms = 0;
-  if (c->nargs != (ack ? 1 : 2) || !parse_id(c->args[0], &id) ||
+  if (!parse_id(c->args[0], &id) ||
       (!ack && util_parse_duration(c->args[1], &ms) != RBL_OK)) {
-    fprintf(stderr, ack ? "rblmon: usage: rblmon ack ID [--note TEXT] "
-                          "(ID from rblmon remind or status)\n"
-                        : "rblmon: usage: rblmon snooze ID DURATION "
-                          "(such as 12h or 3d)\n");
+    fputs(c->misuse, stderr); /* their number: main */
     return RBL_EXIT_UNKNOWN;
   }
   struct app a;
   struct store *s = NULL;
-  struct due_list one = {0};
+  struct arena ar = ARENA_INIT;
+  struct reminder one;
   int rc = RBL_EXIT_UNKNOWN;
   char err[512];
   int64_t now = clock_now();
   if (!begin_write(&a, c, &s, now))
     goto done;
-  if (store_reminder_get(s, id, keep, &one) != RBL_OK ||
-      one.d[0].r.state == REM_CLOSED || one.d[0].r.state == REM_CLOSING) {
+  if (store_reminder_get(s, id, &ar, &one) != RBL_OK ||
+      one.state == REM_CLOSED || one.state == REM_CLOSING) {
     fprintf(stderr, "rblmon: no open reminder %lld (rblmon status lists "
             "them)\n", (long long)id);
     store_cycle_rollback(s);
@@ -223,15 +177,15 @@ change_reminder(struct cli *c, bool ack)
     report_time(due, when, sizeof(when));
     if (st == RBL_OK)
       printf(_("Removal request for %s on %s recorded; next reminder %s if "
-               "it is still listed.\n"), one.d[0].r.e.target,
-             one.d[0].r.e.source, when);
+               "it is still listed.\n"), one.e.target,
+             one.e.source, when);
   } else {
     int64_t due = now + (int64_t)(ms / 1000);
     st = store_reminder_set(s, id, REM_KEEP, due, false, 0, NULL);
     report_time(due, when, sizeof(when));
     if (st == RBL_OK)
       printf(_("Reminder for %s on %s snoozed until %s.\n"),
-             one.d[0].r.e.target, one.d[0].r.e.source, when);
+             one.e.target, one.e.source, when);
   }
   if (st != RBL_OK || store_commit(s, err, sizeof(err)) != RBL_OK) {
     if (st != RBL_OK)
@@ -242,7 +196,7 @@ change_reminder(struct cli *c, bool ack)
   }
   rc = RBL_EXIT_OK;
 done:
-  free_list(&one);
+  arena_free(&ar);
   store_close(s);
   app_free(&a);
   return rc;
@@ -263,8 +217,8 @@ cmd_snooze(struct cli *c)
 int
 cmd_notify(struct cli *c)
 {
-  if (!c->test || c->nargs > 0) {
-    fprintf(stderr, "rblmon: usage: rblmon notify --test\n");
+  if (!c->test) { /* no argument: main */
+    fputs(c->misuse, stderr);
     return RBL_EXIT_UNKNOWN;
   }
   struct app a;

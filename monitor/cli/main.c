@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "dns.h"
 #include "i18n.h"
+#include "report.h"
 #include "store.h"
 
 #ifndef RBLMON_VERSION
@@ -32,14 +33,25 @@ static const struct {
   {OPT_NOTE, "note"}, {OPT_TEST, "test"},
 };
 
+/* One command (tmux's cmd_entry): its help, the options it accepts, the
+ * formats it prints in and how many arguments it takes, all checked here
+ * before the command runs. */
 struct command {
   const char *name;
   const char *usage;
   const char *summary;
   const char *options;   /* option help lines for "CMD --help" */
   unsigned accepts;      /* OPT_* */
+  unsigned formats;      /* REPORT_*; 0: --format is not read */
+  const char *bad_format; /* NULL: "unknown format 'FMT' (one of ...)" */
+  int min_args, max_args; /* positional arguments; max -1: any number */
+  const char *bad_args;  /* said when their number is wrong (and when one
+                            does not parse: cli.misuse) */
   int (*fn)(struct cli *c);
 };
+
+#define F_TJ (REPORT_TEXT | REPORT_JSON)
+#define F_ALL (F_TJ | REPORT_NAGIOS | REPORT_PROMETHEUS)
 
 static const char common_options[] =
   "  -c, --config FILE    configuration file (default: $RBLMON_CONFIG,\n"
@@ -60,43 +72,60 @@ static const struct command commands[] = {
    "      --no-state       read and write no state: a one-off check\n"
    "  -o, --output FILE    write the report to FILE atomically (for the\n"
    "                       node_exporter textfile collector)\n",
-   OPT_ALL | OPT_CHANGES | OPT_NOSTATE | OPT_OUTPUT, cmd_check},
+   OPT_ALL | OPT_CHANGES | OPT_NOSTATE | OPT_OUTPUT, F_ALL, NULL, 0, -1,
+   NULL, cmd_check},
   {"scan-logs", "scan-logs [--format text|json] [--since DURATION] "
    "[--no-state] [FILE...]",
    "find and classify rejections of outgoing mail in the mail logs",
    "      --since DURATION read the rotated logs too, keep what is newer\n"
    "      --no-state       store nothing and use no cursor\n",
-   OPT_SINCE | OPT_NOSTATE, cmd_scanlogs},
+   OPT_SINCE | OPT_NOSTATE, F_TJ,
+   "rblmon: scan-logs: format must be text or json\n", 0, -1, NULL,
+   cmd_scanlogs},
   {"status", "status [--format text|json|prometheus]",
    "current listings and list health, from the state (no queries)", "", 0,
-   cmd_status},
+   F_TJ | REPORT_PROMETHEUS,
+   "rblmon: format must be text, json or prometheus\n", 0, 0,
+   "rblmon: status takes no arguments\n", cmd_status},
   {"history", "history [--format text|json] [TARGET]",
-   "listing episodes over time, newest first", "", 0, cmd_history},
+   "listing episodes over time, newest first", "", 0, F_TJ,
+   "rblmon: format must be text, json\n", 0, 1,
+   "rblmon: usage: rblmon history [TARGET]\n", cmd_history},
   {"remind", "remind [--format text|json]",
    "print the delisting reminders that are due, and mark them sent", "", 0,
-   cmd_remind},
+   F_TJ, "rblmon: usage: rblmon remind [--format text|json]\n", 0, 0,
+   "rblmon: usage: rblmon remind [--format text|json]\n", cmd_remind},
   {"ack", "ack ID [--note TEXT]",
    "record that removal was requested for reminder ID",
    "      --note TEXT      what was done (a ticket number, a form)\n",
-   OPT_NOTE, cmd_ack},
+   OPT_NOTE, 0, NULL, 1, 1, "rblmon: usage: rblmon ack ID [--note TEXT] "
+   "(ID from rblmon remind or status)\n", cmd_ack},
   {"snooze", "snooze ID DURATION",
-   "postpone reminder ID (DURATION such as 12h or 3d)", "", 0, cmd_snooze},
+   "postpone reminder ID (DURATION such as 12h or 3d)", "", 0, 0, NULL, 2,
+   2, "rblmon: usage: rblmon snooze ID DURATION (such as 12h or 3d)\n",
+   cmd_snooze},
   {"notify", "notify --test",
    "send a test event to every configured notification channel",
    "      --test           send the test event and report each channel\n",
-   OPT_TEST, cmd_notify},
+   OPT_TEST, 0, NULL, 0, 0, "rblmon: usage: rblmon notify --test\n",
+   cmd_notify},
   {"run", "run",
    "the long-running scheduler: checks, scans and reminders on schedule",
    "  (intervals and jitter: schedule: in the configuration; SIGHUP "
    "reloads it,\n"
-   "  SIGTERM stops after committing what is in flight)\n", 0, cmd_run},
+   "  SIGTERM stops after committing what is in flight)\n", 0, 0, NULL, 0,
+   0, "rblmon: run takes no arguments; see rblmon run --help\n", cmd_run},
   {"config", "config check",
-   "validate the configuration and the catalog", "", 0, cmd_config},
+   "validate the configuration and the catalog", "", 0, 0, NULL, 1, 1,
+   "rblmon: usage: rblmon [-c FILE] config check\n", cmd_config},
   {"lists", "lists [--format text|json] [--all] [--probe]",
    "the catalog; --probe tests each selected list's health",
    "  -a, --all            every catalog entry, with why it is not used\n"
    "      --probe          query each selected list's test points and show "
-   "its health\n", OPT_ALL | OPT_PROBE, cmd_lists},
+   "its health\n", OPT_ALL | OPT_PROBE, F_TJ,
+   "rblmon: lists: format must be text or json\n", 0, 0,
+   "rblmon: lists takes no arguments; see rblmon lists --help\n",
+   cmd_lists},
 };
 
 static void
@@ -145,6 +174,32 @@ static const struct option long_options[] = {
   {"version", no_argument, NULL, 'V'},
   {NULL, 0, NULL, 0},
 };
+
+/* The format and the number of arguments, as the table says; the
+ * reporter into c->rep.  Says what is wrong and returns false. */
+static bool
+command_accepts(const struct command *cmd, struct cli *c)
+{
+  c->misuse = cmd->bad_args;
+  if (cmd->formats != 0) {
+    const char *name = c->format ? c->format : "text";
+    c->rep = report_find(name);
+    if (c->rep == NULL || !(report_bit(c->rep) & cmd->formats)) {
+      if (cmd->bad_format != NULL)
+        fputs(cmd->bad_format, stderr);
+      else
+        fprintf(stderr, "rblmon: unknown format '%s' (one of %s)\n", name,
+                report_names);
+      return false;
+    }
+  }
+  if (c->nargs < cmd->min_args ||
+      (cmd->max_args >= 0 && c->nargs > cmd->max_args)) {
+    fputs(cmd->bad_args, stderr);
+    return false;
+  }
+  return true;
+}
 
 int
 main(int argc, char **argv)
@@ -211,6 +266,8 @@ main(int argc, char **argv)
   }
   c.args = argv + optind + 1;
   c.nargs = argc - optind - 1;
+  if (!command_accepts(cmd, &c))
+    return RBL_EXIT_UNKNOWN;
   return cmd->fn(&c);
 }
 

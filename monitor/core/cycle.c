@@ -467,8 +467,15 @@ finish(struct cycle *y, int rc, bool saved)
                              loop_now(y->loop) - y->started, rc, y->changes,
                              y->nchanges, saved,
                              y->o->changes_only && !y->unrecorded,
-                             saved ? y->store : NULL, clock_now()};
+                             NULL, 0, false, clock_now()};
+  /* what was committed: the open listings and when each began */
+  struct arena ar = ARENA_INIT;
+  struct episode *open = NULL;
+  s.open_known = saved && store_current(y->store, &ar, &open, &s.nopen) ==
+                            RBL_OK;
+  s.open = open;
   y->o->rep->end(y->rep_state, &s);
+  arena_free(&ar);
   y->rep_state = NULL;
   if (y->dropped > 0)
     fprintf(stderr, "rblmon: %zu more changes not shown\n", y->dropped);

@@ -115,8 +115,7 @@ remind_compose(const struct config *cfg, const struct catalog *cat,
   bool closing = r->state == REM_CLOSING;
   memset(out, 0, sizeof(*out));
   out->next_state = REM_KEEP;
-  out->urgent = !closing && e->sev == SEV_CRITICAL &&
-                ev->day > 0;
+  out->urgent = !closing && report_urgent(e, ev);
   *j = reminder_json(r, l, ev, out->urgent, since, d);
   bool auth = l != NULL && l->auth; /* fixed in DNS, not delisted */
   if (closing) {

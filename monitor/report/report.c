@@ -5,8 +5,12 @@
 #include <string.h>
 #include <time.h>
 
-static const struct reporter *const reporters[] = {
-  &report_text, &report_json, &report_nagios, &report_prometheus,
+static const struct {
+  const struct reporter *rep;
+  unsigned bit;
+} reporters[] = {
+  {&report_text, REPORT_TEXT}, {&report_json, REPORT_JSON},
+  {&report_nagios, REPORT_NAGIOS}, {&report_prometheus, REPORT_PROMETHEUS},
 };
 
 const char report_names[] = "text|json|nagios|prometheus";
@@ -15,9 +19,32 @@ const struct reporter *
 report_find(const char *name)
 {
   for (size_t i = 0; i < UTIL_ARRAY_LEN(reporters); i++)
-    if (strcmp(reporters[i]->name, name) == 0)
-      return reporters[i];
+    if (strcmp(reporters[i].rep->name, name) == 0)
+      return reporters[i].rep;
   return NULL;
+}
+
+unsigned
+report_bit(const struct reporter *r)
+{
+  for (size_t i = 0; i < UTIL_ARRAY_LEN(reporters); i++)
+    if (reporters[i].rep == r)
+      return reporters[i].bit;
+  return 0;
+}
+
+bool
+report_urgent(const struct episode *e, const struct evidence *ev)
+{
+  return e->sev == SEV_CRITICAL && ev->day > 0;
+}
+
+int
+report_listing_exit(const struct episode *e)
+{
+  return e->sev == SEV_CRITICAL  ? RBL_EXIT_CRITICAL
+         : e->sev == SEV_WARNING ? RBL_EXIT_WARNING
+                                 : RBL_EXIT_OK;
 }
 
 const char *

@@ -1,12 +1,19 @@
-/* report.h - output formats for check results: one reporter per format
- * behind a table (report_text.c, report_json.c, report_nagios.c).
- * Results stream in; a reporter keeps only what it needs to print. */
+/* report.h - the output formats: one reporter per format behind a table
+ * (report_text.c, report_json.c, report_nagios.c, report_prometheus.c),
+ * each holding its printer of every view it serves: check, status,
+ * history, lists, remind (scan-logs to come).  A reporter receives data
+ * the command gathered, never the state: a check's results stream in,
+ * the other views come whole. */
 #ifndef RBL_REPORT_H
 #define RBL_REPORT_H
 
 #include <stdio.h>
+#include "correlate.h"
 #include "result.h"
 #include "store.h"
+
+struct json_t;
+struct provider;
 
 struct report_opts {
   FILE *out;
@@ -25,17 +32,103 @@ struct report_summary {
   size_t nchanges;
   bool stateful;                  /* changes are known (state committed) */
   bool changes_only;              /* print only the changes */
-  struct store *store;            /* for listed-since; may be NULL */
+  /* The open listings once the cycle was recorded, with when each began
+   * (listed-since); open_known false when the state was not written. */
+  const struct episode *open;
+  size_t nopen;
+  bool open_known;
   int64_t now;
 };
 
+/* ---- the views other than check: what a command gathered ---------------- */
+/* A listing episode and what goes with it. */
+struct listing_view {
+  const struct episode *e;
+  const struct list_def *list;    /* NULL: it left the catalog */
+  const struct evidence *ev;      /* status: rejections that go with it */
+  const struct reminder *rem;     /* status: its reminder, or NULL */
+};
+
+/* rblmon status: listings, list health, blocks no listing explains. */
+struct status_view {
+  int64_t now, last_check;        /* last_check 0: never */
+  const struct listing_view *listings;
+  size_t nlistings;
+  const struct health_row *health;
+  size_t nhealth;
+  const struct finding *unexplained; /* NULL: not known (a failed read) */
+  size_t nunexplained;
+  int exit_code;
+};
+
+/* rblmon history [TARGET]: episodes, newest first. */
+struct history_view {
+  int64_t now;
+  const char *target;             /* NULL: every target */
+  const struct listing_view *episodes;
+  size_t n;
+};
+
+/* rblmon lists: one DNSBL of the table. */
+struct lists_row {
+  const struct list_def *list;
+  const char *use;                /* "selected", why not, or "-" */
+  uint64_t limit;                 /* queries a day, 0: none */
+  bool published;                 /* the limit is the list's own */
+  const struct list_state *probed; /* --probe: its health now, or NULL */
+  const struct health_row *known; /* last health in the state, or NULL */
+};
+struct lists_provider {
+  const struct provider *p;
+  const struct health_row *known;
+};
+struct lists_view {
+  const struct lists_row *rows;
+  size_t n;
+  const struct lists_provider *providers;
+  size_t nproviders;
+  bool probe, all, show_known;    /* the columns: HEALTH probed or known,
+                                     USE (--all) */
+  size_t nselected, ncatalog;     /* DNSBLs selected, in the catalog */
+  const char *catalog_dir;
+  int exit_code;                  /* --probe: from the lists' health */
+};
+
+/* rblmon remind: the due reminders as remind_compose() worded them. */
+struct remind_item {
+  const char *text;               /* lines, the first the summary */
+  struct json_t *json;            /* borrowed: the view's owner frees it */
+};
+struct remind_view {
+  const struct remind_item *items;
+  size_t n;
+  int exit_code;
+};
+
+/* rblmon scan-logs: declared for its printer's slot, defined with it. */
+struct scan_view;
+
+/* One format.  A view the format does not serve is NULL (the command
+ * table in cli/main.c refuses the format for that command).  The views'
+ * printers only read what they are given; they write to f. */
 struct reporter {
   const char *name;
-  /* NULL when out of memory. */
+  /* check: begin is NULL when out of memory; end prints the end of the
+   * report and frees st. */
   void *(*begin)(const struct report_opts *o);
   void (*result)(void *st, const struct result *r);
-  /* Prints the end of the report and frees st. */
   void (*end)(void *st, const struct report_summary *s);
+  void (*status)(FILE *f, const struct status_view *v);
+  void (*history)(FILE *f, const struct history_view *v);
+  void (*lists)(FILE *f, const struct lists_view *v);
+  void (*remind)(FILE *f, const struct remind_view *v);
+  void (*scan)(FILE *f, const struct scan_view *v); /* NULL for now */
+};
+
+/* The formats, as bits for a command's allowed set. */
+enum report_format {
+  REPORT_TEXT = 1 << 0, REPORT_JSON = 1 << 1, REPORT_NAGIOS = 1 << 2,
+  REPORT_PROMETHEUS = 1 << 3
 };
 
 extern const struct reporter report_text, report_json, report_nagios,
@@ -43,7 +136,14 @@ extern const struct reporter report_text, report_json, report_nagios,
 
 /* The reporter named name, or NULL (report_names lists them). */
 const struct reporter *report_find(const char *name);
+/* Its REPORT_* bit. */
+unsigned report_bit(const struct reporter *r);
 extern const char report_names[];
+
+/* A critical listing with rejections in the last 24 hours. */
+bool report_urgent(const struct episode *e, const struct evidence *ev);
+/* The exit code open listings give (the worst severity). */
+int report_listing_exit(const struct episode *e);
 
 /* Exit code names: OK, WARNING, CRITICAL, UNKNOWN. */
 const char *report_exit_name(int code);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "report.h"
 
 struct json_rep {
@@ -197,5 +198,222 @@ json_end(void *st, const struct report_summary *s)
   free(j);
 }
 
-const struct reporter report_json = {"json", json_begin, json_result,
-                                     json_end};
+/* ---- the other views --------------------------------------------------- */
+static void
+dump(FILE *f, json_t *top)
+{
+  json_dumpf(top, f, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+  fputc('\n', f);
+  json_decref(top);
+}
+
+static json_t *
+split(const char *s, const char *sep)
+{
+  json_t *a = json_array();
+  while (s != NULL && *s != '\0') {
+    const char *e = strstr(s, sep);
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    json_array_append_new(a, json_stringn(s, n));
+    s = e ? e + strlen(sep) : NULL;
+  }
+  return a;
+}
+
+/* Status adds what goes with an open listing: evidence and reminder. */
+static void
+listing_extra_json(json_t *o, const struct listing_view *lv)
+{
+  const struct evidence *ev = lv->ev;
+  json_t *recv = json_array();
+  for (size_t i = 0; i < ev->nreceivers; i++)
+    json_array_append_new(recv, json_string(ev->receivers[i]));
+  json_object_set_new(o, "evidence",
+                      json_pack("{sIsIsIso}", "rejections_24h",
+                                (json_int_t)ev->day, "rejections_7d",
+                                (json_int_t)ev->week, "rejections",
+                                (json_int_t)ev->total, "receivers", recv));
+  json_object_set_new(o, "urgent", json_boolean(report_urgent(lv->e, ev)));
+  const struct reminder *rm = lv->rem;
+  char due[32];
+  if (rm != NULL)
+    report_time(rm->due, due, sizeof(due));
+  json_object_set_new(o, "reminder",
+                      rm ? json_pack("{sIssss}", "id", (json_int_t)rm->id,
+                                     "state", reminder_state_names[rm->state],
+                                     "next", due)
+                         : json_null());
+}
+
+static json_t *
+listing_json(const struct listing_view *lv, int64_t now)
+{
+  const struct episode *e = lv->e;
+  char since[32], until[32] = "", d[512] = "";
+  report_time(e->first_seen, since, sizeof(since));
+  if (e->cleared_at)
+    report_time(e->cleared_at, until, sizeof(until));
+  if (lv->list != NULL)
+    report_delist_str(lv->list, d, sizeof(d));
+  json_t *o = json_object();
+  json_object_set_new(o, "target", json_string(e->target));
+  json_object_set_new(o, "source", json_string(e->source));
+  json_object_set_new(o, "codes", split(e->codes, ","));
+  json_object_set_new(o, "reasons", split(e->reasons, "; "));
+  json_object_set_new(o, "severity", json_string(severity_names[e->sev]));
+  json_object_set_new(o, "txt", report_json_text(e->txt));
+  json_object_set_new(o, "since", json_string(since));
+  json_object_set_new(o, "cleared", until[0] ? json_string(until)
+                                             : json_null());
+  json_object_set_new(o, "seconds",
+                      json_integer((e->cleared_at ? e->cleared_at : now)
+                                   - e->first_seen));
+  json_object_set_new(o, "delist", d[0] ? json_string(d) : json_null());
+  if (lv->ev != NULL)
+    listing_extra_json(o, lv);
+  return o;
+}
+
+static json_t *
+finding_json(const struct finding *f)
+{
+  char first[32], last[32];
+  report_time(f->first, first, sizeof(first));
+  report_time(f->last, last, sizeof(last));
+  /* what comes from a receiver's reply (a captured block code): escaped */
+  return json_pack("{sssosssIssss}", "kind", f->kind, "what",
+                   report_json_text(f->what), "advice", f->advice, "count",
+                   (json_int_t)f->count, "first", first, "last", last);
+}
+
+static void
+status_json(FILE *f, const struct status_view *v)
+{
+  json_t *listings = json_array(), *lists = json_array(),
+         *unexplained = json_array();
+  for (size_t i = 0; i < v->nlistings; i++)
+    json_array_append_new(listings, listing_json(&v->listings[i], v->now));
+  for (size_t i = 0; i < v->nhealth; i++) {
+    const struct health_row *h = &v->health[i];
+    char since[32];
+    report_time(h->since, since, sizeof(since));
+    json_array_append_new(lists,
+                          json_pack("{sssssoss}", "name", h->source,
+                                    "health", h->health, "detail",
+                                    report_json_composed(h->detail),
+                                    "since", since));
+  }
+  for (size_t i = 0; v->unexplained != NULL && i < v->nunexplained; i++)
+    json_array_append_new(unexplained, finding_json(&v->unexplained[i]));
+  json_t *top = json_pack("{sosososssi}", "listings", listings, "lists",
+                          lists, "unexplained", unexplained, "status",
+                          report_exit_name(v->exit_code), "exit",
+                          v->exit_code);
+  char when[32];
+  if (v->last_check)
+    report_time(v->last_check, when, sizeof(when));
+  json_object_set_new(top, "last_check",
+                      v->last_check ? json_string(when) : json_null());
+  dump(f, top);
+}
+
+static void
+history_json(FILE *f, const struct history_view *v)
+{
+  json_t *arr = json_array();
+  for (size_t i = 0; i < v->n; i++)
+    json_array_append_new(arr, listing_json(&v->episodes[i], v->now));
+  dump(f, json_pack("{so}", "episodes", arr));
+}
+
+static json_t *
+lists_row_json(const struct lists_row *r)
+{
+  const struct list_def *l = r->list;
+  char d[512];
+  report_delist_str(l, d, sizeof(d));
+  json_t *tags = json_array();
+  for (size_t k = 0; k < l->ntags; k++)
+    json_array_append_new(tags, json_string(l->tags[k]));
+  json_t *o = json_pack("{sssssssssoss}", "name", l->name, "zone", l->zone,
+                        "type", list_type_names[l->type], "operator",
+                        l->operator_name, "tags", tags, "use", r->use);
+  json_object_set_new(o, "title", l->title ? json_string(l->title)
+                                           : json_null());
+  json_object_set_new(o, "delist", json_string(d));
+  json_object_set_new(o, "queries_per_day",
+                      l->queries_per_day
+                        ? json_integer((json_int_t)l->queries_per_day)
+                        : json_null());
+  json_object_set_new(o, "daily_limit",
+                      r->limit ? json_integer((json_int_t)r->limit)
+                               : json_null());
+  if (l->defunct)
+    json_object_set_new(o, "defunct",
+                        json_pack("{ssss}", "since", l->defunct_since,
+                                  "reason", l->defunct_reason));
+  if (r->probed == NULL && r->known != NULL) { /* from the state */
+    char when[32];
+    report_time(r->known->checked_at, when, sizeof(when));
+    json_object_set_new(o, "health", json_string(r->known->health));
+    json_object_set_new(o, "health_checked", json_string(when));
+  }
+  if (r->probed != NULL) {
+    json_object_set_new(o, "health",
+                        json_string(health_names[r->probed->health]));
+    json_object_set_new(o, "detail", r->probed->detail[0]
+                                       ? json_string(r->probed->detail)
+                                       : json_null());
+  }
+  return o;
+}
+
+static json_t *
+provider_json(const struct lists_provider *lp)
+{
+  const struct provider *p = lp->p;
+  char every[24];
+  util_format_duration(p->min_interval_ms, every, sizeof(every));
+  json_t *o = json_pack("{sssssssssIss}", "name", p->def.name, "url", p->url,
+                        "targets", list_type_names[p->def.type],
+                        "min_interval", every, "min_interval_seconds",
+                        (json_int_t)(p->min_interval_ms / 1000), "format",
+                        rep_format_names[p->format]);
+  json_object_set_new(o, "preset", p->preset ? json_string(p->preset)
+                                             : json_null());
+  json_object_set_new(o, "daily_limit",
+                      p->daily_limit ? json_integer((json_int_t)p->daily_limit)
+                                     : json_null());
+  json_object_set_new(o, "health", lp->known ? json_string(lp->known->health)
+                                             : json_null());
+  return o;
+}
+
+static void
+lists_json(FILE *f, const struct lists_view *v)
+{
+  json_t *lists = json_array(), *providers = json_array();
+  for (size_t i = 0; i < v->n; i++)
+    json_array_append_new(lists, lists_row_json(&v->rows[i]));
+  for (size_t i = 0; i < v->nproviders; i++)
+    json_array_append_new(providers, provider_json(&v->providers[i]));
+  json_t *top = json_pack("{soso}", "lists", lists, "providers", providers);
+  if (v->probe)
+    json_object_set_new(top, "status",
+                        json_string(report_exit_name(v->exit_code)));
+  dump(f, top);
+}
+
+static void
+remind_json(FILE *f, const struct remind_view *v)
+{
+  json_t *arr = json_array();
+  for (size_t i = 0; i < v->n; i++)
+    json_array_append(arr, v->items[i].json);
+  dump(f, json_pack("{sosssi}", "reminders", arr, "status",
+                    report_exit_name(v->exit_code), "exit", v->exit_code));
+}
+
+const struct reporter report_json = {
+  "json", json_begin, json_result, json_end, status_json, history_json,
+  lists_json, remind_json, NULL};

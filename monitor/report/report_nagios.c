@@ -61,5 +61,7 @@ nagios_end(void *st, const struct report_summary *s)
   free(n);
 }
 
+/* A plugin's answer is a check's: no other view. */
 const struct reporter report_nagios = {"nagios", nagios_begin,
-                                       nagios_result, nagios_end};
+                                       nagios_result, nagios_end, NULL, NULL,
+                                       NULL, NULL, NULL};

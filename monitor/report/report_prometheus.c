@@ -51,6 +51,41 @@ prom_result(void *st, const struct result *r)
   l->sev = r->sev;
 }
 
+/* The open episodes by (target, list), for a lookup per listed pair. */
+static int
+open_cmp(const void *a, const void *b)
+{
+  const struct episode *x = *(const struct episode *const *)a;
+  const struct episode *y = *(const struct episode *const *)b;
+  int c = strcmp(x->target, y->target);
+  return c ? c : strcmp(x->source, y->source);
+}
+
+static void
+prom_since(FILE *f, const struct prom *p, const struct report_summary *s)
+{
+  fputs("# HELP rblmon_listed_since_seconds When the listing was first "
+        "seen (Unix time).\n# TYPE rblmon_listed_since_seconds gauge\n", f);
+  const struct episode **by = malloc((s->nopen ? s->nopen : 1) *
+                                     sizeof(*by));
+  if (by == NULL)
+    return;
+  for (size_t i = 0; i < s->nopen; i++)
+    by[i] = &s->open[i];
+  qsort(by, s->nopen, sizeof(*by), open_cmp);
+  for (size_t i = 0; i < p->n; i++) {
+    struct episode key = {.target = p->rows[i].target,
+                          .source = p->rows[i].list->name};
+    const struct episode *k = &key, **e =
+      bsearch(&k, by, s->nopen, sizeof(*by), open_cmp);
+    if (e != NULL && (*e)->first_seen > 0)
+      fprintf(f, "rblmon_listed_since_seconds{target=\"%s\",list=\"%s\"} "
+              "%lld\n", p->rows[i].target, p->rows[i].list->name,
+              (long long)(*e)->first_seen);
+  }
+  free(by);
+}
+
 static void
 prom_end(void *st, const struct report_summary *s)
 {
@@ -65,18 +100,8 @@ prom_end(void *st, const struct report_summary *s)
     fprintf(f, "rblmon_listed{target=\"%s\",list=\"%s\",severity=\"%s\"} 1\n",
             p->rows[i].target, p->rows[i].list->name,
             severity_names[p->rows[i].sev]);
-  if (s->store != NULL) {
-    fputs("# HELP rblmon_listed_since_seconds When the listing was first "
-          "seen (Unix time).\n# TYPE rblmon_listed_since_seconds gauge\n", f);
-    for (size_t i = 0; i < p->n; i++) {
-      int64_t since = store_listed_since(s->store, p->rows[i].target,
-                                         p->rows[i].list->name);
-      if (since > 0)
-        fprintf(f, "rblmon_listed_since_seconds{target=\"%s\",list=\"%s\"} "
-                "%lld\n", p->rows[i].target, p->rows[i].list->name,
-                (long long)since);
-    }
-  }
+  if (s->open_known)
+    prom_since(f, p, s);
   fputs("# HELP rblmon_list_health 1 for the list's current health.\n"
         "# TYPE rblmon_list_health gauge\n", f);
   for (size_t i = 0; i < s->nlists; i++)
@@ -113,5 +138,37 @@ prom_end(void *st, const struct report_summary *s)
   free(p);
 }
 
-const struct reporter report_prometheus = {"prometheus", prom_begin,
-                                           prom_result, prom_end};
+/* rblmon status: the same families from the state. */
+static void
+status_prom(FILE *f, const struct status_view *v)
+{
+  fputs("# HELP rblmon_listed 1 when the target is listed on the list.\n"
+        "# TYPE rblmon_listed gauge\n", f);
+  for (size_t i = 0; i < v->nlistings; i++) {
+    const struct episode *e = v->listings[i].e;
+    fprintf(f, "rblmon_listed{target=\"%s\",list=\"%s\",severity=\"%s\"} "
+            "1\n", e->target, e->source, severity_names[e->sev]);
+  }
+  fputs("# HELP rblmon_listed_since_seconds When the listing was first "
+        "seen (Unix time).\n# TYPE rblmon_listed_since_seconds gauge\n", f);
+  for (size_t i = 0; i < v->nlistings; i++) {
+    const struct episode *e = v->listings[i].e;
+    fprintf(f, "rblmon_listed_since_seconds{target=\"%s\",list=\"%s\"} "
+            "%lld\n", e->target, e->source, (long long)e->first_seen);
+  }
+  fputs("# HELP rblmon_list_health 1 for the list's current health.\n"
+        "# TYPE rblmon_list_health gauge\n", f);
+  for (size_t i = 0; i < v->nhealth; i++)
+    fprintf(f, "rblmon_list_health{list=\"%s\",health=\"%s\"} 1\n",
+            v->health[i].source, v->health[i].health);
+  fprintf(f, "# HELP rblmon_last_check_timestamp_seconds When the last check "
+          "ended.\n# TYPE rblmon_last_check_timestamp_seconds gauge\n"
+          "rblmon_last_check_timestamp_seconds %lld\n"
+          "# HELP rblmon_status 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"
+          "# TYPE rblmon_status gauge\nrblmon_status %d\n",
+          (long long)v->last_check, v->exit_code);
+}
+
+const struct reporter report_prometheus = {
+  "prometheus", prom_begin, prom_result, prom_end, status_prom, NULL, NULL,
+  NULL, NULL};

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "report.h"
 
 #define TEXT_MAX_ROWS 5000
@@ -314,5 +315,212 @@ text_end(void *st, const struct report_summary *s)
   free(t);
 }
 
-const struct reporter report_text = {"text", text_begin, text_result,
-                                     text_end};
+/* ---- the other views --------------------------------------------------- */
+/* Untrusted text (a TXT record, a receiver's words) on one line. */
+static void
+put_escaped(FILE *f, const char *s, bool composed)
+{
+  struct sbuf e;
+  sbuf_init(&e, 4096);
+  if (s != NULL && composed)
+    util_escape_composed(&e, s, strlen(s), false);
+  else if (s != NULL)
+    util_escape(&e, s, strlen(s));
+  fputs(sbuf_str(&e), f);
+  sbuf_free(&e);
+}
+
+static void
+listing_text(FILE *f, const struct listing_view *lv, int64_t now)
+{
+  const struct episode *e = lv->e;
+  char since[32], age[32], d[512] = "";
+  report_time(e->first_seen, since, sizeof(since));
+  report_age(now - e->first_seen, age, sizeof(age));
+  if (lv->list != NULL)
+    report_delist_str(lv->list, d, sizeof(d));
+  fprintf(f, "%-39s %-22s %-8s %-20s %-8s %s\n", e->target, e->source,
+          severity_names[e->sev], since, age, e->codes);
+  fprintf(f, "    %s\n", e->reasons);
+  if (e->txt != NULL) {
+    fputs("    TXT: ", f);
+    put_escaped(f, e->txt, false);
+    fputc('\n', f);
+  }
+  if (d[0])
+    fprintf(f, "    delist: %s\n", d);
+  if (lv->list != NULL && lv->list->fix_first != NULL)
+    fprintf(f, "    fix first: %s\n", lv->list->fix_first);
+  const struct evidence *ev = lv->ev;
+  fprintf(f, "    evidence: %llu rejections in 24 h, %llu in 7 days",
+          (unsigned long long)ev->day, (unsigned long long)ev->week);
+  for (size_t i = 0; i < ev->nreceivers; i++)
+    fprintf(f, "%s%s", i ? ", " : " at ", ev->receivers[i]);
+  if (report_urgent(e, ev))
+    fputs(" (URGENT)", f);
+  fputc('\n', f);
+  const struct reminder *rm = lv->rem;
+  if (rm != NULL) {
+    char due[32];
+    report_time(rm->due, due, sizeof(due));
+    fprintf(f, "    reminder %lld: %s, next %s (rblmon ack %lld when removal "
+            "is requested)\n", (long long)rm->id,
+            reminder_state_names[rm->state], due, (long long)rm->id);
+  }
+}
+
+static void
+finding_text(FILE *f, const struct finding *fi)
+{
+  char last[32];
+  report_time(fi->last, last, sizeof(last));
+  /* what comes from a receiver's reply (a captured block code): escaped */
+  struct sbuf w;
+  sbuf_init(&w, 1024);
+  util_escape(&w, fi->what, strlen(fi->what));
+  fprintf(f, "  %-18s %-28s %4llu rejection%s, last %s\n    %s\n", fi->kind,
+          sbuf_str(&w), (unsigned long long)fi->count,
+          fi->count == 1 ? "" : "s", last, fi->advice);
+  sbuf_free(&w);
+}
+
+static void
+status_text(FILE *f, const struct status_view *v)
+{
+  char when[32] = "never", age[32] = "";
+  if (v->last_check) {
+    report_time(v->last_check, when, sizeof(when));
+    report_age(v->now - v->last_check, age, sizeof(age));
+  }
+  fprintf(f, "Listed now (last check %s%s%s%s):\n%-39s %-22s %-8s %-20s %-8s "
+          "%s\n", when, age[0] ? ", " : "", age, age[0] ? " ago" : "",
+          "TARGET", "LIST", "SEVERITY", "SINCE", "FOR", "CODES");
+  for (size_t i = 0; i < v->nlistings; i++)
+    listing_text(f, &v->listings[i], v->now);
+  if (v->nlistings == 0)
+    fputs("  nothing: no monitored target is listed\n", f);
+  fputs("\nUnhealthy lists (results on them are not counted as clean):\n", f);
+  size_t bad = 0;
+  for (size_t i = 0; i < v->nhealth; i++) {
+    const struct health_row *h = &v->health[i];
+    if (strcmp(h->health, "ok") == 0 || strcmp(h->health, "unknown") == 0)
+      continue;
+    char since[32];
+    report_time(h->since, since, sizeof(since));
+    fprintf(f, "  %-24s %-11s since %s: ", h->source, h->health, since);
+    put_escaped(f, h->detail, true); /* composed: what it let through */
+    fputc('\n', f);
+    bad++;
+  }
+  if (bad == 0)
+    fputs("  none\n", f);
+  if (v->unexplained == NULL)
+    return;
+  fputs("\nBlocks no listing explains (last 7 days):\n", f);
+  for (size_t i = 0; i < v->nunexplained; i++)
+    finding_text(f, &v->unexplained[i]);
+  if (v->nunexplained == 0)
+    fputs("  none\n", f);
+}
+
+static void
+history_text(FILE *f, const struct history_view *v)
+{
+  fprintf(f, "%-39s %-22s %-20s %-20s %-8s %-8s %s\n", "TARGET", "LIST",
+          "LISTED", "DELISTED", "FOR", "SEVERITY", "CODES");
+  for (size_t i = 0; i < v->n; i++) {
+    const struct episode *e = v->episodes[i].e;
+    char since[32], until[32] = "listed now", age[32];
+    report_time(e->first_seen, since, sizeof(since));
+    if (e->cleared_at)
+      report_time(e->cleared_at, until, sizeof(until));
+    report_age((e->cleared_at ? e->cleared_at : v->now) - e->first_seen, age,
+               sizeof(age));
+    fprintf(f, "%-39s %-22s %-20s %-20s %-8s %-8s %s\n", e->target,
+            e->source, since, until, age, severity_names[e->sev], e->codes);
+  }
+  if (v->n == 0)
+    fprintf(f, "no listing episodes%s%s\n", v->target ? " for " : "",
+            v->target ? v->target : "");
+}
+
+static int
+health_width(const struct lists_view *v)
+{
+  return v->probe || v->show_known ? 12 : v->all ? 26 : 0;
+}
+
+static void
+lists_row_text(FILE *f, const struct lists_view *v, const struct lists_row *r)
+{
+  char d[512], lim[24] = "-";
+  report_delist_str(r->list, d, sizeof(d));
+  if (r->limit > 0)
+    snprintf(lim, sizeof(lim), "%llu%s", (unsigned long long)r->limit,
+             r->published ? "" : "*");
+  const char *col = r->probed ? health_names[r->probed->health]
+                    : v->probe ? "-"
+                    : v->show_known ? (r->known ? r->known->health : "-")
+                    : r->use;
+  fprintf(f, "%-26s %-36s %-6s %-*s%-9s %s\n", r->list->name, r->list->zone,
+          list_type_names[r->list->type], health_width(v),
+          v->probe || v->all || v->show_known ? col : "", lim, d);
+  if (r->probed != NULL && r->probed->detail[0] != '\0')
+    fprintf(f, "  %s\n", r->probed->detail);
+}
+
+static void
+providers_text(FILE *f, const struct lists_view *v)
+{
+  if (v->nproviders == 0)
+    return;
+  fprintf(f, "\n%-20s %-7s %-9s %-9s %-12s %s\n", "PROVIDER", "TARGETS",
+          "EVERY", "LIMIT/DAY", "HEALTH", "URL");
+  for (size_t i = 0; i < v->nproviders; i++) {
+    const struct provider *p = v->providers[i].p;
+    char every[24], lim[24] = "-";
+    util_format_duration(p->min_interval_ms, every, sizeof(every));
+    if (p->daily_limit)
+      snprintf(lim, sizeof(lim), "%llu", (unsigned long long)p->daily_limit);
+    fprintf(f, "%-20s %-7s %-9s %-9s %-12s %s\n", p->def.name,
+            list_type_names[p->def.type], every, lim,
+            v->providers[i].known ? v->providers[i].known->health : "-",
+            p->url);
+  }
+  fprintf(f, "%zu reputation provider%s (asked by rblmon check only)\n",
+          v->nproviders, v->nproviders == 1 ? "" : "s");
+}
+
+static void
+lists_text(FILE *f, const struct lists_view *v)
+{
+  bool fair_use = false;
+  fprintf(f, "%-26s %-36s %-6s %-*s%-9s %s\n", "NAME", "ZONE", "TYPE",
+          health_width(v),
+          v->probe || v->show_known ? "HEALTH" : v->all ? "USE" : "",
+          "LIMIT/DAY", "DELIST");
+  for (size_t i = 0; i < v->n; i++) {
+    lists_row_text(f, v, &v->rows[i]);
+    fair_use = fair_use || (v->rows[i].limit > 0 && !v->rows[i].published);
+  }
+  if (fair_use)
+    fprintf(f, "* no published limit: rblmon keeps to %d queries a day "
+            "(fair use)\n", LIST_FAIR_USE_PER_DAY);
+  fprintf(f, "%zu list%s selected, %zu in the catalog (%s)%s\n",
+          v->nselected, v->nselected == 1 ? "" : "s", v->ncatalog,
+          v->catalog_dir, v->all ? "" : "; --all shows every entry");
+  providers_text(f, v);
+}
+
+static void
+remind_text(FILE *f, const struct remind_view *v)
+{
+  for (size_t i = 0; i < v->n; i++) {
+    fputs(v->items[i].text, f);
+    fputc('\n', f);
+  }
+}
+
+const struct reporter report_text = {
+  "text", text_begin, text_result, text_end, status_text, history_text,
+  lists_text, remind_text, NULL};

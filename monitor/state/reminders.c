@@ -28,14 +28,18 @@ sq_col_rstate(sqlite3_stmt *q, int i)
   "e.severity, e.txt, e.first_seen, e.last_seen, coalesce(e.cleared_at, 0)"
 
 
+/* Every row of q into r; RBL_ENOTFOUND when there is none. */
 static rbl_status
-read_reminders(struct store *s, sqlite3_stmt *q, store_reminder_fn fn,
-               void *arg)
+read_reminders(struct store *s, sqlite3_stmt *q, struct sq_rows *r)
 {
   int rc;
   size_t n = 0;
   while ((rc = sq_step(s, q)) == SQLITE_ROW) {
-    struct reminder r = {
+    n++;
+    struct reminder *m = sq_rows_next(r);
+    if (m == NULL)
+      continue;
+    *m = (struct reminder){
       sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sq_col_rstate(q, 2),
       sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4),
       sqlite3_column_int64(q, 5), sqlite3_column_int64(q, 6),
@@ -45,16 +49,18 @@ read_reminders(struct store *s, sqlite3_stmt *q, store_reminder_fn fn,
        sq_col_text(q, 13), sq_col_text(q, 14), sq_col_sev(q, 15), sq_col_text(q, 16),
        sqlite3_column_int64(q, 17), sqlite3_column_int64(q, 18),
        sqlite3_column_int64(q, 19)}};
-    fn(arg, &r);
-    n++;
+    const char **const f[] = {&m->note, &m->e.target, &m->e.source,
+                              &m->e.codes, &m->e.reasons, &m->e.txt};
+    sq_rows_strs(r, f, UTIL_ARRAY_LEN(f));
   }
   sqlite3_finalize(q);
-  return rc == SQLITE_DONE ? (n ? RBL_OK : RBL_ENOTFOUND) : RBL_EIO;
+  return sq_rows_status(r, rc != SQLITE_DONE ? RBL_EIO
+                           : n ? RBL_OK : RBL_ENOTFOUND);
 }
 
 rbl_status
-store_reminders(struct store *s, int64_t now, bool all, store_reminder_fn fn,
-                void *arg)
+store_reminders(struct store *s, int64_t now, bool all, struct arena *ar,
+                struct reminder **rows, size_t *n)
 {
   const char *sql = all
     ? "SELECT " RM_COLS " FROM reminders r JOIN episodes e ON e.id = "
@@ -62,25 +68,33 @@ store_reminders(struct store *s, int64_t now, bool all, store_reminder_fn fn,
     : "SELECT " RM_COLS " FROM reminders r JOIN episodes e ON e.id = "
       "r.episode WHERE r.state != 'closed' AND r.due <= ?1 "
       "ORDER BY r.due, r.id";
+  struct sq_rows r = SQ_ROWS(ar, sizeof(**rows));
   sqlite3_stmt *q = sq_prepare(s, sql);
-  if (q == NULL)
-    return RBL_EIO;
-  if (!all)
-    sqlite3_bind_int64(q, 1, now);
-  rbl_status st = read_reminders(s, q, fn, arg);
+  rbl_status st = RBL_EIO;
+  if (q != NULL) {
+    if (!all)
+      sqlite3_bind_int64(q, 1, now);
+    st = read_reminders(s, q, &r);
+  }
+  *rows = r.p;
+  *n = r.n;
   return st == RBL_ENOTFOUND ? RBL_OK : st;
 }
 
 rbl_status
-store_reminder_get(struct store *s, int64_t id, store_reminder_fn fn,
-                   void *arg)
+store_reminder_get(struct store *s, int64_t id, struct arena *ar,
+                   struct reminder *out)
 {
+  struct sq_rows r = SQ_ROWS(ar, sizeof(*out));
   sqlite3_stmt *q = sq_prepare(s, "SELECT " RM_COLS " FROM reminders r JOIN "
                             "episodes e ON e.id = r.episode WHERE r.id = ?1");
   if (q == NULL)
     return RBL_EIO;
   sqlite3_bind_int64(q, 1, id);
-  return read_reminders(s, q, fn, arg);
+  rbl_status st = read_reminders(s, q, &r);
+  if (st == RBL_OK)
+    *out = *(const struct reminder *)r.p;
+  return st;
 }
 
 rbl_status

@@ -593,6 +593,47 @@ store_rep_pause(struct store *s, const char *source, int64_t until,
 }
 
 /* ---- reading ------------------------------------------------------------ */
+void *
+sq_rows_next(struct sq_rows *r)
+{
+  if (r->oom)
+    return NULL;
+  if (r->n == r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 16;
+    char *p = cap > SIZE_MAX / r->size ? NULL
+                                       : arena_alloc(r->ar, cap * r->size);
+    if (p == NULL) {
+      r->oom = true;
+      return NULL;
+    }
+    if (r->n > 0) /* the outgrown copy stays in the arena until it goes */
+      memcpy(p, r->p, r->n * r->size);
+    r->p = p;
+    r->cap = cap;
+  }
+  return (char *)r->p + r->n++ * r->size;
+}
+
+void
+sq_rows_strs(struct sq_rows *r, const char **const *f, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (*f[i] != NULL && (*f[i] = arena_strdup(r->ar, *f[i])) == NULL)
+      r->oom = true;
+}
+
+rbl_status
+sq_rows_status(struct sq_rows *r, rbl_status st)
+{
+  if (st == RBL_OK && r->oom)
+    st = RBL_ENOMEM;
+  if (st != RBL_OK) {
+    r->p = NULL;
+    r->n = 0;
+  }
+  return st;
+}
+
 static rbl_status
 read_episodes(struct store *s, const char *sql, const char *target,
               store_episode_fn fn, void *arg)
@@ -615,46 +656,84 @@ read_episodes(struct store *s, const char *sql, const char *target,
   return rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
 }
 
+static void
+keep_episode_row(void *arg, const struct episode *e)
+{
+  struct sq_rows *r = arg;
+  struct episode *c = sq_rows_next(r);
+  if (c == NULL)
+    return;
+  *c = *e;
+  const char **const f[] = {&c->target, &c->source, &c->codes, &c->reasons,
+                            &c->txt};
+  sq_rows_strs(r, f, UTIL_ARRAY_LEN(f));
+}
+
 #define EP_COLS "id, target, source, codes, reasons, severity, txt, " \
                 "first_seen, last_seen, coalesce(cleared_at, 0)"
+#define EP_CURRENT "SELECT " EP_COLS " FROM episodes WHERE cleared_at IS " \
+  "NULL ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' " \
+  "THEN 1 ELSE 2 END, target, source"
+#define EP_HISTORY_OF "SELECT " EP_COLS " FROM episodes WHERE target = ?1 " \
+  "ORDER BY first_seen DESC, source"
+#define EP_HISTORY "SELECT " EP_COLS " FROM episodes ORDER BY first_seen " \
+  "DESC, target, source"
 
 rbl_status
-store_current(struct store *s, store_episode_fn fn, void *arg)
+store_current(struct store *s, struct arena *ar, struct episode **rows,
+              size_t *n)
 {
-  return read_episodes(s, "SELECT " EP_COLS " FROM episodes WHERE "
-                       "cleared_at IS NULL ORDER BY CASE severity WHEN "
-                       "'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, "
-                       "target, source", NULL, fn, arg);
+  struct sq_rows r = SQ_ROWS(ar, sizeof(**rows));
+  rbl_status st = sq_rows_status(&r, read_episodes(s, EP_CURRENT, NULL,
+                                                keep_episode_row, &r));
+  *rows = r.p;
+  *n = r.n;
+  return st;
 }
 
 rbl_status
 store_history(struct store *s, const char *target, store_episode_fn fn,
               void *arg)
 {
-  return read_episodes(s, target != NULL
-                         ? "SELECT " EP_COLS " FROM episodes WHERE target = "
-                           "?1 ORDER BY first_seen DESC, source"
-                         : "SELECT " EP_COLS " FROM episodes ORDER BY "
-                           "first_seen DESC, target, source",
+  return read_episodes(s, target != NULL ? EP_HISTORY_OF : EP_HISTORY,
                        target, fn, arg);
 }
 
 rbl_status
-store_health(struct store *s, store_health_fn fn, void *arg)
+store_history_rows(struct store *s, const char *target, struct arena *ar,
+                   struct episode **rows, size_t *n)
 {
+  struct sq_rows r = SQ_ROWS(ar, sizeof(**rows));
+  rbl_status st = sq_rows_status(&r, store_history(s, target, keep_episode_row,
+                                                &r));
+  *rows = r.p;
+  *n = r.n;
+  return st;
+}
+
+rbl_status
+store_health(struct store *s, struct arena *ar, struct health_row **rows,
+             size_t *n)
+{
+  struct sq_rows r = SQ_ROWS(ar, sizeof(**rows));
   sqlite3_stmt *q = sq_prepare(s, "SELECT source, health, detail, since, "
                             "checked_at FROM list_health ORDER BY source");
-  if (q == NULL)
-    return RBL_EIO;
-  int rc;
-  while ((rc = sq_step(s, q)) == SQLITE_ROW) {
-    struct health_row h = {sq_col_text(q, 0), sq_col_text(q, 1), sq_col_text(q, 2),
-                           sqlite3_column_int64(q, 3),
-                           sqlite3_column_int64(q, 4)};
-    fn(arg, &h);
+  int rc = SQLITE_ERROR;
+  while (q != NULL && (rc = sq_step(s, q)) == SQLITE_ROW) {
+    struct health_row *h = sq_rows_next(&r);
+    if (h == NULL)
+      continue;
+    *h = (struct health_row){sq_col_text(q, 0), sq_col_text(q, 1),
+                             sq_col_text(q, 2), sqlite3_column_int64(q, 3),
+                             sqlite3_column_int64(q, 4)};
+    const char **const f[] = {&h->source, &h->health, &h->detail};
+    sq_rows_strs(&r, f, UTIL_ARRAY_LEN(f));
   }
   sqlite3_finalize(q);
-  return rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
+  rbl_status st = sq_rows_status(&r, rc == SQLITE_DONE ? RBL_OK : RBL_EIO);
+  *rows = r.p;
+  *n = r.n;
+  return st;
 }
 
 rbl_status

@@ -152,28 +152,44 @@ rbl_status store_cursor_put(struct store *s, const char *path,
 rbl_status store_scan_commit(struct store *s, uint64_t retention_ms,
                              char *err, size_t errlen);
 
-/* ---- reading ------------------------------------------------------------ */
+/* ---- reading ------------------------------------------------------------
+ * Reads return arrays of typed rows.  The array and every string its rows
+ * point to are allocated from the caller's arena ar (util.h) and live until
+ * arena_free(ar); the store keeps no pointer to them.  Errors: RBL_EIO (a
+ * failed SQLite step: inside a transaction, the transaction fails) and
+ * RBL_ENOMEM; then *rows is NULL and *n 0 (what was allocated stays in the
+ * arena until it is freed). */
+struct arena;
+
 struct episode {
   int64_t id;
   const char *target, *source, *codes, *reasons;
   enum severity sev;               /* notice, warning or critical */
-  const char *txt;
+  const char *txt;                 /* NULL: none */
   int64_t first_seen, last_seen, cleared_at; /* cleared_at 0: open */
 };
-typedef void (*store_episode_fn)(void *arg, const struct episode *e);
 
 /* Open episodes (current listings), by severity then target. */
-rbl_status store_current(struct store *s, store_episode_fn fn, void *arg);
+rbl_status store_current(struct store *s, struct arena *ar,
+                         struct episode **rows, size_t *n);
 /* All episodes, or those of target, newest first. */
+rbl_status store_history_rows(struct store *s, const char *target,
+                              struct arena *ar, struct episode **rows,
+                              size_t *n);
+/* The same episodes one at a time, for a reader that keeps only part of
+ * each (correlate.c): the row and its strings are SQLite's, borrowed for
+ * the call of fn only. */
+typedef void (*store_episode_fn)(void *arg, const struct episode *e);
 rbl_status store_history(struct store *s, const char *target,
                          store_episode_fn fn, void *arg);
 
 struct health_row {
-  const char *source, *health, *detail;
+  const char *source, *health, *detail;   /* detail may be NULL */
   int64_t since, checked_at;
 };
-typedef void (*store_health_fn)(void *arg, const struct health_row *h);
-rbl_status store_health(struct store *s, store_health_fn fn, void *arg);
+/* Every source's last health, by name. */
+rbl_status store_health(struct store *s, struct arena *ar,
+                        struct health_row **rows, size_t *n);
 /* The last cycle: when, how long, and its exit code (0 if none). */
 rbl_status store_last_cycle(struct store *s, int64_t *started,
                             int64_t *finished, int *exit_code);
@@ -199,15 +215,17 @@ struct reminder {
   bool relisting;
   struct episode e;               /* the listing it is about */
 };
-typedef void (*store_reminder_fn)(void *arg, const struct reminder *r);
 
 /* Reminders due at now (open, requested or closing), oldest due first; or
- * every reminder not closed (all = true). */
+ * every reminder not closed (all = true).  Rows in ar, as the reads above
+ * (the reminder's note and its episode's strings too). */
 rbl_status store_reminders(struct store *s, int64_t now, bool all,
-                           store_reminder_fn fn, void *arg);
-/* One reminder by id; RBL_ENOTFOUND when there is none. */
-rbl_status store_reminder_get(struct store *s, int64_t id,
-                              store_reminder_fn fn, void *arg);
+                           struct arena *ar, struct reminder **rows,
+                           size_t *n);
+/* One reminder by id into *out, its strings in ar; RBL_ENOTFOUND when
+ * there is none, RBL_EIO, RBL_ENOMEM. */
+rbl_status store_reminder_get(struct store *s, int64_t id, struct arena *ar,
+                              struct reminder *out);
 /* Changes a reminder (state REM_KEEP: unchanged; note NULL: kept).  A
  * change of due alone (no state, not sent) is a snooze and is recorded as
  * snoozed_until. */

@@ -58,4 +58,22 @@ const char *sq_col_text(sqlite3_stmt *q, int i);
  * listing is never taken for less than it may be). */
 enum severity sq_col_sev(sqlite3_stmt *q, int i);
 
+/* Typed rows of a read, gathered into the caller's arena (results.c): the
+ * array grows by doubling, every string is copied out of the statement
+ * before the next step; out of memory is remembered, not fatal mid-read. */
+struct sq_rows {
+  struct arena *ar;
+  void *p;
+  size_t n, cap, size;
+  bool oom;
+};
+#define SQ_ROWS(ar, size) {(ar), NULL, 0, 0, (size), false}
+/* The next row (zeroed), NULL when out of memory. */
+void *sq_rows_next(struct sq_rows *r);
+/* Moves the strings the fields point to into the arena. */
+void sq_rows_strs(struct sq_rows *r, const char **const *f, size_t n);
+/* The read's status (RBL_ENOMEM if a row was lost); no rows unless it is
+ * RBL_OK. */
+rbl_status sq_rows_status(struct sq_rows *r, rbl_status st);
+
 #endif
