@@ -471,8 +471,8 @@ finish(struct cycle *y, int rc, bool saved)
   /* what was committed: the open listings and when each began */
   struct arena ar = ARENA_INIT;
   struct episode *open = NULL;
-  s.open_known = saved && store_current(y->store, &ar, &open, &s.nopen) ==
-                            RBL_OK;
+  s.open_known = saved && y->o->rep->needs_open &&
+                 store_current(y->store, &ar, &open, &s.nopen) == RBL_OK;
   s.open = open;
   y->o->rep->end(y->rep_state, &s);
   arena_free(&ar);

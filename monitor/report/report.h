@@ -33,7 +33,8 @@ struct report_summary {
   bool stateful;                  /* changes are known (state committed) */
   bool changes_only;              /* print only the changes */
   /* The open listings once the cycle was recorded, with when each began
-   * (listed-since); open_known false when the state was not written. */
+   * (listed-since), for a reporter that needs_open; open_known false
+   * when the state was not written or they were not read. */
   const struct episode *open;
   size_t nopen;
   bool open_known;
@@ -123,6 +124,9 @@ struct reporter {
   void (*lists)(FILE *f, const struct lists_view *v);
   void (*remind)(FILE *f, const struct remind_view *v);
   void (*scan)(FILE *f, const struct scan_view *v); /* NULL for now */
+  /* check: the summary carries the open listings after the commit (for
+   * listed-since); others are spared the read */
+  bool needs_open;
 };
 
 /* The formats, as bits for a command's allowed set. */

@@ -415,5 +415,6 @@ remind_json(FILE *f, const struct remind_view *v)
 }
 
 const struct reporter report_json = {
-  "json", json_begin, json_result, json_end, status_json, history_json,
-  lists_json, remind_json, NULL};
+  .name = "json", .begin = json_begin, .result = json_result,
+  .end = json_end, .status = status_json, .history = history_json,
+  .lists = lists_json, .remind = remind_json};

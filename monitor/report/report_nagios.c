@@ -62,6 +62,6 @@ nagios_end(void *st, const struct report_summary *s)
 }
 
 /* A plugin's answer is a check's: no other view. */
-const struct reporter report_nagios = {"nagios", nagios_begin,
-                                       nagios_result, nagios_end, NULL, NULL,
-                                       NULL, NULL, NULL};
+const struct reporter report_nagios = {
+  .name = "nagios", .begin = nagios_begin, .result = nagios_result,
+  .end = nagios_end};

@@ -170,5 +170,5 @@ status_prom(FILE *f, const struct status_view *v)
 }
 
 const struct reporter report_prometheus = {
-  "prometheus", prom_begin, prom_result, prom_end, status_prom, NULL, NULL,
-  NULL, NULL};
+  .name = "prometheus", .begin = prom_begin, .result = prom_result,
+  .end = prom_end, .status = status_prom, .needs_open = true};

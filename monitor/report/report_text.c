@@ -522,5 +522,6 @@ remind_text(FILE *f, const struct remind_view *v)
 }
 
 const struct reporter report_text = {
-  "text", text_begin, text_result, text_end, status_text, history_text,
-  lists_text, remind_text, NULL};
+  .name = "text", .begin = text_begin, .result = text_result,
+  .end = text_end, .status = status_text, .history = history_text,
+  .lists = lists_text, .remind = remind_text};
