@@ -46,7 +46,7 @@ struct scan {
   uint64_t jmsg_line;             /* export: the entry's MESSAGE= line */
   /* totals */
   uint64_t found, stored_new, permanent, temporary;
-  uint64_t by_cause[8];
+  uint64_t by_cause[CAUSE_COUNT];
   struct counts receivers, ips, blocks, texts;
   struct logread_stats st;
   size_t nout;
@@ -140,7 +140,7 @@ emit_json(struct scan *k, const struct rejection *r, const struct verdict *v,
   json_object_set_new(o, "text", report_json_text(r->text));
   json_object_set_new(o, "named_ip", report_json_text(v->named_ip));
   json_object_set_new(o, "ours", json_boolean(our));
-  json_object_set_new(o, "cause", json_string(v->cause));
+  json_object_set_new(o, "cause", json_string(cause_name(v->cause)));
   json_object_set_new(o, "detail", report_json_text(v->detail));
   json_object_set_new(o, "list", report_json_text(v->list));
   json_object_set_new(o, "block", report_json_text(v->block));
@@ -165,9 +165,7 @@ found(struct scan *k, const struct rejection *r, const char *file,
     k->permanent++;
   else
     k->temporary++;
-  for (int i = 0; cause_names[i] != NULL; i++)
-    if (strcmp(cause_names[i], v.cause) == 0)
-      k->by_cause[i]++;
+  k->by_cause[v.cause]++;
   count(&k->receivers, v.receiver ? v.receiver : r->domain);
   count(&k->ips, v.named_ip);
   count(&k->blocks, v.list ? v.list : v.block);
@@ -362,7 +360,7 @@ notify_spike(const struct app *a, const struct scan *k)
   snprintf(ev.summary, sizeof(ev.summary), "%llu new rejections of "
            "outgoing mail", (unsigned long long)k->stored_new);
   size_t w = 0;
-  for (int i = 0; cause_names[i] != NULL && w < sizeof(ev.body); i++)
+  for (int i = 0; i < CAUSE_COUNT && w < sizeof(ev.body); i++)
     if (k->by_cause[i] > 0)
       w += (size_t)snprintf(ev.body + w, sizeof(ev.body) - w, "%s%s: %llu",
                             w ? ", " : "", cause_names[i],
@@ -377,7 +375,7 @@ static void
 summary_json(const struct scan *k, size_t files, int rc)
 {
   json_t *causes = json_object();
-  for (int i = 0; cause_names[i] != NULL; i++)
+  for (int i = 0; i < CAUSE_COUNT; i++)
     json_object_set_new(causes, cause_names[i],
                         json_integer((json_int_t)k->by_cause[i]));
   json_t *sum = json_pack("{sIsIsIsIsIsIso}", "files", (json_int_t)files,
@@ -411,7 +409,7 @@ summary_text(struct scan *k, size_t files)
            (unsigned long long)k->st.long_lines, LOGREAD_LINE_MAX / 1024);
   if (k->found > 0) {
     printf("By cause:\n");
-    for (int i = 0; cause_names[i] != NULL; i++)
+    for (int i = 0; i < CAUSE_COUNT; i++)
       if (k->by_cause[i] > 0)
         printf("  %6llu  %s\n", (unsigned long long)k->by_cause[i],
                cause_names[i]);

@@ -61,7 +61,7 @@ store_rejection(struct store *s, const struct rejection *r,
   sq_text(q, 13, r->text);
   sq_text(q, 14, v->named_ip);
   sqlite3_bind_int(q, 15, ours);
-  sq_text(q, 16, v->cause);
+  sq_text(q, 16, cause_name(v->cause));
   sq_text(q, 17, v->detail);
   sq_text(q, 18, v->list);
   sq_text(q, 19, v->block);
