@@ -8,9 +8,22 @@
 
 #include "target.h"
 
-const char *const cause_names[] = {
-  "blocklist", "reputation", "content", "authentication", "policy",
-  "rate-limit", "configuration", "unknown", NULL};
+const char *const cause_names[CAUSE_COUNT + 1] = {
+  [CAUSE_BLOCKLIST] = "blocklist",
+  [CAUSE_REPUTATION] = "reputation",
+  [CAUSE_CONTENT] = "content",
+  [CAUSE_AUTHENTICATION] = "authentication",
+  [CAUSE_POLICY] = "policy",
+  [CAUSE_RATE_LIMIT] = "rate-limit",
+  [CAUSE_CONFIGURATION] = "configuration",
+  [CAUSE_UNKNOWN] = "unknown",
+  [CAUSE_COUNT] = NULL};
+
+const char *
+cause_name(enum cause c)
+{
+  return (unsigned)c < CAUSE_COUNT ? cause_names[c] : cause_names[CAUSE_UNKNOWN];
+}
 static const char *const detail_names[] = {"spf", "dkim", "dmarc", "ptr",
                                            "helo", "tls", NULL};
 static const char *const lang_names[] = {"en", "fr", "de", NULL};
@@ -21,7 +34,9 @@ struct rule {
   const char *id;
   regex_t re;
   bool compiled;
-  const char *cause, *detail, *list, *block, *receiver;
+  enum cause cause;
+  bool has_cause;                 /* cause was read */
+  const char *detail, *list, *block, *receiver;
   int block_group;
 };
 
@@ -94,7 +109,12 @@ r_enum(struct yctx *c, struct ynode *v, const char *const *names,
 static void
 r_cause(struct yctx *c, struct ynode *v, void *obj)
 {
-  r_enum(c, v, cause_names, &((struct rule_parse *)obj)->r.cause, "cause");
+  struct rule *r = &((struct rule_parse *)obj)->r;
+  int i;
+  if (!ydoc_is_null(v) && ydoc_enum(c, v, cause_names, &i, "cause")) {
+    r->cause = (enum cause)i;
+    r->has_cause = true;
+  }
 }
 
 static void
@@ -196,7 +216,8 @@ f_rules(struct yctx *c, struct ynode *v, void *obj)
       yerror(c, v->items[i], "rule '%s': block_group %d but the regex has "
              "%zu groups", p.r.id ? p.r.id : "?", p.r.block_group,
              p.r.re.re_nsub);
-    if (c->diag->errors == before && p.r.compiled && p.r.id && p.r.cause) {
+    if (c->diag->errors == before && p.r.compiled && p.r.id &&
+        p.r.has_cause) {
       cl->rules[cl->n++] = p.r;
     } else if (p.r.compiled) {
       regfree(&p.r.re);
@@ -385,7 +406,7 @@ classify_uncached(const struct classifier *c, const struct rejection *r,
                   struct verdict *v)
 {
   memset(v, 0, sizeof(*v));
-  v->cause = "unknown";
+  v->cause = CAUSE_UNKNOWN;
   v->receiver = r->host[0] ? receiver_of(c, r->host) : NULL;
   named_ip(r->text, v->named_ip, sizeof(v->named_ip));
   for (size_t i = 0; i < c->n; i++) {

@@ -18,13 +18,30 @@ rbl_status classify_load(const char *path, const struct catalog *cat,
 /* Frees the rules, the cache and c (NULL is fine). */
 void classify_free(struct classifier *c);
 
+/* The cause of a rejection; cause_names[] spells each for the rules and
+ * the output (in this order: the JSON "by_cause" object follows it). */
+enum cause {
+  CAUSE_BLOCKLIST,
+  CAUSE_REPUTATION,
+  CAUSE_CONTENT,
+  CAUSE_AUTHENTICATION,
+  CAUSE_POLICY,
+  CAUSE_RATE_LIMIT,
+  CAUSE_CONFIGURATION,
+  CAUSE_UNKNOWN,
+  CAUSE_COUNT                     /* not a cause: the number of them */
+};
+/* NULL-terminated (for ydoc_enum): cause_names[CAUSE_COUNT] is NULL. */
+extern const char *const cause_names[CAUSE_COUNT + 1];
+/* The name of c; "unknown" for a value out of range. */
+const char *cause_name(enum cause c);
+
 struct verdict {
-  const char *cause;              /* never NULL: "unknown" at worst */
+  enum cause cause;               /* CAUSE_UNKNOWN at worst */
   const char *detail, *list, *rule, *receiver; /* may be NULL */
   char block[128];
   char named_ip[64];
 };
-extern const char *const cause_names[];
 
 /* Verdicts are cached by reply text and receiver (receivers repeat their
  * texts), so c is not const. */

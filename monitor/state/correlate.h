@@ -2,7 +2,9 @@
  * explains.  A rejection belongs to a listing when it names that list (or
  * another list of the same operator: "Spamhaus" for ZEN, SBL, XBL...),
  * names the listed IP or domain (or no address at all), and falls inside
- * the listing's episode widened by remind.window. */
+ * the listing's episode widened by remind.window.  Both reads are SQL
+ * joins on the state's indexes (rejections by list and time, by time),
+ * with the catalog's lists of one operator bound as JSON. */
 #ifndef RBL_CORRELATE_H
 #define RBL_CORRELATE_H
 
@@ -20,8 +22,8 @@ struct evidence {
   size_t nreceivers;
 };
 
-/* Fills ev for the listing e (on list l, which may be NULL when the list
- * left the catalog). */
+/* Fills ev for the listing e (ev is zeroed first; its receivers point into
+ * ev itself).  RBL_EIO when the state cannot be read, RBL_ENOMEM. */
 rbl_status correlate_listing(struct store *s, const struct catalog *cat,
                              const struct episode *e, int64_t window_s,
                              int64_t now, struct evidence *ev);
@@ -37,6 +39,11 @@ struct finding {
 };
 typedef void (*finding_fn)(void *arg, const struct finding *f);
 
+/* Calls fn with each group of the last 7 days' blocks (before now) that no
+ * listing explains, in the order their first block was seen (at most 64
+ * groups); f is valid during the call only.  selected: the lists in use
+ * (what is "monitored").  RBL_EIO when the state cannot be read (fn is
+ * then not called), RBL_ENOMEM. */
 rbl_status correlate_unexplained(struct store *s, const struct catalog *cat,
                                  const struct list_def *const *selected,
                                  size_t nselected, int64_t window_s,

@@ -61,7 +61,7 @@ store_rejection(struct store *s, const struct rejection *r,
   sq_text(q, 13, r->text);
   sq_text(q, 14, v->named_ip);
   sqlite3_bind_int(q, 15, ours);
-  sq_text(q, 16, v->cause);
+  sq_text(q, 16, cause_name(v->cause));
   sq_text(q, 17, v->detail);
   sq_text(q, 18, v->list);
   sq_text(q, 19, v->block);
@@ -120,32 +120,4 @@ store_scan_commit(struct store *s, uint64_t retention_ms, char *err,
                     s->now - (int64_t)(retention_ms / 1000), 0, 0, 0, 0, 0};
   sq_exec_bound(s, "DELETE FROM rejections WHERE time < :cutoff", &p);
   return sq_finish(s, "the scan was not saved", err, errlen);
-}
-
-rbl_status
-store_rejections(struct store *s, int64_t from, int64_t to, bool blocks_only,
-                 store_rejection_fn fn, void *arg)
-{
-  const char *sql = blocks_only
-    ? "SELECT time, list, block, named_ip, receiver, cause, text, code, rule, "
-      "detail FROM rejections WHERE time BETWEEN ?1 AND ?2 AND cause IN "
-      "('blocklist', 'reputation') ORDER BY time"
-    : "SELECT time, list, block, named_ip, receiver, cause, text, code, rule, "
-      "detail FROM rejections WHERE time BETWEEN ?1 AND ?2 AND (list IS NOT NULL "
-      "OR cause IN ('authentication', 'configuration')) ORDER BY time";
-  sqlite3_stmt *q = sq_prepare(s, sql);
-  if (q == NULL)
-    return RBL_EIO;
-  sqlite3_bind_int64(q, 1, from);
-  sqlite3_bind_int64(q, 2, to);
-  int rc;
-  while ((rc = sq_step(s, q)) == SQLITE_ROW) {
-    struct rejection_row r = {
-      sqlite3_column_int64(q, 0), sq_col_text(q, 1), sq_col_text(q, 2),
-      sq_col_text(q, 3), sq_col_text(q, 4), sq_col_text(q, 5), sq_col_text(q, 6),
-      sqlite3_column_int(q, 7), sq_col_text(q, 8), sq_col_text(q, 9)};
-    fn(arg, &r);
-  }
-  sqlite3_finalize(q);
-  return rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
 }

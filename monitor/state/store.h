@@ -237,18 +237,4 @@ rbl_status store_reminder_set(struct store *s, int64_t id,
 rbl_status store_begin(struct store *s, int64_t now, char *err, size_t errlen);
 rbl_status store_commit(struct store *s, char *err, size_t errlen);
 
-/* Rejections naming a list, or (not blocks_only) caused by
- * authentication or configuration, between two times. */
-struct rejection_row {
-  int64_t time;
-  const char *list, *block, *named_ip, *receiver, *cause, *text;
-  int code;
-  const char *rule;               /* the rule that classified it */
-  const char *detail;             /* its detail: ptr, spf, dkim, dmarc */
-};
-typedef void (*store_rejection_fn)(void *arg, const struct rejection_row *r);
-rbl_status store_rejections(struct store *s, int64_t from, int64_t to,
-                            bool blocks_only, store_rejection_fn fn,
-                            void *arg);
-
 #endif

@@ -223,6 +223,43 @@ class StateTest(rbltest.unittest.TestCase):
         self.assertEqual(db.execute("SELECT first_seen FROM episodes").fetchall(), [(T0,)])
         db.close()
 
+    def test_migration_keeps_rejections_correlated(self):
+        # a state of schema 4 (rejections stored, no index by list, no
+        # reminders) migrates, and what it holds still correlates: the
+        # listing's evidence, and the blocks no listing explains
+        os.makedirs(os.path.dirname(self.w.db))
+        db = sqlite3.connect(self.w.db)
+        db.executescript(SCHEMA_1 + SCHEMA_2_TO_4 + """
+            INSERT INTO episodes(target, source, first_seen, last_seen, codes, reasons, severity)
+              VALUES ('192.0.2.1', 'bl', %d, %d, '127.0.0.2', 'spam', 'critical');
+            PRAGMA application_id = 1380076621; PRAGMA user_version = 4;""" % (T0, T0))
+        rows = [  # hash, time, list, named_ip, receiver
+            ("r1", T0 + 3600, "bl", "192.0.2.1", "gmail.com"),
+            ("r2", T0 + 7200, "bl", None, "outlook.com"),
+            ("r3", T0 + 7300, "bl", "192.0.2.9", "yahoo.com"),
+            ("r4", T0 + 7400, "spamhaus-zen", "192.0.2.1", "gmail.com"),
+        ]
+        for h, t, lst, ip, recv in rows:
+            db.execute("INSERT INTO rejections(hash, time, cause, list, named_ip, receiver, code,"
+                       " permanent, text) VALUES (?, ?, 'blocklist', ?, ?, ?, 554, 1, 'blocked')",
+                       (h, t, lst, ip, recv))
+        db.commit()
+        db.close()
+        r = self.cron("listed", T0 + DAY)
+        self.assertEqual((r.out, r.rc), ("", 2), r.err)  # the old episode goes on
+        db = sqlite3.connect(self.w.db)
+        self.assertEqual(db.execute("SELECT count(*) FROM rejections").fetchone()[0], 4)
+        self.assertEqual(db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                                    " AND name = 'rejections_by_list'").fetchone()[0], 1)
+        db.close()
+        st = self.w.run(["status", "--format", "json"], now=T0 + DAY + 60).json()
+        ev = st["listings"][0]["evidence"]
+        self.assertEqual((ev["rejections"], sorted(ev["receivers"])),
+                         (2, ["gmail.com", "outlook.com"]))
+        found = sorted((u["kind"], u["what"], u["count"]) for u in st["unexplained"])
+        self.assertEqual(found, [("not-seen-listed", "bl", 1),
+                                 ("unmonitored-list", "spamhaus-zen", 1)])
+
     def bad_state(self, content, message):
         os.makedirs(os.path.dirname(self.w.db))
         if isinstance(content, bytes):
@@ -443,6 +480,27 @@ CREATE TABLE last_check(target TEXT NOT NULL, source TEXT NOT NULL, checked_at I
   status TEXT NOT NULL, codes TEXT, error TEXT, PRIMARY KEY(target, source)) WITHOUT ROWID;
 CREATE TABLE list_health(source TEXT PRIMARY KEY, health TEXT NOT NULL, detail TEXT,
   since INTEGER NOT NULL, checked_at INTEGER NOT NULL);
+"""
+
+# Steps 2 to 4 as they shipped (store.c's migrations): a state of schema 4
+# holds rejections from the logs.
+SCHEMA_2_TO_4 = """
+ALTER TABLE episodes ADD COLUMN watchlist TEXT;
+CREATE TABLE health_history(id INTEGER PRIMARY KEY, source TEXT NOT NULL, health TEXT NOT NULL,
+  detail TEXT, at INTEGER NOT NULL);
+CREATE TABLE cycles(id INTEGER PRIMARY KEY, started INTEGER NOT NULL, finished INTEGER NOT NULL,
+  checks INTEGER NOT NULL, listed INTEGER NOT NULL, errors INTEGER NOT NULL,
+  exit_code INTEGER NOT NULL);
+CREATE TABLE list_queries(source TEXT NOT NULL, at INTEGER NOT NULL, queries INTEGER NOT NULL);
+CREATE INDEX list_queries_by_source ON list_queries(source, at);
+CREATE TABLE rejections(id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, time INTEGER NOT NULL,
+  mta TEXT, queue_id TEXT, recipient TEXT, domain TEXT, host TEXT, ip TEXT, code INTEGER,
+  enhanced TEXT, stage TEXT, permanent INTEGER, text TEXT, named_ip TEXT, ours INTEGER,
+  cause TEXT, detail TEXT, list TEXT, block TEXT, receiver TEXT, rule TEXT, file TEXT,
+  line INTEGER);
+CREATE INDEX rejections_by_time ON rejections(time);
+CREATE TABLE log_cursors(path TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL,
+  head INTEGER NOT NULL, lines INTEGER NOT NULL, updated INTEGER NOT NULL);
 """
 
 if __name__ == "__main__":

@@ -1,0 +1,73 @@
+/* scan.h - one log pass: the configured logs from their cursors (or the
+ * files named, whole) -> rejections (logs/logsource.c) -> cause
+ * (classify.c) -> ours or not -> the state, in one transaction with the
+ * cursors -> the spike notification.  rblmon scan-logs runs one and prints
+ * its summary; rblmon run runs one per due log job. */
+#ifndef RBL_SCAN_H
+#define RBL_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "app.h"
+#include "classify.h"
+#include "logread.h"
+
+struct scan_spec {
+  uint64_t since_ms;              /* 0: everything new; else also reads
+                                     every rotated file, and skips older
+                                     records */
+  bool no_state;                  /* neither read nor write the state */
+  char *const *files;             /* files named: read whole, no cursors */
+  size_t nfiles;                  /* 0: the configured logs.files */
+};
+
+/* One rejection of the pass, classified: r, v and file are valid during
+ * the call only.  ours: the address the reply names is watched. */
+struct scan_hit {
+  const struct rejection *r;
+  const struct verdict *v;
+  bool ours;
+  const char *file;
+  uint64_t line;
+};
+
+struct scan_summary;
+
+/* Where a pass reports (either function may be NULL).  hit: every
+ * rejection as it is read.  end: the pass is over, committed or rolled
+ * back, and the state is still held: what end writes (and flushes) is out
+ * before the state is let go, so a run killed while closing it has
+ * announced what it committed. */
+struct scan_sink {
+  void (*hit)(void *arg, const struct scan_hit *h);
+  void (*end)(void *arg, const struct scan_summary *sum);
+  void *arg;
+};
+
+/* What a pass did. */
+struct scan_summary {
+  size_t files, failed;           /* read; of them, not (wholly) read */
+  uint64_t found, stored_new, permanent, temporary;
+  uint64_t by_cause[CAUSE_COUNT];
+  struct logread_stats st;        /* lines, bytes, long lines skipped */
+  bool stateful;                  /* the pass had the state */
+  bool store_failed;              /* ... and could not save it */
+  int exit;                       /* RBL_EXIT_*: critical for a permanent
+                                     rejection, warning for a temporary
+                                     one or some files unread, unknown
+                                     when the state was not saved */
+};
+
+/* Runs one pass with a's configuration, catalog and rules, reporting to
+ * sink.  Problems with a file are printed to stderr and the pass goes on.
+ * RBL_OK when the pass ran: *sum is filled and sink->end was called (its
+ * exit may still be unknown when the state could not be saved: the
+ * transaction is then rolled back, the cursors with it, so no rejection
+ * is lost).  Otherwise nothing was read and the reason is
+ * printed: RBL_ENOTFOUND (no logs to scan), RBL_ECONFIG (the rules), or the
+ * state's or memory's error.  Nothing returned needs freeing. */
+rbl_status scan_run(const struct app *a, const struct scan_spec *spec,
+                    const struct scan_sink *sink, struct scan_summary *sum);
+
+#endif
