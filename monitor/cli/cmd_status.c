@@ -184,7 +184,7 @@ cmd_history(struct cli *c)
   struct arena ar = ARENA_INIT;
   struct episode *eps;
   size_t n;
-  rbl_status st = store_history_rows(s, target, &ar, &eps, &n);
+  rbl_status st = store_history(s, target, &ar, &eps, &n);
   struct listing_view *lv = arena_alloc(&ar, (n ? n : 1) * sizeof(*lv));
   if (st == RBL_OK && lv == NULL)
     st = RBL_ENOMEM;

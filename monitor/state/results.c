@@ -634,9 +634,11 @@ sq_rows_status(struct sq_rows *r, rbl_status st)
   return st;
 }
 
+/* Each episode of sql to fn, borrowed for the call. */
+typedef void (*episode_fn)(void *arg, const struct episode *e);
 static rbl_status
 read_episodes(struct store *s, const char *sql, const char *target,
-              store_episode_fn fn, void *arg)
+              episode_fn fn, void *arg)
 {
   sqlite3_stmt *q = sq_prepare(s, sql);
   if (q == NULL)
@@ -692,20 +694,13 @@ store_current(struct store *s, struct arena *ar, struct episode **rows,
 }
 
 rbl_status
-store_history(struct store *s, const char *target, store_episode_fn fn,
-              void *arg)
-{
-  return read_episodes(s, target != NULL ? EP_HISTORY_OF : EP_HISTORY,
-                       target, fn, arg);
-}
-
-rbl_status
-store_history_rows(struct store *s, const char *target, struct arena *ar,
-                   struct episode **rows, size_t *n)
+store_history(struct store *s, const char *target, struct arena *ar,
+              struct episode **rows, size_t *n)
 {
   struct sq_rows r = SQ_ROWS(ar, sizeof(**rows));
-  rbl_status st = sq_rows_status(&r, store_history(s, target, keep_episode_row,
-                                                &r));
+  rbl_status st = sq_rows_status(
+    &r, read_episodes(s, target != NULL ? EP_HISTORY_OF : EP_HISTORY, target,
+                      keep_episode_row, &r));
   *rows = r.p;
   *n = r.n;
   return st;

@@ -173,15 +173,8 @@ struct episode {
 rbl_status store_current(struct store *s, struct arena *ar,
                          struct episode **rows, size_t *n);
 /* All episodes, or those of target, newest first. */
-rbl_status store_history_rows(struct store *s, const char *target,
-                              struct arena *ar, struct episode **rows,
-                              size_t *n);
-/* The same episodes one at a time, for a reader that keeps only part of
- * each (correlate.c): the row and its strings are SQLite's, borrowed for
- * the call of fn only. */
-typedef void (*store_episode_fn)(void *arg, const struct episode *e);
 rbl_status store_history(struct store *s, const char *target,
-                         store_episode_fn fn, void *arg);
+                         struct arena *ar, struct episode **rows, size_t *n);
 
 struct health_row {
   const char *source, *health, *detail;   /* detail may be NULL */
