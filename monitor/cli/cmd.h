@@ -32,20 +32,15 @@ struct cli {
 /* app_load() with the configuration the command line names. */
 int cmd_app_load(struct app *a, const struct cli *c, bool need_config);
 
-/* The jobs rblmon run shares with the commands, on a loaded app. */
-struct scan_opts {
-  bool json;
-  uint64_t since_ms;              /* 0: everything new */
-  bool no_state;
-  char *const *args;              /* files named (read whole), or none */
-  int nargs;
-};
-int scanlogs_run(const struct app *a, const struct scan_opts *o);
-/* rblmon remind on a loaded app: the due reminders worded, sent to the
- * notifiers, marked sent in one transaction and printed by rep (its
- * remind view); remind_run picks text or JSON.  Returns the exit code. */
+/* The jobs rblmon run shares with the commands, on a loaded app; each
+ * prints with rep and returns the exit code. */
+struct scan_spec;
+/* rblmon scan-logs: one log pass (core/scan.c) printed by rep's scan view. */
+int scanlogs_run(const struct app *a, const struct scan_spec *spec,
+                 const struct reporter *rep);
+/* rblmon remind: the due reminders worded, sent to the notifiers, marked
+ * sent in one transaction and printed by rep's remind view. */
 int remind_report(const struct app *a, const struct reporter *rep);
-int remind_run(const struct app *a, bool json);
 
 int cmd_check(struct cli *c);
 int cmd_status(struct cli *c);

@@ -40,12 +40,6 @@ cmd_remind(struct cli *c)
   return rc;
 }
 
-int
-remind_run(const struct app *a, bool json)
-{
-  return remind_report(a, json ? &report_json : &report_text);
-}
-
 /* One due reminder worded (remind_compose) into item (its text and JSON
  * object), its notification into ne, and marked sent; false when the
  * state or memory failed. */

@@ -34,6 +34,7 @@
 #include "dnsbl.h"
 #include "loop.h"
 #include "report.h"
+#include "scan.h"
 #include "schedule.h"
 #include "store.h"
 
@@ -294,14 +295,14 @@ run_dnsbl(struct run *r, int64_t now)
 static int
 run_job(struct run *r, int job, int64_t now)
 {
-  struct scan_opts scan = {false, 0, false, NULL, 0};
+  struct scan_spec scan = {0, false, NULL, 0}; /* what is new */
   int rc;
   switch (job) {
   case JOB_DNSBL: rc = run_dnsbl(r, now); break;
   case JOB_REPUTATION: rc = run_check(r, CHECK_REPUTATION, NULL, 0); break;
   case JOB_AUTH: rc = run_check(r, CHECK_AUTH, NULL, 0); break;
-  case JOB_LOGS: rc = scanlogs_run(r->app, &scan); break;
-  default: rc = remind_run(r->app, false); break;
+  case JOB_LOGS: rc = scanlogs_run(r->app, &scan, &report_text); break;
+  default: rc = remind_report(r->app, &report_text); break;
   }
   fflush(stdout);
   return rc;

@@ -10,8 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "app.h"
-#include "classify.h"
-#include "logread.h"
+#include "scanresult.h"
 
 struct scan_spec {
   uint64_t since_ms;              /* 0: everything new; else also reads
@@ -22,18 +21,6 @@ struct scan_spec {
   size_t nfiles;                  /* 0: the configured logs.files */
 };
 
-/* One rejection of the pass, classified: r, v and file are valid during
- * the call only.  ours: the address the reply names is watched. */
-struct scan_hit {
-  const struct rejection *r;
-  const struct verdict *v;
-  bool ours;
-  const char *file;
-  uint64_t line;
-};
-
-struct scan_summary;
-
 /* Where a pass reports (either function may be NULL).  hit: every
  * rejection as it is read.  end: the pass is over, committed or rolled
  * back, and the state is still held: what end writes (and flushes) is out
@@ -43,20 +30,6 @@ struct scan_sink {
   void (*hit)(void *arg, const struct scan_hit *h);
   void (*end)(void *arg, const struct scan_summary *sum);
   void *arg;
-};
-
-/* What a pass did. */
-struct scan_summary {
-  size_t files, failed;           /* read; of them, not (wholly) read */
-  uint64_t found, stored_new, permanent, temporary;
-  uint64_t by_cause[CAUSE_COUNT];
-  struct logread_stats st;        /* lines, bytes, long lines skipped */
-  bool stateful;                  /* the pass had the state */
-  bool store_failed;              /* ... and could not save it */
-  int exit;                       /* RBL_EXIT_*: critical for a permanent
-                                     rejection, warning for a temporary
-                                     one or some files unread, unknown
-                                     when the state was not saved */
 };
 
 /* Runs one pass with a's configuration, catalog and rules, reporting to

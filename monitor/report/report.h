@@ -106,8 +106,9 @@ struct remind_view {
   int exit_code;
 };
 
-/* rblmon scan-logs: declared for its printer's slot, defined with it. */
-struct scan_view;
+/* rblmon scan-logs: what a log pass found (logs/scanresult.h). */
+struct scan_hit;
+struct scan_summary;
 
 /* One format.  A view the format does not serve is NULL (the command
  * table in cli/main.c refuses the format for that command).  The views'
@@ -123,7 +124,13 @@ struct reporter {
   void (*history)(FILE *f, const struct history_view *v);
   void (*lists)(FILE *f, const struct lists_view *v);
   void (*remind)(FILE *f, const struct remind_view *v);
-  void (*scan)(FILE *f, const struct scan_view *v); /* NULL for now */
+  /* scan-logs, as the pass goes: scan_begin (NULL when out of memory)
+   * prints nothing, scan_hit gets each rejection as it is read, scan_end
+   * the summary: it prints the end and frees st (a NULL summary: the pass
+   * did not begin, st is freed and nothing is printed). */
+  void *(*scan_begin)(FILE *f);
+  void (*scan_hit)(void *st, const struct scan_hit *h);
+  void (*scan_end)(void *st, const struct scan_summary *s);
   /* check: the summary carries the open listings after the commit (for
    * listed-since); others are spared the read */
   bool needs_open;

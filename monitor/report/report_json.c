@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "report.h"
+#include "scanresult.h"
 
 struct json_rep {
   FILE *out;
@@ -414,7 +415,107 @@ remind_json(FILE *f, const struct remind_view *v)
                     report_exit_name(v->exit_code), "exit", v->exit_code));
 }
 
+/* ---- scan-logs ----------------------------------------------------------- */
+struct scan_json {
+  FILE *f;
+  bool started;
+  size_t n;
+};
+
+static void *
+scan_json_begin(FILE *f)
+{
+  struct scan_json *k = calloc(1, sizeof(*k));
+  if (k != NULL)
+    k->f = f;
+  return k;
+}
+
+/* The array opens with the first rejection or the end: nothing is printed
+ * for a pass that could not begin. */
+static void
+scan_json_start(struct scan_json *k)
+{
+  if (!k->started)
+    fputs("{\"rejections\":[", k->f);
+  k->started = true;
+}
+
+static json_t *
+scan_hit_json(const struct scan_hit *h)
+{
+  const struct rejection *r = h->r;
+  const struct verdict *v = h->v;
+  char t[32];
+  report_time(r->time, t, sizeof(t));
+  json_t *o = json_object();
+  json_object_set_new(o, "file", report_json_text(h->file));
+  json_object_set_new(o, "line", json_integer((json_int_t)h->line));
+  json_object_set_new(o, "time", json_string(t));
+  json_object_set_new(o, "mta", json_string(r->mta));
+  json_object_set_new(o, "queue_id", report_json_text(r->queue_id));
+  json_object_set_new(o, "recipient", report_json_text(r->recipient));
+  json_object_set_new(o, "domain", report_json_text(r->domain));
+  json_object_set_new(o, "host", report_json_text(r->host));
+  json_object_set_new(o, "ip", report_json_text(r->ip));
+  json_object_set_new(o, "code", json_integer(r->code));
+  json_object_set_new(o, "enhanced", report_json_text(r->enhanced));
+  json_object_set_new(o, "stage", json_string(r->stage));
+  json_object_set_new(o, "permanent", json_boolean(r->permanent));
+  json_object_set_new(o, "text", report_json_text(r->text));
+  json_object_set_new(o, "named_ip", report_json_text(v->named_ip));
+  json_object_set_new(o, "ours", json_boolean(h->ours));
+  json_object_set_new(o, "cause", json_string(cause_name(v->cause)));
+  json_object_set_new(o, "detail", report_json_text(v->detail));
+  json_object_set_new(o, "list", report_json_text(v->list));
+  json_object_set_new(o, "block", report_json_text(v->block));
+  json_object_set_new(o, "receiver", report_json_text(v->receiver));
+  json_object_set_new(o, "rule", report_json_text(v->rule));
+  return o;
+}
+
+static void
+scan_json_hit(void *st, const struct scan_hit *h)
+{
+  struct scan_json *k = st;
+  scan_json_start(k);
+  json_t *o = scan_hit_json(h);
+  fputs(k->n++ ? ",\n" : "\n", k->f);
+  json_dumpf(o, k->f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  json_decref(o);
+}
+
+static void
+scan_json_end(void *st, const struct scan_summary *sum)
+{
+  struct scan_json *k = st;
+  if (sum == NULL) {
+    free(k);
+    return;
+  }
+  scan_json_start(k);
+  json_t *causes = json_object();
+  for (int i = 0; i < CAUSE_COUNT; i++)
+    json_object_set_new(causes, cause_names[i],
+                        json_integer((json_int_t)sum->by_cause[i]));
+  json_t *js = json_pack("{sIsIsIsIsIsIso}", "files", (json_int_t)sum->files,
+                         "lines", (json_int_t)sum->st.lines, "bytes",
+                         (json_int_t)sum->st.bytes, "rejections",
+                         (json_int_t)sum->found, "new",
+                         (json_int_t)sum->stored_new, "permanent",
+                         (json_int_t)sum->permanent, "by_cause", causes);
+  json_object_set_new(js, "long_lines_skipped",
+                      json_integer((json_int_t)sum->st.long_lines));
+  fputs("\n],\"summary\":", k->f);
+  json_dumpf(js, k->f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  fprintf(k->f, ",\"status\":\"%s\",\"exit\":%d}\n",
+          report_exit_name(sum->exit), sum->exit);
+  json_decref(js);
+  free(k);
+}
+
 const struct reporter report_json = {
   .name = "json", .begin = json_begin, .result = json_result,
   .end = json_end, .status = status_json, .history = history_json,
-  .lists = lists_json, .remind = remind_json};
+  .lists = lists_json, .remind = remind_json, .scan_begin = scan_json_begin,
+  .scan_hit = scan_json_hit, .scan_end = scan_json_end};

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "report.h"
+#include "scanresult.h"
 
 #define TEXT_MAX_ROWS 5000
 #define TEXT_MAX_GROUPS 64
@@ -521,7 +522,130 @@ remind_text(FILE *f, const struct remind_view *v)
   }
 }
 
+/* ---- scan-logs ----------------------------------------------------------- */
+#define TALLY_MAX 256
+
+struct count {
+  char key[160];
+  uint64_t n;
+};
+
+/* The most frequent values of one field: the first TALLY_MAX distinct
+ * ones are counted, the rest as other. */
+struct counts {
+  struct count c[TALLY_MAX];
+  size_t n;
+  uint64_t other;
+};
+
+struct scan_text {
+  FILE *f;
+  struct counts receivers, ips, blocks, texts;
+};
+
+static void
+count(struct counts *c, const char *key)
+{
+  if (key == NULL || *key == '\0')
+    return;
+  for (size_t i = 0; i < c->n; i++)
+    if (strcmp(c->c[i].key, key) == 0) {
+      c->c[i].n++;
+      return;
+    }
+  if (c->n == TALLY_MAX) {
+    c->other++;
+    return;
+  }
+  snprintf(c->c[c->n].key, sizeof(c->c[0].key), "%s", key);
+  c->c[c->n++].n = 1;
+}
+
+static void *
+scan_text_begin(FILE *f)
+{
+  struct scan_text *k = calloc(1, sizeof(*k));
+  if (k != NULL)
+    k->f = f;
+  return k;
+}
+
+static void
+scan_text_hit(void *st, const struct scan_hit *h)
+{
+  struct scan_text *k = st;
+  const struct verdict *v = h->v;
+  const struct rejection *r = h->r;
+  count(&k->receivers, v->receiver ? v->receiver : r->domain);
+  count(&k->ips, v->named_ip);
+  count(&k->blocks, v->list ? v->list : v->block);
+  char tx[160];
+  snprintf(tx, sizeof(tx), "%d %.150s", r->code, r->text);
+  count(&k->texts, tx);
+}
+
+/* The max most frequent of c, most frequent first, escaped. */
+static void
+print_top(FILE *f, const char *title, struct counts *c, size_t max)
+{
+  if (c->n == 0)
+    return;
+  fprintf(f, "%s:\n", title);
+  for (size_t shown = 0; shown < max && shown < c->n; shown++) {
+    size_t best = shown;
+    for (size_t i = shown + 1; i < c->n; i++)
+      if (c->c[i].n > c->c[best].n)
+        best = i;
+    struct count tmp = c->c[shown];
+    c->c[shown] = c->c[best];
+    c->c[best] = tmp;
+    struct sbuf e;
+    sbuf_init(&e, 1024);
+    util_escape(&e, c->c[shown].key, strlen(c->c[shown].key));
+    fprintf(f, "  %6llu  %s\n", (unsigned long long)c->c[shown].n,
+            sbuf_str(&e));
+    sbuf_free(&e);
+  }
+}
+
+static void
+scan_text_end(void *st, const struct scan_summary *sum)
+{
+  struct scan_text *k = st;
+  if (sum == NULL) {
+    free(k);
+    return;
+  }
+  FILE *f = k->f;
+  size_t files = sum->files;
+  fprintf(f, "Scanned %zu file%s, %llu lines (%.1f MB): %llu rejection%s of "
+          "outgoing mail (%llu permanent, %llu temporary)", files,
+          files == 1 ? "" : "s", (unsigned long long)sum->st.lines,
+          (double)sum->st.bytes / 1e6, (unsigned long long)sum->found,
+          sum->found == 1 ? "" : "s", (unsigned long long)sum->permanent,
+          (unsigned long long)sum->temporary);
+  if (sum->stateful && !sum->store_failed)
+    fprintf(f, ", %llu new", (unsigned long long)sum->stored_new);
+  fprintf(f, ".\n");
+  if (sum->st.long_lines > 0)
+    fprintf(f, "%llu lines longer than %u KiB were skipped.\n",
+            (unsigned long long)sum->st.long_lines, LOGREAD_LINE_MAX / 1024);
+  if (sum->found > 0) {
+    fprintf(f, "By cause:\n");
+    for (int i = 0; i < CAUSE_COUNT; i++)
+      if (sum->by_cause[i] > 0)
+        fprintf(f, "  %6llu  %s\n", (unsigned long long)sum->by_cause[i],
+                cause_names[i]);
+    print_top(f, "By receiver", &k->receivers, 10);
+    print_top(f, "By IP named in the reply", &k->ips, 10);
+    print_top(f, "By list or block", &k->blocks, 10);
+    print_top(f, "Top replies", &k->texts, 5);
+  }
+  free(k);
+}
+
 const struct reporter report_text = {
   .name = "text", .begin = text_begin, .result = text_result,
   .end = text_end, .status = status_text, .history = history_text,
-  .lists = lists_text, .remind = remind_text};
+  .lists = lists_text, .remind = remind_text, .scan_begin = scan_text_begin,
+  .scan_hit = scan_text_hit, .scan_end = scan_text_end};

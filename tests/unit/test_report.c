@@ -1,7 +1,8 @@
 /* test_report.c - reporters print a view from rows alone (no state):
  * status in text, JSON and Prometheus, history in text, the views a
- * format does not serve left NULL, and the check's Prometheus
- * listed-since taken from the open listings the cycle hands over. */
+ * format does not serve left NULL, the check's Prometheus listed-since
+ * taken from the open listings the cycle hands over, and scan-logs'
+ * rejections and summary as the pass hands them over. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "scanresult.h"
 
 #define T0 1764000000 /* 2025-11-24T16:00:00Z */
 
@@ -157,7 +159,8 @@ views_served(void **state)
   assert_non_null(report_prometheus.status);
   assert_non_null(report_text.remind);
   assert_non_null(report_json.lists);
-  assert_null(report_text.scan); /* scan-logs: to come */
+  assert_non_null(report_text.scan_hit);
+  assert_null(report_prometheus.scan_begin);
   assert_int_equal(report_bit(report_find("prometheus")), REPORT_PROMETHEUS);
   assert_null(report_find("xml"));
 }
@@ -207,6 +210,95 @@ check_prometheus_since(void **state)
   }
 }
 
+/* Two rejections of a pass, one with a hostile reply text. */
+static void
+scan_feed(const struct reporter *rep, struct capture *c,
+          struct scan_summary *sum)
+{
+  struct rejection r;
+  memset(&r, 0, sizeof(r));
+  r.time = T0;
+  r.mta = "postfix";
+  r.stage = "rcpt";
+  r.code = 554;
+  r.permanent = true;
+  snprintf(r.domain, sizeof(r.domain), "gmail.com");
+  snprintf(r.text, sizeof(r.text), "blocked using zen \x1b[31mred");
+  struct verdict v;
+  memset(&v, 0, sizeof(v));
+  v.cause = CAUSE_BLOCKLIST;
+  v.list = "zen.spamhaus.org";
+  snprintf(v.named_ip, sizeof(v.named_ip), "192.0.2.1");
+  struct scan_hit h = {&r, &v, true, "/var/log/mail.log", 42};
+  void *st = rep->scan_begin(c->f);
+  assert_non_null(st);
+  rep->scan_hit(st, &h);
+  rep->scan_hit(st, &h);
+  memset(sum, 0, sizeof(*sum));
+  sum->files = 1;
+  sum->found = sum->permanent = 2;
+  sum->by_cause[CAUSE_BLOCKLIST] = 2;
+  sum->stateful = true;
+  sum->stored_new = 1;
+  sum->exit = 2;
+  rep->scan_end(st, sum);
+}
+
+static void
+scan_text(void **state)
+{
+  (void)state;
+  struct capture c;
+  struct scan_summary sum;
+  cap_open(&c);
+  scan_feed(&report_text, &c, &sum);
+  const char *out = cap_close(&c);
+  assert_non_null(strstr(out, "2 rejections of outgoing mail (2 permanent, "
+                              "0 temporary), 1 new.\n"));
+  assert_non_null(strstr(out, "By cause:\n       2  blocklist\n"));
+  assert_non_null(strstr(out, "By receiver:\n       2  gmail.com\n"));
+  assert_non_null(strstr(out, "By list or block:\n       2  "
+                              "zen.spamhaus.org\n"));
+  assert_null(strchr(out, '\x1b')); /* the reply is escaped */
+  free(c.buf);
+}
+
+static void
+scan_json(void **state)
+{
+  (void)state;
+  struct capture c;
+  struct scan_summary sum;
+  cap_open(&c);
+  scan_feed(&report_json, &c, &sum);
+  const char *out = cap_close(&c);
+  assert_int_equal(strncmp(out, "{\"rejections\":[\n{\"file\":", 24), 0);
+  assert_non_null(strstr(out, "\"line\":42,"));
+  assert_non_null(strstr(out, "\"cause\":\"blocklist\""));
+  assert_non_null(strstr(out, "\"ours\":true"));
+  assert_non_null(strstr(out, "\"by_cause\":{\"blocklist\":2,"));
+  assert_non_null(strstr(out, ",\"status\":\"CRITICAL\",\"exit\":2}\n"));
+  assert_null(strchr(out, '\x1b'));
+  free(c.buf);
+}
+
+/* A pass that did not begin prints nothing, in any format. */
+static void
+scan_not_begun(void **state)
+{
+  (void)state;
+  const struct reporter *reps[] = {&report_text, &report_json};
+  for (size_t i = 0; i < 2; i++) {
+    struct capture c;
+    cap_open(&c);
+    void *st = reps[i]->scan_begin(c.f);
+    assert_non_null(st);
+    reps[i]->scan_end(st, NULL);
+    assert_int_equal(strlen(cap_close(&c)), 0);
+    free(c.buf);
+  }
+}
+
 int
 main(void)
 {
@@ -218,6 +310,9 @@ main(void)
     cmocka_unit_test(history_text_empty),
     cmocka_unit_test(views_served),
     cmocka_unit_test(check_prometheus_since),
+    cmocka_unit_test(scan_text),
+    cmocka_unit_test(scan_json),
+    cmocka_unit_test(scan_not_begun),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
