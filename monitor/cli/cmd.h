@@ -32,16 +32,6 @@ struct cli {
 /* app_load() with the configuration the command line names. */
 int cmd_app_load(struct app *a, const struct cli *c, bool need_config);
 
-/* The jobs rblmon run shares with the commands, on a loaded app; each
- * prints with rep and returns the exit code. */
-struct scan_spec;
-/* rblmon scan-logs: one log pass (core/scan.c) printed by rep's scan view. */
-int scanlogs_run(const struct app *a, const struct scan_spec *spec,
-                 const struct reporter *rep);
-/* rblmon remind: the due reminders worded, sent to the notifiers, marked
- * sent in one transaction and printed by rep's remind view. */
-int remind_report(const struct app *a, const struct reporter *rep);
-
 int cmd_check(struct cli *c);
 int cmd_status(struct cli *c);
 int cmd_scanlogs(struct cli *c);

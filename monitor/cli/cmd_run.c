@@ -33,6 +33,7 @@
 #include "cycle.h"
 #include "dnsbl.h"
 #include "loop.h"
+#include "remindpass.h"
 #include "report.h"
 #include "scan.h"
 #include "schedule.h"
@@ -301,8 +302,8 @@ run_job(struct run *r, int job, int64_t now)
   case JOB_DNSBL: rc = run_dnsbl(r, now); break;
   case JOB_REPUTATION: rc = run_check(r, CHECK_REPUTATION, NULL, 0); break;
   case JOB_AUTH: rc = run_check(r, CHECK_AUTH, NULL, 0); break;
-  case JOB_LOGS: rc = scanlogs_run(r->app, &scan, &report_text); break;
-  default: rc = remind_report(r->app, &report_text); break;
+  case JOB_LOGS: rc = scan_report(r->app, &scan, &report_text, stdout); break;
+  default: rc = remindpass_run(r->app, &report_text, stdout); break;
   }
   fflush(stdout);
   return rc;

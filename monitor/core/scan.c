@@ -3,7 +3,6 @@
  * transaction, and a spike of them notified. */
 #include "scan.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "clock.h"
 #include "logsource.h"
 #include "notify.h"
+#include "report.h"
 #include "store.h"
 #include "target.h"
 
@@ -152,29 +152,6 @@ load_rules(const struct app *a)
   return st == RBL_OK ? cl : NULL;
 }
 
-/* A spike of new permanent rejections is news for the notifiers. */
-static void
-notify_spike(const struct app *a, const struct scan_summary *sum)
-{
-  struct notify_event ev;
-  memset(&ev, 0, sizeof(ev));
-  ev.kind = NOTIFY_EV_SPIKE;
-  ev.has_sev = true;
-  ev.sev = SEV_WARNING;
-  snprintf(ev.summary, sizeof(ev.summary), "%llu new rejections of "
-           "outgoing mail", (unsigned long long)sum->stored_new);
-  size_t w = 0;
-  for (int i = 0; i < CAUSE_COUNT && w < sizeof(ev.body); i++)
-    if (sum->by_cause[i] > 0)
-      w += (size_t)snprintf(ev.body + w, sizeof(ev.body) - w, "%s%s: %llu",
-                            w ? ", " : "", cause_names[i],
-                            (unsigned long long)sum->by_cause[i]);
-  ev.json = json_pack("{sIsI}", "new", (json_int_t)sum->stored_new,
-                      "permanent", (json_int_t)sum->permanent);
-  notify_send(&a->cfg, &ev, 1, false);
-  json_decref(ev.json);
-}
-
 /* Every file of the pass; failed ones counted. */
 static void
 read_all(struct scan *k, const struct scan_spec *spec)
@@ -213,7 +190,7 @@ finish(struct scan *k)
   }
   if (k->store != NULL && !sum->store_failed &&
       sum->stored_new >= k->a->cfg.spike && sum->permanent > 0)
-    notify_spike(k->a, sum);
+    notify_spike(&k->a->cfg, sum); /* news for the notifiers */
   sum->exit = sum->permanent > 0   ? RBL_EXIT_CRITICAL
               : sum->temporary > 0 ? RBL_EXIT_WARNING
                                    : RBL_EXIT_OK;
@@ -284,4 +261,46 @@ scan_run(const struct app *a, const struct scan_spec *spec,
   free(k->ranges);
   free(k);
   return st;
+}
+
+/* ---- printed by a reporter ---------------------------------------------- */
+/* The reporter's state between its calls. */
+struct printing {
+  const struct reporter *rep;
+  void *st;
+  FILE *out;
+};
+
+static void
+on_hit(void *arg, const struct scan_hit *h)
+{
+  struct printing *p = arg;
+  p->rep->scan_hit(p->st, h);
+}
+
+/* Before the state is let go: what was committed is out. */
+static void
+on_end(void *arg, const struct scan_summary *sum)
+{
+  struct printing *p = arg;
+  p->rep->scan_end(p->st, sum);
+  p->st = NULL;
+  fflush(p->out);
+}
+
+int
+scan_report(const struct app *a, const struct scan_spec *spec,
+            const struct reporter *rep, FILE *out)
+{
+  struct printing p = {rep, rep->scan_begin(out), out};
+  if (p.st == NULL)
+    return RBL_EXIT_UNKNOWN;
+  struct scan_summary sum;
+  struct scan_sink sink = {on_hit, on_end, &p};
+  int rc = scan_run(a, spec, &sink, &sum) == RBL_OK ? sum.exit
+                                                    : RBL_EXIT_UNKNOWN;
+  if (p.st != NULL) /* the pass did not begin: nothing is printed */
+    rep->scan_end(p.st, NULL);
+  fflush(out);
+  return rc;
 }

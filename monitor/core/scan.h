@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "app.h"
 #include "scanresult.h"
 
@@ -42,5 +43,12 @@ struct scan_sink {
  * state's or memory's error.  Nothing returned needs freeing. */
 rbl_status scan_run(const struct app *a, const struct scan_spec *spec,
                     const struct scan_sink *sink, struct scan_summary *sum);
+
+/* scan_run() printed as it goes by rep's scan view on out; what was
+ * committed is printed and flushed before the state is let go.  Returns
+ * the exit code (UNKNOWN when the pass could not run: nothing printed). */
+struct reporter;
+int scan_report(const struct app *a, const struct scan_spec *spec,
+                const struct reporter *rep, FILE *out);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "scanresult.h"
 
 static const struct notifier *const channels[] = {
   &notify_desktop, &notify_command,
@@ -71,6 +72,59 @@ notify_from_changes(const struct change *c, size_t n,
     added++;
   }
   return added;
+}
+
+void
+notify_from_reminder(struct notify_event *ev, const char *text,
+                     bool has_sev, enum severity sev, const json_t *j)
+{
+  const char *nl = strchr(text, '\n');
+  ev->kind = NOTIFY_EV_REMINDER;
+  ev->has_sev = has_sev;
+  ev->sev = sev;
+  snprintf(ev->summary, sizeof(ev->summary), "%.*s",
+           (int)(nl ? nl - text : (ptrdiff_t)strlen(text)), text);
+  snprintf(ev->body, sizeof(ev->body), "%s", nl ? nl + 1 : "");
+  ev->json = json_deep_copy(j);
+}
+
+void
+notify_spike(const struct config *cfg, const struct scan_summary *sum)
+{
+  struct notify_event ev;
+  memset(&ev, 0, sizeof(ev));
+  ev.kind = NOTIFY_EV_SPIKE;
+  ev.has_sev = true;
+  ev.sev = SEV_WARNING;
+  snprintf(ev.summary, sizeof(ev.summary), "%llu new rejections of "
+           "outgoing mail", (unsigned long long)sum->stored_new);
+  size_t w = 0;
+  for (int i = 0; i < CAUSE_COUNT && w < sizeof(ev.body); i++)
+    if (sum->by_cause[i] > 0)
+      w += (size_t)snprintf(ev.body + w, sizeof(ev.body) - w, "%s%s: %llu",
+                            w ? ", " : "", cause_names[i],
+                            (unsigned long long)sum->by_cause[i]);
+  ev.json = json_pack("{sIsI}", "new", (json_int_t)sum->stored_new,
+                      "permanent", (json_int_t)sum->permanent);
+  notify_send(cfg, &ev, 1, false);
+  json_decref(ev.json);
+}
+
+size_t
+notify_test(const struct config *cfg)
+{
+  struct notify_event ev;
+  memset(&ev, 0, sizeof(ev));
+  ev.kind = NOTIFY_EV_TEST;
+  ev.has_sev = true;
+  ev.sev = SEV_NOTICE;
+  snprintf(ev.summary, sizeof(ev.summary), "rblmon test notification");
+  snprintf(ev.body, sizeof(ev.body), "If you can read this, rblmon can "
+           "reach you here.");
+  ev.json = json_pack("{ss}", "message", "test");
+  size_t failed = notify_send(cfg, &ev, 1, true);
+  json_decref(ev.json);
+  return failed;
 }
 
 void

@@ -35,6 +35,16 @@ struct notify_event {
  * delisted, health).  Appends to *ev (realloc'ed); returns the count. */
 size_t notify_from_changes(const struct change *c, size_t n,
                            struct notify_event **ev, size_t *nev);
+/* A due reminder's event from its text (the first line the summary, the
+ * rest the body) and its JSON (copied: j stays the caller's). */
+void notify_from_reminder(struct notify_event *ev, const char *text,
+                          bool has_sev, enum severity sev, const json_t *j);
+/* Sends a log pass's spike: sum->stored_new new rejections by cause. */
+struct scan_summary;
+void notify_spike(const struct config *cfg, const struct scan_summary *sum);
+/* Sends a test event to every channel that is on (rblmon notify --test),
+ * saying each one's outcome; returns the number that failed. */
+size_t notify_test(const struct config *cfg);
 /* Frees the events' JSON and the array. */
 void notify_free(struct notify_event *ev, size_t n);
 

@@ -1,9 +1,9 @@
 /* report.h - the output formats: one reporter per format behind a table
  * (report_text.c, report_json.c, report_nagios.c, report_prometheus.c),
  * each holding its printer of every view it serves: check, status,
- * history, lists, remind (scan-logs to come).  A reporter receives data
- * the command gathered, never the state: a check's results stream in,
- * the other views come whole. */
+ * history, lists, remind, scan-logs.  A reporter receives data the
+ * command gathered, never the state: a check's results and a log pass's
+ * rejections stream in, the other views come whole. */
 #ifndef RBL_REPORT_H
 #define RBL_REPORT_H
 
