@@ -9,8 +9,9 @@
 #include <unistd.h>
 
 #include "afile.h"
-#include "auth.h"
+#include "authsource.h"
 #include "dns.h"
+#include "fromspf.h"
 #include "http.h"
 #include "loop.h"
 #include "notify.h"
@@ -30,6 +31,7 @@ struct cycle {
   /* targets and plan */
   struct target_set set;
   bool incomplete, from_spf_unread; /* from_spf could not add all */
+  struct fromspf_run *spf;        /* from_spf, while it runs */
   const struct list_def **lists;  /* the DNSBLs of this cycle */
   size_t nlists;
   const char **configured;        /* every source of the configuration */
@@ -113,21 +115,39 @@ add_target(void *arg, const struct target_spec *spec, const char *wl)
   return targets_add_uncovered(arg, spec, wl);
 }
 
-/* from_spf: watchlists take the addresses their domains' SPF authorises;
- * what could not be read is said, and makes the check incomplete. */
+static void
+spf_done(void *arg)
+{
+  struct cycle *y = arg;
+  loop_stop(y->loop);
+}
+
+/* from_spf: watchlists take the addresses their domains' SPF authorises
+ * (every domain at once, on the loop); what could not be read is said,
+ * and makes the check incomplete. */
 static void
 expand_from_spf(struct cycle *y)
 {
-  const struct config *cfg = &y->a->cfg;
-  bool any = false;
-  for (size_t i = 0; cfg->wls && i < cfg->nwatchlists; i++)
-    any = any || cfg->wls[i].nfrom_spf > 0;
-  if (!any)
+  bool none;
+  y->spf = fromspf_start(y->loop, y->dns, &y->a->cfg, y->a->cfg.deadline_ms,
+                         spf_done, y, &none);
+  if (none)
     return;
+  if (y->spf == NULL) {
+    fprintf(stderr, "rblmon: from_spf: out of memory\n");
+    y->incomplete = y->from_spf_unread = true;
+    return;
+  }
+  if (y->o->current != NULL)
+    *y->o->current = y;
+  while (!fromspf_finished(y->spf))
+    loop_run(y->loop);
+  if (y->o->current != NULL)
+    *y->o->current = NULL;
   struct sbuf report;
   sbuf_init(&report, 1 << 16);
-  int outcome = auth_from_spf(y->loop, y->dns, cfg, add_target, &y->set,
-                              cfg->deadline_ms, &report);
+  int outcome = fromspf_end(y->spf, add_target, &y->set, &report);
+  y->spf = NULL;
   y->incomplete = outcome != FROM_SPF_OK;
   y->from_spf_unread = outcome == FROM_SPF_FAILED;
   const char *p = sbuf_str(&report);
@@ -318,6 +338,8 @@ engine_done(void *arg)
 void
 cycle_cancel(struct cycle *y)
 {
+  if (y->spf != NULL)
+    fromspf_cancel(y->spf);
   for (size_t i = 0; engines[i] != NULL; i++)
     if (y->runs[i] != NULL)
       engines[i]->cancel(y->runs[i]);

@@ -27,8 +27,8 @@ struct cycle_opts {
   /* Told when the cycle holds the state (its transaction began). */
   void (*began)(void *arg);
   void *arg;
-  /* While the engines run, *current is the cycle (NULL otherwise), for
-   * cycle_cancel() from a signal watch on the loop. */
+  /* While from_spf or the engines run, *current is the cycle (NULL
+   * otherwise), for cycle_cancel() from a signal watch on the loop. */
   struct cycle **current;
 };
 

@@ -1,11 +1,10 @@
 /* auth.c - the auth engine: a windowed feeder of PTR jobs over the
  * addresses, a job per domain stepped as its DNS answers arrive, and the
  * table of the domain checks (auth_check.h) that say what they need and
- * judge it; the answers are shared through one dnscache.  Also from_spf. */
+ * judge it; the answers are shared through one dnscache. */
 #include "auth.h"
 
 #include <ares.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,7 +224,6 @@ domain_step(struct domain_job *dj)
   dj->stepping = false;
 }
 
-/* ---- PTR: a job per address, streamed ---------------------------------------- */
 /* ---- PTR: a job per address, streamed ---------------------------------------- */
 static void
 ptr_seen(struct auth_ptr_job *pj, int status)
@@ -518,103 +516,3 @@ eng_end(void *run)
 const struct engine engine_auth = {
   "auth", CHECK_AUTH, false, eng_nsources, eng_count, eng_start,
   eng_finished, eng_cancel, eng_end};
-
-/* ---- from_spf ------------------------------------------------------------------ */
-#define FROM_SPF_MAX_NETS 256
-#define FROM_SPF_MIN_PREFIX4 20   /* larger ranges are not walked */
-
-/* One line of the report, escaped: records are untrusted text. */
-static void
-report_line(struct sbuf *report, const char *fmt, ...)
-  __attribute__((format(printf, 2, 3)));
-
-static void
-report_line(struct sbuf *report, const char *fmt, ...)
-{
-  char buf[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(buf, sizeof(buf), fmt, ap);
-  va_end(ap);
-  util_escape(report, buf, strlen(buf));
-  sbuf_adds(report, "\n");
-}
-
-int
-auth_from_spf(struct loop *l, struct dns *d, const struct config *cfg,
-              from_spf_add add, void *add_arg, uint64_t deadline_ms,
-              struct sbuf *report)
-{
-  uint64_t start = loop_now(l);
-  struct dnscache *cache = dnscache_new(d);
-  int outcome = FROM_SPF_OK;
-  struct spf_net *nets = calloc(FROM_SPF_MAX_NETS, sizeof(*nets));
-  if (nets == NULL || cache == NULL) {
-    free(nets);
-    dnscache_free(cache);
-    return FROM_SPF_FAILED;
-  }
-  for (size_t w = 0; cfg->wls && w < cfg->nwatchlists; w++) {
-    for (size_t i = 0; i < cfg->wls[w].nfrom_spf; i++) {
-      const char *dom = cfg->wls[w].from_spf[i].s;
-      struct spf_out o;
-      size_t n = 0;
-      char notes[512];
-      enum spf_result res;
-      while ((res = spf_authorized(dom, dnscache_lookup, cache, nets,
-                                   FROM_SPF_MAX_NETS, &n, notes,
-                                   sizeof(notes), &o)) == SPF_NEED) {
-        if (deadline_ms > 0 && loop_now(l) - start >= deadline_ms) {
-          snprintf(o.why, sizeof(o.why), "the deadline (resolver.deadline) "
-                   "was reached");
-          res = SPF_TEMPERROR;
-          break;
-        }
-        dnscache_fetch(cache, l, o.need_name, o.need_type);
-      }
-      if (res != SPF_PASS) {
-        report_line(report, "from_spf %s (watchlist %s): %s; its addresses "
-                    "are not checked", dom, cfg->wls[w].name, o.why);
-        /* a DNS failure passes; a broken record stays until it is fixed */
-        outcome = res == SPF_TEMPERROR ? FROM_SPF_FAILED
-                  : outcome == FROM_SPF_OK ? FROM_SPF_PARTIAL : outcome;
-        continue;
-      }
-      if (notes[0] != '\0')
-        report_line(report, "from_spf %s: %s", dom, notes);
-      if (o.partial && outcome == FROM_SPF_OK)
-        outcome = FROM_SPF_PARTIAL;
-      for (size_t k = 0; k < n; k++) {
-        struct target_spec spec;
-        memset(&spec, 0, sizeof(spec));
-        spec.kind = nets[k].a.kind;
-        spec.base = nets[k].a;
-        spec.prefix = nets[k].prefix;
-        for (unsigned b = spec.prefix; b < (spec.kind == TARGET_IP4 ? 32u
-                                                                   : 128u);
-             b++) /* SPF allows host bits: ip4:192.0.2.5/24 */
-          spec.base.b[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
-        char txt[64];
-        target_addr_str(&spec.base, txt, sizeof(txt));
-        unsigned min = spec.kind == TARGET_IP4 ? FROM_SPF_MIN_PREFIX4
-                                               : TARGET_IP6_MIN_PREFIX;
-        if (spec.prefix < min) {
-          report_line(report, "from_spf %s: %s/%u is too large to check "
-                      "address by address; list the addresses you send "
-                      "from", dom, txt, spec.prefix);
-          continue;
-        }
-        rbl_status st = add(add_arg, &spec, cfg->wls[w].name);
-        if (st != RBL_OK) {
-          report_line(report, "from_spf %s: %s/%u: %s", dom, txt,
-                      spec.prefix, rbl_strerror(st));
-          outcome = FROM_SPF_FAILED;
-          break;
-        }
-      }
-    }
-  }
-  free(nets);
-  dnscache_free(cache);
-  return outcome;
-}

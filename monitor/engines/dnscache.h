@@ -72,10 +72,4 @@ const struct dq_answer *dnscache_need(struct dnscache *c, const char *name,
                                       int type, dnscache_ready_fn ready,
                                       void *arg);
 
-/* Fetches (name, type) into the cache, running l until the answer is in
- * (it stops the loop then).  Out of memory: the answer cached is a
- * DQ_ERROR.  For from_spf, which runs before the cycle. */
-void dnscache_fetch(struct dnscache *c, struct loop *l, const char *name,
-                    int type);
-
 #endif

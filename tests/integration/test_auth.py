@@ -365,6 +365,22 @@ class AuthTest(rbltest.unittest.TestCase):
             self.assertEqual(x["status"], "error", x)
             self.assertIn("deadline", x["error"])
 
+    def test_from_spf_domains_share_the_deadline(self):
+        # every from_spf domain is asked at once: when resolver.deadline
+        # comes, each one is cut short by it (not by its own query's
+        # timeout, one after another)
+        with rbltest.SilentUDP() as silent:
+            self.w.write_config("watchlists:\n  - name: out\n    ips: [192.0.2.1]\n"
+                                "    from_spf: [a.test, b.test]\nlists:\n  use: []\n"
+                                "resolver:\n  servers: [%s]\n  timeout: 5s\n"
+                                "  deadline: 1s\nauth:\n  checks: [ptr]\n" % silent.server)
+            r = self.w.run(["check", "--format", "json"], now=T0)
+        self.assertEqual(r.rc, 3, r.err)
+        for d in ("a.test", "b.test"):
+            self.assertIn("from_spf %s (watchlist out): the deadline (resolver.deadline) "
+                          "was reached; its addresses are not checked" % d, r.err)
+        self.assertEqual([x["target"] for x in r.json()["results"]], ["192.0.2.1"])
+
     def test_config_check_names_the_checks(self):
         self.config("  - name: out\n    ips: [192.0.2.1]\n", "auth:\n  checks: [ptr, mx]\n")
         r = self.w.run(["config", "check"])
