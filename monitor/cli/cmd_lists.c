@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "dnsbl.h"
+#include "cycle.h"
+#include "dns.h"
 #include "report.h"
 #include "store.h"
 
@@ -63,8 +64,7 @@ probe(const struct app *a, struct list_state *states)
   struct dns *dns = NULL;
   int rc = -1;
   if (app_engine(a, &loop, &dns) == RBL_EXIT_OK &&
-      dnsbl_probe(loop, dns, &a->cfg, a->lists, a->nlists,
-                  a->cfg.deadline_ms, states) == RBL_OK) {
+      cycle_probe(a, loop, dns, states) == RBL_OK) {
     size_t ok = 0, bad = 0;
     for (size_t i = 0; i < a->nlists; i++) {
       if (states[i].health == HEALTH_OK)

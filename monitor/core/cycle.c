@@ -10,6 +10,7 @@
 
 #include "afile.h"
 #include "authsource.h"
+#include "dnsbl.h"
 #include "dns.h"
 #include "fromspf.h"
 #include "http.h"
@@ -333,6 +334,36 @@ engine_done(void *arg)
   struct cycle *y = arg;
   if (all_finished(y))
     loop_stop(y->loop);
+}
+
+static void
+probe_done(void *arg)
+{
+  loop_stop(arg);
+}
+
+static void
+no_result(void *arg, const struct result *r)
+{
+  (void)arg;
+  (void)r;
+}
+
+rbl_status
+cycle_probe(const struct app *a, struct loop *loop, struct dns *d,
+            struct list_state *states)
+{
+  struct engine_ctx ctx = {
+    .loop = loop, .dns = d, .cfg = &a->cfg, .lists = a->lists,
+    .nlists = a->nlists, .now = clock_now(),
+    .deadline_ms = a->cfg.deadline_ms, .sink = no_result, .done = probe_done, .done_arg = loop};
+  void *run = engine_dnsbl.start(&ctx, states);
+  if (run == NULL)
+    return RBL_ENOMEM;
+  while (!engine_dnsbl.finished(run))
+    loop_run(loop);
+  engine_dnsbl.end(run);
+  return RBL_OK;
 }
 
 void

@@ -35,6 +35,13 @@ struct cycle_opts {
 /* Runs one cycle; returns its exit code (RBL_EXIT_*). */
 int cycle_run(const struct app *a, struct loop *loop,
               const struct cycle_opts *o);
+/* Only the RFC 5782 test points of a's selected lists (rblmon lists
+ * --probe), through the DNSBL engine on loop and d: each list's health
+ * into states (a->nlists of them).  RBL_ENOMEM. */
+struct dns;
+struct list_state;
+rbl_status cycle_probe(const struct app *a, struct loop *loop, struct dns *d,
+                       struct list_state *states);
 /* Stops the engines now, as the deadline would; what was answered is
  * recorded as usual. */
 void cycle_cancel(struct cycle *y);

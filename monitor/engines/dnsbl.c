@@ -851,36 +851,6 @@ dnsbl_end(struct dnsbl_run *dr)
   free(r);
 }
 
-static void
-nothing(void *arg, const struct result *res)
-{
-  (void)arg;
-  (void)res;
-}
-
-static void
-stop_loop(void *arg)
-{
-  loop_stop(arg);
-}
-
-rbl_status
-dnsbl_probe(struct loop *l, struct dns *d, const struct config *cfg,
-            const struct list_def *const *lists, size_t nlists,
-            uint64_t deadline_ms, struct list_state *states)
-{
-  struct dnsbl_opts o = {(unsigned)cfg->max_inflight, deadline_ms, NULL,
-                         stop_loop, l};
-  struct dnsbl_run *r = dnsbl_start(l, d, cfg, lists, nlists, NULL, 0, &o,
-                                    nothing, NULL, states);
-  if (r == NULL)
-    return RBL_ENOMEM;
-  while (!dnsbl_finished(r))
-    loop_run(l);
-  dnsbl_end(r);
-  return RBL_OK;
-}
-
 /* ---- the engine ------------------------------------------------------------ */
 static size_t
 eng_nsources(const struct engine_ctx *c)

@@ -50,13 +50,8 @@ uint64_t dnsbl_count(const struct list_def *const *lists, size_t nlists,
 /* The engine (engine.h): probes every list's test points, then queries
  * every (address, list) pair that fits (IPs to IP lists, domains to
  * domain lists), at most max_inflight at once, handing each result to the
- * sink as it completes; one state per list (health and counts). */
+ * sink as it completes; one state per list (health and counts).  With no
+ * targets, only the test points: rblmon lists --probe. */
 extern const struct engine engine_dnsbl;
-
-/* Only the RFC 5782 test points of the lists (rblmon lists --probe),
- * running loop l until done: their health in states (nlists). */
-rbl_status dnsbl_probe(struct loop *l, struct dns *d, const struct config *cfg,
-                       const struct list_def *const *lists, size_t nlists,
-                       uint64_t deadline_ms, struct list_state *states);
 
 #endif
