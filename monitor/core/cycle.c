@@ -33,6 +33,7 @@ struct cycle {
   struct target_set set;
   bool incomplete, from_spf_unread; /* from_spf could not add all */
   struct fromspf_run *spf;        /* from_spf, while it runs */
+  bool cancelled;                 /* cycle_cancel(): no engine goes on */
   const struct list_def **lists;  /* the DNSBLs of this cycle */
   size_t nlists;
   const char **configured;        /* every source of the configuration */
@@ -40,7 +41,7 @@ struct cycle {
   bool full;                      /* every kind, every list */
   struct list_state *states;
   size_t nstates;
-  void *runs[8];                  /* per engine (engines[]) */
+  void *runs[ENGINES_MAX];         /* per engine (engines[]) */
   /* the state */
   int64_t now;
   struct store *store;
@@ -369,6 +370,7 @@ cycle_probe(const struct app *a, struct loop *loop, struct dns *d,
 void
 cycle_cancel(struct cycle *y)
 {
+  y->cancelled = true;
   if (y->spf != NULL)
     fromspf_cancel(y->spf);
   for (size_t i = 0; engines[i] != NULL; i++)
@@ -389,10 +391,13 @@ engine_ctx(struct cycle *y)
     y->set.t, y->set.n, y->store, y->now, deadline, sink, y, engine_done, y};
 }
 
-/* Sizes the plan: states for every source, the HTTP client if wanted. */
+/* Sizes the plan: states for every source, the HTTP client if wanted;
+ * before the state is opened and the report begun, as a failure here
+ * (said) ends the cycle with nothing printed. */
 static bool
-size_engines(struct cycle *y, const struct engine_ctx *ctx)
+size_engines(struct cycle *y)
 {
+  struct engine_ctx e = engine_ctx(y), *ctx = &e;
   size_t n = 0;
   bool http = false;
   for (size_t i = 0; engines[i] != NULL; i++) {
@@ -404,9 +409,11 @@ size_engines(struct cycle *y, const struct engine_ctx *ctx)
     uint64_t c = engines[i]->count(ctx);
     y->total = y->total + c < y->total ? UINT64_MAX : y->total + c;
   }
-  y->nstates = n;
-  if ((y->states = calloc(n ? n : 1, sizeof(*y->states))) == NULL)
+  if ((y->states = calloc(n ? n : 1, sizeof(*y->states))) == NULL) {
+    fprintf(stderr, "rblmon: out of memory\n");
     return false;
+  }
+  y->nstates = n;
   if (http) {
     char err[256];
     if ((y->http = http_new(y->loop, err, sizeof(err))) == NULL) {
@@ -417,14 +424,25 @@ size_engines(struct cycle *y, const struct engine_ctx *ctx)
   return true;
 }
 
+/* What was answered is shown, not recorded, and why. */
+static void
+fail_record(struct cycle *y, const char *why)
+{
+  y->store_failed = true;
+  snprintf(y->store_err, sizeof(y->store_err), "%s", why);
+}
+
 /* Every asked engine on the one loop: DNS queries and HTTP requests
  * overlap.  Only the cycle runs the loop. */
 static bool
 run_engines(struct cycle *y)
 {
-  struct engine_ctx ctx = engine_ctx(y);
-  if (!size_engines(y, &ctx))
+  if (y->cancelled) { /* rblmon run's SIGTERM came during from_spf */
+    fail_record(y, "stopped before the lists were asked: this check was "
+                "not recorded");
     return false;
+  }
+  struct engine_ctx ctx = engine_ctx(y);
   ctx.http = y->http;
   y->started = loop_now(y->loop);
   unsigned ptimer = isatty(STDERR_FILENO)
@@ -440,6 +458,7 @@ run_engines(struct cycle *y)
   }
   if (!ok) {
     fprintf(stderr, "rblmon: out of memory\n");
+    fail_record(y, "out of memory: this check was not recorded");
     cycle_cancel(y);
   }
   if (y->o->current != NULL)
@@ -462,12 +481,6 @@ run_engines(struct cycle *y)
 
 /* ---- recording -------------------------------------------------------------- */
 
-static void
-fail_record(struct cycle *y, const char *why)
-{
-  y->store_failed = true;
-  snprintf(y->store_err, sizeof(y->store_err), "%s", why);
-}
 
 /* Commits the cycle when it is whole; true when it was recorded. */
 static bool
@@ -591,7 +604,7 @@ cycle_run(const struct app *a, struct loop *loop, const struct cycle_opts *o)
   if ((y.dns = app_dns(a, loop)) == NULL)
     goto done;
   y.t_start = loop_now(loop);
-  if (!collect_targets(&y) || !plan(&y))
+  if (!collect_targets(&y) || !plan(&y) || !size_engines(&y))
     goto done;
   y.now = clock_now();
   if ((stateful && !open_state(&y)) || !read_usage(&y) ||
@@ -601,8 +614,6 @@ cycle_run(const struct app *a, struct loop *loop, const struct cycle_opts *o)
   rc = ran ? tally_exit(&y.tally) : RBL_EXIT_UNKNOWN;
   if (y.incomplete && rc == RBL_EXIT_OK)
     rc = RBL_EXIT_WARNING; /* from_spf could not add every address */
-  if (!ran) /* out of memory: what was answered is shown, not recorded */
-    fail_record(&y, "out of memory: this check was not recorded");
   bool saved = record(&y, rc);
   rc = finish(&y, rc, saved);
 done:

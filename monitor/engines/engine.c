@@ -12,3 +12,5 @@ const struct engine *const engines[] = {
   &engine_auth,
   NULL,
 };
+_Static_assert(sizeof(engines) / sizeof(engines[0]) - 1 <= ENGINES_MAX,
+               "a cycle keeps one run per engine: raise ENGINES_MAX");

@@ -69,7 +69,9 @@ struct engine {
 enum { CHECK_DNSBL = 1, CHECK_REPUTATION = 2, CHECK_AUTH = 4,
        CHECK_ALL = 7 };
 
-/* Every engine, in the order their sources are reported; NULL-terminated. */
+/* Every engine, in the order their sources are reported; NULL-terminated,
+ * at most ENGINES_MAX (engine.c asserts it). */
+#define ENGINES_MAX 8
 extern const struct engine *const engines[];
 
 #endif

@@ -100,6 +100,20 @@ class SilentUDP:
     def server(self):
         return "127.0.0.1:%d" % self.port
 
+    def queries(self):
+        """The DNS names asked of it so far (read without waiting)."""
+        names = []
+        while True:
+            try:
+                msg = self.sock.recv(4096, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return names
+            labels, i = [], 12
+            while i < len(msg) and msg[i]:
+                labels.append(msg[i + 1:i + 1 + msg[i]].decode("ascii", "replace"))
+                i += 1 + msg[i]
+            names.append(".".join(labels))
+
 
 class Result:
     def __init__(self, rc, out, err):

@@ -252,6 +252,29 @@ class RunTest(rbltest.unittest.TestCase):
         self.assertEqual(rows, [("192.0.2.0/29", "bl", "error"),
                                 ("192.0.2.0/29", "lim", "error")])
 
+    def test_sigterm_during_from_spf_starts_no_engine(self):
+        with SilentUDP() as silent:
+            self.config(server=silent.server)
+            with open(self.w.config_path) as f:
+                text = f.read()
+            self.w.write_config(text.replace("timeout: 500ms", "timeout: 30s").replace(
+                "ips: [192.0.2.0/29]", "ips: [192.0.2.0/29]\n    from_spf: src.test"))
+            p = self.start()
+            # the loop reads the signal while from_spf waits on the resolver
+            self.wait_for(p, "dnsbl: starting")
+            p.send_signal(signal.SIGTERM)
+            lines = self.wait_for(p, "stopped after 1 jobs")
+            self.assertEqual(p.wait(timeout=120), 0)
+            asked = silent.queries()
+        log = "".join(lines)
+        # the job ends there: no list was asked (not even its test points)
+        self.assertEqual(asked, ["src.test"])
+        self.assertIn("from_spf src.test (watchlist out): the deadline", log)
+        self.assertIn("stopped before the lists were asked: this check was not "
+                      "recorded", log)
+        self.assertIn("dnsbl: exit 3", log)
+        self.assertEqual(self.db("SELECT count(*) FROM cycles")[0][0], 0)
+
     def test_bad_configuration_at_start(self):
         self.w.write_config("schedule:\n  dnsbl: 10s\n")
         r = self.w.run(["run"])
