@@ -3,7 +3,6 @@
 #include <stdio.h>
 
 #include "cmd.h"
-#include "i18n.h"
 #include "notify.h"
 #include "remindpass.h"
 #include "report.h"
@@ -41,25 +40,12 @@ change_reminder(struct cli *c, bool ack)
     return RBL_EXIT_UNKNOWN;
   }
   struct app a;
-  struct remindpass_done d;
   int rc = RBL_EXIT_UNKNOWN;
-  if (cmd_app_load(&a, c, false) != RBL_EXIT_OK)
-    goto done;
-  rbl_status st = ack ? remindpass_ack(&a, id, c->note, &d)
-                      : remindpass_snooze(&a, id, clock_now() +
-                                          (int64_t)(ms / 1000), &d);
-  if (st != RBL_OK)
-    goto done;
-  char when[32];
-  report_time(d.due, when, sizeof(when));
-  if (ack)
-    printf(_("Removal request for %s on %s recorded; next reminder %s if "
-             "it is still listed.\n"), d.target, d.source, when);
-  else
-    printf(_("Reminder for %s on %s snoozed until %s.\n"), d.target,
-           d.source, when);
-  rc = RBL_EXIT_OK;
-done:
+  if (cmd_app_load(&a, c, false) == RBL_EXIT_OK &&
+      (ack ? remindpass_ack(&a, id, c->note, stdout)
+           : remindpass_snooze(&a, id, clock_now() + (int64_t)(ms / 1000),
+                               stdout)) == RBL_OK)
+    rc = RBL_EXIT_OK;
   app_free(&a);
   return rc;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "i18n.h"
 #include "notify.h"
 #include "remind.h"
 #include "store.h"
@@ -89,12 +90,11 @@ out:
   return rc;
 }
 
-/* Reminder id, if open, changed by set (state, due, requested_at, note)
- * in one transaction; done says what for whom. */
+/* Reminder id, if open, changed (state, due, requested_at, note) in one
+ * transaction, then confirmed on out. */
 static rbl_status
 answer(const struct app *a, int64_t id, enum reminder_state state,
-       int64_t due, int64_t requested_at, const char *note,
-       struct remindpass_done *done)
+       int64_t due, int64_t requested_at, const char *note, FILE *out)
 {
   struct arena ar = ARENA_INIT;
   struct reminder one;
@@ -124,9 +124,16 @@ answer(const struct app *a, int64_t id, enum reminder_state state,
     st = RBL_EIO;
     goto out;
   }
-  snprintf(done->target, sizeof(done->target), "%s", one.e.target);
-  snprintf(done->source, sizeof(done->source), "%s", one.e.source);
-  done->due = due;
+  char when[32];
+  report_time(due, when, sizeof(when));
+  if (state == REM_REQUESTED)
+    fprintf(out, _("Removal request for %s on %s recorded; next reminder %s "
+                   "if it is still listed.\n"), one.e.target, one.e.source,
+            when);
+  else
+    fprintf(out, _("Reminder for %s on %s snoozed until %s.\n"),
+            one.e.target, one.e.source, when);
+  fflush(out); /* before the state is let go */
 out:
   arena_free(&ar);
   store_close(s);
@@ -135,17 +142,17 @@ out:
 
 rbl_status
 remindpass_ack(const struct app *a, int64_t id, const char *note,
-               struct remindpass_done *done)
+               FILE *out)
 {
   int64_t now = clock_now();
   return answer(a, id, REM_REQUESTED,
                 now + (int64_t)(a->cfg.remind_after_request_ms / 1000), now,
-                note, done);
+                note, out);
 }
 
 rbl_status
 remindpass_snooze(const struct app *a, int64_t id, int64_t until,
-                  struct remindpass_done *done)
+                  FILE *out)
 {
-  return answer(a, id, REM_KEEP, until, 0, NULL, done);
+  return answer(a, id, REM_KEEP, until, 0, NULL, out);
 }

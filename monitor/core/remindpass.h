@@ -20,21 +20,15 @@
 int remindpass_run(const struct app *a, const struct reporter *rep,
                    FILE *out);
 
-/* What an answer did, for the confirmation line. */
-struct remindpass_done {
-  char target[TARGET_NAME_MAX];
-  char source[128];
-  int64_t due;                    /* the next reminder, if still listed */
-};
-
 /* ack: removal of reminder id's listing was requested (note: what was
  * done, may be NULL); its next reminder comes remind.after_request later.
- * snooze: the next reminder comes at until.  RBL_ENOTFOUND (no open
- * reminder id) or the state's error, printed on stderr; nothing changes
- * then. */
+ * snooze: the next reminder comes at until.  Once committed, one line on
+ * out says so (flushed before the state is let go).  RBL_ENOTFOUND (no
+ * open reminder id) or the state's error, printed on stderr; nothing
+ * changes then. */
 rbl_status remindpass_ack(const struct app *a, int64_t id, const char *note,
-                          struct remindpass_done *done);
+                          FILE *out);
 rbl_status remindpass_snooze(const struct app *a, int64_t id, int64_t until,
-                             struct remindpass_done *done);
+                             FILE *out);
 
 #endif
