@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd.h"
 #include "cycle.h"
@@ -56,15 +55,18 @@ dnsbl_count_in(const struct catalog *cat)
 }
 
 /* --probe: only the RFC 5782 test points of the selected lists; -1 when
- * no resolver could be set up (said). */
+ * no resolver could be set up or memory ran out (said). */
 static int
 probe(const struct app *a, struct list_state *states)
 {
   struct loop *loop = NULL;
   struct dns *dns = NULL;
   int rc = -1;
+  rbl_status st = RBL_EDNS;
   if (app_engine(a, &loop, &dns) == RBL_EXIT_OK &&
-      cycle_probe(a, loop, dns, states) == RBL_OK) {
+      (st = cycle_probe(a, loop, dns, states)) != RBL_OK)
+    fprintf(stderr, "rblmon: %s\n", rbl_strerror(st));
+  if (st == RBL_OK) {
     size_t ok = 0, bad = 0;
     for (size_t i = 0; i < a->nlists; i++) {
       if (states[i].health == HEALTH_OK)
@@ -85,14 +87,8 @@ probe(const struct app *a, struct list_state *states)
 static void
 read_known(const struct app *a, struct arena *ar, struct known *known)
 {
-  char path[4096], err[512];
-  struct store *st = NULL;
-  if (a->cfg.state_path != NULL)
-    snprintf(path, sizeof(path), "%s", a->cfg.state_path);
-  else
-    store_default_path(path, sizeof(path));
-  if (access(path, R_OK) == 0 &&
-      store_open(path, true, 0, &st, err, sizeof(err)) == RBL_OK) {
+  struct store *st = app_store_peek(a);
+  if (st != NULL) {
     store_health(st, ar, &known->h, &known->n);
     store_close(st);
   }

@@ -95,14 +95,8 @@ now_ms(const struct run *r)
 static bool
 asked_within(const struct app *a, const char *list, uint64_t every)
 {
-  char path[4096], err[512];
-  struct store *st = NULL;
-  if (a->cfg.state_path != NULL)
-    snprintf(path, sizeof(path), "%s", a->cfg.state_path);
-  else
-    store_default_path(path, sizeof(path));
-  if (access(path, R_OK) != 0 ||
-      store_open(path, true, 0, &st, err, sizeof(err)) != RBL_OK)
+  struct store *st = app_store_peek(a);
+  if (st == NULL) /* no state yet: never asked */
     return false;
   uint64_t n = 0;
   /* unreadable: as if asked, so that a restart never asks too soon */

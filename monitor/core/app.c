@@ -122,17 +122,35 @@ app_engine(const struct app *a, struct loop **l, struct dns **d)
   return *d != NULL ? RBL_EXIT_OK : RBL_EXIT_UNKNOWN;
 }
 
+/* state.path, or the default. */
+static const char *
+state_path(const struct app *a, char *buf, size_t size)
+{
+  if (a->cfg.state_path != NULL)
+    return a->cfg.state_path;
+  store_default_path(buf, size);
+  return buf;
+}
+
 rbl_status
 app_store_open(const struct app *a, bool readonly, struct store **s,
                char *err, size_t errlen)
 {
   char def[STORE_PATH_MAX];
-  const char *path = a->cfg.state_path;
-  if (path == NULL) {
-    store_default_path(def, sizeof(def));
-    path = def;
-  }
-  return store_open(path, readonly, a->cfg.lock_wait_ms, s, err, errlen);
+  return store_open(state_path(a, def, sizeof(def)), readonly,
+                    a->cfg.lock_wait_ms, s, err, errlen);
+}
+
+struct store *
+app_store_peek(const struct app *a)
+{
+  char def[STORE_PATH_MAX], err[512];
+  const char *path = state_path(a, def, sizeof(def));
+  struct store *s = NULL;
+  if (access(path, R_OK) != 0 ||
+      store_open(path, true, 0, &s, err, sizeof(err)) != RBL_OK)
+    return NULL;
+  return s;
 }
 
 struct store *

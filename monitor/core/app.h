@@ -49,7 +49,11 @@ const char *app_catalog_dir(const struct app *a);
  * prints why and returns NULL when it cannot be opened. */
 struct store;
 struct store *app_store(const struct app *a, bool readonly);
-/* The same, returning store_open()'s status and message. */
+/* The state if there is one, read-only, without waiting or a word: NULL
+ * when there is none or it cannot be read (rblmon lists, run's pacing).
+ * The caller closes it. */
+struct store *app_store_peek(const struct app *a);
+/* The same as app_store(), returning store_open()'s status and message. */
 rbl_status app_store_open(const struct app *a, bool readonly,
                           struct store **s, char *err, size_t errlen);
 

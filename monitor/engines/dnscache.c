@@ -290,6 +290,11 @@ dnscache_lookup(void *arg, const char *name, int type)
   return a;
 }
 
+/* The answer of a lookup that memory ran out for: an error, never a
+ * wait for a wake-up nobody will send. */
+static const struct dq_answer no_memory = {DQ_ERROR, 0, NULL, NULL,
+                                           "out of memory"};
+
 static void
 on_fetch(void *arg, int status, const unsigned char *abuf, int alen)
 {
@@ -299,6 +304,8 @@ on_fetch(void *arg, int status, const unsigned char *abuf, int alen)
   memset(&none, 0, sizeof(none));
   struct dq_answer *a = dnscache_parse_answer(f->type, status, abuf, alen,
                                               &none);
+  if (a == NULL && (a = calloc(1, sizeof(*a))) != NULL)
+    *a = no_memory; /* cached, so that the waiters do not ask again */
   g_hash_table_steal(c->pending, f->key);
   if (a != NULL)
     g_hash_table_insert(c->answers, f->key, a);
@@ -349,7 +356,7 @@ dnscache_need(struct dnscache *c, const char *name, int type,
   bool start;
   struct fetch *f = fetch_of(c, k, name, type, &start);
   if (f == NULL)
-    return NULL;
+    return &no_memory;
   bool waiting = false;
   for (struct waiter *w = f->w; w && !waiting; w = w->next)
     waiting = w->ready == ready && w->arg == arg;
@@ -360,8 +367,7 @@ dnscache_need(struct dnscache *c, const char *name, int type,
     w->next = f->w;
     f->w = w;
   }
-  if (start) {
+  if (start)
     dns_query(c->dns, f->name, type, on_fetch, f); /* f may be gone now */
-  }
-  return NULL;
+  return waiting || w != NULL ? NULL : &no_memory;
 }

@@ -67,7 +67,7 @@ typedef void (*dnscache_ready_fn)(void *arg, int status);
 /* The cached answer, or NULL after asking for it: ready(arg) is called
  * once when it arrives, perhaps at once from inside this call.  One query
  * however many (ready, arg) wait for the same (name, type).  Out of
- * memory: NULL, and nobody is told. */
+ * memory: a DQ_ERROR answer saying so (nobody waits). */
 const struct dq_answer *dnscache_need(struct dnscache *c, const char *name,
                                       int type, dnscache_ready_fn ready,
                                       void *arg);

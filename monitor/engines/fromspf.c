@@ -223,12 +223,11 @@ fromspf_end(struct fromspf_run *r, from_spf_add add, void *add_arg,
     fromspf_cancel(r);
   for (size_t i = 0; i < r->njobs; i++) {
     const struct spf_job *j = &r->jobs[i];
-    if (!j->done || j->res != SPF_PASS) {
+    if (j->res != SPF_PASS) { /* every job is done: cancelled if not */
       report_line(report, "from_spf %s (watchlist %s): %s; its addresses "
-                  "are not checked", j->domain, j->watchlist,
-                  j->done ? j->o.why : "out of memory");
+                  "are not checked", j->domain, j->watchlist, j->o.why);
       /* a DNS failure passes; a broken record stays until it is fixed */
-      outcome = !j->done || j->res == SPF_TEMPERROR ? FROM_SPF_FAILED
+      outcome = j->res == SPF_TEMPERROR ? FROM_SPF_FAILED
                 : outcome == FROM_SPF_OK ? FROM_SPF_PARTIAL : outcome;
       continue;
     }

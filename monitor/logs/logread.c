@@ -454,13 +454,6 @@ logread_peek(const char *path, char *buf, size_t size)
   return n;
 }
 
-uint64_t
-logread_head(const char *path)
-{
-  char buf[256];
-  return head_hash(buf, logread_peek(path, buf, sizeof(buf)));
-}
-
 /* ---- the rotated set ----------------------------------------------------- */
 /* How old a sibling's name says it is: logrotate's numbers (path.3 is
  * older than path.1) and dated names (path-20260105: older is smaller).

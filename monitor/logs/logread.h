@@ -111,8 +111,4 @@ rbl_status logread_plan(const char *path, const struct logcursor *cur,
                         size_t errlen);
 void logread_plan_free(struct logplan *plan);
 
-/* FNV-1a of the first line (up to 256 bytes) of path; 0 if unreadable or
- * empty.  Works on compressed files too. */
-uint64_t logread_head(const char *path);
-
 #endif

@@ -478,18 +478,6 @@ store_cycle_commit(struct store *s, uint64_t retention_ms,
   return sq_finish(s, "the results were not saved", err, errlen);
 }
 
-int64_t
-store_listed_since(struct store *s, const char *target, const char *source)
-{
-  struct episode_prev p;
-  int64_t id, since;
-  char codes[160];
-  if (latest_episode(s, target, source, &p, &id, codes, sizeof(codes),
-                     &since) != SQLITE_OK)
-    return 0;
-  return since;
-}
-
 rbl_status
 store_queries_since(struct store *s, const char *source, int64_t since,
                     uint64_t *out)

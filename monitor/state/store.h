@@ -97,9 +97,6 @@ bool store_failed(const struct store *s);
  * again"), ending with what the state still holds. */
 void store_failure(const struct store *s, const char *not_recorded,
                    char *err, size_t errlen);
-/* When the open episode of (target, source) began; 0 if none. */
-int64_t store_listed_since(struct store *s, const char *target,
-                           const char *source);
 
 /* Queries sent to source since the given time (for daily limits); an
  * error (the transaction then fails) rather than a guess. */
