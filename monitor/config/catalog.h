@@ -60,7 +60,7 @@ struct list_def {
   /* An HTTP reputation provider (provider.h) rather than a DNSBL: its
    * results share the state, reports and reminders of lists. */
   const struct provider *provider;
-  bool auth;                      /* an authentication check (auth.h) */
+  bool auth;                      /* an authentication check (authsource.h) */
 };
 
 /* The queries a day rblmon sends a public list (one of the catalog's,

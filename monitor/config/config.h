@@ -45,6 +45,14 @@ struct cfg_key {                  /* lists.keys: name -> value */
 #define CFG_MAX_ADDRESSES (1u << 20)
 #define CFG_MAX_TARGETS 1000000   /* entries, over every watchlist */
 
+/* The events of notifications (notify.<channel>.events: bit n is event
+ * n), as the configuration names them; notify.h sends them. */
+enum notify_kind {
+  NOTIFY_EV_LISTED = 0, NOTIFY_EV_DELISTED = 1, NOTIFY_EV_REMINDER = 2,
+  NOTIFY_EV_HEALTH = 3, NOTIFY_EV_SPIKE = 4, NOTIFY_EV_TEST = 5
+};
+extern const char *const notify_event_names[]; /* without "test" */
+
 struct config {
   struct arena arena;             /* owns everything below */
   const char *path;
@@ -70,7 +78,7 @@ struct config {
   size_t nproviders;
   /* auth: on when the section is present */
   bool auth_on;
-  unsigned auth_checks;           /* bit set: 1 << AUTH_* (auth.h) */
+  unsigned auth_checks;           /* bit set: 1 << AUTH_* (authsource.h) */
   const char **dkim_selectors;
   size_t ndkim;
   /* resolver */
@@ -83,7 +91,7 @@ struct config {
   size_t nlog_files;
   const char *log_rules;          /* NULL: <catalog>/rules/rejections.yaml */
   /* notify: a channel is used when its section is present and not
-   * enabled: false; events is a bit set of NOTIFY_EV_* (notify.h) */
+   * enabled: false; events is a bit set of NOTIFY_EV_* (below) */
   struct {
     bool on;
     unsigned events;

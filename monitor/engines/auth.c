@@ -127,11 +127,7 @@ emit_finding(struct auth_run *r, enum auth_check k, const char *target,
        f->error);
 }
 
-static const char *
-deadline_text(void)
-{
-  return "not checked: the deadline (resolver.deadline) was reached";
-}
+#define DEADLINE_TEXT "not checked: " ENGINE_DEADLINE
 
 /* A query cancelled (the deadline, of this engine or of the DNSBL one on
  * the same channel) or destroyed (dns_free at teardown). */
@@ -191,7 +187,7 @@ domain_compute(struct domain_job *dj)
     for (size_t k = AUTH_SPF; k < AUTH_NCHECKS; k++)
       if (on(r, (enum auth_check)k) && (k != AUTH_DKIM || d->nsel > 0))
         emit(r, (enum auth_check)k, d->domain, d->watchlist, RES_ERROR,
-             SEV_GOOD, NULL, 0, "", deadline_text());
+             SEV_GOOD, NULL, 0, "", DEADLINE_TEXT);
   } else {
     for (size_t i = 0; i < UTIL_ARRAY_LEN(domain_checks); i++) {
       const struct auth_check_ops *c = domain_checks[i];
@@ -243,7 +239,7 @@ ptr_done(struct auth_ptr_job *pj)
   }
   if (r->cancelled && (pj->f.status == DQ_ERROR || pj->cut)) {
     pj->f.status = DQ_ERROR;
-    snprintf(pj->f.error, sizeof(pj->f.error), "%s", deadline_text());
+    snprintf(pj->f.error, sizeof(pj->f.error), "%s", DEADLINE_TEXT);
   }
   struct auth_finding f;
   auth_ptr_judge(&pj->f, &f);
@@ -297,7 +293,7 @@ ptr_feed(struct auth_run *r)
       break;
     if (r->cancelled) {
       emit(r, AUTH_PTR, name, wl, RES_ERROR, SEV_GOOD, NULL, 0, "",
-           deadline_text());
+           DEADLINE_TEXT);
       continue;
     }
     struct ptr_job *j = calloc(1, sizeof(*j));

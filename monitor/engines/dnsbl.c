@@ -703,7 +703,7 @@ on_deadline(void *arg)
   struct run *r = arg;
   r->deadline_timer = 0;
   r->cancelled = true;
-  r->stop_reason = "the deadline (resolver.deadline) was reached";
+  r->stop_reason = ENGINE_DEADLINE;
   dns_cancel(r->dns);   /* every outstanding query completes as an error */
   feed(r);              /* the rest of the plan is emitted as not checked */
   r->cursor_done = true;

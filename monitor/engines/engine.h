@@ -65,6 +65,10 @@ struct engine {
   void (*end)(void *run);
 };
 
+/* Why what an engine did not get to is not checked (the deadline, or a
+ * cancel as the deadline would). */
+#define ENGINE_DEADLINE "the deadline (resolver.deadline) was reached"
+
 /* What a cycle asks (cycle_opts.kinds). */
 enum { CHECK_DNSBL = 1, CHECK_REPUTATION = 2, CHECK_AUTH = 4,
        CHECK_ALL = 7 };

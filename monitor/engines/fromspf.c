@@ -10,6 +10,7 @@
 
 #include "dns.h"
 #include "dnscache.h"
+#include "engine.h"
 #include "loop.h"
 #include "spf.h"
 
@@ -66,8 +67,7 @@ job_compute(struct spf_job *j)
       return; /* stepped again when it arrives */
   }
   if (r->cancelled) {
-    snprintf(j->o.why, sizeof(j->o.why), "the deadline (resolver.deadline) "
-             "was reached");
+    snprintf(j->o.why, sizeof(j->o.why), "%s", ENGINE_DEADLINE);
     j->res = SPF_TEMPERROR;
   }
   j->done = true;

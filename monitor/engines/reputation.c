@@ -607,8 +607,8 @@ on_deadline(void *arg)
   r->deadline_timer = 0;
   http_cancel_all(r->http);
   for (size_t i = 0; i < r->np; i++)
-    stop(&r->pv[i], RES_ERROR, HEALTH_UNREACHABLE, "not checked: the "
-         "deadline (resolver.deadline) was reached");
+    stop(&r->pv[i], RES_ERROR, HEALTH_UNREACHABLE,
+         "not checked: " ENGINE_DEADLINE);
   while (r->jobs != NULL) {
     struct job *j = r->jobs;
     struct prov *pv = j->pv;

@@ -15,12 +15,6 @@
 #include "config.h"
 #include "store.h"
 
-enum notify_kind {
-  NOTIFY_EV_LISTED = 0, NOTIFY_EV_DELISTED = 1, NOTIFY_EV_REMINDER = 2,
-  NOTIFY_EV_HEALTH = 3, NOTIFY_EV_SPIKE = 4, NOTIFY_EV_TEST = 5
-};
-extern const char *const notify_event_names[]; /* config.c; without "test" */
-
 struct notify_event {
   enum notify_kind kind;
   bool has_sev;

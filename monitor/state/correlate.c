@@ -1,3 +1,7 @@
+/* correlate.c - listings and rejections joined in SQL (correlate.h): a
+ * listing's evidence is one query on rejections(list, time) over the
+ * lists of its operator; the blocks no listing explains are one join of
+ * the week's rejections with the episodes. */
 #include "correlate.h"
 
 #include <stdio.h>
