@@ -770,6 +770,17 @@ prepare_states(struct run *r, const struct config *cfg,
   }
 }
 
+/* What a run takes of the cycle's engine_ctx. */
+struct dnsbl_opts {
+  unsigned max_inflight;
+  uint64_t deadline_ms;
+  /* Queries already sent to each list in the last 24 hours (from the
+   * state), counted against its daily limit; NULL: none known. */
+  const uint64_t *used_today;
+  void (*done)(void *arg);        /* every pair has its result */
+  void *done_arg;
+};
+
 static struct dnsbl_run *
 dnsbl_start(struct loop *l, struct dns *d, const struct config *cfg,
             const struct list_def *const *lists, size_t nlists,

@@ -33,16 +33,6 @@ void dnsbl_interpret(const struct list_def *l, const uint32_t *a, size_t n,
                      struct interp *out);
 
 /* ---- one check cycle ---------------------------------------------------- */
-struct dnsbl_opts {
-  unsigned max_inflight;
-  uint64_t deadline_ms;
-  /* Queries already sent to each list in the last 24 hours (from the
-   * state), counted against its daily limit; NULL: none known. */
-  const uint64_t *used_today;
-  void (*done)(void *arg);        /* every pair has its result */
-  void *done_arg;
-};
-
 /* Number of (address, list) pairs the plan holds (saturating). */
 uint64_t dnsbl_count(const struct list_def *const *lists, size_t nlists,
                      const struct engine_target *t, size_t nt);

@@ -50,6 +50,15 @@ struct prov {
   bool in_range, cursor_done;
 };
 
+/* What a run takes of the cycle's engine_ctx. */
+struct rep_opts {
+  struct store *store;            /* NULL: no cache, pauses or budget */
+  int64_t now;                    /* wall clock (clock_now()) */
+  uint64_t deadline_ms;           /* 0: none; else resolver.deadline */
+  void (*done)(void *arg);        /* every pair has its result */
+  void *done_arg;
+};
+
 struct rep_run {
   struct loop *loop;
   struct http *http;

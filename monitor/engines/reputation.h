@@ -12,18 +12,8 @@
 #include "http.h"
 #include "provider.h"
 
-struct store;
-
 #define REP_WINDOW 4              /* requests in flight per provider */
 #define REP_MAX_FAILS 3           /* transport failures in a row: stop */
-
-struct rep_opts {
-  struct store *store;            /* NULL: no cache, pauses or budget */
-  int64_t now;                    /* wall clock (clock_now()) */
-  uint64_t deadline_ms;           /* 0: none; else resolver.deadline */
-  void (*done)(void *arg);        /* every pair has its result */
-  void *done_arg;
-};
 
 /* The engine (engine.h): every configured provider over the targets, one
  * state each; results from the cache (min_interval) come at once. */
