@@ -13,108 +13,21 @@
 #include <cmocka.h>
 
 #include "auth_check.h"
+#include "textzone.h"
 
-/* ---- a zone as text: "name TYPE value|value|..." per line ---------------------- */
-/* TYPE one of TXT, A, AAAA, MX (".": the null MX), NX (nxdomain), ERR
- * (servfail).  A name with no line for a type is NODATA when it has other
- * lines, else NXDOMAIN. */
-struct rr {
-  char name[256];
-  int type;
-  struct dq_answer a;
-  char *strs[16];
-  struct addr addrs[16];
-};
-
-static struct rr zone[32];
-static size_t nzone;
-
-static int
-type_of(const char *t)
-{
-  static const struct { const char *n; int t; } m[] = {
-    {"TXT", DQ_TXT}, {"A", DQ_A}, {"AAAA", DQ_AAAA}, {"MX", DQ_MX},
-    {"NX", -1}, {"ERR", -2}};
-  for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
-    if (strcmp(m[i].n, t) == 0)
-      return m[i].t;
-  fail_msg("bad type %s", t);
-  return 0;
-}
-
-static void
-unload(void)
-{
-  for (size_t i = 0; i < nzone; i++)
-    for (size_t k = 0; k < zone[i].a.n && zone[i].a.strs; k++)
-      free(zone[i].strs[k]);
-  memset(zone, 0, sizeof(zone));
-  nzone = 0;
-}
-
-static void
-add_value(struct rr *r, const char *v)
-{
-  assert_true(r->a.n < 16);
-  if (r->type == DQ_A || r->type == DQ_AAAA)
-    assert_true(target_addr_parse(v, &r->addrs[r->a.n]));
-  else
-    r->strs[r->a.n] = strdup(r->type == DQ_MX && strcmp(v, ".") == 0 ? ""
-                                                                      : v);
-  r->a.n++;
-}
-
-static void
-load(const char *text)
-{
-  unload();
-  char buf[8192];
-  snprintf(buf, sizeof(buf), "%s", text);
-  for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
-       line = strtok_r(NULL, "\n", &save)) {
-    assert_true(nzone < sizeof(zone) / sizeof(zone[0]));
-    struct rr *r = &zone[nzone++];
-    char *sp = strchr(line, ' ');
-    assert_non_null(sp);
-    *sp = '\0';
-    snprintf(r->name, sizeof(r->name), "%s", line);
-    char *type = sp + 1, *vals = strchr(type, ' ');
-    if (vals != NULL)
-      *vals++ = '\0';
-    r->type = type_of(type);
-    r->a.status = r->type == -1 ? DQ_NXDOMAIN : r->type == -2 ? DQ_ERROR
-                                                             : DQ_OK;
-    r->a.error = "SERVFAIL";
-    for (char *s2 = NULL, *v = vals ? strtok_r(vals, "|", &s2) : NULL;
-         v && r->type > 0; v = strtok_r(NULL, "|", &s2))
-      add_value(r, v);
-    r->a.strs = r->strs;
-    r->a.addrs = r->addrs;
-  }
-}
-
+/* ---- a zone as text (textzone.h) ----------------------------------------------- */
 static const struct dq_answer *
 lookup(void *arg, const char *name, int type)
 {
-  static struct dq_answer nodata = {DQ_NODATA, 0, NULL, NULL, NULL};
-  static struct dq_answer nx = {DQ_NXDOMAIN, 0, NULL, NULL, NULL};
-  bool known = false;
   (void)arg;
-  for (size_t i = 0; i < nzone; i++) {
-    if (strcasecmp(zone[i].name, name) != 0)
-      continue;
-    if (zone[i].type == type || zone[i].type < 0)
-      return &zone[i].a;
-    known = true;
-  }
-  return known ? &nodata : &nx;
+  return textzone_answer(name, type);
 }
 
 static int
 fx_setup(void **state)
 {
   (void)state;
-  nzone = 0;
+  textzone_unload();
   return 0;
 }
 
@@ -122,7 +35,7 @@ static int
 fx_teardown(void **state)
 {
   (void)state;
-  unload();
+  textzone_unload();
   return 0;
 }
 
@@ -234,14 +147,14 @@ spf_judge(void **state)
   uint64_t n[SPF_NEED];
   char notes[400];
   struct auth_finding f;
-  load("example.com TXT v=spf1 ip4:192.0.2.10 ip4:192.0.2.20 -all\n");
+  textzone_load("example.com TXT v=spf1 ip4:192.0.2.10 ip4:192.0.2.20 -all\n");
   spf_eval(ips, 2, n, notes, sizeof(notes));
   auth_spf_judge(n, false, notes, &f);
   expect(&f, RES_CLEAN, SEV_GOOD, "SPF passes for every sending address");
   assert_string_equal(f.txt, "2 pass");
   assert_int_equal(auth_spf_verdict(n, false), AUTH_V_YES);
   /* a record that does not cover one address: neutral */
-  load("example.com TXT v=spf1 ip4:192.0.2.10\n");
+  textzone_load("example.com TXT v=spf1 ip4:192.0.2.10\n");
   spf_eval(ips, 2, n, notes, sizeof(notes));
   assert_int_equal(n[SPF_NEUTRAL], 1);
   auth_spf_judge(n, false, notes, &f);
@@ -249,7 +162,7 @@ spf_judge(void **state)
   assert_true(strncmp(f.txt, "1 pass; 192.0.2.20 neutral", 26) == 0);
   assert_int_equal(auth_spf_verdict(n, false), AUTH_V_NO);
   /* -all: a failure is critical */
-  load("example.com TXT v=spf1 ip4:192.0.2.10 -all\n");
+  textzone_load("example.com TXT v=spf1 ip4:192.0.2.10 -all\n");
   spf_eval(ips, 2, n, notes, sizeof(notes));
   auth_spf_judge(n, false, notes, &f);
   expect(&f, RES_LISTED, SEV_CRITICAL, "SPF fails for a sending address");
@@ -293,7 +206,7 @@ dkim_judge(void **state)
   static const char *const two[] = {"s1", "s2"};
   char text[1024];
   struct auth_finding f;
-  load("example.com TXT v=spf1 -all\n");
+  textzone_load("example.com TXT v=spf1 -all\n");
   assert_int_equal(auth_dkim_judge("example.com", one, 1, lookup, NULL, &f),
                    AUTH_V_NO);
   expect(&f, RES_LISTED, SEV_CRITICAL, "has no key record");
@@ -301,31 +214,31 @@ dkim_judge(void **state)
   /* a short key works, but is a warning */
   snprintf(text, sizeof(text), "s1._domainkey.example.com TXT v=DKIM1; "
            "k=rsa; p=%s\n", key1024);
-  load(text);
+  textzone_load(text);
   assert_int_equal(auth_dkim_judge("example.com", one, 1, lookup, NULL, &f),
                    AUTH_V_YES);
   expect(&f, RES_LISTED, SEV_WARNING, "shorter than 2048 bits");
   assert_string_equal(f.txt, "s1: rsa 1024 bits");
   /* a revoked key, and a selector that could not be read */
-  load("s1._domainkey.example.com TXT v=DKIM1; p=\n"
+  textzone_load("s1._domainkey.example.com TXT v=DKIM1; p=\n"
        "s2._domainkey.example.com ERR\n");
   assert_int_equal(auth_dkim_judge("example.com", two, 2, lookup, NULL, &f),
                    AUTH_V_UNKNOWN);
   expect(&f, RES_LISTED, SEV_CRITICAL, "revoked");
   /* only a failed lookup: not known */
-  load("s2._domainkey.example.com ERR\n");
+  textzone_load("s2._domainkey.example.com ERR\n");
   auth_dkim_judge("example.com", two + 1, 1, lookup, NULL, &f);
   expect(&f, RES_ERROR, SEV_GOOD, NULL);
   assert_string_equal(f.error, "s2._domainkey.example.com: SERVFAIL");
   snprintf(text, sizeof(text), "s1._domainkey.example.com TXT %s\n"
            "s2._domainkey.example.com TXT v=DKIM1; h=sha1; p=%s\n", ed25519,
            key1024);
-  load(text);
+  textzone_load(text);
   assert_int_equal(auth_dkim_judge("example.com", two, 2, lookup, NULL, &f),
                    AUTH_V_YES);
   expect(&f, RES_LISTED, SEV_CRITICAL, "only sha1");
   snprintf(text, sizeof(text), "s1._domainkey.example.com TXT %s\n", ed25519);
-  load(text);
+  textzone_load(text);
   assert_int_equal(auth_dkim_judge("example.com", one, 1, lookup, NULL, &f),
                    AUTH_V_YES);
   expect(&f, RES_CLEAN, SEV_GOOD, "DKIM keys published");
@@ -345,16 +258,16 @@ dmarc_judge(void **state)
 {
   (void)state;
   struct auth_finding f;
-  load("example.com TXT v=spf1 -all\n");
+  textzone_load("example.com TXT v=spf1 -all\n");
   dmarc("example.com", AUTH_V_YES, AUTH_V_YES, &f);
   expect(&f, RES_LISTED, SEV_WARNING, "no DMARC record");
   assert_string_equal(f.txt, "no record at _dmarc.example.com");
   /* mail that passes neither: p=none only reports it, p=reject acts */
-  load("_dmarc.example.com TXT v=DMARC1; p=none; rua=mailto:d@example.com\n");
+  textzone_load("_dmarc.example.com TXT v=DMARC1; p=none; rua=mailto:d@example.com\n");
   dmarc("example.com", AUTH_V_NO, AUTH_V_NO, &f);
   expect(&f, RES_LISTED, SEV_WARNING, "DMARC would fail (p=none");
   assert_int_equal(f.nr, 1);
-  load("_dmarc.example.com TXT v=DMARC1; p=reject; "
+  textzone_load("_dmarc.example.com TXT v=DMARC1; p=reject; "
        "rua=mailto:d@example.com\n");
   dmarc("example.com", AUTH_V_NO, AUTH_V_NO, &f);
   expect(&f, RES_LISTED, SEV_CRITICAL, "DMARC fails: mail passes neither");
@@ -367,23 +280,23 @@ dmarc_judge(void **state)
   assert_non_null(strstr(f.error, "cannot be told"));
   /* the organisational domain's record, reports elsewhere without consent
    * and no rua= */
-  load("_dmarc.example.com TXT v=DMARC1; p=quarantine; "
+  textzone_load("_dmarc.example.com TXT v=DMARC1; p=quarantine; "
        "ruf=mailto:f@reports.example.net\n");
   dmarc("mail.example.com", AUTH_V_YES, AUTH_V_YES, &f);
   expect(&f, RES_LISTED, SEV_WARNING, "has not agreed");
   expect(&f, RES_LISTED, SEV_WARNING, "no rua=");
   assert_true(strncmp(f.txt, "_dmarc.example.com:", 19) == 0);
   /* ... and with it */
-  load("_dmarc.example.com TXT v=DMARC1; p=quarantine; "
+  textzone_load("_dmarc.example.com TXT v=DMARC1; p=quarantine; "
        "rua=mailto:f@reports.example.net\n"
        "example.com._report._dmarc.reports.example.net TXT v=DMARC1\n");
   dmarc("example.com", AUTH_V_YES, AUTH_V_YES, &f);
   expect(&f, RES_CLEAN, SEV_GOOD, "mail can pass it");
-  load("_dmarc.example.com TXT v=DMARC1; p=none|v=DMARC1; p=reject\n");
+  textzone_load("_dmarc.example.com TXT v=DMARC1; p=none|v=DMARC1; p=reject\n");
   dmarc("example.com", AUTH_V_YES, AUTH_V_YES, &f);
   expect(&f, RES_LISTED, SEV_CRITICAL, "not valid");
   assert_non_null(strstr(f.txt, "more than one DMARC record"));
-  load("_dmarc.example.com ERR\n");
+  textzone_load("_dmarc.example.com ERR\n");
   dmarc("example.com", AUTH_V_YES, AUTH_V_YES, &f);
   expect(&f, RES_ERROR, SEV_GOOD, NULL);
   assert_string_equal(f.error, "_dmarc.example.com: SERVFAIL");
@@ -395,42 +308,42 @@ mx_judge(void **state)
 {
   (void)state;
   struct auth_finding f;
-  load("example.com NX\n");
+  textzone_load("example.com NX\n");
   auth_mx_judge("example.com", lookup, NULL, &f);
   expect(&f, RES_LISTED, SEV_CRITICAL, "does not exist (NXDOMAIN)");
-  load("example.com MX .\n");
+  textzone_load("example.com MX .\n");
   auth_mx_judge("example.com", lookup, NULL, &f);
   expect(&f, RES_LISTED, SEV_WARNING, "null MX");
   assert_string_equal(f.txt, "MX 0 .");
   /* no MX: the address record receives, or nothing does */
-  load("example.com A 192.0.2.1\n");
+  textzone_load("example.com A 192.0.2.1\n");
   auth_mx_judge("example.com", lookup, NULL, &f);
   expect(&f, RES_LISTED, SEV_NOTICE, "goes to its address record");
-  load("example.com TXT v=spf1 -all\n");
+  textzone_load("example.com TXT v=spf1 -all\n");
   auth_mx_judge("example.com", lookup, NULL, &f);
   expect(&f, RES_LISTED, SEV_CRITICAL, "no MX and no address");
   assert_string_equal(f.txt, "no MX");
-  load("example.com MX mx1.example.com|mx2.example.com\n"
+  textzone_load("example.com MX mx1.example.com|mx2.example.com\n"
        "mx1.example.com A 192.0.2.1\n"
        "mx2.example.com AAAA 2001:db8::1\n");
   auth_mx_judge("example.com", lookup, NULL, &f);
   expect(&f, RES_CLEAN, SEV_GOOD, NULL);
   assert_string_equal(f.txt, "MX mx1.example.com mx2.example.com");
-  load("example.com MX mx1.example.com|mx2.example.com\n"
+  textzone_load("example.com MX mx1.example.com|mx2.example.com\n"
        "mx1.example.com A 192.0.2.1\n");
   auth_mx_judge("example.com", lookup, NULL, &f);
   expect(&f, RES_LISTED, SEV_WARNING, "an MX host of the domain does not");
   assert_string_equal(f.txt, "MX mx1.example.com mx2.example.com "
                              "(no address)");
-  load("example.com MX mx1.example.com\n");
+  textzone_load("example.com MX mx1.example.com\n");
   auth_mx_judge("example.com", lookup, NULL, &f);
   expect(&f, RES_LISTED, SEV_CRITICAL, "no MX host of the domain resolves");
-  load("example.com MX mx1.example.com\n"
+  textzone_load("example.com MX mx1.example.com\n"
        "mx1.example.com ERR\n");
   auth_mx_judge("example.com", lookup, NULL, &f);
   expect(&f, RES_ERROR, SEV_GOOD, NULL);
   assert_string_equal(f.error, "the address lookup of the MX hosts failed");
-  load("example.com ERR\n");
+  textzone_load("example.com ERR\n");
   auth_mx_judge("example.com", lookup, NULL, &f);
   expect(&f, RES_ERROR, SEV_GOOD, NULL);
   assert_string_equal(f.error, "SERVFAIL");

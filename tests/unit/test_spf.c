@@ -14,88 +14,24 @@
 #include <cmocka.h>
 
 #include "spf.h"
+#include "textzone.h"
 
-/* A zone as text: "name TYPE value|value|..." per line; TYPE one of TXT,
- * A, AAAA, MX, PTR, NX (nxdomain), ERR (servfail).  A name with no line
- * for a type is NODATA when it has other lines, else NXDOMAIN. */
-struct rr {
-  char name[256];
-  int type;
-  struct dq_answer a;
-  char *strs[16];
-  struct addr addrs[16];
-};
-
-static struct rr zone[128];
-static size_t nzone, nlookups;
-
-static int
-type_of(const char *t)
-{
-  static const struct { const char *n; int t; } m[] = {
-    {"TXT", DQ_TXT}, {"A", DQ_A}, {"AAAA", DQ_AAAA}, {"MX", DQ_MX},
-    {"PTR", DQ_PTR}, {"NX", -1}, {"ERR", -2}};
-  for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
-    if (strcmp(m[i].n, t) == 0)
-      return m[i].t;
-  fail_msg("bad type %s", t);
-  return 0;
-}
-
-static void
-load(const char *text)
-{
-  for (size_t i = 0; i < nzone; i++)
-    for (size_t k = 0; k < zone[i].a.n && zone[i].a.strs; k++)
-      free(zone[i].strs[k]);
-  memset(zone, 0, sizeof(zone));
-  nzone = 0;
-  char buf[8192];
-  snprintf(buf, sizeof(buf), "%s", text);
-  for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
-       line = strtok_r(NULL, "\n", &save)) {
-    struct rr *r = &zone[nzone++];
-    char type[8];
-    int off = 0;
-    assert_int_equal(sscanf(line, "%255s %7s %n", r->name, type, &off), 2);
-    r->type = type_of(type);
-    r->a.status = r->type == -1 ? DQ_NXDOMAIN : r->type == -2 ? DQ_ERROR
-                                                             : DQ_OK;
-    r->a.error = "SERVFAIL";
-    char *vals = line + off;
-    for (char *s2 = NULL, *v = strtok_r(vals, "|", &s2); v && r->type > 0;
-         v = strtok_r(NULL, "|", &s2)) {
-      if (r->type == DQ_A || r->type == DQ_AAAA)
-        assert_true(target_addr_parse(v, &r->addrs[r->a.n]));
-      else
-        r->strs[r->a.n] = strdup(v);
-      r->a.n++;
-    }
-    r->a.strs = r->strs;
-    r->a.addrs = r->addrs;
-  }
-}
+/* The zone (textzone.h), counting lookups; with *allow_need, the first
+ * answer the zone does not hold is "not fetched yet" (NULL). */
+static size_t nlookups;
 
 static const struct dq_answer *
 lookup(void *arg, const char *name, int type)
 {
-  static struct dq_answer nodata = {DQ_NODATA, 0, NULL, NULL, NULL};
-  static struct dq_answer nx = {DQ_NXDOMAIN, 0, NULL, NULL, NULL};
   bool *allow_need = arg;
-  bool known = false;
   nlookups++;
-  for (size_t i = 0; i < nzone; i++) {
-    if (strcasecmp(zone[i].name, name) != 0)
-      continue;
-    if (zone[i].type == type || zone[i].type < 0)
-      return &zone[i].a;
-    known = true;
-  }
-  if (allow_need != NULL && *allow_need) {
-    *allow_need = false; /* the first unknown answer is "not fetched yet" */
+  const struct dq_answer *a = textzone_answer(name, type);
+  if ((a == &textzone_nodata || a == &textzone_nx) && allow_need != NULL &&
+      *allow_need) {
+    *allow_need = false;
     return NULL;
   }
-  return known ? &nodata : &nx;
+  return a;
 }
 
 static enum spf_result
@@ -124,7 +60,7 @@ static void
 mechanisms_and_qualifiers(void **state)
 {
   (void)state;
-  load("ex.test TXT v=spf1 ip4:192.0.2.0/28 ip6:2001:db8::/64 a mx:mail.ex.test/30 ~all\n"
+  textzone_load("ex.test TXT v=spf1 ip4:192.0.2.0/28 ip6:2001:db8::/64 a mx:mail.ex.test/30 ~all\n"
        "ex.test A 198.51.100.7\n"
        "mail.ex.test MX mx1.ex.test|mx2.ex.test\n"
        "mx1.ex.test A 203.0.113.9\n"
@@ -150,7 +86,7 @@ static void
 include_redirect_and_loops(void **state)
 {
   (void)state;
-  load("a.test TXT v=spf1 include:_spf.b.test -all\n"
+  textzone_load("a.test TXT v=spf1 include:_spf.b.test -all\n"
        "_spf.b.test TXT v=spf1 ip4:192.0.2.0/24 ?all\n"
        "r.test TXT v=spf1 redirect=_spf.b.test\n"
        "r2.test TXT v=spf1 redirect=nothing.test\n"
@@ -173,7 +109,7 @@ static void
 limits(void **state)
 {
   (void)state;
-  load("many.test TXT v=spf1 a:a1.test a:a2.test a:a3.test a:a4.test a:a5.test "
+  textzone_load("many.test TXT v=spf1 a:a1.test a:a2.test a:a3.test a:a4.test a:a5.test "
        "a:a6.test a:a7.test a:a8.test a:a9.test a:a10.test a:a11.test -all\n"
        "ten.test TXT v=spf1 a:a1.test a:a2.test a:a3.test a:a4.test a:a5.test "
        "a:a6.test a:a7.test a:a8.test a:a9.test a:a10.test -all\n"
@@ -199,7 +135,7 @@ static void
 syntax_errors_and_records(void **state)
 {
   (void)state;
-  load("two.test TXT v=spf1 -all|v=spf1 +all\n"
+  textzone_load("two.test TXT v=spf1 -all|v=spf1 +all\n"
        "bad1.test TXT v=spf1 ip4:192.0.2.0/33 -all\n"
        "bad2.test TXT v=spf1 foo:bar -all\n"
        "bad3.test TXT v=spf1 redirect=a.test redirect=b.test\n"
@@ -241,7 +177,7 @@ static void
 macros_and_ptr(void **state)
 {
   (void)state;
-  load("m.test TXT v=spf1 exists:%{ir}.%{l1r-}.%{d2}._spf.m.test -all\n"
+  textzone_load("m.test TXT v=spf1 exists:%{ir}.%{l1r-}.%{d2}._spf.m.test -all\n"
        "1.2.0.192.postmaster.m.test._spf.m.test A 127.0.0.2\n"
        "p.test TXT v=spf1 ptr:mail.p.test -all\n"
        "1.2.0.192.in-addr.arpa PTR mx.mail.p.test|other.example\n"
@@ -262,14 +198,14 @@ static void
 need_names_what_to_fetch(void **state)
 {
   (void)state;
-  load("n.test TXT v=spf1 include:_spf.n.test -all\n"
+  textzone_load("n.test TXT v=spf1 include:_spf.n.test -all\n"
        "_spf.n.test TXT v=spf1 ip4:192.0.2.0/24 -all\n");
   struct addr a;
   assert_true(target_addr_parse("192.0.2.5", &a));
   struct spf_out o;
   /* the first answer nobody has yet: stop, and say which */
   bool allow = true;
-  load("n.test TXT v=spf1 include:_spf.n.test -all\n");
+  textzone_load("n.test TXT v=spf1 include:_spf.n.test -all\n");
   assert_int_equal(spf_check(&a, "n.test", "postmaster@n.test", lookup,
                              &allow, &o), SPF_NEED);
   assert_string_equal(o.need_name, "_spf.n.test");
@@ -285,7 +221,7 @@ long_records(void **state)
     snprintf(rec + strlen(rec), sizeof(rec) - strlen(rec), " ip4:10.%d.0.0/16",
              i);
   strcat(rec, " -all\n");
-  load(rec);
+  textzone_load(rec);
   expect("10.199.3.4", "big.test", SPF_PASS, "ip4:10.199.0.0/16");
   expect("192.0.2.1", "big.test", SPF_FAIL, NULL);
 }
@@ -295,7 +231,7 @@ static void
 authorized_networks(void **state)
 {
   (void)state;
-  load("w.test TXT v=spf1 ip4:192.0.2.5/24 -ip4:198.51.100.1 a mx include:_s.w.test "
+  textzone_load("w.test TXT v=spf1 ip4:192.0.2.5/24 -ip4:198.51.100.1 a mx include:_s.w.test "
        "include:_spf.other.test -all ip4:203.0.113.1 redirect=x.w.test\n"
        "w.test A 198.51.100.7\n"
        "w.test MX mx.w.test\n"
