@@ -89,15 +89,13 @@ target_parse(const char *s, struct target_spec *out, char *err, size_t errlen)
       snprintf(err, errlen, "'%s': prefix length must be 0-%u", s, bits);
       return RBL_ESYNTAX;
     }
-    unsigned min = bits == 32 ? TARGET_IP4_MIN_PREFIX : TARGET_IP6_MIN_PREFIX;
+    unsigned min = bits == 32 ? TARGET_IP4_FEED_MIN_PREFIX
+                              : TARGET_IP6_FEED_MIN_PREFIX;
     if (p < min) {
-      snprintf(err, errlen,
-               "'%s': ranges larger than /%u (65,536 addresses) are not "
-               "checked address by address%s", s, min,
-               bits == 128 ? "; list the IPv6 addresses you send from"
-                           : "; list the /16s you send from (public lists "
-                             "allow about 100,000 queries a day; larger "
-                             "networks use a list's data feed)");
+      snprintf(err, errlen, "'%s': ranges larger than /%u are not checked "
+               "(not even against a data feed); split it into /%u%s", s,
+               min, min, bits == 32 ? "s" : "s, or list the networks you "
+               "send from");
       return RBL_ECONFIG;
     }
     out->prefix = (unsigned)p;
@@ -156,6 +154,29 @@ target_spec_contains(const struct target_spec *t, const struct addr *a)
       return false;
   }
   return true;
+}
+
+const char *
+target_wide_why(enum target_kind kind)
+{
+  return kind == TARGET_IP4
+    ? "ranges larger than /16 (65,536 addresses) are not checked address "
+      "by address over DNS (public lists allow about 100,000 queries a "
+      "day), and no list read from a data feed takes IPv4: configure one "
+      "under lists.feeds (rblmon.yaml(5)), or list the /16s you send from"
+    : "ranges larger than /112 (65,536 addresses) are not checked address "
+      "by address over DNS, and no list read from a data feed takes IPv6: "
+      "configure one under lists.feeds (rblmon.yaml(5)), or list the IPv6 "
+      "addresses you send from";
+}
+
+bool
+target_dns_checkable(const struct target_spec *t)
+{
+  if (t->kind == TARGET_DOMAIN)
+    return true;
+  return t->prefix >= (t->kind == TARGET_IP4 ? TARGET_IP4_MIN_PREFIX
+                                             : TARGET_IP6_MIN_PREFIX);
 }
 
 uint64_t

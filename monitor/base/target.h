@@ -10,8 +10,10 @@
 
 #define TARGET_NAME_MAX 254       /* a DNS name in text, with NUL */
 #define TARGET_ADDR_MAX 46        /* INET6_ADDRSTRLEN */
-#define TARGET_IP6_MIN_PREFIX 112 /* at most 65,536 IPv6 addresses a range */
+#define TARGET_IP6_MIN_PREFIX 112 /* DNS: at most 65,536 IPv6 addresses a range */
 #define TARGET_IP4_MIN_PREFIX 16  /* and 65,536 IPv4 addresses */
+#define TARGET_IP4_FEED_MIN_PREFIX 8   /* wider ranges: data feeds only */
+#define TARGET_IP6_FEED_MIN_PREFIX 16
 
 enum target_kind { TARGET_IP4, TARGET_IP6, TARGET_DOMAIN };
 
@@ -34,7 +36,16 @@ struct target_spec {
 rbl_status target_parse(const char *s, struct target_spec *out, char *err,
                         size_t errlen);
 
-/* Number of addresses (1 for a domain). */
+/* Whether DNS (and HTTP) checks take the spec: a domain, an address, or
+ * a range of at most 65,536 addresses; wider ranges are checked against
+ * data feeds only. */
+bool target_dns_checkable(const struct target_spec *t);
+
+/* Why a range of kind wider than DNS checks take is not checked, and what
+ * to do: for messages about a target with no feed. */
+const char *target_wide_why(enum target_kind kind);
+
+/* Number of addresses (1 for a domain; UINT64_MAX past 2^63). */
 uint64_t target_count(const struct target_spec *t);
 
 /* Streams the addresses of a spec, never materialising the range. */

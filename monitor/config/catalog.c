@@ -83,7 +83,7 @@ const struct list_def *
 catalog_find_zone(const struct catalog *cat, const char *zone)
 {
   for (size_t i = 0; i < cat->n; i++)
-    if (util_strcaseeq(cat->lists[i]->zone, zone))
+    if (cat->lists[i]->zone != NULL && util_strcaseeq(cat->lists[i]->zone, zone))
       return cat->lists[i];
   return NULL;
 }
@@ -136,7 +136,8 @@ struct entry {
   struct ynode *test_node, *status_node, *defunct_node, *delist_node;
   bool has_status_defunct;
   unsigned errors_before;
-  bool has_codes, has_sources, has_delist_url;
+  bool has_codes, has_sources, has_delist_url, has_feed;
+  struct feed_def *feed;
 };
 
 static bool
@@ -598,10 +599,24 @@ f_note(struct yctx *c, struct ynode *v, void *obj)
   ydoc_str(c, v, &((struct entry *)obj)->def->note, "note");
 }
 
+static void
+f_feed(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct entry *e = obj;
+  if (!e->def->custom) {
+    yerror(c, v, "feed: belongs in the configuration (lists.feeds), not "
+           "in the catalog");
+    return;
+  }
+  e->has_feed = true;
+  e->feed = feed_def_parse(c, v, e->def->name ? e->def->name : "", c->file);
+  e->def->feed = e->feed;
+}
+
 static const struct yfield entry_fields[] = {
   {"name", f_name, true},
   {"title", f_title, false},
-  {"zone", f_zone, true},
+  {"zone", f_zone, false},
   {"type", f_type, true},
   {"status", f_status, false},
   {"defunct", f_defunct, false},
@@ -616,6 +631,7 @@ static const struct yfield entry_fields[] = {
   {"delist", f_delist, false},
   {"sources", f_sources, false},
   {"note", f_note, false},
+  {"feed", f_feed, false},
 };
 
 /* Checks that involve several keys of one entry. */
@@ -624,6 +640,11 @@ check_entry(struct yctx *c, struct entry *e)
 {
   struct list_def *d = e->def;
   struct ynode *n = e->node;
+  if (e->feed != NULL && d->name != NULL)
+    e->feed->list = d->name;
+  if (d->zone == NULL && d->name != NULL && !e->has_feed)
+    yerror(c, n, "a list entry is missing the required key 'zone'%s",
+           d->custom ? " (or feed:, for a list read from a file)" : "");
   if (d->name == NULL || d->zone == NULL)
     return;
   bool keyed = strstr(d->zone, "{key}") != NULL;
@@ -715,6 +736,7 @@ catalog_add(struct catalog *cat, struct yctx *c, struct list_def *def)
     if (strcmp(o->name, def->name) == 0)
       what = "name";
     else if (list_is_dnsbl(o) && list_is_dnsbl(def) &&
+             o->zone != NULL && def->zone != NULL &&
              strcmp(o->zone, def->zone) == 0)
       what = "zone";
     if (what != NULL) {

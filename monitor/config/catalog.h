@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "feeddef.h"
 #include "ydoc.h"
 
 /* Ordered: a larger value is worse. */
@@ -61,6 +62,9 @@ struct list_def {
    * results share the state, reports and reminders of lists. */
   const struct provider *provider;
   bool auth;                      /* an authentication check (authsource.h) */
+  /* Read from a file instead of DNS (lists.feeds, or feed: in a custom
+   * list): never asked over DNS.  NULL: a DNS list. */
+  const struct feed_def *feed;
 };
 
 /* The queries a day rblmon sends a public list (one of the catalog's,
@@ -85,6 +89,13 @@ static inline bool
 list_is_dnsbl(const struct list_def *l)
 {
   return l->provider == NULL && !l->auth;
+}
+
+/* A DNSBL asked over DNS (not read from a feed). */
+static inline bool
+list_is_dns(const struct list_def *l)
+{
+  return list_is_dnsbl(l) && l->feed == NULL;
 }
 
 struct catalog {

@@ -28,7 +28,7 @@ config_init(struct config *cfg)
   cfg->hook_timeout_ms = 10000;
   cfg->spike = 10;
   static const uint64_t sched_defaults[] = {
-    3600000, 3600000, 6 * 3600000, 300000, 3600000};
+    3600000, 3600000, 6 * 3600000, 300000, 3600000, 60000};
   memcpy(cfg->sched_ms, sched_defaults, sizeof(sched_defaults));
   cfg->jitter_ms = 300000;
 }
@@ -89,7 +89,8 @@ item_find(const struct config *cfg, const struct target_spec *spec,
 static rbl_status
 item_add(struct config *cfg, const struct watch_item *it)
 {
-  uint64_t n = target_count(&it->spec);
+  /* what DNS would ask: wider ranges go to the feeds only */
+  uint64_t n = target_dns_checkable(&it->spec) ? target_count(&it->spec) : 0;
   if (cfg->nitems >= CFG_MAX_TARGETS ||
       cfg->naddresses + n > CFG_MAX_ADDRESSES)
     return RBL_ETOOBIG;
@@ -378,11 +379,32 @@ l_custom(struct yctx *c, struct ynode *v, void *obj)
   }
 }
 
+static void
+l_feeds(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct config *cfg = obj;
+  if (!ydoc_kind(c, v, Y_MAP, "lists.feeds"))
+    return;
+  cfg->feeds = arena_alloc(c->arena, (v->n ? v->n : 1) * sizeof(*cfg->feeds));
+  if (cfg->feeds == NULL)
+    return;
+  for (size_t i = 0; i < v->n; i++) {
+    struct ynode *k = v->items[2 * i], *val = v->items[2 * i + 1];
+    struct feed_def *f = feed_def_parse(c, val, k->str, c->file);
+    if (f != NULL) {
+      f->line = k->line;
+      f->col = k->col;
+      cfg->feeds[cfg->nfeeds++] = f;
+    }
+  }
+}
+
 static const struct yfield lists_fields[] = {
   {"use", l_use, false},
   {"exclude", l_exclude, false},
   {"keys", l_keys, false},
   {"custom", l_custom, false},
+  {"feeds", l_feeds, false},
 };
 
 static void
@@ -637,6 +659,12 @@ sc_reminders(struct yctx *c, struct ynode *v, void *obj)
 }
 
 static void
+sc_feeds(struct yctx *c, struct ynode *v, void *obj)
+{
+  sched_interval(c, v, obj, 5, "schedule.feeds");
+}
+
+static void
 sc_jitter(struct yctx *c, struct ynode *v, void *obj)
 {
   ydoc_duration(c, v, 0, 86400000ULL, &((struct config *)obj)->jitter_ms,
@@ -646,7 +674,8 @@ sc_jitter(struct yctx *c, struct ynode *v, void *obj)
 static const struct yfield schedule_fields[] = {
   {"dnsbl", sc_dnsbl, false}, {"reputation", sc_reputation, false},
   {"auth", sc_auth, false}, {"logs", sc_logs, false},
-  {"reminders", sc_reminders, false}, {"jitter", sc_jitter, false},
+  {"reminders", sc_reminders, false}, {"feeds", sc_feeds, false},
+  {"jitter", sc_jitter, false},
 };
 
 static void
@@ -1024,6 +1053,53 @@ ref_known(const struct catalog *cat, const struct cfg_ref *r)
 
 static const struct cfg_ref default_use = {"major", 0, 0};
 
+/* A range wider than DNS checks take needs a selected list with a feed
+ * that takes its family. */
+static void
+check_wide(const struct config *cfg, const struct list_def **sel, size_t n,
+           struct diag *d)
+{
+  for (size_t i = 0; i < cfg->nitems; i++) {
+    const struct watch_item *it = &cfg->items[i];
+    if (target_dns_checkable(&it->spec))
+      continue;
+    bool fed = false;
+    for (size_t k = 0; k < n && !fed; k++)
+      fed = sel[k]->feed != NULL &&
+            feed_def_takes(sel[k]->feed, (int)sel[k]->type,
+                           (int)it->spec.kind);
+    if (fed)
+      continue;
+    char s[TARGET_NAME_MAX];
+    target_spec_str(&it->spec, s, sizeof(s));
+    diag_error(d, cfg->path, it->line, it->col, "'%s': %s", s,
+               target_wide_why(it->spec.kind));
+  }
+}
+
+/* lists.feeds: each names a DNSBL of the catalog (a custom list carries
+ * its own feed:), which is then read from the file. */
+static void
+attach_feeds(struct config *cfg, struct catalog *cat, struct diag *d)
+{
+  for (size_t i = 0; i < cfg->nfeeds; i++) {
+    const struct feed_def *f = cfg->feeds[i];
+    struct list_def *l = NULL;
+    for (size_t j = 0; j < cat->n && l == NULL; j++)
+      if (strcmp(cat->lists[j]->name, f->list) == 0)
+        l = cat->lists[j];
+    if (l == NULL || !list_is_dnsbl(l))
+      diag_error(d, cfg->path, f->line, f->col, "lists.feeds: no DNSBL "
+                 "named '%s' (rblmon lists --all shows the catalog; a list "
+                 "of your own goes in lists.custom, with feed:)", f->list);
+    else if (l->feed != NULL)
+      diag_error(d, cfg->path, f->line, f->col, "lists.feeds: '%s' has a "
+                 "feed already (in lists.custom)", f->list);
+    else
+      l->feed = f;
+  }
+}
+
 rbl_status
 config_select_lists(struct config *cfg, struct catalog *cat,
                     const struct list_def ***out, size_t *n, struct diag *d)
@@ -1039,6 +1115,7 @@ config_select_lists(struct config *cfg, struct catalog *cat,
     catalog_add(cat, &c, &cfg->providers[i]->def);
   for (unsigned k = 0; cfg->auth_on && k < AUTH_NCHECKS; k++)
     catalog_add(cat, &c, auth_source((enum auth_check)k));
+  attach_feeds(cfg, cat, d);
   const struct cfg_ref *use = cfg->use_given ? cfg->use : &default_use;
   size_t nuse = cfg->use_given ? cfg->nuse : 1;
   for (size_t i = 0; i < nuse; i++)
@@ -1078,7 +1155,8 @@ config_select_lists(struct config *cfg, struct catalog *cat,
     for (size_t k = 0; k < nuse && by == NULL; k++)
       if (ref_matches(&use[k], l))
         by = &use[k];
-    if (by == NULL && !l->custom)
+    /* a list with a feed is named by it */
+    if (by == NULL && !l->custom && l->feed == NULL)
       continue;
     bool excluded = false;
     for (size_t k = 0; k < cfg->nexclude && !excluded; k++)
@@ -1087,10 +1165,10 @@ config_select_lists(struct config *cfg, struct catalog *cat,
       continue;
     /* A keyed list picked by a tag (say "major") without a key is left
      * out quietly; named explicitly, it reports "needs a key". */
-    if (l->key_name != NULL && !named && !l->custom &&
+    if (l->key_name != NULL && !named && !l->custom && l->feed == NULL &&
         config_list_key(cfg, l) == NULL)
       continue;
-    if (l->defunct) {
+    if (l->defunct && l->feed == NULL) {
       if (named)
         diag_warn(d, cfg->path, by->line, by->col,
                   "list '%s' is defunct since %s and is never queried: %s",
@@ -1100,6 +1178,7 @@ config_select_lists(struct config *cfg, struct catalog *cat,
     }
     sel[cnt++] = l;
   }
+  check_wide(cfg, sel, cnt, d);
   if (d->errors != before) {
     free(sel);
     return RBL_ECONFIG;

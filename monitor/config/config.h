@@ -74,6 +74,8 @@ struct config {
   size_t nkeys;
   struct list_def **custom;
   size_t ncustom;
+  struct feed_def **feeds;        /* lists.feeds, by list name */
+  size_t nfeeds;
   struct provider **providers;     /* reputation: (presets expanded) */
   size_t nproviders;
   /* auth: on when the section is present */
@@ -100,7 +102,7 @@ struct config {
   uint64_t hook_timeout_ms;
   uint64_t spike;                 /* notify.spike: rejections in one scan */
   /* schedule (rblmon run): by schedule.h job, 0 = off */
-  uint64_t sched_ms[5];
+  uint64_t sched_ms[6];
   uint64_t jitter_ms;
   /* state */
   const char *state_path;         /* NULL: store_default_path() */

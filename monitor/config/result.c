@@ -3,10 +3,10 @@
 #include "status.h"
 
 const char *const result_status_names[] = {"listed", "clean", "error",
-                                           "skipped", NULL};
+                                           "skipped", "stale", NULL};
 const char *const health_names[] = {"unknown", "ok", "dead", "wildcard",
                                     "refusing", "broken", "unreachable",
-                                    "skipped", NULL};
+                                    "skipped", "stale", NULL};
 
 void
 tally_add(struct tally *t, const struct result *r)

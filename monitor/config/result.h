@@ -28,6 +28,11 @@ struct result {
   char error[320];
   uint64_t covers;                /* pairs of the plan it stands for: 0 is
                                      one; a range's "not checked": all */
+  bool part;                      /* an address of a range checked from a
+                                     feed: the range's result counts */
+  uint64_t range_except;          /* a range's result from a feed: all its
+                                     addresses but these (the part
+                                     results) */
 };
 
 enum list_health {
@@ -38,7 +43,8 @@ enum list_health {
   HEALTH_REFUSING,     /* answers with the list's error codes */
   HEALTH_BROKEN,       /* answers outside 127.0.0.0/8 */
   HEALTH_UNREACHABLE,  /* DNS errors (timeout, SERVFAIL, REFUSED) */
-  HEALTH_SKIPPED       /* not queried (missing key, over its limit) */
+  HEALTH_SKIPPED,      /* not queried (missing key, over its limit) */
+  HEALTH_STALE         /* a feed whose file is older than its max_age */
 };
 extern const char *const health_names[];
 

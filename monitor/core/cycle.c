@@ -12,6 +12,8 @@
 #include "authsource.h"
 #include "dnsbl.h"
 #include "dns.h"
+#include "feed.h"
+#include "feedload.h"
 #include "fromspf.h"
 #include "http.h"
 #include "loop.h"
@@ -34,8 +36,13 @@ struct cycle {
   bool incomplete, from_spf_unread; /* from_spf could not add all */
   struct fromspf_run *spf;        /* from_spf, while it runs */
   bool cancelled;                 /* cycle_cancel(): no engine goes on */
-  const struct list_def **lists;  /* the DNSBLs of this cycle */
+  const struct list_def **lists;  /* the DNSBLs of this cycle, over DNS */
   size_t nlists;
+  const struct list_def **feed_lists; /* and read from feeds */
+  size_t nfeed_lists;
+  struct feed_cache own_feeds;    /* when the caller keeps none */
+  struct engine_target *narrow, *wide; /* the targets: DNS, feeds only */
+  size_t nnarrow, nwide;
   const char **configured;        /* every source of the configuration */
   size_t nconfigured;
   bool full;                      /* every kind, every list */
@@ -85,7 +92,8 @@ sink(void *arg, const struct result *r)
 {
   struct cycle *y = arg;
   tally_add(&y->tally, r);
-  y->covered += r->covers ? r->covers : 1;
+  if (!r->part)
+    y->covered += r->covers ? r->covers : 1;
   y->o->rep->result(y->rep_state, r);
   if (y->store != NULL && !y->store_failed &&
       store_cycle_result(y->store, r, on_change, y) != RBL_OK) {
@@ -204,6 +212,47 @@ wanted_list(const struct cycle_opts *o, const char *name)
   return false;
 }
 
+static bool
+fed(const struct cycle *y, const struct target_spec *t)
+{
+  for (size_t k = 0; k < y->nfeed_lists; k++)
+    if (feed_fits(y->feed_lists[k], t))
+      return true;
+  return false;
+}
+
+/* DNS and HTTP take ranges of up to 65,536 addresses; wider ones go to
+ * the feeds only.  A command-line range that no feed takes is an error
+ * (a watchlist's was one when the configuration was read). */
+static bool
+split_targets(struct cycle *y)
+{
+  y->narrow = calloc(y->set.n + 1, sizeof(*y->narrow));
+  y->wide = calloc(y->set.n + 1, sizeof(*y->wide));
+  if (y->narrow == NULL || y->wide == NULL)
+    return false;
+  for (size_t i = 0; i < y->set.n; i++) {
+    const struct engine_target *t = &y->set.t[i];
+    if (target_dns_checkable(t->spec)) {
+      y->narrow[y->nnarrow++] = *t;
+      continue;
+    }
+    char s[TARGET_NAME_MAX];
+    target_spec_str(t->spec, s, sizeof(s));
+    if (y->o->nargs > 0 && !fed(y, t->spec)) {
+      fprintf(stderr, "rblmon: argument %zu: '%s': %s\n", i + 1, s,
+              target_wide_why(t->spec->kind));
+      return false;
+    }
+    if (y->o->nargs > 0 && y->nlists > 0)
+      fprintf(stderr, "rblmon: '%s' is checked against the lists read from "
+              "data feeds only: DNS lists are asked for ranges of at most "
+              "65,536 addresses\n", s);
+    y->wide[y->nwide++] = *t;
+  }
+  return true;
+}
+
 /* The sources of the configuration (a commit closes the removed ones),
  * and the lists this cycle asks. */
 static bool
@@ -215,7 +264,8 @@ plan(struct cycle *y)
   y->configured = calloc(a->nlists + a->cfg.nproviders + AUTH_NCHECKS + 1,
                          sizeof(*y->configured));
   y->lists = calloc(a->nlists + 1, sizeof(*y->lists));
-  if (y->configured == NULL || y->lists == NULL)
+  y->feed_lists = calloc(a->nlists + 1, sizeof(*y->feed_lists));
+  if (y->configured == NULL || y->lists == NULL || y->feed_lists == NULL)
     return false;
   for (size_t i = 0; i < a->nlists; i++)
     y->configured[y->nconfigured++] = a->lists[i]->name;
@@ -224,10 +274,16 @@ plan(struct cycle *y)
   for (unsigned ck = 0; a->cfg.auth_on && ck < AUTH_NCHECKS; ck++)
     if ((a->cfg.auth_checks >> ck) & 1u)
       y->configured[y->nconfigured++] = auth_source((enum auth_check)ck)->name;
-  for (size_t i = 0; (kinds & CHECK_DNSBL) && i < a->nlists; i++)
-    if (wanted_list(y->o, a->lists[i]->name))
-      y->lists[y->nlists++] = a->lists[i];
-  return true;
+  for (size_t i = 0; i < a->nlists; i++) {
+    const struct list_def *l = a->lists[i];
+    if (!wanted_list(y->o, l->name))
+      continue;
+    if (l->feed != NULL && (kinds & CHECK_FEED))
+      y->feed_lists[y->nfeed_lists++] = l;
+    else if (l->feed == NULL && (kinds & CHECK_DNSBL))
+      y->lists[y->nlists++] = l;
+  }
+  return split_targets(y);
 }
 
 /* ---- the state ------------------------------------------------------------ */
@@ -387,8 +443,14 @@ engine_ctx(struct cycle *y)
   if (deadline > 0)
     deadline = spent + 1000 < deadline ? deadline - spent : 1000;
   return (struct engine_ctx){
-    y->loop, y->dns, y->http, &y->a->cfg, y->lists, y->nlists, y->used,
-    y->set.t, y->set.n, y->store, y->now, deadline, sink, y, engine_done, y};
+    .loop = y->loop, .dns = y->dns, .http = y->http, .cfg = &y->a->cfg,
+    .lists = y->lists, .nlists = y->nlists, .used_today = y->used,
+    .feed_lists = y->feed_lists, .nfeed_lists = y->nfeed_lists,
+    .feeds = y->o->feeds ? y->o->feeds : &y->own_feeds,
+    .targets = y->narrow, .ntargets = y->nnarrow, .wide = y->wide,
+    .nwide = y->nwide, .store = y->store, .now = y->now,
+    .deadline_ms = deadline, .sink = sink, .sink_arg = y,
+    .done = engine_done, .done_arg = y};
 }
 
 /* Sizes the plan: states for every source, the HTTP client if wanted;
@@ -582,6 +644,10 @@ cycle_free(struct cycle *y)
   store_close(y->store);
   free(y->configured);
   free(y->lists);
+  free(y->feed_lists);
+  free(y->narrow);
+  free(y->wide);
+  feed_cache_free(&y->own_feeds);
   free(y->used);
   free(y->changes);
   free(y->states);
@@ -597,6 +663,7 @@ cycle_run(const struct app *a, struct loop *loop, const struct cycle_opts *o)
   y.o = o;
   y.loop = loop;
   targets_init(&y.set);
+  feed_cache_init(&y.own_feeds);
   /* command-line targets make a one-off check: the state of the
    * watchlists is neither read nor written */
   bool stateful = !o->no_state && o->nargs == 0;

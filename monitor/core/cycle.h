@@ -12,6 +12,7 @@
 struct loop;
 struct reporter;
 struct cycle;
+struct feed_cache;
 
 struct cycle_opts {
   const struct reporter *rep;     /* the format (report_find()) */
@@ -30,6 +31,8 @@ struct cycle_opts {
   /* While from_spf or the engines run, *current is the cycle (NULL
    * otherwise), for cycle_cancel() from a signal watch on the loop. */
   struct cycle **current;
+  struct feed_cache *feeds;       /* feeds kept between cycles (rblmon
+                                     run); NULL: read for this one */
 };
 
 /* Runs one cycle; returns its exit code (RBL_EXIT_*). */

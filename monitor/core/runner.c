@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "cycle.h"
 #include "dnsbl.h"
+#include "feedload.h"
 #include "loop.h"
 #include "remindpass.h"
 #include "report.h"
@@ -50,6 +51,9 @@ struct run {
   int next_job, due_job;          /* -1: none */
   bool stop, hup;
   struct cycle *current;          /* a check cycle in flight */
+  struct feed_cache feeds;        /* the lists read from files, kept */
+  uint64_t feeds_sig;             /* their files at the last feeds job */
+  bool feeds_checked;             /* feeds_sig is of this configuration */
   /* simulation */
   bool simulate;
   int64_t sim_now, sim_end;       /* ms */
@@ -137,6 +141,8 @@ pace(struct run *r, const struct app *a, uint64_t dnsbl_ms, int64_t now)
                                   a->cfg.items[i].watchlist};
   for (size_t i = 0; dnsbl_ms > 0 && i < a->nlists; i++) {
     const struct list_def *l = a->lists[i];
+    if (l->feed != NULL)
+      continue;     /* read from a file: no queries */
     uint64_t limit = list_daily_limit(l, NULL);
     uint64_t q = dnsbl_count(&a->lists[i], 1, t, a->cfg.nitems) + 4;
     uint64_t every = limit ? sched_list_interval_ms(q, limit) : 0;
@@ -188,8 +194,14 @@ adopt(struct run *r, bool first)
     iv[JOB_AUTH] = 0;
   if (a->cfg.nlog_files == 0)
     iv[JOB_LOGS] = 0;
-  if (a->nlists == 0)
+  size_t nfeeds = 0;
+  for (size_t i = 0; i < a->nlists; i++)
+    nfeeds += a->lists[i]->feed != NULL;
+  if (a->nlists == nfeeds)
     iv[JOB_DNSBL] = 0;
+  if (nfeeds == 0)
+    iv[JOB_FEEDS] = 0;
+  r->feeds_checked = false;     /* a new configuration: check the feeds */
   int64_t now = now_ms(r);
   if (!pace(r, a, iv[JOB_DNSBL], now)) {
     app_free(a);
@@ -205,6 +217,9 @@ adopt(struct run *r, bool first)
     app_free(r->app);
   free(r->app);
   r->app = a;
+  /* the cached feeds name the lists of the old configuration */
+  feed_cache_free(&r->feeds);
+  feed_cache_init(&r->feeds);
   return true;
 }
 
@@ -250,7 +265,8 @@ static int
 run_check(struct run *r, unsigned kind, const char *const *only, size_t n)
 {
   struct cycle_opts o = {report_find("text"), NULL, false, true, false, NULL,
-                         0, kind, only, n, cycle_began, r, &r->current};
+                         0, kind, only, n, cycle_began, r, &r->current,
+                         &r->feeds};
   return cycle_run(r->app, r->loop, &o);
 }
 
@@ -278,6 +294,30 @@ run_dnsbl(struct run *r, int64_t now)
   return rc;
 }
 
+/* The feeds job: a check against the feeds when one of their files
+ * changed (or went stale) since the last, else nothing. */
+static int
+run_feeds(struct run *r)
+{
+  int64_t now = clock_now();
+  uint64_t sig = UTIL_FNV_INIT;
+  for (size_t i = 0; i < r->app->nlists; i++)
+    if (r->app->lists[i]->feed != NULL) {
+      uint64_t h = feed_signature(r->app->lists[i], now);
+      sig = util_fnv1a(sig, &h, sizeof(h));
+    }
+  if (r->feeds_checked && sig == r->feeds_sig) {
+    logmsg(7, "feeds: no file changed since the last check");
+    return RBL_EXIT_OK;
+  }
+  int rc = run_check(r, CHECK_FEED, NULL, 0);
+  if (rc != RBL_EXIT_UNKNOWN) { /* a failed check is tried again */
+    r->feeds_sig = sig;
+    r->feeds_checked = true;
+  }
+  return rc;
+}
+
 static int
 run_job(struct run *r, int job, int64_t now)
 {
@@ -288,6 +328,7 @@ run_job(struct run *r, int job, int64_t now)
   case JOB_REPUTATION: rc = run_check(r, CHECK_REPUTATION, NULL, 0); break;
   case JOB_AUTH: rc = run_check(r, CHECK_AUTH, NULL, 0); break;
   case JOB_LOGS: rc = scan_report(r->app, &scan, &report_text, stdout); break;
+  case JOB_FEEDS: rc = run_feeds(r); break;
   default: rc = remindpass_run(r->app, &report_text, stdout); break;
   }
   fflush(stdout);
@@ -453,6 +494,7 @@ runner_run(const struct runner_opts *o)
     app_free(r.app);
   free(r.app);
   free(r.paced);
+  feed_cache_free(&r.feeds);
   loop_free(r.loop);
   if (r.sigfd >= 0)
     close(r.sigfd);

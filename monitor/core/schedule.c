@@ -3,7 +3,7 @@
 #include <stddef.h>
 
 const char *const sched_job_names[] = {"dnsbl", "reputation", "auth", "logs",
-                                       "reminders", NULL};
+                                       "reminders", "feeds", NULL};
 
 static uint64_t
 next_random(struct sched *s)

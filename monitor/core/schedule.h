@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 enum sched_job { JOB_DNSBL, JOB_REPUTATION, JOB_AUTH, JOB_LOGS,
-                 JOB_REMINDERS, JOB_N };
+                 JOB_REMINDERS, JOB_FEEDS, JOB_N };
 extern const char *const sched_job_names[]; /* as in schedule: */
 
 struct sched {

@@ -24,7 +24,7 @@ targets_free(struct target_set *s)
 static rbl_status
 append(struct target_set *s, const struct target_spec *spec, const char *wl)
 {
-  uint64_t n = target_count(spec);
+  uint64_t n = target_dns_checkable(spec) ? target_count(spec) : 0;
   if (s->n >= CFG_MAX_TARGETS || s->naddresses + n > CFG_MAX_ADDRESSES)
     return RBL_ETOOBIG;
   if (s->n == s->cap) {

@@ -106,6 +106,8 @@ dnsbl_interpret(const struct list_def *l, const uint32_t *a, size_t n,
 static bool
 list_fits(const struct list_def *l, const struct target_spec *s)
 {
+  if (!target_dns_checkable(s) || l->feed != NULL)
+    return false;   /* wider ranges, and lists read from feeds */
   switch (s->kind) {
   case TARGET_IP4:    return list_takes_ip4(l);
   case TARGET_IP6:    return list_takes_ip6(l);

@@ -4,9 +4,11 @@
 
 #include "auth.h"
 #include "dnsbl.h"
+#include "feed.h"
 #include "reputation.h"
 
 const struct engine *const engines[] = {
+  &engine_feed,      /* first: it reads files before any query is out */
   &engine_dnsbl,
   &engine_reputation,
   &engine_auth,

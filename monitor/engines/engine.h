@@ -26,6 +26,7 @@ struct http;
 struct store;
 struct config;
 struct list_def;
+struct feed_cache;
 
 /* What one cycle hands its engines; every pointer is borrowed for the
  * cycle. */
@@ -37,8 +38,13 @@ struct engine_ctx {
   const struct list_def *const *lists;  /* the DNSBLs of this cycle */
   size_t nlists;
   const uint64_t *used_today;     /* queries per list in the last 24 h */
-  const struct engine_target *targets;
+  const struct list_def *const *feed_lists; /* lists read from feeds */
+  size_t nfeed_lists;
+  struct feed_cache *feeds;       /* their data, kept between cycles */
+  const struct engine_target *targets;  /* what DNS and HTTP can check */
   size_t ntargets;
+  const struct engine_target *wide;     /* ranges only feeds can check */
+  size_t nwide;
   struct store *store;            /* NULL: an unrecorded check */
   int64_t now;                    /* wall clock, seconds (clock_now()) */
   uint64_t deadline_ms;           /* 0: none */
@@ -71,7 +77,7 @@ struct engine {
 
 /* What a cycle asks (cycle_opts.kinds). */
 enum { CHECK_DNSBL = 1, CHECK_REPUTATION = 2, CHECK_AUTH = 4,
-       CHECK_ALL = 7 };
+       CHECK_FEED = 8, CHECK_ALL = 15 };
 
 /* Every engine, in the order their sources are reported; NULL-terminated,
  * at most ENGINES_MAX (engine.c asserts it). */

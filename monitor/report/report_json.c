@@ -129,6 +129,11 @@ json_result(void *st, const struct result *r)
                                          : json_null());
   json_object_set_new(o, "txt", report_json_text(r->txt));
   json_object_set_new(o, "error", report_json_composed(r->error));
+  if (strchr(r->target, '/') != NULL) { /* one result for a whole range */
+    json_t *g = json_object();
+    json_object_set_new(g, "except", json_integer((json_int_t)r->range_except));
+    json_object_set_new(o, "range", g);
+  }
   json_object_set_new(o, "delist", r->status == RES_LISTED
                                        ? delist_obj(r->list)
                                        : json_null());
@@ -336,7 +341,7 @@ lists_row_json(const struct lists_row *r)
   json_t *tags = json_array();
   for (size_t k = 0; k < l->ntags; k++)
     json_array_append_new(tags, json_string(l->tags[k]));
-  json_t *o = json_pack("{sssssssssoss}", "name", l->name, "zone", l->zone,
+  json_t *o = json_pack("{ssss?sssssoss}", "name", l->name, "zone", l->zone,
                         "type", list_type_names[l->type], "operator",
                         l->operator_name, "tags", tags, "use", r->use);
   json_object_set_new(o, "title", l->title ? json_string(l->title)

@@ -98,7 +98,13 @@ text_result(void *st, const struct result *r)
     }
   }
   struct row *w = &t->rows[t->nrows];
-  w->target = strdup(r->target);
+  char target[TARGET_NAME_MAX + 48];
+  if (r->range_except > 0) /* the clean rest of a range, from a feed */
+    snprintf(target, sizeof(target), "%s (all but %llu)", r->target,
+             (unsigned long long)r->range_except);
+  else
+    snprintf(target, sizeof(target), "%s", r->target);
+  w->target = strdup(target);
   w->txt = r->txt[0] ? strdup(r->txt) : NULL;
   if (w->target == NULL || (r->txt[0] && w->txt == NULL)) {
     free(w->target);

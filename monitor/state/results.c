@@ -74,18 +74,20 @@ emit_change(struct store *s, enum change_kind kind, const struct result *r,
 }
 
 /* The addresses under range that the state has a last result for on
- * source (malloc'ed into *out). */
+ * source, checked before before (malloc'ed into *out). */
 static int
 known_in_range(struct store *s, const struct target_spec *range,
-               const char *source, struct addr **out, size_t *nout)
+               const char *source, int64_t before, struct addr **out,
+               size_t *nout)
 {
   sqlite3_stmt *sel = sq_prepare(s, "SELECT target FROM last_check WHERE "
-                              "source = ?1");
+                              "source = ?1 AND checked_at < ?2");
   struct addr *in = NULL;
   size_t n = 0, cap = 0;
   int rc = sel == NULL ? SQLITE_ABORT : SQLITE_OK;
   if (sel != NULL) {
     sqlite3_bind_text(sel, 1, source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(sel, 2, before);
     while ((rc = sq_step(s, sel)) == SQLITE_ROW) {
       const char *t = (const char *)sqlite3_column_text(sel, 0);
       struct addr a;
@@ -130,7 +132,7 @@ keep_range(struct store *s, const struct result *r)
   size_t n = 0;
   /* the addresses first, then the updates: no table changes under a
    * running SELECT */
-  int rc = known_in_range(s, &range, r->list->name, &in, &n);
+  int rc = known_in_range(s, &range, r->list->name, INT64_MAX, &in, &n);
   sqlite3_stmt *up = rc == SQLITE_OK
     ? sq_prepare(s, "UPDATE last_check SET checked_at = ?3 WHERE target = ?1 "
               "AND source = ?2") : NULL;
@@ -314,14 +316,49 @@ announce(struct store *s, enum change_kind k, const struct result *r,
   }
 }
 
+/* The clean rest of a range checked from a feed: each address the
+ * state knows under it that had no result of its own this cycle is clean
+ * now (a listing there ends, announced as delisted), and the range has
+ * its last result. */
+static rbl_status
+clean_range(struct store *s, const struct result *r, store_change_fn fn,
+            void *arg)
+{
+  struct target_spec range;
+  char err[160];
+  if (target_parse(r->target, &range, err, sizeof(err)) != RBL_OK)
+    return RBL_OK;
+  struct addr *in = NULL;
+  size_t n = 0;
+  int rc = known_in_range(s, &range, r->list->name, s->started, &in, &n);
+  rbl_status st = rc == SQLITE_OK ? RBL_OK : RBL_EIO;
+  for (size_t i = 0; st == RBL_OK && i < n; i++) {
+    struct result one = *r;
+    target_addr_str(&in[i], one.target, sizeof(one.target));
+    one.range_except = 0;
+    st = store_cycle_result(s, &one, fn, arg);
+  }
+  free(in);
+  if (st != RBL_OK)
+    return st;
+  sqlite3_stmt *q = s->q[Q_UP_LAST];
+  sq_bind_pair(q, r->target, r->list->name);
+  sqlite3_bind_int64(q, 3, s->now);
+  sqlite3_bind_text(q, 4, result_status_names[r->status], -1, SQLITE_STATIC);
+  sq_text(q, 5, "");
+  sq_text(q, 6, r->error);
+  return sq_step_done(s, q) == SQLITE_OK ? RBL_OK : RBL_EIO;
+}
+
 rbl_status
 store_cycle_result(struct store *s, const struct result *r,
                    store_change_fn fn, void *arg)
 {
   if (s->failed)
     return RBL_EIO;
-  if (r->covers > 1)
-    return keep_range(s, r);
+  if (strchr(r->target, '/') != NULL) /* a range's one result */
+    return r->status == RES_CLEAN ? clean_range(s, r, fn, arg)
+                                  : keep_range(s, r);
   char codes[160], reasons[1024], old_codes[160];
   result_codes(r, codes, sizeof(codes));
   reasons_str(r, reasons, sizeof(reasons));

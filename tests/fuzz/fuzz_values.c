@@ -48,8 +48,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         strcmp(t2.domain, t.domain) != 0)
       __builtin_trap();
     uint64_t c = target_count(&t);
-    if (c == 0 || (t.kind != TARGET_DOMAIN && c > 65536))
-      __builtin_trap(); /* /16 and /112 at most */
+    if (c == 0 || (target_dns_checkable(&t) && c > 65536))
+      __builtin_trap(); /* /16 and /112 at most over DNS */
+    if (t.kind != TARGET_DOMAIN &&
+        t.prefix < (t.kind == TARGET_IP4 ? TARGET_IP4_FEED_MIN_PREFIX
+                                         : TARGET_IP6_FEED_MIN_PREFIX))
+      __builtin_trap(); /* /8 and /16 at most from a feed */
     if (t.kind != TARGET_DOMAIN) {
       struct target_iter it;
       struct addr a;

@@ -349,7 +349,7 @@ test_bad_unknown_key(void **state)
              9, 5,
              "unknown key 'colour' in a list entry (expected one of: name, "
              "title, zone, type, status, defunct, tags, txt, bitmask, key, "
-             "codes, errors, test, limits, delist, sources, note)");
+             "codes, errors, test, limits, delist, sources, note, feed)");
 }
 
 static void

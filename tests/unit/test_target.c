@@ -103,18 +103,27 @@ test_parse_ip6_cidr_too_large(void **state)
   (void)state;
   struct target_spec t;
   char err[256] = "";
+  /* wider than DNS checks take: data feeds only */
   assert_int_equal(target_parse("2001:db8::/64", &t, err, sizeof(err)),
-                   RBL_ECONFIG);
-  assert_non_null(strstr(err, "/112"));
-  err[0] = '\0';
-  assert_int_equal(target_parse("2001:db8::/111", &t, err, sizeof(err)),
-                   RBL_ECONFIG);
-  assert_true(err[0] != '\0');
+                   RBL_OK);
+  assert_false(target_dns_checkable(&t));
+  assert_int_equal(target_parse("2001:db8::/112", &t, err, sizeof(err)),
+                   RBL_OK);
+  assert_true(target_dns_checkable(&t));
   assert_int_equal(target_parse("10.0.0.0/15", &t, err, sizeof(err)),
-                   RBL_ECONFIG);
+                   RBL_OK);
+  assert_false(target_dns_checkable(&t));
+  assert_int_equal(target_parse("10.0.0.0/16", &t, err, sizeof(err)),
+                   RBL_OK);
+  assert_true(target_dns_checkable(&t));
   assert_int_equal(target_parse("10.0.0.0/8", &t, err, sizeof(err)),
+                   RBL_OK);
+  /* wider than that: never */
+  assert_int_equal(target_parse("10.0.0.0/7", &t, err, sizeof(err)),
                    RBL_ECONFIG);
-  assert_non_null(strstr(err, "larger than /16 (65,536 addresses)"));
+  assert_non_null(strstr(err, "larger than /8 are not checked"));
+  assert_int_equal(target_parse("2000::/15", &t, err, sizeof(err)),
+                   RBL_ECONFIG);
   assert_int_equal(target_parse("0.0.0.0/0", &t, err, sizeof(err)),
                    RBL_ECONFIG);
 }
