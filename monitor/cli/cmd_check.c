@@ -30,7 +30,7 @@ cmd_check(struct cli *c)
   if (loop != NULL) {
     struct cycle_opts o = {c->rep, c->output, c->all, c->changes_only,
                            c->no_state, c->args, c->nargs, CHECK_ALL, NULL,
-                           0, NULL, NULL, NULL, NULL};
+                           0, NULL, NULL, NULL, NULL, NULL};
     rc = cycle_run(&a, loop, &o);
   }
   loop_free(loop);

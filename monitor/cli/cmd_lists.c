@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "clock.h"
 #include "cycle.h"
 #include "dns.h"
 #include "report.h"
@@ -82,6 +83,37 @@ probe(const struct app *a, struct list_state *states)
   return rc;
 }
 
+/* The feeds of the selected lists, read now (NULL for the others); false
+ * when out of memory (said). */
+static bool
+read_feeds(const struct app *a, struct feed **feeds)
+{
+  for (size_t i = 0; i < a->nlists; i++)
+    if (a->lists[i]->feed != NULL &&
+        (feeds[i] = feed_load(a->lists[i], clock_now())) == NULL) {
+      fprintf(stderr, "rblmon: out of memory\n");
+      return false;
+    }
+  return true;
+}
+
+/* --probe: a broken or stale feed counts as an unhealthy list. */
+static int
+probe_feeds(const struct app *a, struct feed *const *feeds, int rc)
+{
+  size_t bad = 0, n = 0;
+  for (size_t i = 0; i < a->nlists; i++)
+    if (feeds[i] != NULL) {
+      n++;
+      bad += feeds[i]->health != HEALTH_OK;
+    }
+  if (bad == 0)
+    return rc;
+  if (bad == n && n == a->nlists)
+    return RBL_EXIT_UNKNOWN;
+  return rc == RBL_EXIT_UNKNOWN ? rc : RBL_EXIT_WARNING;
+}
+
 /* Without --probe, the last health the state knows (if there is a
  * state): read-only, no lock, no query. */
 static void
@@ -98,7 +130,8 @@ read_known(const struct app *a, struct arena *ar, struct known *known)
  * providers, each with what the state or the probe knows of it. */
 static bool
 gather(const struct app *a, struct arena *ar, const struct list_state *states,
-       const struct known *known, struct lists_view *v)
+       struct feed *const *feeds, const struct known *known,
+       struct lists_view *v)
 {
   size_t n = v->all ? a->cat.n : a->nlists, np = a->cfg.nproviders;
   struct lists_row *rows = arena_alloc(ar, (n ? n : 1) * sizeof(*rows));
@@ -116,9 +149,15 @@ gather(const struct app *a, struct arena *ar, const struct list_state *states,
       return false;
     r->limit = list_daily_limit(l, &r->published);
     r->probed = v->probe && !v->all ? &states[i] : NULL;
-    for (size_t j = 0; v->probe && v->all && j < a->nlists; j++)
-      if (a->lists[j] == l)
-        r->probed = &states[j];
+    r->feed = v->all ? NULL : feeds[i];
+    for (size_t j = 0; j < a->nlists; j++)
+      if (a->lists[j] == l) {
+        r->feed = feeds[j];
+        if (v->probe && v->all)
+          r->probed = &states[j];
+      }
+    if (r->feed != NULL)
+      r->probed = NULL; /* the feed's own health says it */
     r->known = known_of(known, l->name);
   }
   for (size_t i = 0; i < np; i++)
@@ -141,9 +180,15 @@ cmd_lists(struct cli *c)
   struct list_state *states = NULL;
   struct known known = {NULL, 0};
   struct arena ar = ARENA_INIT;
+  struct feed **feeds = NULL;
   int rc = cmd_app_load(&a, c, false);
   if (rc != RBL_EXIT_OK)
     goto done;
+  if ((feeds = calloc(a.nlists + 1, sizeof(*feeds))) == NULL ||
+      !read_feeds(&a, feeds)) {
+    rc = RBL_EXIT_UNKNOWN;
+    goto done;
+  }
   if (c->probe) {
     rc = RBL_EXIT_UNKNOWN;
     states = calloc(a.nlists ? a.nlists : 1, sizeof(*states));
@@ -151,6 +196,7 @@ cmd_lists(struct cli *c)
       rc = RBL_EXIT_UNKNOWN;
       goto done;
     }
+    rc = probe_feeds(&a, feeds, rc);
   } else {
     read_known(&a, &ar, &known);
   }
@@ -160,13 +206,17 @@ cmd_lists(struct cli *c)
   v.all = c->all;
   v.show_known = known.n > 0 && !c->all;
   v.exit_code = rc;
-  if (!gather(&a, &ar, states, &known, &v)) {
+  v.now = clock_now();
+  if (!gather(&a, &ar, states, feeds, &known, &v)) {
     fprintf(stderr, "rblmon: out of memory\n");
     rc = RBL_EXIT_UNKNOWN;
     goto done;
   }
   c->rep->lists(stdout, &v);
 done:
+  for (size_t i = 0; feeds != NULL && i < a.nlists; i++)
+    feed_free(feeds[i]);
+  free(feeds);
   arena_free(&ar);
   free(states);
   app_free(&a);

@@ -410,17 +410,34 @@ rbl_status
 cycle_probe(const struct app *a, struct loop *loop, struct dns *d,
             struct list_state *states)
 {
-  struct engine_ctx ctx = {
-    .loop = loop, .dns = d, .cfg = &a->cfg, .lists = a->lists,
-    .nlists = a->nlists, .now = clock_now(),
-    .deadline_ms = a->cfg.deadline_ms, .sink = no_result, .done = probe_done, .done_arg = loop};
-  void *run = engine_dnsbl.start(&ctx, states);
-  if (run == NULL)
+  /* the lists asked over DNS (a feed's health is its file's) */
+  const struct list_def **dns = calloc(a->nlists + 1, sizeof(*dns));
+  struct list_state *st = calloc(a->nlists + 1, sizeof(*st));
+  size_t n = 0;
+  if (dns == NULL || st == NULL) {
+    free(dns);
+    free(st);
     return RBL_ENOMEM;
-  while (!engine_dnsbl.finished(run))
-    loop_run(loop);
-  engine_dnsbl.end(run);
-  return RBL_OK;
+  }
+  for (size_t i = 0; i < a->nlists; i++)
+    if (a->lists[i]->feed == NULL)
+      dns[n++] = a->lists[i];
+  struct engine_ctx ctx = {
+    .loop = loop, .dns = d, .cfg = &a->cfg, .lists = dns, .nlists = n,
+    .now = clock_now(), .deadline_ms = a->cfg.deadline_ms,
+    .sink = no_result, .done = probe_done, .done_arg = loop};
+  void *run = engine_dnsbl.start(&ctx, st);
+  if (run != NULL) {
+    while (!engine_dnsbl.finished(run))
+      loop_run(loop);
+    engine_dnsbl.end(run);
+    for (size_t i = 0, k = 0; i < a->nlists; i++)
+      if (a->lists[i]->feed == NULL)
+        states[i] = st[k++];
+  }
+  free(dns);
+  free(st);
+  return run != NULL ? RBL_OK : RBL_ENOMEM;
 }
 
 void
@@ -682,6 +699,8 @@ cycle_run(const struct app *a, struct loop *loop, const struct cycle_opts *o)
   if (y.incomplete && rc == RBL_EXIT_OK)
     rc = RBL_EXIT_WARNING; /* from_spf could not add every address */
   bool saved = record(&y, rc);
+  if (o->recorded != NULL)
+    *o->recorded = saved;
   rc = finish(&y, rc, saved);
 done:
   cycle_free(&y);

@@ -33,6 +33,8 @@ struct cycle_opts {
   struct cycle **current;
   struct feed_cache *feeds;       /* feeds kept between cycles (rblmon
                                      run); NULL: read for this one */
+  bool *recorded;                 /* told whether the state took the
+                                     cycle (NULL: not asked) */
 };
 
 /* Runs one cycle; returns its exit code (RBL_EXIT_*). */

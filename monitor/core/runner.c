@@ -262,11 +262,12 @@ cycle_began(void *arg)
 }
 
 static int
-run_check(struct run *r, unsigned kind, const char *const *only, size_t n)
+run_check(struct run *r, unsigned kind, const char *const *only, size_t n,
+          bool *recorded)
 {
   struct cycle_opts o = {report_find("text"), NULL, false, true, false, NULL,
                          0, kind, only, n, cycle_began, r, &r->current,
-                         &r->feeds};
+                         &r->feeds, recorded};
   return cycle_run(r->app, r->loop, &o);
 }
 
@@ -274,7 +275,7 @@ static int
 run_dnsbl(struct run *r, int64_t now)
 {
   if (r->npaced == 0)
-    return run_check(r, CHECK_DNSBL, NULL, 0);
+    return run_check(r, CHECK_DNSBL, NULL, 0, NULL);
   const char **names = calloc(r->app->nlists + 1, sizeof(*names));
   if (names == NULL)
     return RBL_EXIT_UNKNOWN;
@@ -283,7 +284,7 @@ run_dnsbl(struct run *r, int64_t now)
   if (n == 0)
     logmsg(6, "dnsbl: every list is paced; none is due");
   else
-    rc = run_check(r, CHECK_DNSBL, names, n);
+    rc = run_check(r, CHECK_DNSBL, names, n, NULL);
   /* a paced list waits its interval after a check that counted */
   for (size_t k = 0; k < r->npaced; k++) {
     if (r->paced[k].in_job && n > 0 && rc != RBL_EXIT_UNKNOWN)
@@ -310,8 +311,9 @@ run_feeds(struct run *r)
     logmsg(7, "feeds: no file changed since the last check");
     return RBL_EXIT_OK;
   }
-  int rc = run_check(r, CHECK_FEED, NULL, 0);
-  if (rc != RBL_EXIT_UNKNOWN) { /* a failed check is tried again */
+  bool recorded = false;
+  int rc = run_check(r, CHECK_FEED, NULL, 0, &recorded);
+  if (recorded) { /* a check the state did not take is tried again */
     r->feeds_sig = sig;
     r->feeds_checked = true;
   }
@@ -325,8 +327,8 @@ run_job(struct run *r, int job, int64_t now)
   int rc;
   switch (job) {
   case JOB_DNSBL: rc = run_dnsbl(r, now); break;
-  case JOB_REPUTATION: rc = run_check(r, CHECK_REPUTATION, NULL, 0); break;
-  case JOB_AUTH: rc = run_check(r, CHECK_AUTH, NULL, 0); break;
+  case JOB_REPUTATION: rc = run_check(r, CHECK_REPUTATION, NULL, 0, NULL); break;
+  case JOB_AUTH: rc = run_check(r, CHECK_AUTH, NULL, 0, NULL); break;
   case JOB_LOGS: rc = scan_report(r->app, &scan, &report_text, stdout); break;
   case JOB_FEEDS: rc = run_feeds(r); break;
   default: rc = remindpass_run(r->app, &report_text, stdout); break;

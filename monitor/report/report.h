@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include "correlate.h"
+#include "feedload.h"
 #include "result.h"
 #include "store.h"
 
@@ -78,6 +79,7 @@ struct lists_row {
   bool published;                 /* the limit is the list's own */
   const struct list_state *probed; /* --probe: its health now, or NULL */
   const struct health_row *known; /* last health in the state, or NULL */
+  const struct feed *feed;        /* read now (a list with a feed), or NULL */
 };
 struct lists_provider {
   const struct provider *p;
@@ -93,6 +95,7 @@ struct lists_view {
   size_t nselected, ncatalog;     /* DNSBLs selected, in the catalog */
   const char *catalog_dir;
   int exit_code;                  /* --probe: from the lists' health */
+  int64_t now;                    /* for the feeds' ages */
 };
 
 /* rblmon remind: the due reminders as remind_compose() worded them. */

@@ -332,6 +332,32 @@ history_json(FILE *f, const struct history_view *v)
   dump(f, json_pack("{so}", "episodes", arr));
 }
 
+/* A list's feed as read now: its files, entries, bad lines, health. */
+static json_t *
+feed_json(const struct feed *fd)
+{
+  const struct feed_def *d = fd->list->feed;
+  json_t *warn = json_array();
+  for (size_t k = 0; k < fd->nwarn; k++)
+    json_array_append_new(warn, report_json_text(fd->warn[k]));
+  json_t *o = json_object();
+  json_object_set_new(o, "path", json_string(d->path));
+  json_object_set_new(o, "path6", d->path6 ? json_string(d->path6)
+                                           : json_null());
+  json_object_set_new(o, "format", json_string(feed_format_names[d->format]));
+  json_object_set_new(o, "entries", json_integer((json_int_t)fd->entries));
+  json_object_set_new(o, "lines", json_integer((json_int_t)fd->lines));
+  json_object_set_new(o, "bad_lines", json_integer((json_int_t)fd->bad));
+  json_object_set_new(o, "bad_examples", warn);
+  json_object_set_new(o, "changed", fd->nfiles
+                                      ? json_integer((json_int_t)fd->oldest)
+                                      : json_null());
+  json_object_set_new(o, "health", json_string(health_names[fd->health]));
+  json_object_set_new(o, "detail", fd->detail[0] ? report_json_text(fd->detail)
+                                                 : json_null());
+  return o;
+}
+
 static json_t *
 lists_row_json(const struct lists_row *r)
 {
@@ -364,6 +390,8 @@ lists_row_json(const struct lists_row *r)
     json_object_set_new(o, "health", json_string(r->known->health));
     json_object_set_new(o, "health_checked", json_string(when));
   }
+  if (r->feed != NULL)
+    json_object_set_new(o, "feed", feed_json(r->feed));
   if (r->probed != NULL) {
     json_object_set_new(o, "health",
                         json_string(health_names[r->probed->health]));

@@ -469,7 +469,8 @@ lists_row_text(FILE *f, const struct lists_view *v, const struct lists_row *r)
                     : v->probe ? "-"
                     : v->show_known ? (r->known ? r->known->health : "-")
                     : r->use;
-  fprintf(f, "%-26s %-36s %-6s %-*s%-9s %s\n", r->list->name, r->list->zone,
+  fprintf(f, "%-26s %-36s %-6s %-*s%-9s %s\n", r->list->name,
+          r->list->zone ? r->list->zone : "(file only)",
           list_type_names[r->list->type], health_width(v),
           v->probe || v->all || v->show_known ? col : "", lim, d);
   if (r->probed != NULL && r->probed->detail[0] != '\0')
@@ -498,6 +499,44 @@ providers_text(FILE *f, const struct lists_view *v)
           v->nproviders, v->nproviders == 1 ? "" : "s");
 }
 
+/* The lists read from files: each file, what it holds, its age and
+ * health, and its first bad lines (untrusted: escaped). */
+static void
+feeds_text(FILE *f, const struct lists_view *v)
+{
+  bool head = false;
+  for (size_t i = 0; i < v->n; i++) {
+    const struct feed *fd = v->rows[i].feed;
+    if (fd == NULL)
+      continue;
+    if (!head)
+      fprintf(f, "\n%-26s %-10s %-8s %-8s %s\n", "FEED", "ENTRIES", "AGE",
+              "HEALTH", "FILE");
+    head = true;
+    char age[32] = "-";
+    if (fd->nfiles > 0)
+      report_age(v->now - fd->oldest, age, sizeof(age));
+    fprintf(f, "%-26s %-10llu %-8s %-8s %s%s%s\n", fd->list->name,
+            (unsigned long long)fd->entries, age, health_names[fd->health],
+            fd->list->feed->path, fd->list->feed->path6 ? ", " : "",
+            fd->list->feed->path6 ? fd->list->feed->path6 : "");
+    const char *lines[FEEDPARSE_WARN_MAX + 1];
+    size_t n = 0;
+    if (fd->health != HEALTH_OK)
+      lines[n++] = fd->detail;
+    for (size_t k = 0; k < fd->nwarn; k++)
+      lines[n++] = fd->warn[k];
+    for (size_t k = 0; k < n; k++) { /* file names and file text */
+      fputs("  ", f);
+      put_escaped(f, lines[k], false);
+      fputc('\n', f);
+    }
+    if (fd->bad > fd->nwarn)
+      fprintf(f, "  (%llu bad lines in all, skipped)\n",
+              (unsigned long long)fd->bad);
+  }
+}
+
 static void
 lists_text(FILE *f, const struct lists_view *v)
 {
@@ -516,6 +555,7 @@ lists_text(FILE *f, const struct lists_view *v)
   fprintf(f, "%zu list%s selected, %zu in the catalog (%s)%s\n",
           v->nselected, v->nselected == 1 ? "" : "s", v->ncatalog,
           v->catalog_dir, v->all ? "" : "; --all shows every entry");
+  feeds_text(f, v);
   providers_text(f, v);
 }
 
