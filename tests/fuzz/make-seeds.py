@@ -101,6 +101,32 @@ put("authrec", "v=DMARC1; p=reject; rua=mailto:d@example.com!10m,"
                "mailto:x@other.example; ruf=mailto:f@example.com; pct=50; sp=none")
 put("authrec", "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")
 
+# ---- feed: byte 0 the dataset type (+0x80: plain), then the file --------
+FEED_TYPES = ["ip4set", "ip4tset", "ip4trie", "ip6trie", "ip6tset", "dnset",
+              "combined"]
+FEED_SEEDS = {
+    "ip4set": ":127.0.0.2:Listed, see https://bl.example/$\n127.0.0.2\n"
+              "10.1.2.3\n10.1.3.0-10.1.3.9 :127.0.0.4:exploit at $\n"
+              "!10.1.3.7\n10.200/16\n10.1-2\n10.1.2.3 :3:\n$1 one\n"
+              "$= base [$=] $\n192.0.2 text $1\n!192.0.2.5\n",
+    "ip4tset": "127.0.0.2\n10.0.0.1\n:5:five $\n10.0.0.2 :9:ignored\n",
+    "ip4trie": ":3:t\n10/8\n!10.1/16\n10.1.2/24 :4:\n10.1.3.128/25\n"
+               "10.2.0.0/16\n!10.2.0.0/16\n0/0 :7:\n",
+    "ip6trie": ":127.0.1.2: see $\n2001:21ab:c000/36\n"
+               "2001:21ab:def7:4242 :127.0.1.3: funny\n2605:6001:42::/52\n"
+               "::1\n!2605:6001:42::bead\n",
+    "ip6tset": "2001:20fe:23:41ed\n!2001:20fe:23:41ed::2\n:4:t\n",
+    "dnset": ":2:dn $\nexample.com\n*.example.net\n.example.org :3:\n"
+             "!bad.example.org\nA.B.Example.\n",
+    "combined": "$TTL 1h\n$DATASET ip4set:proxy sub @\n:2:p\n10.0.0.1\n"
+                "$DATASET dnset other\nx.example\n",
+}
+for i, t in enumerate(FEED_TYPES):
+    put("feed", bytes([i]) + FEED_SEEDS[t].encode())
+put("feed", bytes([0x80]) + b"; DROP\n10.1.0.0/16 ; SBL1\n2001:db8::/32\n"
+    b"bad line\nx.example\n")
+put("feed", bytes([0]) + b"10.300.1.1\n1.2.3.4 :0:\n1.2.3.4\r\n:x:y\n")
+
 # ---- values: what the small parsers read -----------------------------------
 for v in ["0", "42", "1000000", "18446744073709551616", "30s", "1500ms", "2h",
           "7d", "3650d", "999999999999d", "192.0.2.1", "192.0.2.0/24",
