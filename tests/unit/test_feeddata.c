@@ -27,7 +27,7 @@
       skip();                                                              \
   } while (0)
 
-/* ---- building -------------------------------------------------------- */
+/* ---- building ------------------------------------------------------------ */
 static uint32_t
 ip4(const char *s)
 {
@@ -137,7 +137,7 @@ name_is(const struct feed_data *fd, const char *name, const char *want,
     assert_string_equal(ans.name, want_entry);
 }
 
-/* ---- IPv4 --------------------------------------------------------------- */
+/* ---- IPv4 ---------------------------------------------------------------- */
 /* Blocks given inner first, so the answers depend on finish's sort. */
 static void
 nested_blocks_the_most_specific_decides(void **state)
@@ -392,7 +392,7 @@ the_nearest_wildcard_parent_wins(void **state)
   feed_data_free(&fd);
 }
 
-/* ---- TXT ------------------------------------------------------------------ */
+/* ---- TXT ----------------------------------------------------------------- */
 static const char *
 txt(const struct feed_data *fd, uint32_t v, const char *subject)
 {
@@ -513,7 +513,7 @@ txt_of_a_name_uses_the_matched_entry(void **state)
   feed_data_free(&fd);
 }
 
-/* ---- walks ------------------------------------------------------------------ */
+/* ---- walks --------------------------------------------------------------- */
 /* A model of the rule, independent of feeddata's sorted arrays: the
  * blocks as added; at an address the longest holding it decides; its
  * values (first-wins: the first one) unless one is the exclusion. */
