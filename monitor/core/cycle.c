@@ -221,6 +221,25 @@ fed(const struct cycle *y, const struct target_spec *t)
   return false;
 }
 
+/* Which lists a wide range on the command line is checked against. */
+static void
+tell_feeds_only(const struct cycle *y, const struct target_spec *t,
+                const char *s)
+{
+  char names[256] = "";
+  size_t w = 0, n = 0;
+  for (size_t k = 0; k < y->nfeed_lists; k++) {
+    if (!feed_fits(y->feed_lists[k], t))
+      continue;
+    if (n++ < 4 && w < sizeof(names))
+      w += (size_t)snprintf(names + w, sizeof(names) - w, "%s%s",
+                            w ? ", " : "", y->feed_lists[k]->name);
+  }
+  fprintf(stderr, "rblmon: '%s' is checked against %s%s (read from data "
+          "feeds) only: DNS lists are asked for ranges of at most 65,536 "
+          "addresses\n", s, names, n > 4 ? " and more" : "");
+}
+
 /* DNS and HTTP take ranges of up to 65,536 addresses; wider ones go to
  * the feeds only.  A command-line range that no feed takes is an error
  * (a watchlist's was one when the configuration was read). */
@@ -245,9 +264,7 @@ split_targets(struct cycle *y)
       return false;
     }
     if (y->o->nargs > 0 && y->nlists > 0)
-      fprintf(stderr, "rblmon: '%s' is checked against the lists read from "
-              "data feeds only: DNS lists are asked for ranges of at most "
-              "65,536 addresses\n", s);
+      tell_feeds_only(y, t->spec, s);
     y->wide[y->nwide++] = *t;
   }
   return true;

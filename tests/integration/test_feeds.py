@@ -199,7 +199,7 @@ class FeedTest(rbltest.unittest.TestCase):
             self.assertEqual(sorted(u.queries()), ["1.0.0.127.bl.spamcop.net",
                                                    "2.0.0.127.bl.spamcop.net"])
         self.assertEqual(r.rc, 2, r.err)
-        self.assertIn("'10.0.0.0/8' is checked against the lists read from data feeds only",
+        self.assertIn("'10.0.0.0/8' is checked against myzen (read from data feeds) only",
                       r.err)
         self.assertEqual({x["source"] for x in r.json()["results"]}, {"myzen"})
 
