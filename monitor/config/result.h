@@ -28,8 +28,9 @@ struct result {
   char error[320];
   uint64_t covers;                /* pairs of the plan it stands for: 0 is
                                      one; a range's "not checked": all */
-  bool part;                      /* an address of a range checked from a
-                                     feed: the range's result counts */
+  bool part;                      /* an address (or a listed block) of a
+                                     range checked from a feed: the
+                                     range's result counts */
   uint64_t range_except;          /* a range's result from a feed: all its
                                      addresses but these (the part
                                      results) */

@@ -10,6 +10,10 @@
 #include "dnsbl.h"
 #include "feedload.h"
 
+/* A run of listed addresses in a range up to this long gets a result an
+ * address; a longer one, a result a CIDR block. */
+#define FEED_SPAN_ADDRESSES 256
+
 struct feed_run {
   bool finished;
 };
@@ -89,19 +93,60 @@ answer_result(struct ctx *c, struct result *r, const struct feed_answer *ans,
   }
 }
 
-static bool
-on_listed(void *arg, const struct addr *a, const struct feed_answer *ans)
+/* One listed address, or one listed block (x/prefix), of a range. */
+static void
+emit_part(struct ctx *c, feed_u128 x, unsigned prefix,
+          const struct feed_answer *ans)
 {
-  struct ctx *c = arg;
-  char s[TARGET_ADDR_MAX];
-  target_addr_str(a, s, sizeof(s));
+  struct target_spec b;
+  memset(&b, 0, sizeof(b));
+  b.kind = c->t->spec->kind;
+  feed_num_addr(x, b.kind == TARGET_IP6, &b.base);
+  b.prefix = prefix;
+  char s[TARGET_NAME_MAX];
+  target_spec_str(&b, s, sizeof(s));
   struct result r;
   result_init(c, &r, s);
   answer_result(c, &r, ans, s);
   r.part = true;
-  c->listed_in++;
+  /* counted up to INT64_MAX (JSON's integers): an IPv6 /64 is 2^64 */
+  unsigned host = (b.kind == TARGET_IP6 ? 128 : 32) - prefix;
+  uint64_t n = host >= 63 ? INT64_MAX : 1ull << host;
+  c->listed_in = c->listed_in > INT64_MAX - n ? INT64_MAX : c->listed_in + n;
   emit(c, &r);
-  return true;
+}
+
+/* The largest aligned block at x that ends at or before last: its
+ * host bits. */
+static unsigned
+block_bits(feed_u128 x, feed_u128 last)
+{
+  unsigned k = 0;
+  while (k < 127 && !((x >> k) & 1) &&
+         x + (((feed_u128)2 << k) - 1) <= last &&
+         x + (((feed_u128)2 << k) - 1) >= x)
+    k++;
+  return k;
+}
+
+/* A run of listed addresses in a range: a result an address when it is
+ * short; else one for each aligned block of it (a listed /16 in an owned
+ * /8 is one result, a listed IPv6 /64 too). */
+static bool
+on_span(void *arg, feed_u128 first, feed_u128 last,
+        const struct feed_answer *ans)
+{
+  struct ctx *c = arg;
+  unsigned bits = c->t->spec->kind == TARGET_IP6 ? 128 : 32;
+  bool each = last - first < FEED_SPAN_ADDRESSES;
+  for (feed_u128 x = first;;) {
+    unsigned k = each ? 0 : block_bits(x, last);
+    emit_part(c, x, bits - k, ans);
+    feed_u128 end = x + (((feed_u128)1 << k) - 1);
+    if (end >= last)
+      return true;
+    x = end + 1;
+  }
 }
 
 /* The pair (target, list): the feed's answer, or why there is none. */
@@ -135,7 +180,7 @@ check_pair(struct ctx *c)
     return;
   }
   c->listed_in = 0;
-  feed_data_walk(&c->f->data, spec, on_listed, c);
+  feed_data_spans(&c->f->data, spec, on_span, c);
   /* the rest of the range: one result (its listed addresses had theirs) */
   r.status = RES_CLEAN;
   r.range_except = c->listed_in;

@@ -349,8 +349,8 @@ view_of(const struct feed_data *fd, bool v6)
   return (struct view){fd, v6, v6 ? fd->n6 : fd->n4, v6 ? 128 : 32};
 }
 
-static feed_u128
-addr_num(const struct addr *a)
+feed_u128
+feed_addr_num(const struct addr *a)
 {
   feed_u128 x = 0;
   for (unsigned i = 0; i < (a->kind == TARGET_IP4 ? 4u : 16u); i++)
@@ -358,8 +358,8 @@ addr_num(const struct addr *a)
   return x;
 }
 
-static void
-num_addr(feed_u128 x, bool v6, struct addr *a)
+void
+feed_num_addr(feed_u128 x, bool v6, struct addr *a)
 {
   memset(a, 0, sizeof(*a));
   a->kind = v6 ? TARGET_IP6 : TARGET_IP4;
@@ -372,7 +372,7 @@ feed_data_lookup(const struct feed_data *fd, const struct addr *a,
                  struct feed_answer *out)
 {
   struct view v = view_of(fd, a->kind == TARGET_IP6);
-  feed_u128 q = addr_num(a);
+  feed_u128 q = feed_addr_num(a);
   out->nvalues = 0;
   for (int p = (int)v.width; p >= 0; p--) {
     if (!has_plen(&v, (unsigned)p))
@@ -392,10 +392,31 @@ struct walk {
   bool done;                      /* pos went past last */
   size_t stack[130];              /* groups holding pos, outermost first */
   size_t depth;
-  feed_walk_fn fn;
+  feed_span_fn fn;
   void *arg;
   bool stopped;
+  /* the run of listed addresses not told yet: adjacent blocks with the
+   * same answer are one run (an ip4set holds a /22 as four /24s) */
+  bool pending;
+  feed_u128 pfirst, plast;
+  struct feed_answer pans;
 };
+
+static bool
+same_answer(const struct feed_answer *a, const struct feed_answer *b)
+{
+  return a->nvalues == b->nvalues &&
+         memcmp(a->values, b->values, a->nvalues * sizeof(a->values[0])) == 0;
+}
+
+/* Tells the pending run. */
+static void
+flush(struct walk *w)
+{
+  if (w->pending && !w->stopped)
+    w->stopped = !w->fn(w->arg, w->pfirst, w->plast, &w->pans);
+  w->pending = false;
+}
 
 /* Settles [pos, end] (end <= last) under the innermost open group. */
 static void
@@ -406,12 +427,15 @@ settle(struct walk *w, feed_u128 end)
   if (w->depth > 0) {
     struct feed_answer ans;
     group_answer(w->v, w->stack[w->depth - 1], &ans);
-    for (feed_u128 x = w->pos; ans.nvalues > 0 && !w->stopped; x++) {
-      struct addr a;
-      num_addr(x, w->v->v6, &a);
-      w->stopped = !w->fn(w->arg, &a, &ans);
-      if (x == end)
-        break;
+    if (ans.nvalues > 0 && w->pending && w->plast + 1 == w->pos &&
+        same_answer(&ans, &w->pans)) {
+      w->plast = end;
+    } else if (ans.nvalues > 0) {
+      flush(w);
+      w->pending = true;
+      w->pfirst = w->pos;
+      w->plast = end;
+      w->pans = ans;
     }
   }
   if (end == w->last)
@@ -434,14 +458,14 @@ close_before(struct walk *w, feed_u128 s)
 }
 
 bool
-feed_data_walk(const struct feed_data *fd, const struct target_spec *range,
-               feed_walk_fn fn, void *arg)
+feed_data_spans(const struct feed_data *fd, const struct target_spec *range,
+                feed_span_fn fn, void *arg)
 {
   if (range->kind == TARGET_DOMAIN)
     return true;
   struct view v = view_of(fd, range->kind == TARGET_IP6);
-  struct walk w = {&v, addr_num(&range->base), 0, false, {0}, 0, fn, arg,
-                   false};
+  struct walk w = {.v = &v, .pos = feed_addr_num(&range->base), .fn = fn,
+                   .arg = arg};
   w.last = w.pos | host_mask(&v, range->prefix);
   /* the groups that hold the range's first address, outermost first */
   for (unsigned p = 0; p <= v.width; p++) {
@@ -466,7 +490,38 @@ feed_data_walk(const struct feed_data *fd, const struct target_spec *range,
   close_before(&w, w.last);
   if (!w.done)
     settle(&w, w.last);
+  flush(&w);
   return !w.stopped;
+}
+
+/* The per-address walk: each address of each span. */
+struct each {
+  bool v6;
+  feed_walk_fn fn;
+  void *arg;
+};
+
+static bool
+each_address(void *arg, feed_u128 first, feed_u128 last,
+             const struct feed_answer *ans)
+{
+  const struct each *e = arg;
+  for (feed_u128 x = first;; x++) {
+    struct addr a;
+    feed_num_addr(x, e->v6, &a);
+    if (!e->fn(e->arg, &a, ans))
+      return false;
+    if (x == last)
+      return true;
+  }
+}
+
+bool
+feed_data_walk(const struct feed_data *fd, const struct target_spec *range,
+               feed_walk_fn fn, void *arg)
+{
+  struct each e = {range->kind == TARGET_IP6, fn, arg};
+  return feed_data_spans(fd, range, each_address, &e);
 }
 
 /* ---- names ---------------------------------------------------------------- */

@@ -114,6 +114,17 @@ typedef bool (*feed_walk_fn)(void *arg, const struct addr *a,
 bool feed_data_walk(const struct feed_data *fd,
                     const struct target_spec *range, feed_walk_fn fn,
                     void *arg);
+/* The same, a call for each run of consecutive listed addresses with one
+ * answer, first to last (a listed IPv6 /64 in a /32 is one call, not
+ * 2^64). */
+typedef bool (*feed_span_fn)(void *arg, feed_u128 first, feed_u128 last,
+                             const struct feed_answer *ans);
+bool feed_data_spans(const struct feed_data *fd,
+                     const struct target_spec *range, feed_span_fn fn,
+                     void *arg);
+/* An address as a number (IPv4 in the low 32 bits), and back. */
+feed_u128 feed_addr_num(const struct addr *a);
+void feed_num_addr(feed_u128 x, bool v6, struct addr *a);
 
 /* The TXT of value v for subject (the address asked, or the name of the
  * entry that matched): '$' is the subject, $0-$9 the substitutions, $= the

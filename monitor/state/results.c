@@ -73,16 +73,34 @@ emit_change(struct store *s, enum change_kind kind, const struct result *r,
   fn(arg, &c);
 }
 
-/* The addresses under range that the state has a last result for on
- * source, checked before before (malloc'ed into *out). */
+/* Whether t (an address, or a listed block from a feed) lies inside
+ * range and is not range itself. */
+static bool
+inside(const struct target_spec *range, const char *t)
+{
+  struct target_spec in;
+  char err[160];
+  if (t == NULL || target_parse(t, &in, err, sizeof(err)) != RBL_OK ||
+      in.kind != range->kind || !target_spec_contains(range, &in.base))
+    return false;
+  return in.prefix > range->prefix;
+}
+
+/* The addresses (and listed blocks) under range that the state has a
+ * last result for on source, checked before before (malloc'ed into
+ * *out). */
+struct known_target {
+  char s[TARGET_NAME_MAX];
+};
+
 static int
 known_in_range(struct store *s, const struct target_spec *range,
-               const char *source, int64_t before, struct addr **out,
+               const char *source, int64_t before, struct known_target **out,
                size_t *nout)
 {
   sqlite3_stmt *sel = sq_prepare(s, "SELECT target FROM last_check WHERE "
                               "source = ?1 AND checked_at < ?2");
-  struct addr *in = NULL;
+  struct known_target *in = NULL;
   size_t n = 0, cap = 0;
   int rc = sel == NULL ? SQLITE_ABORT : SQLITE_OK;
   if (sel != NULL) {
@@ -90,13 +108,11 @@ known_in_range(struct store *s, const struct target_spec *range,
     sqlite3_bind_int64(sel, 2, before);
     while ((rc = sq_step(s, sel)) == SQLITE_ROW) {
       const char *t = (const char *)sqlite3_column_text(sel, 0);
-      struct addr a;
-      if (t == NULL || !target_addr_parse(t, &a) ||
-          !target_spec_contains(range, &a))
+      if (!inside(range, t))
         continue;
       if (n == cap) {
         cap = cap ? 2 * cap : 64;
-        struct addr *p = realloc(in, cap * sizeof(*p));
+        struct known_target *p = realloc(in, cap * sizeof(*p));
         if (p == NULL) {
           sq_fail(s, SQLITE_NOMEM, "out of memory");
           rc = SQLITE_NOMEM;
@@ -104,7 +120,7 @@ known_in_range(struct store *s, const struct target_spec *range,
         }
         in = p;
       }
-      in[n++] = a;
+      snprintf(in[n++].s, sizeof(in[0].s), "%s", t);
     }
     if (rc == SQLITE_DONE)
       rc = SQLITE_OK;
@@ -128,7 +144,7 @@ keep_range(struct store *s, const struct result *r)
   char err[160];
   if (target_parse(r->target, &range, err, sizeof(err)) != RBL_OK)
     return RBL_OK; /* not a range: nothing known under it */
-  struct addr *in = NULL;
+  struct known_target *in = NULL;
   size_t n = 0;
   /* the addresses first, then the updates: no table changes under a
    * running SELECT */
@@ -143,9 +159,7 @@ keep_range(struct store *s, const struct result *r)
     sqlite3_bind_int64(up, 3, s->now);
   }
   for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
-    char t[TARGET_ADDR_MAX];
-    target_addr_str(&in[i], t, sizeof(t));
-    sqlite3_bind_text(up, 1, t, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(up, 1, in[i].s, -1, SQLITE_TRANSIENT);
     rc = sq_step_done(s, up);
   }
   free(in);
@@ -328,14 +342,15 @@ clean_range(struct store *s, const struct result *r, store_change_fn fn,
   char err[160];
   if (target_parse(r->target, &range, err, sizeof(err)) != RBL_OK)
     return RBL_OK;
-  struct addr *in = NULL;
+  struct known_target *in = NULL;
   size_t n = 0;
   int rc = known_in_range(s, &range, r->list->name, s->started, &in, &n);
   rbl_status st = rc == SQLITE_OK ? RBL_OK : RBL_EIO;
   for (size_t i = 0; st == RBL_OK && i < n; i++) {
     struct result one = *r;
-    target_addr_str(&in[i], one.target, sizeof(one.target));
+    snprintf(one.target, sizeof(one.target), "%s", in[i].s);
     one.range_except = 0;
+    one.part = true;              /* its own pair, not a range's result */
     st = store_cycle_result(s, &one, fn, arg);
   }
   free(in);
@@ -356,7 +371,7 @@ store_cycle_result(struct store *s, const struct result *r,
 {
   if (s->failed)
     return RBL_EIO;
-  if (strchr(r->target, '/') != NULL) /* a range's one result */
+  if (strchr(r->target, '/') != NULL && !r->part) /* a range's result */
     return r->status == RES_CLEAN ? clean_range(s, r, fn, arg)
                                   : keep_range(s, r);
   char codes[160], reasons[1024], old_codes[160];

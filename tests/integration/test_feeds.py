@@ -102,6 +102,38 @@ class FeedTest(rbltest.unittest.TestCase):
         self.assertNotIn("10.1.2.3", open_now)
         self.assertIn("10.1.3.4", open_now)
 
+    def test_a_listed_block_in_a_range_is_one_result(self):
+        # a listed /16 in an owned /8, a listed IPv6 /64 in an owned /32:
+        # one result each (2^64 results would never end), and delisted
+        # as one when the file drops it
+        self.write("zen.txt", ZEN + "10.7.0.0/16\n10.8.0.0-10.8.3.9\n", T0)
+        self.write("zen6.txt", ":127.0.0.2:v6\n0:0:0:0:0:ffff:7f00:2\n2001:db8:1:2::/64\n"
+                   "2001:db8:5::7\n", T0)
+        self.w.write_config(config(feed="{path: zen.txt, path6: zen6.txt}",
+                                   ips="[10.0.0.0/8, '2001:db8::/32']").replace(
+                                       "type: ip4", "type: ip"))
+        r = self.check()
+        self.assertEqual(r.rc, 2, r.err)
+        got = {x["target"]: x for x in r.json()["results"]}
+        listed = {t for t, x in got.items() if x["status"] == "listed"}
+        self.assertIn("10.7.0.0/16", listed)
+        self.assertIn("2001:db8:1:2::/64", listed)
+        self.assertIn("2001:db8:5::7", listed)
+        # a run longer than 256 addresses (ip4set holds it as three /24s
+        # and ten /32s): its aligned blocks
+        self.assertIn("10.8.0.0/23", listed)
+        self.assertIn("10.8.2.0/24", listed)
+        self.assertIn("10.8.3.0/29", listed)
+        self.assertIn("10.8.3.8/31", listed)
+        self.assertEqual(got["10.0.0.0/8"]["range"]["except"], len(LISTED) + 65536 + 778)
+        # 2^64 + 1 addresses: the count stops at 2^63 - 1
+        self.assertEqual(got["2001:db8::/32"]["range"]["except"], 2 ** 63 - 1)
+        self.write("zen.txt", ZEN + "10.8.0.0-10.8.3.9\n", T0)
+        r = self.check(now=T0 + 60)
+        changes = {(c["change"], c["target"]) for c in r.json()["changes"]}
+        self.assertIn(("delisted", "10.7.0.0/16"), changes)
+        self.assertEqual({c for c in changes if c[0] != "delisted"}, set())
+
     def test_broken_and_stale_feeds_never_read_as_clean(self):
         self.w.write_config(config(feed="{path: zen.txt, max_age: 1h}"))
         cases = [
