@@ -63,6 +63,7 @@ bench: build
 	bench/reputation-bench.py $(BUILD)/rblmon
 	bench/auth-bench.sh $(BUILD)/rblmon
 	bench/scale-bench.sh $(BUILD)/rblmon
+	bench/feed-bench.sh $(BUILD)/rblmon
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
