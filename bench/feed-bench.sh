@@ -108,8 +108,14 @@ for _ in $(seq "$RUNS"); do
   rb rb-r16 r16
   rb rb-r8 r8
 done
-HANG=$(timeout 5 "$RBLMON" -c "$W/hang.yaml" check --no-state --format json \
-  -o /dev/null >/dev/null 2>&1 && echo ended || echo "did not end in 5 s (stopped)")
+rc=0
+timeout 5 "$RBLMON" -c "$W/hang.yaml" check --no-state --format json \
+  -o "$W/hang.json" >/dev/null 2>&1 || rc=$?
+case $rc in
+  0|1|2) HANG="ended (exit $rc)" ;;
+  124) HANG="did not end in 5 s (stopped)" ;;
+  *) HANG="failed (exit $rc)" ;;
+esac
 
 python3 - "$W" "$RUNS" "$(nproc)" "$HANG" <<'PY'
 import json, os, sys

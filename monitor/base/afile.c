@@ -7,6 +7,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A device, FIFO or socket (-o /dev/null, -o /dev/stdout): written to
+ * as it is.  Renaming a file over it would replace /dev/null itself. */
+static bool
+open_direct(struct afile *a, const char *path, char *err, size_t errlen)
+{
+  /* a FIFO with no reader is an error, not a wait */
+  int fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 || fcntl(fd, F_SETFL, 0) != 0 ||
+      (a->f = fdopen(fd, "w")) == NULL) {
+    snprintf(err, errlen, "cannot write %s: %s", path,
+             errno == ENXIO ? "a FIFO that no process reads" : strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    return false;
+  }
+  a->tmp[0] = '\0';
+  a->direct = true;
+  return true;
+}
+
 bool
 afile_open(struct afile *a, const char *path, char *err, size_t errlen)
 {
@@ -16,6 +36,9 @@ afile_open(struct afile *a, const char *path, char *err, size_t errlen)
     return false;
   }
   snprintf(a->path, sizeof(a->path), "%s", path);
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    return open_direct(a, path, err, errlen);
   /* the same directory, so that the rename stays on one file system */
   snprintf(a->tmp, sizeof(a->tmp), "%s.XXXXXX", path);
   int fd = mkstemp(a->tmp);
@@ -39,6 +62,15 @@ afile_commit(struct afile *a, char *err, size_t errlen)
 {
   if (a->f == NULL)
     return false;
+  if (a->direct) {
+    bool ok = fflush(a->f) == 0;
+    int e = errno;
+    ok = fclose(a->f) == 0 && ok;
+    a->f = NULL;
+    if (!ok)
+      snprintf(err, errlen, "cannot write %s: %s", a->path, strerror(e));
+    return ok;
+  }
   mode_t um = umask(0);
   umask(um);
   bool ok = fflush(a->f) == 0 && fchmod(fileno(a->f), 0666 & ~um) == 0 &&

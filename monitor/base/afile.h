@@ -14,9 +14,12 @@ struct afile {
   FILE *f;                        /* write here */
   char path[PATH_MAX];
   char tmp[PATH_MAX + 16];
+  bool direct;                    /* a device or FIFO, written as it is */
 };
 
-/* Starts writing path; false with err (naming the file) on failure. */
+/* Starts writing path; false with err (naming the file) on failure.  A
+ * path that is a device, a FIFO or a socket (/dev/null, /dev/stdout) is
+ * written directly, never replaced. */
 bool afile_open(struct afile *a, const char *path, char *err, size_t errlen);
 /* Syncs, gives the file the mode a new file would get (0666 less the
  * umask), and renames it into place; false with err (the temporary file

@@ -124,7 +124,11 @@ feed_data_add_name(struct feed_data *fd, const char *name, size_t n,
   memcpy(fd->text + off, name, n);
   fd->text[off + n] = '\0';
   fd->ntext += n + 1;
-  fd->names[fd->nnames++] = (struct feed_name){off, flags << PLEN_SHIFT | val};
+  uint32_t head = 0;
+  for (size_t i = 0; i < 4; i++)
+    head = head << 8 | (i < n ? (unsigned char)name[i] : 0);
+  fd->names[fd->nnames++] = (struct feed_name){off, flags << PLEN_SHIFT | val,
+                                               head};
   fd->sorted = false;
   return true;
 }
@@ -158,6 +162,8 @@ cmpname(const void *x, const void *y, const void *ctx)
 {
   const struct feed_name *a = x, *b = y;
   const char *text = ctx;
+  if (a->head != b->head)
+    return a->head < b->head ? -1 : 1;
   int c = strcmp(text + a->name, text + b->name);
   if (c != 0)
     return c;
@@ -197,24 +203,86 @@ msort(void *base, size_t n, size_t size, cmp_fn cmp, const void *ctx)
   return true;
 }
 
-/* Sorts base (n of size) unless it is in order already (feeds often
- * are), then drops elements equal to the one before (rbldnsd's
- * REMOVE_DUPS; with the value left out of the comparison, the first of a
- * prefix stays).  SIZE_MAX when out of memory. */
+/* Whether base (n of size) is in order already (feeds often are). */
+static bool
+in_order(const void *base, size_t n, size_t size, cmp_fn cmp,
+         const void *ctx)
+{
+  const char *p = base;
+  for (size_t i = 1; i < n; i++)
+    if (cmp(p + (i - 1) * size, p + i * size, ctx) > 0)
+      return false;
+  return true;
+}
+
+/* Drops the elements equal to the one before (rbldnsd's REMOVE_DUPS;
+ * with the value left out of the comparison, the first of a prefix
+ * stays); the new count. */
 static size_t
-sort_unique(void *base, size_t n, size_t size, cmp_fn cmp, const void *ctx)
+unique(void *base, size_t n, size_t size, cmp_fn cmp, const void *ctx)
 {
   char *p = base;
-  bool in_order = true;
-  for (size_t i = 1; i < n && in_order; i++)
-    in_order = cmp(p + (i - 1) * size, p + i * size, ctx) <= 0;
-  if (!in_order && !msort(base, n, size, cmp, ctx))
-    return SIZE_MAX;
   size_t w = n ? 1 : 0;
   for (size_t i = 1; i < n; i++)
     if (cmp(p + (w - 1) * size, p + i * size, ctx) != 0)
       memmove(p + w++ * size, p + i * size, size);
   return w;
+}
+
+/* Sorts base unless it is in order, then unique(); SIZE_MAX when out of
+ * memory. */
+static size_t
+sort_unique(void *base, size_t n, size_t size, cmp_fn cmp, const void *ctx)
+{
+  if (!in_order(base, n, size, cmp, ctx) &&
+      !msort(base, n, size, cmp, ctx))
+    return SIZE_MAX;
+  return unique(base, n, size, cmp, ctx);
+}
+
+#define RADIX 65536
+
+static uint64_t
+key4(const struct feed_block4 *b, uint32_t mask)
+{
+  return (uint64_t)b->addr << 32 | (b->plen_val & mask);
+}
+
+/* An LSD radix sort of IPv4 blocks on (address, prefix[, value]), 16
+ * bits a pass: millions of blocks in a few passes, where a comparison
+ * sort spent most of a feed's load; stable, so a trie's first entry of a
+ * prefix stays first.  A pass where every key has the same digit (the
+ * value, left out) is skipped.  false when out of memory. */
+static bool
+radix4(struct feed_block4 *b, size_t n, uint32_t mask)
+{
+  struct feed_block4 *tmp = malloc(n * sizeof(*tmp));
+  size_t *count = malloc(RADIX * sizeof(*count));
+  bool ok = tmp != NULL && count != NULL;
+  struct feed_block4 *src = b, *dst = tmp;
+  for (unsigned shift = 0; ok && shift < 64; shift += 16) {
+    memset(count, 0, RADIX * sizeof(*count));
+    for (size_t i = 0; i < n; i++)
+      count[(key4(&src[i], mask) >> shift) & (RADIX - 1)]++;
+    if (count[(key4(&src[0], mask) >> shift) & (RADIX - 1)] == n)
+      continue;
+    size_t at = 0;
+    for (size_t d = 0; d < RADIX; d++) {
+      size_t c = count[d];
+      count[d] = at;
+      at += c;
+    }
+    for (size_t i = 0; i < n; i++)
+      dst[count[(key4(&src[i], mask) >> shift) & (RADIX - 1)]++] = src[i];
+    struct feed_block4 *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (ok && src != b)
+    memcpy(b, src, n * sizeof(*b));
+  free(tmp);
+  free(count);
+  return ok;
 }
 
 /* Gives back what the doubling left unused. */
@@ -234,8 +302,16 @@ bool
 feed_data_finish(struct feed_data *fd)
 {
   static const uint32_t all = ~0u, plen_only = ~(uint32_t)FEED_VAL_MAX;
-  size_t n4 = sort_unique(fd->b4, fd->n4, sizeof(*fd->b4), cmp4,
-                          fd->first_wins4 ? &plen_only : &all);
+  const uint32_t *m4 = fd->first_wins4 ? &plen_only : &all;
+  /* the doubling's slack goes before the sort's buffer comes */
+  shrink(&fd->b4, &fd->cap4, fd->n4, sizeof(*fd->b4));
+  shrink(&fd->b6, &fd->cap6, fd->n6, sizeof(*fd->b6));
+  shrink(&fd->names, &fd->capnames, fd->nnames, sizeof(*fd->names));
+  /* the blocks the trie rule keeps (or every value), sorted */
+  bool ok4 = in_order(fd->b4, fd->n4, sizeof(*fd->b4), cmp4, m4) ||
+             radix4(fd->b4, fd->n4, *m4);
+  size_t n4 = ok4 ? unique(fd->b4, fd->n4, sizeof(*fd->b4), cmp4, m4)
+                  : SIZE_MAX;
   size_t n6 = sort_unique(fd->b6, fd->n6, sizeof(*fd->b6), cmp6,
                           fd->first_wins6 ? &plen_only : &all);
   size_t nn = sort_unique(fd->names, fd->nnames, sizeof(*fd->names),

@@ -53,6 +53,9 @@ struct feed_block6 {
 struct feed_name {                /* sorted by name, then flags, then val */
   uint32_t name;                  /* offset into names */
   uint32_t flags_val;             /* FEED_NAME_* << 24 | value index */
+  uint32_t head;                  /* the name's first 4 bytes, big-endian:
+                                     most comparisons need not read the
+                                     text (strcmp's order still) */
 };
 enum { FEED_NAME_EXACT = 1, FEED_NAME_WILD = 2 };
 

@@ -129,7 +129,7 @@ json_result(void *st, const struct result *r)
                                          : json_null());
   json_object_set_new(o, "txt", report_json_text(r->txt));
   json_object_set_new(o, "error", report_json_composed(r->error));
-  if (strchr(r->target, '/') != NULL) { /* one result for a whole range */
+  if (strchr(r->target, '/') != NULL && !r->part) { /* a whole range's */
     json_t *g = json_object();
     json_object_set_new(g, "except", json_integer((json_int_t)r->range_except));
     json_object_set_new(o, "range", g);

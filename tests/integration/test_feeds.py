@@ -235,6 +235,31 @@ class FeedTest(rbltest.unittest.TestCase):
                       r.err)
         self.assertEqual({x["source"] for x in r.json()["results"]}, {"myzen"})
 
+    def test_output_to_a_fifo_is_written_not_replaced(self):
+        # -o renames a new file into place; a FIFO or a device (-o
+        # /dev/null) must be written as it is, never replaced
+        import threading
+        self.write("zen.txt", ZEN, T0)
+        self.w.write_config(config(ips="[10.1.2.3]"))
+        fifo = os.path.join(self.w.dir, "out.fifo")
+        os.mkfifo(fifo)
+        got = []
+
+        def read():
+            with open(fifo) as f:
+                got.append(f.read())
+        t = threading.Thread(target=read)
+        t.start()
+        r = self.w.run(["check", "--no-state", "--format", "json", "-o", fifo], now=T0)
+        t.join(timeout=60)
+        self.assertEqual(r.rc, 2, r.err)
+        self.assertTrue(os.path.exists(fifo) and not os.path.isfile(fifo))
+        self.assertEqual(json.loads(got[0])["results"][0]["target"], "10.1.2.3")
+        # no reader: an error that says so, not a wait
+        r = self.w.run(["check", "--no-state", "-o", fifo], now=T0)
+        self.assertEqual(r.rc, 3)
+        self.assertIn("a FIFO that no process reads", r.err)
+
     def test_unknown_feed_list_is_an_error_at_its_place(self):
         self.w.write_config("lists:\n  feeds:\n    nosuch: {path: x.txt}\n")
         r = self.w.run(["config", "check"])
