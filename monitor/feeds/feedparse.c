@@ -79,7 +79,9 @@ feedparse_init(struct feedparse *p, struct feed_data *fd,
 
 /* ---- values ---------------------------------------------------------------- */
 /* An A value as rbldnsd reads it (inet_aton's folding, decimal only):
- * "2" is 127.0.0.2, "a.b" a.0.0.b, "a.b.c" a.b.0.c; 0.0.0.0 is none. */
+ * "2" is 127.0.0.2, "a.b" a.0.0.b, "a.b.c" a.b.0.c.  A zero is none, and
+ * rbldnsd tests it before it adds 127/8: ":0" is refused, not
+ * 127.0.0.0. */
 static bool
 parse_a(const char *s, size_t n, uint32_t *a)
 {
@@ -101,13 +103,18 @@ parse_a(const char *s, size_t n, uint32_t *a)
   }
   if (i != n)
     return false;
+  uint32_t any = 0;
+  for (unsigned j = 0; j < k; j++)
+    any |= part[j];
+  if (any == 0)
+    return false;
   switch (k) {
   case 1: *a = 0x7f000000u | part[0]; break;
   case 2: *a = part[0] << 24 | part[1]; break;
   case 3: *a = part[0] << 24 | part[1] << 16 | part[2]; break;
   default: *a = part[0] << 24 | part[1] << 16 | part[2] << 8 | part[3];
   }
-  return *a != 0;
+  return true;
 }
 
 /* ":A[ :TXT]" at s: the A value, and the TXT when a second colon gives
