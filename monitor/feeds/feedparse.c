@@ -231,7 +231,10 @@ default_line(struct feedparse *p, char *s)
     if (p->tset_set)
       return true;
     p->tset_set = true;
-    struct feed_value *v = &p->fd->values[tset_value(p)];
+    uint32_t i = tset_value(p);   /* first: it may move fd->values */
+    if (i == 0)
+      return false;
+    struct feed_value *v = &p->fd->values[i];
     v->a = a;
     if (has && tn > 0 &&
         (v->txt = arena_strndup(&p->fd->arena, t, tn > 255 ? 255 : tn)) ==
