@@ -513,8 +513,10 @@ line_ip4tset(struct feedparse *p, char *s, bool excluded)
   const char *e = s;
   uint32_t addr, val;
   unsigned n;
-  if (!octets(&e, &addr, &n) || n != 4 || !word_end_ok(e)) {
-    bad(p, "invalid address (an ip4tset holds single addresses)");
+  /* rbldnsd's ip4tset has no exclusions: "!a.b.c.d" is a bad line */
+  if (excluded || !octets(&e, &addr, &n) || n != 4 || !word_end_ok(e)) {
+    bad(p, "invalid address (an ip4tset holds single addresses, and no "
+        "exclusions)");
     return;
   }
   if (entry_value(p, e, excluded, &val))
