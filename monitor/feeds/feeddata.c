@@ -327,20 +327,76 @@ find_group(const struct view *v, feed_u128 addr, unsigned plen)
   return SIZE_MAX;
 }
 
-/* The answer of the group starting at i: its values, none when one of
- * them is the exclusion (value 0 sorts first). */
+/* ---- answers ---------------------------------------------------------------- */
+/* Whether value v answers a TXT at all (rbldnsd leaves an empty one
+ * out: "=" alone). */
+static bool
+has_txt(const struct feed_data *fd, const struct feed_value *v)
+{
+  char buf[4];
+  feed_data_txt(fd, v, "0", buf, sizeof(buf));
+  return buf[0] != '\0';
+}
+
+/* Adds v to an answer as rbldnsd's answer holds it: its A records are a
+ * set (it drops an RR already in the answer), so a repeated A is one
+ * code, and a value with a TXT is kept over one without. */
+static void
+answer_add(const struct feed_data *fd, struct feed_answer *out,
+           const struct feed_value *v)
+{
+  for (size_t k = 0; k < out->nvalues; k++) {
+    if (out->values[k]->a != v->a)
+      continue;
+    if (!has_txt(fd, out->values[k]) && has_txt(fd, v))
+      out->values[k] = v;
+    return;
+  }
+  if (out->nvalues < FEED_VALUES_MAX)
+    out->values[out->nvalues++] = v;
+}
+
+/* values[0] gives the answer's TXT: the first value that has one, when
+ * any has (rbldnsd answers the TXTs of all). */
+static void
+answer_done(const struct feed_data *fd, struct feed_answer *out)
+{
+  for (size_t k = 1; k < out->nvalues; k++) {
+    if (has_txt(fd, out->values[0]))
+      return;
+    if (has_txt(fd, out->values[k])) {
+      const struct feed_value *t = out->values[k];
+      memmove(&out->values[1], &out->values[0], k * sizeof(out->values[0]));
+      out->values[0] = t;
+      return;
+    }
+  }
+}
+
+/* The end of the group (the blocks of one prefix) starting at i. */
 static size_t
-group_answer(const struct view *v, size_t i, struct feed_answer *out)
+group_end(const struct view *v, size_t i)
 {
   feed_u128 a = blk_addr(v, i);
   unsigned p = PLEN_OF(blk_pv(v, i));
-  bool excluded = VAL_OF(blk_pv(v, i)) == 0;
-  out->nvalues = 0;
   size_t j = i;
-  for (; j < v->n && blk_addr(v, j) == a && PLEN_OF(blk_pv(v, j)) == p; j++)
-    if (!excluded && out->nvalues < FEED_VALUES_MAX)
-      out->values[out->nvalues++] = &v->fd->values[VAL_OF(blk_pv(v, j))];
+  while (j < v->n && blk_addr(v, j) == a && PLEN_OF(blk_pv(v, j)) == p)
+    j++;
   return j;
+}
+
+/* The answer of the group starting at i: its values, none when one of
+ * them is the exclusion (value 0 sorts first). */
+static void
+group_answer(const struct view *v, size_t i, struct feed_answer *out)
+{
+  size_t end = group_end(v, i);
+  out->nvalues = 0;
+  if (VAL_OF(blk_pv(v, i)) == 0)
+    return;
+  for (size_t j = i; j < end; j++)
+    answer_add(v->fd, out, &v->fd->values[VAL_OF(blk_pv(v, j))]);
+  answer_done(v->fd, out);
 }
 
 static struct view
@@ -457,8 +513,7 @@ feed_data_walk(const struct feed_data *fd, const struct target_spec *range,
     close_before(&w, s);
     if (s > 0)
       settle(&w, s - 1);
-    struct feed_answer ignored;
-    size_t next = group_answer(&v, i, &ignored);
+    size_t next = group_end(&v, i);
     if (w.depth < sizeof(w.stack) / sizeof(w.stack[0]))
       w.stack[w.depth++] = i;
     i = next;
@@ -500,9 +555,9 @@ name_answer(const struct feed_data *fd, size_t i, struct feed_answer *out)
   out->name = n;
   for (; i < fd->nnames && strcmp(fd->text + fd->names[i].name, n) == 0 &&
          (fd->names[i].flags_val >> PLEN_SHIFT) == f; i++)
-    if (!excluded && out->nvalues < FEED_VALUES_MAX)
-      out->values[out->nvalues++] =
-        &fd->values[VAL_OF(fd->names[i].flags_val)];
+    if (!excluded)
+      answer_add(fd, out, &fd->values[VAL_OF(fd->names[i].flags_val)]);
+  answer_done(fd, out);
 }
 
 void
