@@ -215,8 +215,10 @@ entry_value(struct feedparse *p, const char *s, bool excluded,
   return parse_value(p, s, val);
 }
 
-/* A ":A:TXT" line: the default of the entries after it (an A alone
- * keeps the default TXT).  ip4tset and ip6tset take the first one in the
+/* A ":A:TXT" line: the default of the entries after it.  An A alone
+ * has no TXT: rbldnsd fills a default line's missing TXT from its
+ * built-in default (none), not from the default before it, as it does
+ * for an entry's ":A".  ip4tset and ip6tset take the first one in the
  * file for every entry, wherever it stands. */
 static bool
 default_line(struct feedparse *p, char *s)
@@ -243,10 +245,8 @@ default_line(struct feedparse *p, char *s)
     return true;
   }
   p->def_a = a;
-  if (has) {
-    p->def_txt = NULL;
-    p->def_txtlen = 0;
-  }
+  p->def_txt = NULL;
+  p->def_txtlen = 0;
   if (has && tn > 0) {
     p->def_txtlen = tn > 255 ? 255 : tn;
     if ((p->def_txt = arena_strndup(&p->fd->arena, t, p->def_txtlen)) == NULL)
