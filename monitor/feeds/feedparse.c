@@ -662,6 +662,39 @@ dataset_line(struct feedparse *p, char *s)
   p->def_val = 0;
 }
 
+/* Whether the n-byte keyword kw is word, any case (rbldnsd's
+ * firstword_lc). */
+static bool
+keyword_is(const char *kw, size_t n, const char *word)
+{
+  if (strlen(word) != n)
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    char c = kw[i];
+    if (c >= 'A' && c <= 'Z')
+      c = (char)(c - 'A' + 'a');
+    if (c != word[i])
+      return false;
+  }
+  return true;
+}
+
+static void
+maxrange4_line(struct feedparse *p, const char *a)
+{
+  unsigned v;
+  bool cidr = *a == '/';
+  if (cidr)
+    a++;
+  if (!number(&a, cidr ? 32 : 0xffffffffu, &v) || (cidr && v == 0)) {
+    bad(p, "invalid $MAXRANGE4");
+    return;
+  }
+  uint64_t r = cidr ? 1ull << (32 - v) : v;
+  if (p->maxrange4 == 0 || r < p->maxrange4) /* can only shrink */
+    p->maxrange4 = r;
+}
+
 static void
 special_line(struct feedparse *p, char *s)
 {
@@ -670,34 +703,28 @@ special_line(struct feedparse *p, char *s)
     s++;
   size_t kn = (size_t)(s - kw);
   char *arg = skip_space(s);
-  if (kn == 7 && strncmp(kw, "DATASET", 7) == 0) {
+  if (kn == 0 || *arg == '\0') { /* rbldnsd wants a blank and a value */
+    bad(p, "invalid or unrecognized special entry");
+    return;
+  }
+  if (keyword_is(kw, kn, "dataset")) {
     if (p->file_type == FEED_COMBINED)
       dataset_line(p, arg);
     return;
   }
   if (!p->in_dataset)
     return;
+  if (keyword_is(kw, kn, "maxrange4")) {
+    maxrange4_line(p, arg);
+    return;
+  }
   /* the first $n and $= of a dataset count */
   if (kn == 1 && kw[0] >= '0' && kw[0] <= '9') {
     if (p->fd->subst[kw[0] - '0'] == NULL)
       set_text(p, &p->fd->subst[kw[0] - '0'], arg);
   } else if (kn == 1 && kw[0] == '=') {
-    if (p->fd->base == NULL && *arg != '\0')
+    if (p->fd->base == NULL)
       set_text(p, &p->fd->base, arg);
-  }
-  else if (kn == 9 && strncmp(kw, "MAXRANGE4", 9) == 0) {
-    const char *a = arg;
-    unsigned v;
-    bool cidr = *a == '/';
-    if (cidr)
-      a++;
-    if (!number(&a, cidr ? 32 : 0xffffffffu, &v) || (cidr && v == 0)) {
-      bad(p, "invalid $MAXRANGE4");
-      return;
-    }
-    uint64_t r = cidr ? 1ull << (32 - v) : v;
-    if (p->maxrange4 == 0 || r < p->maxrange4) /* can only shrink */
-      p->maxrange4 = r;
   }
   /* $SOA, $NS, $TTL, $TIMESTAMP: the zone's, not the data's */
 }
