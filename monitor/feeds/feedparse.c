@@ -712,12 +712,16 @@ special_line(struct feedparse *p, char *s)
       dataset_line(p, arg);
     return;
   }
-  if (!p->in_dataset)
-    return;
+  /* $MAXRANGE4 lives in rbldnsd's load context: every later section of a
+   * combined file, read or not, has it */
   if (keyword_is(kw, kn, "maxrange4")) {
     maxrange4_line(p, arg);
     return;
   }
+  /* a combined file's common section gives its $n and $= to every
+   * section (copied when the section starts) */
+  if (!p->in_dataset && (p->file_type != FEED_COMBINED || p->seen_section))
+    return;
   /* the first $n and $= of a dataset count */
   if (kn == 1 && kw[0] >= '0' && kw[0] <= '9') {
     if (p->fd->subst[kw[0] - '0'] == NULL)
