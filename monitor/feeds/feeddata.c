@@ -589,12 +589,13 @@ put(char *buf, size_t size, size_t *w, const char *s, size_t n)
 }
 
 /* Expands t into buf at *w (rbldnsd's txtsubst): $$ is $, $0-$9 a
- * substitution (itself when not set), $= the entry's own text in a base
- * template (raw; the subject when it has none), any other $ the
+ * substitution (itself when not set), $= the entry's own text raw (in
+ * the base template and in the entry's text alike: "a $= b" answers
+ * "a a $= b b"), or the subject when the entry has none, any other $ the
  * subject. */
 static void
 expand(const struct feed_data *fd, const char *t, const char *subject,
-       bool in_base, const char *inner, char *buf, size_t size, size_t *w)
+       const char *inner, char *buf, size_t size, size_t *w)
 {
   for (const char *p = t; *p != '\0'; p++) {
     if (*p != '$') {
@@ -611,7 +612,7 @@ expand(const struct feed_data *fd, const char *t, const char *subject,
       if (s == NULL)
         put(buf, size, w, p, 2);
       p++;
-    } else if (c == '=' && in_base) {
+    } else if (c == '=') {
       s = inner != NULL ? inner : subject;
       p++;
     }
@@ -630,11 +631,11 @@ feed_data_txt(const struct feed_data *fd, const struct feed_value *v,
   if (size > FEED_TXT_MAX + 1)
     size = FEED_TXT_MAX + 1;
   const char *t = v != NULL ? v->txt : NULL;
-  if (t != NULL && t[0] == '=')
-    expand(fd, t + 1, subject, false, NULL, buf, size, &w);
+  if (t != NULL && t[0] == '=')   /* "=text": no base template */
+    expand(fd, t + 1, subject, t + 1, buf, size, &w);
   else if (v != NULL && fd->base != NULL)
-    expand(fd, fd->base, subject, true, t, buf, size, &w);
+    expand(fd, fd->base, subject, t, buf, size, &w);
   else if (t != NULL)
-    expand(fd, t, subject, false, NULL, buf, size, &w);
+    expand(fd, t, subject, t, buf, size, &w);
   buf[w] = '\0';
 }
