@@ -378,47 +378,91 @@ cidr4(const char **sp, uint32_t *addr, unsigned *plen)
   return n > 1;
 }
 
-/* An IPv6 address or CIDR: "2001:db8::/32", "2001:db8:1:2" (groups left
- * out at the end are zeros, the prefix their count times 16), "::1". */
+static int
+hex_digit(char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* An IPv6 address or prefix as rbldnsd's ip6prefix reads it: up to
+ * eight groups, 16 bits a group ("2001:db8:1:2" is a /64); a "::" makes
+ * it a whole address (/128), the zeros where the "::" is.  It stops after
+ * the eighth group, so "a:b:c:d:e:f:g:h:7" is an address and the rest
+ * (":7") a value; with a "::", where a group fails (a second "::", a
+ * ":::1"). */
+static bool
+prefix6(const char **sp, feed_u128 *addr, unsigned *plen)
+{
+  const char *s = *sp;
+  uint16_t g[8];
+  unsigned n = 0;
+  int zstart = -1;                /* the group where the "::" is */
+  bool whole = false;
+  if (s[0] == ':' && s[1] == ':') {
+    zstart = 0;
+    s += 2;
+  }
+  for (;;) {
+    const char *start = s;
+    unsigned v = 0;
+    int h;
+    while ((h = hex_digit(*s)) >= 0 && (v = v << 4 | (unsigned)h) <= 0xffff)
+      s++;
+    if (s == start || v > 0xffff)
+      break;                      /* no group here */
+    g[n++] = (uint16_t)v;
+    if (*s != ':' || n == 8) {
+      whole = true;
+      break;
+    }
+    s++;
+    if (zstart < 0 && *s == ':') {
+      zstart = (int)n;
+      s++;
+    }
+  }
+  if (zstart >= 0 ? n == 8 : !whole)
+    return false;                 /* no room for the "::", or no group */
+  /* the groups after a "::" go to the end; without one, the zeros */
+  unsigned head = zstart >= 0 ? (unsigned)zstart : n;
+  uint16_t out[8] = {0};
+  memcpy(out, g, head * sizeof(g[0]));
+  memcpy(out + 8 - (n - head), g + head, (n - head) * sizeof(g[0]));
+  feed_u128 x = 0;
+  for (unsigned i = 0; i < 8; i++)
+    x = x << 16 | out[i];
+  *addr = x;
+  *plen = zstart >= 0 ? 128 : 16 * n;
+  *sp = s;
+  return true;
+}
+
+/* An IPv6 CIDR (ip6trie, plain; rbldnsd's ip6cidr): a prefix as above
+ * and "/len"; a single group needs the length ("2001/16"), and the host
+ * bits must be zero. */
 static bool
 cidr6(const char **sp, feed_u128 *addr, unsigned *plen)
 {
   const char *s = *sp;
-  char buf[64];
-  size_t n = 0;
-  while (n + 3 < sizeof(buf) &&
-         ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
-          (*s >= 'A' && *s <= 'F') || *s == ':'))
-    buf[n++] = *s++;
-  if (n == 0 || n + 3 >= sizeof(buf))
+  if (!prefix6(&s, addr, plen))
     return false;
-  buf[n] = '\0';
-  unsigned groups = 1;
-  for (size_t i = 0; i < n; i++)
-    groups += buf[i] == ':';
-  bool compressed = strstr(buf, "::") != NULL;
-  if (!compressed && groups < 8)
-    memcpy(buf + n, "::", 3);
-  struct in6_addr in;
-  if (inet_pton(AF_INET6, buf, &in) != 1)
-    return false;
-  feed_u128 x = 0;
-  for (int i = 0; i < 16; i++)
-    x = x << 8 | in.s6_addr[i];
-  *addr = x;
-  *plen = compressed || groups >= 8 ? 128 : 16 * groups;
   if (*s == '/') {
     s++;
     if (!number(&s, 128, plen))
       return false;
-  } else if (groups == 1) {
-    return false;                 /* "2001" alone: write 2001::/16 */
-  }
-  if (*plen < 128 && (x & ~(~(feed_u128)0 << (128 - *plen))) != 0 &&
-      *plen > 0)
-    return false;                 /* host bits set */
-  if (*plen == 0 && x != 0)
+  } else if (*plen == 16) {
     return false;
+  }
+  feed_u128 host = *plen == 0 ? ~(feed_u128)0
+                   : *plen >= 128 ? 0 : ~(feed_u128)0 >> *plen;
+  if ((*addr & host) != 0)
+    return false;                 /* host bits set */
   *sp = s;
   return true;
 }
@@ -530,7 +574,10 @@ line_ip6(struct feedparse *p, char *s, bool excluded)
   feed_u128 addr;
   unsigned plen;
   uint32_t val;
-  if (!cidr6(&e, &addr, &plen) || !word_end_ok(e)) {
+  /* an ip6tset takes no "/len" (rbldnsd's ip6prefix) */
+  bool ok = p->type == FEED_IP6TSET ? prefix6(&e, &addr, &plen)
+                                    : cidr6(&e, &addr, &plen);
+  if (!ok || !word_end_ok(e)) {
     bad(p, "invalid IPv6 address or prefix");
     return;
   }
