@@ -808,7 +808,10 @@ feedparse_line(struct feedparse *p, char *s, size_t n)
   }
   if (!p->in_dataset)
     return !p->oom;
-  if (*s == ':' && p->format == FEED_FORMAT_RBLDNSD) {
+  /* in an ip6trie, "::1" is an address (rbldnsd's ip6tset and the
+   * others read it as a bad default line) */
+  if (*s == ':' && p->format == FEED_FORMAT_RBLDNSD &&
+      !(p->type == FEED_IP6TRIE && s[1] == ':')) {
     default_line(p, s);
     return !p->oom;
   }
