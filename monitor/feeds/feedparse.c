@@ -590,6 +590,70 @@ line_ip6(struct feedparse *p, char *s, bool excluded)
     note_oom(p, feed_data_add6(p->fd, addr, plen, val));
 }
 
+/* Byte c of a name as rbldnsd's dns_dntop prints it (the '$' of a
+ * dnset's TXT): zone-file specials escaped, other bytes outside the
+ * printable ones as \DDD. */
+static size_t
+name_byte(unsigned c, char *out)
+{
+  if (c != 0 && strchr("\".;\\@$", (int)c) != NULL) {
+    out[0] = '\\';
+    out[1] = (char)c;
+    return 2;
+  }
+  if (c <= 0x20 || c >= 0x7f)
+    return (size_t)snprintf(out, 5, "\\%03u", c);
+  out[0] = (char)c;
+  return 1;
+}
+
+/* The name s (n bytes) as rbldnsd's dns_ptodn and dns_dntol read it:
+ * empty labels skipped ("a..b" is a.b, a trailing dot goes), \c and
+ * \DDD escapes, labels of at most 63 bytes and 255 in the wire form;
+ * lowercased.  Written to out (NAME_OUT_MAX) as dns_dntop prints it:
+ * a byte no query holds (an escaped dot) stays escaped there, so it
+ * never matches, as in rbldnsd. */
+#define NAME_OUT_MAX (255 * 4 + 1)
+static bool
+parse_name(const char *s, size_t n, char *out, size_t *outlen)
+{
+  size_t w = 0, pos = 1, label = 0;  /* pos: in the wire form */
+  for (size_t i = 0; i < n; i++) {
+    unsigned c = (unsigned char)s[i];
+    if (c == '.') {
+      if (label > 63)
+        return false;
+      pos += label > 0;           /* the next label's length byte */
+      label = 0;
+      continue;
+    }
+    if (c == '\\') {
+      if (++i == n)
+        break;                    /* a backslash at the end is dropped */
+      c = (unsigned char)s[i];
+      if (c >= '0' && c <= '9') {
+        c -= '0';
+        for (int d = 0; d < 2 && i + 1 < n && s[i + 1] >= '0' &&
+                        s[i + 1] <= '9'; d++)
+          c = c * 10 + (unsigned)(s[++i] - '0');
+        if (c > 255)
+          return false;
+      }
+    }
+    if (pos >= 254)
+      return false;               /* longer than 255 bytes */
+    pos++;
+    if (label++ == 0 && w > 0)
+      out[w++] = '.';
+    if (c >= 'A' && c <= 'Z')
+      c += 'a' - 'A';
+    w += name_byte(c, out + w);
+  }
+  out[w] = '\0';
+  *outlen = w;
+  return label <= 63 && w > 0;
+}
+
 static void
 line_dnset(struct feedparse *p, char *s, bool excluded)
 {
@@ -601,25 +665,24 @@ line_dnset(struct feedparse *p, char *s, bool excluded)
     flags = FEED_NAME_EXACT | FEED_NAME_WILD;
     s++;
   }
+  /* rbldnsd's name runs to the first blank ("a.example:2:x" is one
+   * name); a plain list's stops at its comment too */
   char *e = s;
-  while (!word_end_ok(e))
+  while (*e != '\0' && !is_space(*e) &&
+         !(p->format == FEED_FORMAT_PLAIN && is_comment(*e)))
     e++;
-  size_t n = (size_t)(e - s);
-  if (n > 0 && s[n - 1] == '.')
-    n--;
-  if (n == 0 || n > 253 || memchr(s, '.', n) == s) {
+  char name[NAME_OUT_MAX];
+  size_t n;
+  if (!parse_name(s, (size_t)(e - s), name, &n)) {
     bad(p, "invalid domain name");
     return;
   }
-  for (size_t i = 0; i < n; i++)
-    if (s[i] >= 'A' && s[i] <= 'Z')
-      s[i] = (char)(s[i] - 'A' + 'a');
   uint32_t val;
   if (!entry_value(p, e, excluded, &val))
     return;
   for (unsigned f = FEED_NAME_EXACT; f <= FEED_NAME_WILD; f <<= 1)
     if (flags & f)
-      note_oom(p, feed_data_add_name(p->fd, s, n, f, val));
+      note_oom(p, feed_data_add_name(p->fd, name, n, f, val));
 }
 
 /* A plain list: an address, a CIDR range or a name, and a comment. */
