@@ -90,10 +90,10 @@ parse_a(const char *s, size_t n, uint32_t *a)
   size_t i = 0;
   while (k < 4) {
     uint32_t v = 0;
-    size_t d = 0;
-    for (; i < n && s[i] >= '0' && s[i] <= '9' && d < 4; i++, d++)
+    size_t d = 0;                 /* leading zeros are fine: "0127" */
+    for (; i < n && s[i] >= '0' && s[i] <= '9' && v <= 255; i++, d++)
       v = v * 10 + (uint32_t)(s[i] - '0');
-    if (d == 0 || d > 3 || v > 255)
+    if (d == 0 || v > 255)
       return false;
     part[k++] = v;
     if (i == n)
@@ -275,9 +275,9 @@ octets(const char **sp, uint32_t *out, unsigned *n)
   for (;;) {
     if (*s < '0' || *s > '9')
       return false;
-    unsigned v = 0;
-    for (int d = 0; *s >= '0' && *s <= '9'; s++, d++)
-      if (d >= 3 || (v = v * 10 + (unsigned)(*s - '0')) > 255)
+    unsigned v = 0;               /* any number of digits: "0010" is 10 */
+    for (; *s >= '0' && *s <= '9'; s++)
+      if ((v = v * 10 + (unsigned)(*s - '0')) > 255)
         return false;
     a = a << 8 | v;
     k++;
