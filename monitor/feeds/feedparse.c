@@ -725,10 +725,32 @@ set_text(struct feedparse *p, const char **slot, const char *s)
   return *slot != NULL;
 }
 
+/* Whether the subzone z (n bytes) of a $DATASET line is the dataset
+ * wanted: a DNS name, so as rbldnsd reads it (any case, a trailing dot,
+ * escapes), or written the same. */
+static bool
+subzone_is(const struct feedparse *p, const char *z, size_t n)
+{
+  if (strlen(p->dataset) == n && strncmp(z, p->dataset, n) == 0)
+    return true;
+  char a[NAME_OUT_MAX], b[NAME_OUT_MAX];
+  size_t an, bn;
+  return parse_name(z, n, a, &an) &&
+         parse_name(p->dataset, strlen(p->dataset), b, &bn) &&
+         strcmp(a, b) == 0;
+}
+
 /* $DATASET type[:name] subzone...: the section of a combined file. */
 static void
 dataset_line(struct feedparse *p, char *s)
 {
+  /* a comment starts at a '#' or ';' after a blank (rbldnsd's
+   * ds_combined_newset): "s4#x" is a subzone */
+  for (char *c = s; *c; c++)
+    if (is_comment(*c) && (c == s || is_space(c[-1]))) {
+      *c = '\0';
+      break;
+    }
   char *e = s;
   while (*e && !is_space(*e) && *e != ':')
     e++;
@@ -750,8 +772,7 @@ dataset_line(struct feedparse *p, char *s)
     char *ze = z;
     while (*ze && !is_space(*ze))
       ze++;
-    want = strlen(p->dataset) == (size_t)(ze - z) &&
-           strncmp(z, p->dataset, (size_t)(ze - z)) == 0;
+    want = subzone_is(p, z, (size_t)(ze - z));
     z = ze;
   }
   p->in_dataset = false;
