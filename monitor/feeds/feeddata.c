@@ -47,14 +47,14 @@ grow(void *pp, size_t *cap, size_t n, size_t size)
 }
 
 bool
-feed_data_value(struct feed_data *fd, uint32_t a, const char *txt,
-                size_t txtlen, uint32_t *index)
+feed_data_value(struct feed_data *fd, unsigned set, uint32_t a,
+                const char *txt, size_t txtlen, uint32_t *index)
 {
   *index = 0;
   if (fd->nvalues == 0) { /* [0]: the exclusion */
     if (!grow(&fd->values, &fd->capvalues, 0, sizeof(*fd->values)))
       return false;
-    fd->values[fd->nvalues++] = (struct feed_value){0, NULL};
+    fd->values[fd->nvalues++] = (struct feed_value){0, 0, NULL};
   }
   if (fd->nvalues > FEED_VAL_MAX ||
       !grow(&fd->values, &fd->capvalues, fd->nvalues, sizeof(*fd->values)))
@@ -63,7 +63,8 @@ feed_data_value(struct feed_data *fd, uint32_t a, const char *txt,
   if (txt != NULL && (t = arena_strndup(&fd->arena, txt, txtlen)) == NULL)
     return false;
   *index = (uint32_t)fd->nvalues;
-  fd->values[fd->nvalues++] = (struct feed_value){a, t};
+  fd->values[fd->nvalues++] =
+    (struct feed_value){a, set < FEED_SETS ? set : FEED_SET_4, t};
   return true;
 }
 
@@ -594,7 +595,7 @@ put(char *buf, size_t size, size_t *w, const char *s, size_t n)
  * "a a $= b b"), or the subject when the entry has none, any other $ the
  * subject. */
 static void
-expand(const struct feed_data *fd, const char *t, const char *subject,
+expand(const char *const subst[10], const char *t, const char *subject,
        const char *inner, char *buf, size_t size, size_t *w)
 {
   for (const char *p = t; *p != '\0'; p++) {
@@ -608,7 +609,7 @@ expand(const struct feed_data *fd, const char *t, const char *subject,
       s = "$";
       p++;
     } else if (c >= '0' && c <= '9') {
-      s = fd->subst[c - '0'];
+      s = subst[c - '0'];
       if (s == NULL)
         put(buf, size, w, p, 2);
       p++;
@@ -631,11 +632,13 @@ feed_data_txt(const struct feed_data *fd, const struct feed_value *v,
   if (size > FEED_TXT_MAX + 1)
     size = FEED_TXT_MAX + 1;
   const char *t = v != NULL ? v->txt : NULL;
+  const char *const *subst = fd->subst[v != NULL ? v->set : 0];
+  const char *base = v != NULL ? fd->base[v->set] : NULL;
   if (t != NULL && t[0] == '=')   /* "=text": no base template */
-    expand(fd, t + 1, subject, t + 1, buf, size, &w);
-  else if (v != NULL && fd->base != NULL)
-    expand(fd, fd->base, subject, t, buf, size, &w);
+    expand(subst, t + 1, subject, t + 1, buf, size, &w);
+  else if (base != NULL)
+    expand(subst, base, subject, t, buf, size, &w);
   else if (t != NULL)
-    expand(fd, t, subject, t, buf, size, &w);
+    expand(subst, t, subject, t, buf, size, &w);
   buf[w] = '\0';
 }

@@ -78,6 +78,14 @@ feedparse_init(struct feedparse *p, struct feed_data *fd,
 }
 
 /* ---- values ---------------------------------------------------------------- */
+/* Whose $n and $= the lines now have (an IPv6 file's are its own). */
+static unsigned
+value_set(const struct feedparse *p)
+{
+  return p->type == FEED_IP6TRIE || p->type == FEED_IP6TSET ? FEED_SET_6
+                                                             : FEED_SET_4;
+}
+
 /* An A value as rbldnsd reads it (inet_aton's folding, decimal only):
  * "2" is 127.0.0.2, "a.b" a.0.0.b, "a.b.c" a.b.0.c.  A zero is none, and
  * rbldnsd tests it before it adds 127/8: ":0" is refused, not
@@ -171,7 +179,7 @@ parse_value(struct feedparse *p, const char *s, uint32_t *val)
   }
   if (txtlen > 255)
     txtlen = 255;
-  if (!feed_data_value(p->fd, a, txt, txtlen, val)) {
+  if (!feed_data_value(p->fd, value_set(p), a, txt, txtlen, val)) {
     p->oom = true;
     return false;
   }
@@ -183,7 +191,8 @@ static uint32_t
 tset_value(struct feedparse *p)
 {
   if (p->tset_val == 0 &&
-      !feed_data_value(p->fd, A_DEFAULT, NULL, 0, &p->tset_val))
+      !feed_data_value(p->fd, value_set(p), A_DEFAULT, NULL, 0,
+                       &p->tset_val))
     p->oom = true;
   return p->tset_val;
 }
@@ -204,8 +213,8 @@ entry_value(struct feedparse *p, const char *s, bool excluded,
   }
   if (*s == '\0' || is_comment(*s) || p->format == FEED_FORMAT_PLAIN) {
     if (p->def_val == 0 &&
-        !feed_data_value(p->fd, p->def_a, p->def_txt, p->def_txtlen,
-                         &p->def_val)) {
+        !feed_data_value(p->fd, value_set(p), p->def_a, p->def_txt,
+                         p->def_txtlen, &p->def_val)) {
       p->oom = true;
       return false;
     }
@@ -850,16 +859,21 @@ special_line(struct feedparse *p, char *s)
     return;
   }
   /* a combined file's common section gives its $n and $= to every
-   * section (copied when the section starts) */
-  if (!p->in_dataset && (p->file_type != FEED_COMBINED || p->seen_section))
+   * section (copied when the section starts), of either family */
+  bool common = p->file_type == FEED_COMBINED && !p->seen_section;
+  if (!p->in_dataset && !common)
     return;
-  /* the first $n and $= of a dataset count */
-  if (kn == 1 && kw[0] >= '0' && kw[0] <= '9') {
-    if (p->fd->subst[kw[0] - '0'] == NULL)
-      set_text(p, &p->fd->subst[kw[0] - '0'], arg);
-  } else if (kn == 1 && kw[0] == '=') {
-    if (p->fd->base == NULL)
-      set_text(p, &p->fd->base, arg);
+  for (unsigned set = 0; set < FEED_SETS; set++) {
+    if (!common && set != value_set(p))
+      continue;
+    /* the first $n and $= of a dataset count */
+    const char **slot = NULL;
+    if (kn == 1 && kw[0] >= '0' && kw[0] <= '9')
+      slot = &p->fd->subst[set][kw[0] - '0'];
+    else if (kn == 1 && kw[0] == '=')
+      slot = &p->fd->base[set];
+    if (slot != NULL && *slot == NULL)
+      set_text(p, slot, arg);
   }
   /* $SOA, $NS, $TTL, $TIMESTAMP: the zone's, not the data's */
 }
