@@ -661,6 +661,7 @@ class FeedDiff(unittest.TestCase):
         c.ranges6.append((base6, 116))
         c.singles4, c.singles6 = s4, s6
         cls.combined(rng, case, r4)
+        cls.two_files(rng, case, files, specs)
 
         for fname, g in files.items():
             data = ("\n".join(g.lines) + "\n").encode("latin-1")
@@ -746,6 +747,30 @@ class FeedDiff(unittest.TestCase):
         g.add("10.0.0.0/8 :9:noise")
         case("combined-spec", "combined.zone", g, "", "", "cb.test", ["combined"])
         del cls.cases["combined-spec"]
+
+    @classmethod
+    def two_files(cls, rng, case, files, specs):
+        """A list of both families from two files (path and path6): two
+        datasets in rbldnsd, each with its own $n and $= (the IPv6 one
+        has a base template, the IPv4 one none)."""
+        base4 = (10 << 24) | rng.randrange(1, 255) << 16
+        g4, s4 = gen_ip4(random.Random(rng.random()), base4, 12, 400, "ip4set")
+        base6 = 0x20010db8 << 96 | rng.randrange(1 << 16) << 80 | rng.randrange(1 << 16) << 16
+        g6, s6 = gen_ip6trie(random.Random(rng.random()), base6, 300, True)
+        g6.lines.insert(3, "$1 the IPv6 file's one")
+        g6.spans = [(f, lo, hi, ln + 1 + (ln > 3)) for f, lo, hi, ln in g6.spans]
+        both = Gen(rng)  # the report's view: one file after the other
+        both.lines = g4.lines + ["(path6:)"] + g6.lines
+        both.spans = g4.spans + [(f, lo, hi, ln + len(g4.lines)) for f, lo, hi, ln in g6.spans]
+        c = case("path6", "p4.zone", both, "{path: PATH, type: ip4set, path6: V6FILE}",
+                 "ip", "p6.test", ["ip4set"])
+        c.feed_yaml = c.feed_yaml.replace("V6FILE", os.path.join(cls.dir, "p6.zone"))
+        files["p4.zone"] = g4
+        files["p6.zone"] = g6
+        specs.append("p6.test:ip6trie:p6.zone")
+        c.ranges4.append((base4, 20))
+        c.ranges6.append((base6, 116))
+        c.singles4, c.singles6 = s4, s6
 
     @classmethod
     def tearDownClass(cls):
@@ -896,6 +921,9 @@ class FeedDiff(unittest.TestCase):
 
     def test_combined_ip6trie(self):
         self.check("combined-ip6trie")
+
+    def test_path_and_path6(self):
+        self.check("path6")
 
 
 if __name__ == "__main__":
