@@ -1,6 +1,8 @@
 /* feeddata.c - a data feed in memory (see feeddata.h). */
 #include "feeddata.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -622,10 +624,48 @@ expand(const char *const subst[10], const char *t, const char *subject,
   }
 }
 
+/* An IPv6 subject as rbldnsd prints it (ip6atos): groups only, the
+ * longest run of two or more zero groups (the first of equals) as "::",
+ * never inet_ntop's dotted tail ("::ffff:1.2.3.4" is "::ffff:102:304"). */
+static const char *
+subject6(const char *subject, char *buf, size_t size)
+{
+  struct in6_addr in;
+  if (strchr(subject, ':') == NULL || strchr(subject, '.') == NULL ||
+      inet_pton(AF_INET6, subject, &in) != 1)
+    return subject;
+  unsigned g[8];
+  for (int i = 0; i < 8; i++)
+    g[i] = (unsigned)in.s6_addr[2 * i] << 8 | in.s6_addr[2 * i + 1];
+  int best = -1, blen = 1;
+  for (int i = 0; i < 8; i++) {
+    int n = 0;
+    while (i + n < 8 && g[i + n] == 0)
+      n++;
+    if (n > blen) {
+      best = i;
+      blen = n;
+    }
+  }
+  size_t w = 0;
+  for (int i = 0; i < 8 && w < size; i++) {
+    if (i == best) {
+      w += (size_t)snprintf(buf + w, size - w, "::");
+      i += blen - 1;
+    } else {
+      w += (size_t)snprintf(buf + w, size - w, "%s%x",
+                            i > 0 && i != best + blen ? ":" : "", g[i]);
+    }
+  }
+  return buf;
+}
+
 void
 feed_data_txt(const struct feed_data *fd, const struct feed_value *v,
               const char *subject, char *buf, size_t size)
 {
+  char s6[48];
+  subject = subject6(subject, s6, sizeof(s6));
   size_t w = 0;
   if (size == 0)
     return;
