@@ -250,7 +250,7 @@ class Gen:
 
     def excl(self, p):
         x = self.rng.random()
-        return "" if x >= p else ("!" if x < p * 0.7 else "! ")
+        return "" if x >= p else ("!" if x < p * 0.7 else self.rng.choice(["! ", "!\t"]))
 
     def start(self):
         if self.specials:
@@ -351,6 +351,11 @@ def gen_ip4(rng, base, span_bits, n, kind, base_template=False):
             text, lo, hi = ip4_entry(g, blk, bits, ranges=kind == "ip4set")
         if kind == "ip4trie" and rng.random() < 0.01:
             text, lo, hi = rng.choice(["0/0", "0.0.0.0/0"]), 0, 0xffffffff
+        if kind == "ip4set" and rng.random() < 0.015:  # anywhere, across /16s and /8s
+            lo = (9 << 24) + rng.randrange(3 << 24)
+            hi = min(lo + rng.randrange(1 << rng.choice([8, 16, 20, 25])), (12 << 24) - 1)
+            text = "%s-%s" % (ip4s(lo), ip4s(hi))
+            outside.append((lo, hi))
         ex = g.excl(0.05 if kind == "ip4tset" else 0.2)
         val = g.value() if not ex or rng.random() < 0.2 else ""
         g.add(ex + text + val, 4 if lo is not None else None, lo, hi)
@@ -729,6 +734,13 @@ class FeedDiff(unittest.TestCase):
         c = case("combined-ip4trie", "combined.zone", g,
                  "{path: PATH, type: combined, dataset: alias4}", "ip4", "t4.cb.test", [])
         r4(c, base, 12, s)
+        base = (10 << 24) | rng.randrange(1, 255) << 16
+        h, s = gen_ip4(random.Random(rng.random()), base, 12, 300, "ip4tset")
+        section("$DATASET ip4tset ts4", "ts4")
+        splice(h)
+        c = case("combined-ip4tset", "combined.zone", g,
+                 "{path: PATH, type: combined, dataset: ts4}", "ip4", "ts4.cb.test", [])
+        r4(c, base, 12, s)
         h, names = gen_dnset(random.Random(rng.random()), 300)
         section("$DATASET dnset dn", "dn")
         splice(h)
@@ -922,6 +934,9 @@ class FeedDiff(unittest.TestCase):
 
     def test_combined_ip4trie(self):
         self.check("combined-ip4trie")
+
+    def test_combined_ip4tset(self):
+        self.check("combined-ip4tset")
 
     def test_combined_dnset(self):
         self.check("combined-dnset")
