@@ -38,6 +38,10 @@ skip_cspace(const char *s)
 
 static void
 bad(struct feedparse *p, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
+
+static void
+bad(struct feedparse *p, const char *fmt, ...)
 {
   p->bad++;
   if (p->nwarn >= FEEDPARSE_WARN_MAX)
