@@ -557,12 +557,16 @@ def gen_plain(rng, base4, bits4, base6):
         if k < 0.6:
             blk = base4 if i % 5 else (10 << 24) | rng.randrange(1 << 12) << 12
             text, lo, hi = ip4_entry(g, blk, bits4 if blk == base4 else 12, ranges=False)
+            if lo is not None and hi - lo > 4096 and rng.random() < 0.8:
+                continue  # a few wide ones: most of the region would be listed
             if blk != base4 and lo is not None:
                 out4.append((lo, hi))
             g.add(ex + text + tail, 4 if lo is not None else None, lo, hi)
         else:
             blk = base6 if i % 5 else (base6 & ~((1 << 80) - 1)) | rng.randrange(1 << 16) << 16
             text, lo, hi = ip6_entry(g, blk)
+            if lo is not None and hi - lo > 1 << 20 and rng.random() < 0.8:
+                continue
             if (text.count(":") > 7 and "::" not in text or text.startswith(":::")
                     or text.count("::") > 1):
                 continue  # an address and a value (":7"); none in a plain list
