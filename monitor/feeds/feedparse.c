@@ -1,7 +1,6 @@
 /* feedparse.c - rbldnsd's data formats, and plain lists (feedparse.h). */
 #include "feedparse.h"
 
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
