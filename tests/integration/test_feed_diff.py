@@ -734,10 +734,13 @@ class FeedDiff(unittest.TestCase):
         c = case("combined-ip4set", "combined.zone", g,
                  "{path: PATH, type: combined, dataset: s4}", "ip4", "s4.cb.test", [])
         r4(c, base, 12, s)
+        # sections that end s4's: their lines, in s4's region, are not s4's
+        section("$dataset ip4set:lower-case-keyword lc")
+        g.add("%s/22 :9:noise" % ip4s(base))
+        section("$DATASET ip4set s4#not-a-comment")
+        g.add("%s/22 :9:noise" % ip4s(base + 1024))
         base = (10 << 24) | rng.randrange(1, 255) << 16
         h, s = gen_ip4(random.Random(rng.random()), base, 12, 500, "ip4trie")
-        section("$DATASET ip4set s4#not-a-comment")
-        g.add("10.0.0.0/8 :9:noise")
         section("$DATASET ip4trie:trie t4 alias4")
         g.add("$1 section-one, ignored: the common one was copied")
         splice(h)
@@ -767,8 +770,6 @@ class FeedDiff(unittest.TestCase):
         c.singles6 = s
         section("$DATASET dnset more-noise")
         g.add(".example :9:noise")
-        section("$dataset ip4trie:lower-case-keyword lc")
-        g.add("0/0 :9:noise")
         section("$DATASET ip4set:no-subzone-data-ignored")
         g.add("10.0.0.0/8 :9:noise")
         case("combined-spec", "combined.zone", g, "", "", "cb.test", ["combined"])
