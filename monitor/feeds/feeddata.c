@@ -1,6 +1,8 @@
 /* feeddata.c - a data feed in memory (see feeddata.h). */
 #include "feeddata.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,14 +49,14 @@ grow(void *pp, size_t *cap, size_t n, size_t size)
 }
 
 bool
-feed_data_value(struct feed_data *fd, uint32_t a, const char *txt,
-                size_t txtlen, uint32_t *index)
+feed_data_value(struct feed_data *fd, unsigned set, uint32_t a,
+                const char *txt, size_t txtlen, uint32_t *index)
 {
   *index = 0;
   if (fd->nvalues == 0) { /* [0]: the exclusion */
     if (!grow(&fd->values, &fd->capvalues, 0, sizeof(*fd->values)))
       return false;
-    fd->values[fd->nvalues++] = (struct feed_value){0, NULL};
+    fd->values[fd->nvalues++] = (struct feed_value){0, 0, NULL};
   }
   if (fd->nvalues > FEED_VAL_MAX ||
       !grow(&fd->values, &fd->capvalues, fd->nvalues, sizeof(*fd->values)))
@@ -63,7 +65,8 @@ feed_data_value(struct feed_data *fd, uint32_t a, const char *txt,
   if (txt != NULL && (t = arena_strndup(&fd->arena, txt, txtlen)) == NULL)
     return false;
   *index = (uint32_t)fd->nvalues;
-  fd->values[fd->nvalues++] = (struct feed_value){a, t};
+  fd->values[fd->nvalues++] =
+    (struct feed_value){a, set < FEED_SETS ? set : FEED_SET_4, t};
   return true;
 }
 
@@ -403,20 +406,76 @@ find_group(const struct view *v, feed_u128 addr, unsigned plen)
   return SIZE_MAX;
 }
 
-/* The answer of the group starting at i: its values, none when one of
- * them is the exclusion (value 0 sorts first). */
+/* ---- answers ---------------------------------------------------------------- */
+/* Whether value v answers a TXT at all (rbldnsd leaves an empty one
+ * out: "=" alone). */
+static bool
+has_txt(const struct feed_data *fd, const struct feed_value *v)
+{
+  char buf[4];
+  feed_data_txt(fd, v, "0", buf, sizeof(buf));
+  return buf[0] != '\0';
+}
+
+/* Adds v to an answer as rbldnsd's answer holds it: its A records are a
+ * set (it drops an RR already in the answer), so a repeated A is one
+ * code, and a value with a TXT is kept over one without. */
+static void
+answer_add(const struct feed_data *fd, struct feed_answer *out,
+           const struct feed_value *v)
+{
+  for (size_t k = 0; k < out->nvalues; k++) {
+    if (out->values[k]->a != v->a)
+      continue;
+    if (!has_txt(fd, out->values[k]) && has_txt(fd, v))
+      out->values[k] = v;
+    return;
+  }
+  if (out->nvalues < FEED_VALUES_MAX)
+    out->values[out->nvalues++] = v;
+}
+
+/* values[0] gives the answer's TXT: the first value that has one, when
+ * any has (rbldnsd answers the TXTs of all). */
+static void
+answer_done(const struct feed_data *fd, struct feed_answer *out)
+{
+  for (size_t k = 1; k < out->nvalues; k++) {
+    if (has_txt(fd, out->values[0]))
+      return;
+    if (has_txt(fd, out->values[k])) {
+      const struct feed_value *t = out->values[k];
+      memmove(&out->values[1], &out->values[0], k * sizeof(out->values[0]));
+      out->values[0] = t;
+      return;
+    }
+  }
+}
+
+/* The end of the group (the blocks of one prefix) starting at i. */
 static size_t
-group_answer(const struct view *v, size_t i, struct feed_answer *out)
+group_end(const struct view *v, size_t i)
 {
   feed_u128 a = blk_addr(v, i);
   unsigned p = PLEN_OF(blk_pv(v, i));
-  bool excluded = VAL_OF(blk_pv(v, i)) == 0;
-  out->nvalues = 0;
   size_t j = i;
-  for (; j < v->n && blk_addr(v, j) == a && PLEN_OF(blk_pv(v, j)) == p; j++)
-    if (!excluded && out->nvalues < FEED_VALUES_MAX)
-      out->values[out->nvalues++] = &v->fd->values[VAL_OF(blk_pv(v, j))];
+  while (j < v->n && blk_addr(v, j) == a && PLEN_OF(blk_pv(v, j)) == p)
+    j++;
   return j;
+}
+
+/* The answer of the group starting at i: its values, none when one of
+ * them is the exclusion (value 0 sorts first). */
+static void
+group_answer(const struct view *v, size_t i, struct feed_answer *out)
+{
+  size_t end = group_end(v, i);
+  out->nvalues = 0;
+  if (VAL_OF(blk_pv(v, i)) == 0)
+    return;
+  for (size_t j = i; j < end; j++)
+    answer_add(v->fd, out, &v->fd->values[VAL_OF(blk_pv(v, j))]);
+  answer_done(v->fd, out);
 }
 
 static struct view
@@ -557,8 +616,7 @@ feed_data_spans(const struct feed_data *fd, const struct target_spec *range,
     close_before(&w, s);
     if (s > 0)
       settle(&w, s - 1);
-    struct feed_answer ignored;
-    size_t next = group_answer(&v, i, &ignored);
+    size_t next = group_end(&v, i);
     if (w.depth < sizeof(w.stack) / sizeof(w.stack[0]))
       w.stack[w.depth++] = i;
     i = next;
@@ -631,9 +689,9 @@ name_answer(const struct feed_data *fd, size_t i, struct feed_answer *out)
   out->name = n;
   for (; i < fd->nnames && strcmp(fd->text + fd->names[i].name, n) == 0 &&
          (fd->names[i].flags_val >> PLEN_SHIFT) == f; i++)
-    if (!excluded && out->nvalues < FEED_VALUES_MAX)
-      out->values[out->nvalues++] =
-        &fd->values[VAL_OF(fd->names[i].flags_val)];
+    if (!excluded)
+      answer_add(fd, out, &fd->values[VAL_OF(fd->names[i].flags_val)]);
+  answer_done(fd, out);
 }
 
 void
@@ -665,12 +723,13 @@ put(char *buf, size_t size, size_t *w, const char *s, size_t n)
 }
 
 /* Expands t into buf at *w (rbldnsd's txtsubst): $$ is $, $0-$9 a
- * substitution (itself when not set), $= the entry's own text in a base
- * template (raw; the subject when it has none), any other $ the
+ * substitution (itself when not set), $= the entry's own text raw (in
+ * the base template and in the entry's text alike: "a $= b" answers
+ * "a a $= b b"), or the subject when the entry has none, any other $ the
  * subject. */
 static void
-expand(const struct feed_data *fd, const char *t, const char *subject,
-       bool in_base, const char *inner, char *buf, size_t size, size_t *w)
+expand(const char *const subst[10], const char *t, const char *subject,
+       const char *inner, char *buf, size_t size, size_t *w)
 {
   for (const char *p = t; *p != '\0'; p++) {
     if (*p != '$') {
@@ -683,11 +742,11 @@ expand(const struct feed_data *fd, const char *t, const char *subject,
       s = "$";
       p++;
     } else if (c >= '0' && c <= '9') {
-      s = fd->subst[c - '0'];
+      s = subst[c - '0'];
       if (s == NULL)
         put(buf, size, w, p, 2);
       p++;
-    } else if (c == '=' && in_base) {
+    } else if (c == '=') {
       s = inner != NULL ? inner : subject;
       p++;
     }
@@ -696,21 +755,61 @@ expand(const struct feed_data *fd, const char *t, const char *subject,
   }
 }
 
+/* An IPv6 subject as rbldnsd prints it (ip6atos): groups only, the
+ * longest run of two or more zero groups (the first of equals) as "::",
+ * never inet_ntop's dotted tail ("::ffff:1.2.3.4" is "::ffff:102:304"). */
+static const char *
+subject6(const char *subject, char *buf, size_t size)
+{
+  struct in6_addr in;
+  if (strchr(subject, ':') == NULL || strchr(subject, '.') == NULL ||
+      inet_pton(AF_INET6, subject, &in) != 1)
+    return subject;
+  unsigned g[8];
+  for (int i = 0; i < 8; i++)
+    g[i] = (unsigned)in.s6_addr[2 * i] << 8 | in.s6_addr[2 * i + 1];
+  int best = -1, blen = 1;
+  for (int i = 0; i < 8; i++) {
+    int n = 0;
+    while (i + n < 8 && g[i + n] == 0)
+      n++;
+    if (n > blen) {
+      best = i;
+      blen = n;
+    }
+  }
+  size_t w = 0;
+  for (int i = 0; i < 8 && w < size; i++) {
+    if (i == best) {
+      w += (size_t)snprintf(buf + w, size - w, "::");
+      i += blen - 1;
+    } else {
+      w += (size_t)snprintf(buf + w, size - w, "%s%x",
+                            i > 0 && i != best + blen ? ":" : "", g[i]);
+    }
+  }
+  return buf;
+}
+
 void
 feed_data_txt(const struct feed_data *fd, const struct feed_value *v,
               const char *subject, char *buf, size_t size)
 {
+  char s6[48];
+  subject = subject6(subject, s6, sizeof(s6));
   size_t w = 0;
   if (size == 0)
     return;
   if (size > FEED_TXT_MAX + 1)
     size = FEED_TXT_MAX + 1;
   const char *t = v != NULL ? v->txt : NULL;
-  if (t != NULL && t[0] == '=')
-    expand(fd, t + 1, subject, false, NULL, buf, size, &w);
-  else if (v != NULL && fd->base != NULL)
-    expand(fd, fd->base, subject, true, t, buf, size, &w);
+  const char *const *subst = fd->subst[v != NULL ? v->set : 0];
+  const char *base = v != NULL ? fd->base[v->set] : NULL;
+  if (t != NULL && t[0] == '=')   /* "=text": no base template */
+    expand(subst, t + 1, subject, t + 1, buf, size, &w);
+  else if (base != NULL)
+    expand(subst, base, subject, t, buf, size, &w);
   else if (t != NULL)
-    expand(fd, t, subject, false, NULL, buf, size, &w);
+    expand(subst, t, subject, t, buf, size, &w);
   buf[w] = '\0';
 }

@@ -28,8 +28,14 @@ typedef unsigned __int128 feed_u128;
  * is an exclusion ("!entry"). */
 struct feed_value {
   uint32_t a;                     /* host order, 127.0.0.2 by default */
+  uint32_t set;                   /* whose $n and $=: FEED_SET_* */
   const char *txt;                /* NULL: no TXT; '$' marks the entry */
 };
+
+/* rbldnsd's $0-$9 and $= belong to one dataset: a list's IPv4 file and
+ * its IPv6 file (path6) each have their own.  FEED_SET_6 is the IPv6
+ * datasets' (ip6trie, ip6tset), FEED_SET_4 every other's. */
+enum { FEED_SET_4, FEED_SET_6, FEED_SETS };
 
 /* What one address or name is answered: nvalues A records (0: not
  * listed). */
@@ -76,8 +82,8 @@ struct feed_data {
   size_t nnames, capnames;
   char *text;                     /* the names, NUL-separated */
   size_t ntext, captext;
-  const char *subst[10];          /* $0-$9 substitution texts */
-  const char *base;               /* $= base template */
+  const char *subst[FEED_SETS][10]; /* $0-$9 substitution texts */
+  const char *base[FEED_SETS];    /* $= base templates */
   bool first_wins4, first_wins6;  /* tries: the first of a prefix counts
                                      (else every value: ip4set, dnset) */
   bool sorted;
@@ -86,9 +92,10 @@ struct feed_data {
 void feed_data_init(struct feed_data *fd);
 void feed_data_free(struct feed_data *fd);
 
-/* Adding (feedparse.c): a value's index (RBL_ENOMEM: 0 and false). */
-bool feed_data_value(struct feed_data *fd, uint32_t a, const char *txt,
-                     size_t txtlen, uint32_t *index);
+/* Adding (feedparse.c): a value's index (RBL_ENOMEM: 0 and false); set:
+ * FEED_SET_*. */
+bool feed_data_value(struct feed_data *fd, unsigned set, uint32_t a,
+                     const char *txt, size_t txtlen, uint32_t *index);
 bool feed_data_add4(struct feed_data *fd, uint32_t addr, unsigned plen,
                     uint32_t val);
 bool feed_data_add6(struct feed_data *fd, feed_u128 addr, unsigned plen,

@@ -1,7 +1,6 @@
 /* feedparse.c - rbldnsd's data formats, and plain lists (feedparse.h). */
 #include "feedparse.h"
 
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +34,10 @@ skip_cspace(const char *s)
     s++;
   return s;
 }
+
+static void
+bad(struct feedparse *p, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
 
 static void
 bad(struct feedparse *p, const char *fmt, ...)
@@ -78,8 +81,18 @@ feedparse_init(struct feedparse *p, struct feed_data *fd,
 }
 
 /* ---- values ---------------------------------------------------------------- */
+/* Whose $n and $= the lines now have (an IPv6 file's are its own). */
+static unsigned
+value_set(const struct feedparse *p)
+{
+  return p->type == FEED_IP6TRIE || p->type == FEED_IP6TSET ? FEED_SET_6
+                                                             : FEED_SET_4;
+}
+
 /* An A value as rbldnsd reads it (inet_aton's folding, decimal only):
- * "2" is 127.0.0.2, "a.b" a.0.0.b, "a.b.c" a.b.0.c; 0.0.0.0 is none. */
+ * "2" is 127.0.0.2, "a.b" a.0.0.b, "a.b.c" a.b.0.c.  A zero is none, and
+ * rbldnsd tests it before it adds 127/8: ":0" is refused, not
+ * 127.0.0.0. */
 static bool
 parse_a(const char *s, size_t n, uint32_t *a)
 {
@@ -88,10 +101,10 @@ parse_a(const char *s, size_t n, uint32_t *a)
   size_t i = 0;
   while (k < 4) {
     uint32_t v = 0;
-    size_t d = 0;
-    for (; i < n && s[i] >= '0' && s[i] <= '9' && d < 4; i++, d++)
+    size_t d = 0;                 /* leading zeros are fine: "0127" */
+    for (; i < n && s[i] >= '0' && s[i] <= '9' && v <= 255; i++, d++)
       v = v * 10 + (uint32_t)(s[i] - '0');
-    if (d == 0 || d > 3 || v > 255)
+    if (d == 0 || v > 255)
       return false;
     part[k++] = v;
     if (i == n)
@@ -101,13 +114,18 @@ parse_a(const char *s, size_t n, uint32_t *a)
   }
   if (i != n)
     return false;
+  uint32_t any = 0;
+  for (unsigned j = 0; j < k; j++)
+    any |= part[j];
+  if (any == 0)
+    return false;
   switch (k) {
   case 1: *a = 0x7f000000u | part[0]; break;
   case 2: *a = part[0] << 24 | part[1]; break;
   case 3: *a = part[0] << 24 | part[1] << 16 | part[2]; break;
   default: *a = part[0] << 24 | part[1] << 16 | part[2] << 8 | part[3];
   }
-  return *a != 0;
+  return true;
 }
 
 /* ":A[ :TXT]" at s: the A value, and the TXT when a second colon gives
@@ -164,7 +182,7 @@ parse_value(struct feedparse *p, const char *s, uint32_t *val)
   }
   if (txtlen > 255)
     txtlen = 255;
-  if (!feed_data_value(p->fd, a, txt, txtlen, val)) {
+  if (!feed_data_value(p->fd, value_set(p), a, txt, txtlen, val)) {
     p->oom = true;
     return false;
   }
@@ -176,7 +194,8 @@ static uint32_t
 tset_value(struct feedparse *p)
 {
   if (p->tset_val == 0 &&
-      !feed_data_value(p->fd, A_DEFAULT, NULL, 0, &p->tset_val))
+      !feed_data_value(p->fd, value_set(p), A_DEFAULT, NULL, 0,
+                       &p->tset_val))
     p->oom = true;
   return p->tset_val;
 }
@@ -197,8 +216,8 @@ entry_value(struct feedparse *p, const char *s, bool excluded,
   }
   if (*s == '\0' || is_comment(*s) || p->format == FEED_FORMAT_PLAIN) {
     if (p->def_val == 0 &&
-        !feed_data_value(p->fd, p->def_a, p->def_txt, p->def_txtlen,
-                         &p->def_val)) {
+        !feed_data_value(p->fd, value_set(p), p->def_a, p->def_txt,
+                         p->def_txtlen, &p->def_val)) {
       p->oom = true;
       return false;
     }
@@ -208,8 +227,10 @@ entry_value(struct feedparse *p, const char *s, bool excluded,
   return parse_value(p, s, val);
 }
 
-/* A ":A:TXT" line: the default of the entries after it (an A alone
- * keeps the default TXT).  ip4tset and ip6tset take the first one in the
+/* A ":A:TXT" line: the default of the entries after it.  An A alone
+ * has no TXT: rbldnsd fills a default line's missing TXT from its
+ * built-in default (none), not from the default before it, as it does
+ * for an entry's ":A".  ip4tset and ip6tset take the first one in the
  * file for every entry, wherever it stands. */
 static bool
 default_line(struct feedparse *p, char *s)
@@ -224,7 +245,10 @@ default_line(struct feedparse *p, char *s)
     if (p->tset_set)
       return true;
     p->tset_set = true;
-    struct feed_value *v = &p->fd->values[tset_value(p)];
+    uint32_t i = tset_value(p);   /* first: it may move fd->values */
+    if (i == 0)
+      return false;
+    struct feed_value *v = &p->fd->values[i];
     v->a = a;
     if (has && tn > 0 &&
         (v->txt = arena_strndup(&p->fd->arena, t, tn > 255 ? 255 : tn)) ==
@@ -233,10 +257,8 @@ default_line(struct feedparse *p, char *s)
     return true;
   }
   p->def_a = a;
-  if (has) {
-    p->def_txt = NULL;
-    p->def_txtlen = 0;
-  }
+  p->def_txt = NULL;
+  p->def_txtlen = 0;
   if (has && tn > 0) {
     p->def_txtlen = tn > 255 ? 255 : tn;
     if ((p->def_txt = arena_strndup(&p->fd->arena, t, p->def_txtlen)) == NULL)
@@ -265,9 +287,9 @@ octets(const char **sp, uint32_t *out, unsigned *n)
   for (;;) {
     if (*s < '0' || *s > '9')
       return false;
-    unsigned v = 0;
-    for (int d = 0; *s >= '0' && *s <= '9'; s++, d++)
-      if (d >= 3 || (v = v * 10 + (unsigned)(*s - '0')) > 255)
+    unsigned v = 0;               /* any number of digits: "0010" is 10 */
+    for (; *s >= '0' && *s <= '9'; s++)
+      if ((v = v * 10 + (unsigned)(*s - '0')) > 255)
         return false;
     a = a << 8 | v;
     k++;
@@ -368,47 +390,91 @@ cidr4(const char **sp, uint32_t *addr, unsigned *plen)
   return n > 1;
 }
 
-/* An IPv6 address or CIDR: "2001:db8::/32", "2001:db8:1:2" (groups left
- * out at the end are zeros, the prefix their count times 16), "::1". */
+static int
+hex_digit(char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* An IPv6 address or prefix as rbldnsd's ip6prefix reads it: up to
+ * eight groups, 16 bits a group ("2001:db8:1:2" is a /64); a "::" makes
+ * it a whole address (/128), the zeros where the "::" is.  It stops after
+ * the eighth group, so "a:b:c:d:e:f:g:h:7" is an address and the rest
+ * (":7") a value; with a "::", where a group fails (a second "::", a
+ * ":::1"). */
+static bool
+prefix6(const char **sp, feed_u128 *addr, unsigned *plen)
+{
+  const char *s = *sp;
+  uint16_t g[8];
+  unsigned n = 0;
+  int zstart = -1;                /* the group where the "::" is */
+  bool whole = false;
+  if (s[0] == ':' && s[1] == ':') {
+    zstart = 0;
+    s += 2;
+  }
+  for (;;) {
+    const char *start = s;
+    unsigned v = 0;
+    int h;
+    while ((h = hex_digit(*s)) >= 0 && (v = v << 4 | (unsigned)h) <= 0xffff)
+      s++;
+    if (s == start || v > 0xffff)
+      break;                      /* no group here */
+    g[n++] = (uint16_t)v;
+    if (*s != ':' || n == 8) {
+      whole = true;
+      break;
+    }
+    s++;
+    if (zstart < 0 && *s == ':') {
+      zstart = (int)n;
+      s++;
+    }
+  }
+  if (zstart >= 0 ? n == 8 : !whole)
+    return false;                 /* no room for the "::", or no group */
+  /* the groups after a "::" go to the end; without one, the zeros */
+  unsigned head = zstart >= 0 ? (unsigned)zstart : n;
+  uint16_t out[8] = {0};
+  memcpy(out, g, head * sizeof(g[0]));
+  memcpy(out + 8 - (n - head), g + head, (n - head) * sizeof(g[0]));
+  feed_u128 x = 0;
+  for (unsigned i = 0; i < 8; i++)
+    x = x << 16 | out[i];
+  *addr = x;
+  *plen = zstart >= 0 ? 128 : 16 * n;
+  *sp = s;
+  return true;
+}
+
+/* An IPv6 CIDR (ip6trie, plain; rbldnsd's ip6cidr): a prefix as above
+ * and "/len"; a single group needs the length ("2001/16"), and the host
+ * bits must be zero. */
 static bool
 cidr6(const char **sp, feed_u128 *addr, unsigned *plen)
 {
   const char *s = *sp;
-  char buf[64];
-  size_t n = 0;
-  while (n + 3 < sizeof(buf) &&
-         ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
-          (*s >= 'A' && *s <= 'F') || *s == ':'))
-    buf[n++] = *s++;
-  if (n == 0 || n + 3 >= sizeof(buf))
+  if (!prefix6(&s, addr, plen))
     return false;
-  buf[n] = '\0';
-  unsigned groups = 1;
-  for (size_t i = 0; i < n; i++)
-    groups += buf[i] == ':';
-  bool compressed = strstr(buf, "::") != NULL;
-  if (!compressed && groups < 8)
-    memcpy(buf + n, "::", 3);
-  struct in6_addr in;
-  if (inet_pton(AF_INET6, buf, &in) != 1)
-    return false;
-  feed_u128 x = 0;
-  for (int i = 0; i < 16; i++)
-    x = x << 8 | in.s6_addr[i];
-  *addr = x;
-  *plen = compressed || groups >= 8 ? 128 : 16 * groups;
   if (*s == '/') {
     s++;
     if (!number(&s, 128, plen))
       return false;
-  } else if (groups == 1) {
-    return false;                 /* "2001" alone: write 2001::/16 */
-  }
-  if (*plen < 128 && (x & ~(~(feed_u128)0 << (128 - *plen))) != 0 &&
-      *plen > 0)
-    return false;                 /* host bits set */
-  if (*plen == 0 && x != 0)
+  } else if (*plen == 16) {
     return false;
+  }
+  feed_u128 host = *plen == 0 ? ~(feed_u128)0
+                   : *plen >= 128 ? 0 : ~(feed_u128)0 >> *plen;
+  if ((*addr & host) != 0)
+    return false;                 /* host bits set */
   *sp = s;
   return true;
 }
@@ -503,8 +569,10 @@ line_ip4tset(struct feedparse *p, char *s, bool excluded)
   const char *e = s;
   uint32_t addr, val;
   unsigned n;
-  if (!octets(&e, &addr, &n) || n != 4 || !word_end_ok(e)) {
-    bad(p, "invalid address (an ip4tset holds single addresses)");
+  /* rbldnsd's ip4tset has no exclusions: "!a.b.c.d" is a bad line */
+  if (excluded || !octets(&e, &addr, &n) || n != 4 || !word_end_ok(e)) {
+    bad(p, "invalid address (an ip4tset holds single addresses, and no "
+        "exclusions)");
     return;
   }
   if (entry_value(p, e, excluded, &val))
@@ -518,7 +586,10 @@ line_ip6(struct feedparse *p, char *s, bool excluded)
   feed_u128 addr;
   unsigned plen;
   uint32_t val;
-  if (!cidr6(&e, &addr, &plen) || !word_end_ok(e)) {
+  /* an ip6tset takes no "/len" (rbldnsd's ip6prefix) */
+  bool ok = p->type == FEED_IP6TSET ? prefix6(&e, &addr, &plen)
+                                    : cidr6(&e, &addr, &plen);
+  if (!ok || !word_end_ok(e)) {
     bad(p, "invalid IPv6 address or prefix");
     return;
   }
@@ -529,6 +600,70 @@ line_ip6(struct feedparse *p, char *s, bool excluded)
   }
   if (entry_value(p, e, excluded, &val))
     note_oom(p, feed_data_add6(p->fd, addr, plen, val));
+}
+
+/* Byte c of a name as rbldnsd's dns_dntop prints it (the '$' of a
+ * dnset's TXT): zone-file specials escaped, other bytes outside the
+ * printable ones as \DDD. */
+static size_t
+name_byte(unsigned c, char *out)
+{
+  if (c != 0 && strchr("\".;\\@$", (int)c) != NULL) {
+    out[0] = '\\';
+    out[1] = (char)c;
+    return 2;
+  }
+  if (c <= 0x20 || c >= 0x7f)
+    return (size_t)snprintf(out, 5, "\\%03u", c);
+  out[0] = (char)c;
+  return 1;
+}
+
+/* The name s (n bytes) as rbldnsd's dns_ptodn and dns_dntol read it:
+ * empty labels skipped ("a..b" is a.b, a trailing dot goes), \c and
+ * \DDD escapes, labels of at most 63 bytes and 255 in the wire form;
+ * lowercased.  Written to out (NAME_OUT_MAX) as dns_dntop prints it:
+ * a byte no query holds (an escaped dot) stays escaped there, so it
+ * never matches, as in rbldnsd. */
+#define NAME_OUT_MAX (255 * 4 + 1)
+static bool
+parse_name(const char *s, size_t n, char *out, size_t *outlen)
+{
+  size_t w = 0, pos = 1, label = 0;  /* pos: in the wire form */
+  for (size_t i = 0; i < n; i++) {
+    unsigned c = (unsigned char)s[i];
+    if (c == '.') {
+      if (label > 63)
+        return false;
+      pos += label > 0;           /* the next label's length byte */
+      label = 0;
+      continue;
+    }
+    if (c == '\\') {
+      if (++i == n)
+        break;                    /* a backslash at the end is dropped */
+      c = (unsigned char)s[i];
+      if (c >= '0' && c <= '9') {
+        c -= '0';
+        for (int d = 0; d < 2 && i + 1 < n && s[i + 1] >= '0' &&
+                        s[i + 1] <= '9'; d++)
+          c = c * 10 + (unsigned)(s[++i] - '0');
+        if (c > 255)
+          return false;
+      }
+    }
+    if (pos >= 254)
+      return false;               /* longer than 255 bytes */
+    pos++;
+    if (label++ == 0 && w > 0)
+      out[w++] = '.';
+    if (c >= 'A' && c <= 'Z')
+      c += 'a' - 'A';
+    w += name_byte(c, out + w);
+  }
+  out[w] = '\0';
+  *outlen = w;
+  return label <= 63 && w > 0;
 }
 
 static void
@@ -542,25 +677,24 @@ line_dnset(struct feedparse *p, char *s, bool excluded)
     flags = FEED_NAME_EXACT | FEED_NAME_WILD;
     s++;
   }
+  /* rbldnsd's name runs to the first blank ("a.example:2:x" is one
+   * name); a plain list's stops at its comment too */
   char *e = s;
-  while (!word_end_ok(e))
+  while (*e != '\0' && !is_space(*e) &&
+         !(p->format == FEED_FORMAT_PLAIN && is_comment(*e)))
     e++;
-  size_t n = (size_t)(e - s);
-  if (n > 0 && s[n - 1] == '.')
-    n--;
-  if (n == 0 || n > 253 || memchr(s, '.', n) == s) {
+  char name[NAME_OUT_MAX];
+  size_t n;
+  if (!parse_name(s, (size_t)(e - s), name, &n)) {
     bad(p, "invalid domain name");
     return;
   }
-  for (size_t i = 0; i < n; i++)
-    if (s[i] >= 'A' && s[i] <= 'Z')
-      s[i] = (char)(s[i] - 'A' + 'a');
   uint32_t val;
   if (!entry_value(p, e, excluded, &val))
     return;
   for (unsigned f = FEED_NAME_EXACT; f <= FEED_NAME_WILD; f <<= 1)
     if (flags & f)
-      note_oom(p, feed_data_add_name(p->fd, s, n, f, val));
+      note_oom(p, feed_data_add_name(p->fd, name, n, f, val));
 }
 
 /* A plain list: an address, a CIDR range or a name, and a comment. */
@@ -603,10 +737,32 @@ set_text(struct feedparse *p, const char **slot, const char *s)
   return *slot != NULL;
 }
 
+/* Whether the subzone z (n bytes) of a $DATASET line is the dataset
+ * wanted: a DNS name, so as rbldnsd reads it (any case, a trailing dot,
+ * escapes), or written the same. */
+static bool
+subzone_is(const struct feedparse *p, const char *z, size_t n)
+{
+  if (strlen(p->dataset) == n && strncmp(z, p->dataset, n) == 0)
+    return true;
+  char a[NAME_OUT_MAX], b[NAME_OUT_MAX];
+  size_t an, bn;
+  return parse_name(z, n, a, &an) &&
+         parse_name(p->dataset, strlen(p->dataset), b, &bn) &&
+         strcmp(a, b) == 0;
+}
+
 /* $DATASET type[:name] subzone...: the section of a combined file. */
 static void
 dataset_line(struct feedparse *p, char *s)
 {
+  /* a comment starts at a '#' or ';' after a blank (rbldnsd's
+   * ds_combined_newset): "s4#x" is a subzone */
+  for (char *c = s; *c; c++)
+    if (is_comment(*c) && (c == s || is_space(c[-1]))) {
+      *c = '\0';
+      break;
+    }
   char *e = s;
   while (*e && !is_space(*e) && *e != ':')
     e++;
@@ -628,8 +784,7 @@ dataset_line(struct feedparse *p, char *s)
     char *ze = z;
     while (*ze && !is_space(*ze))
       ze++;
-    want = strlen(p->dataset) == (size_t)(ze - z) &&
-           strncmp(z, p->dataset, (size_t)(ze - z)) == 0;
+    want = subzone_is(p, z, (size_t)(ze - z));
     z = ze;
   }
   p->in_dataset = false;
@@ -650,6 +805,39 @@ dataset_line(struct feedparse *p, char *s)
   p->def_val = 0;
 }
 
+/* Whether the n-byte keyword kw is word, any case (rbldnsd's
+ * firstword_lc). */
+static bool
+keyword_is(const char *kw, size_t n, const char *word)
+{
+  if (strlen(word) != n)
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    char c = kw[i];
+    if (c >= 'A' && c <= 'Z')
+      c = (char)(c - 'A' + 'a');
+    if (c != word[i])
+      return false;
+  }
+  return true;
+}
+
+static void
+maxrange4_line(struct feedparse *p, const char *a)
+{
+  unsigned v;
+  bool cidr = *a == '/';
+  if (cidr)
+    a++;
+  if (!number(&a, cidr ? 32 : 0xffffffffu, &v) || (cidr && v == 0)) {
+    bad(p, "invalid $MAXRANGE4");
+    return;
+  }
+  uint64_t r = cidr ? 1ull << (32 - v) : v;
+  if (p->maxrange4 == 0 || r < p->maxrange4) /* can only shrink */
+    p->maxrange4 = r;
+}
+
 static void
 special_line(struct feedparse *p, char *s)
 {
@@ -658,34 +846,37 @@ special_line(struct feedparse *p, char *s)
     s++;
   size_t kn = (size_t)(s - kw);
   char *arg = skip_space(s);
-  if (kn == 7 && strncmp(kw, "DATASET", 7) == 0) {
+  if (kn == 0 || *arg == '\0') { /* rbldnsd wants a blank and a value */
+    bad(p, "invalid or unrecognized special entry");
+    return;
+  }
+  if (keyword_is(kw, kn, "dataset")) {
     if (p->file_type == FEED_COMBINED)
       dataset_line(p, arg);
     return;
   }
-  if (!p->in_dataset)
+  /* $MAXRANGE4 lives in rbldnsd's load context: every later section of a
+   * combined file, read or not, has it */
+  if (keyword_is(kw, kn, "maxrange4")) {
+    maxrange4_line(p, arg);
     return;
-  /* the first $n and $= of a dataset count */
-  if (kn == 1 && kw[0] >= '0' && kw[0] <= '9') {
-    if (p->fd->subst[kw[0] - '0'] == NULL)
-      set_text(p, &p->fd->subst[kw[0] - '0'], arg);
-  } else if (kn == 1 && kw[0] == '=') {
-    if (p->fd->base == NULL && *arg != '\0')
-      set_text(p, &p->fd->base, arg);
   }
-  else if (kn == 9 && strncmp(kw, "MAXRANGE4", 9) == 0) {
-    const char *a = arg;
-    unsigned v;
-    bool cidr = *a == '/';
-    if (cidr)
-      a++;
-    if (!number(&a, cidr ? 32 : 0xffffffffu, &v) || (cidr && v == 0)) {
-      bad(p, "invalid $MAXRANGE4");
-      return;
-    }
-    uint64_t r = cidr ? 1ull << (32 - v) : v;
-    if (p->maxrange4 == 0 || r < p->maxrange4) /* can only shrink */
-      p->maxrange4 = r;
+  /* a combined file's common section gives its $n and $= to every
+   * section (copied when the section starts), of either family */
+  bool common = p->file_type == FEED_COMBINED && !p->seen_section;
+  if (!p->in_dataset && !common)
+    return;
+  for (unsigned set = 0; set < FEED_SETS; set++) {
+    if (!common && set != value_set(p))
+      continue;
+    /* the first $n and $= of a dataset count */
+    const char **slot = NULL;
+    if (kn == 1 && kw[0] >= '0' && kw[0] <= '9')
+      slot = &p->fd->subst[set][kw[0] - '0'];
+    else if (kn == 1 && kw[0] == '=')
+      slot = &p->fd->base[set];
+    if (slot != NULL && *slot == NULL)
+      set_text(p, slot, arg);
   }
   /* $SOA, $NS, $TTL, $TIMESTAMP: the zone's, not the data's */
 }
@@ -718,7 +909,10 @@ feedparse_line(struct feedparse *p, char *s, size_t n)
   }
   if (!p->in_dataset)
     return !p->oom;
-  if (*s == ':' && p->format == FEED_FORMAT_RBLDNSD) {
+  /* in an ip6trie, "::1" is an address (rbldnsd's ip6tset and the
+   * others read it as a bad default line) */
+  if (*s == ':' && p->format == FEED_FORMAT_RBLDNSD &&
+      !(p->type == FEED_IP6TRIE && s[1] == ':')) {
     default_line(p, s);
     return !p->oom;
   }
