@@ -50,8 +50,9 @@ bad(struct feedparse *p, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(what, sizeof(what), fmt, ap);
   va_end(ap);
-  snprintf(p->warn[p->nwarn++], sizeof(p->warn[0]), "%llu: %s",
-           (unsigned long long)p->lines, what);
+  snprintf(p->warn[p->nwarn++], sizeof(p->warn[0]), "%llu: %.100s%s",
+           (unsigned long long)p->lines, what,
+           p->cr ? " (ends in CR: a DOS file? dos2unix)" : "");
 }
 
 /* rbldnsd's tries keep the first entry of a prefix; its sets every
@@ -888,11 +889,8 @@ feedparse_line(struct feedparse *p, char *s, size_t n)
   while (n > 0 && (s[n - 1] == '\n' || is_space(s[n - 1])))
     s[--n] = '\0';
   s = skip_space(s);
-  if (n > 0 && s[0] != '\0' && s[strlen(s) - 1] == '\r') {
-    bad(p, "the line ends in a carriage return: a DOS file? (rbldnsd does "
-        "not read it either; convert it with dos2unix)");
-    return true;
-  }
+  /* rbldnsd keeps a CR: "1.2.3.4\r" is a bad address, a TXT ends in it */
+  p->cr = n > 0 && s[0] != '\0' && s[strlen(s) - 1] == '\r';
   if ((s[0] == '#' || s[0] == ';' || s[0] == ':') && s[1] == '$')
     s++;
   if (s[0] == '$' && p->format == FEED_FORMAT_RBLDNSD) {

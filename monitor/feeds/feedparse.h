@@ -39,6 +39,7 @@ struct feedparse {
   char warn[FEEDPARSE_WARN_MAX][160];
   size_t nwarn;
   bool oom;
+  bool cr;                        /* the line ends in a CR (for messages) */
 };
 
 /* Starts reading one file of type (FEED_TYPE_DEFAULT is not allowed here:

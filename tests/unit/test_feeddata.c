@@ -18,15 +18,6 @@
 #include "feeddata.h"
 #include "target.h"
 
-/* Tests of behaviour the code does not have yet (a bug reported, not
- * fixed): they run, and fail, only with RBLMON_KNOWN_BUGS=1, so that the
- * suite stays green until the fix lands and the gate is removed. */
-#define KNOWN_BUG()                                                        \
-  do {                                                                     \
-    if (getenv("RBLMON_KNOWN_BUGS") == NULL)                               \
-      skip();                                                              \
-  } while (0)
-
 /* ---- building ------------------------------------------------------------ */
 static uint32_t
 ip4(const char *s)
@@ -54,7 +45,7 @@ static uint32_t
 val(struct feed_data *fd, const char *a, const char *txt)
 {
   uint32_t v;
-  assert_true(feed_data_value(fd, ip4(a), txt, txt ? strlen(txt) : 0, &v));
+  assert_true(feed_data_value(fd, 0, ip4(a), txt, txt ? strlen(txt) : 0, &v));
   assert_true(v > 0);
   return v;
 }
@@ -409,8 +400,8 @@ txt_substitutes_subject_variables_and_dollars(void **state)
   (void)state;
   struct feed_data fd;
   feed_data_init(&fd);
-  fd.subst[1] = "one";
-  fd.subst[9] = "nine";
+  fd.subst[0][1] = "one";
+  fd.subst[0][9] = "nine";
   assert_string_equal(txt(&fd, val(&fd, "127.0.0.3", "pre$"), "1.2.3.7"),
                       "pre1.2.3.7");
   /* $$ is $, an unset $n stays, $x is the subject then x */
@@ -439,8 +430,8 @@ txt_base_template(void **state)
   (void)state;
   struct feed_data fd;
   feed_data_init(&fd);
-  fd.base = "BASE[$=]($)";
-  fd.subst[1] = "one";
+  fd.base[0] = "BASE[$=]($)";
+  fd.subst[0][1] = "one";
   assert_string_equal(txt(&fd, val(&fd, "127.0.0.7", NULL), "1.1.1.7"),
                       "BASE[1.1.1.7](1.1.1.7)");
   assert_string_equal(txt(&fd, val(&fd, "127.0.0.8", "t $1"), "1.1.1.8"),
@@ -474,7 +465,7 @@ txt_is_cut_at_254_bytes(void **state)
   feed_data_free(&fd);
 }
 
-/* KNOWN BUG (feeddata.c, expand): rbldnsd's txtsubst expands "$=" in
+/* Was a bug, now fixed (feeddata.c, expand): rbldnsd's txtsubst expands "$=" in
  * every TXT, not only in a base template: without one (or in an "="
  * entry) it is the entry's own raw text.  rbldnsd -d on
  * "1.2.3.4 :2:x$=y" and "1.2.3.5 :2:=a$=b" prints "xx$=yy" and "aa$=bb";
@@ -483,7 +474,7 @@ static void
 txt_dollar_equals_outside_a_base_template_is_the_entry_text(void **state)
 {
   (void)state;
-  KNOWN_BUG();
+
   struct feed_data fd;
   feed_data_init(&fd);
   assert_string_equal(txt(&fd, val(&fd, "127.0.0.2", "x$=y"), "1.2.3.4"),

@@ -22,15 +22,6 @@
 #include "feedload.h"
 #include "target.h"
 
-/* Tests of behaviour the code does not have yet (a bug reported, not
- * fixed): they run, and fail, only with RBLMON_KNOWN_BUGS=1, so that the
- * suite stays green until the fix lands and the gate is removed. */
-#define KNOWN_BUG()                                                        \
-  do {                                                                     \
-    if (getenv("RBLMON_KNOWN_BUGS") == NULL)                               \
-      skip();                                                              \
-  } while (0)
-
 #define DAY 86400
 
 /* One list read from <dir>/feed (and <dir>/feed6 when set), built by hand
@@ -540,7 +531,7 @@ a_plain_file_lists_addresses_ranges_and_names(void **state)
   feed_free(f);
 }
 
-/* KNOWN BUG (feedparse.c, feedparse_line): a line ending in CR is
+/* Was a bug, now fixed (feedparse.c, feedparse_line): a line ending in CR is
  * dropped as bad, with "rbldnsd does not read it either".  rbldnsd reads
  * the CR as part of the value: "1.2.3.4 :5:txt\r" is listed (A 127.0.0.5,
  * TXT "txt\r"), and so is "1.2.3.6 plain\r" (checked with rbldnsd -d);
@@ -551,7 +542,7 @@ static void
 crlf_lines_with_a_value_are_listed_as_rbldnsd_lists_them(void **state)
 {
   struct fx *x = *state;
-  KNOWN_BUG();
+
   write_at(x->path, "1.2.3.4 :5:txt\r\n1.2.3.6 plain\r\n127.0.0.2 :2:t\r\n");
   struct feed *f = load(x);
   ok(f);
@@ -561,7 +552,7 @@ crlf_lines_with_a_value_are_listed_as_rbldnsd_lists_them(void **state)
   feed_free(f);
 }
 
-/* KNOWN BUG (feedparse.c, feedparse_line): every line starting with ':'
+/* Was a bug, now fixed (feedparse.c, feedparse_line): every line starting with ':'
  * is taken for a default-value line, so an ip6trie or ip6tset address
  * written "::1" or "::ffff:7f00:2" is a bad line ("invalid A value").
  * rbldnsd tests *s == ':' && s[1] != ':': rbldnsd -d on an ip6trie with
@@ -571,7 +562,7 @@ static void
 an_ipv6_line_starting_with_two_colons_is_an_address(void **state)
 {
   struct fx *x = *state;
-  KNOWN_BUG();
+
   x->l.type = LIST_IP6;
   x->l.probe = true;
   write_at(x->path, "2001:db8::/32\n::ffff:7f00:2\n::1 :3:one\n");
@@ -582,7 +573,7 @@ an_ipv6_line_starting_with_two_colons_is_an_address(void **state)
   feed_free(f);
 }
 
-/* KNOWN BUG (feedparse.c makes a value per entry line; feeddata.c
+/* Was a bug, now fixed (feedparse.c makes a value per entry line; feeddata.c
  * dedupes a block's values by index only): rbldnsd drops an entry that
  * repeats the same key with the same A and TXT (REMOVE_DUPS, rrs_equal)
  * and answers "1.2.3.6 :5:five" written twice with one A record
@@ -593,7 +584,7 @@ static void
 a_repeated_entry_is_one_answer(void **state)
 {
   struct fx *x = *state;
-  KNOWN_BUG();
+
   write_at(x->path, "1.2.3.6 :5:five\n1.2.3.6 :5:five\n127.0.0.2\n");
   struct feed *f = load(x);
   ok(f);
@@ -601,7 +592,7 @@ a_repeated_entry_is_one_answer(void **state)
   feed_free(f);
 }
 
-/* KNOWN BUG (feedload.c, FEED_LINE_MAX 4096): a longer line is counted
+/* Was a bug, now fixed (feedload.c, FEED_LINE_MAX 4096): a longer line is counted
  * bad and dropped, with no warning saying so (bad grows, warn[] does
  * not).  rbldnsd reads lines up to 32-64 KiB whole (istream, buffer
  * 65536) and cuts the TXT to 255: "1.2.3.4 :3:" + 5000 x's is listed
@@ -610,7 +601,7 @@ static void
 a_line_longer_than_4096_bytes_is_read_as_rbldnsd_reads_it(void **state)
 {
   struct fx *x = *state;
-  KNOWN_BUG();
+
   static char text[6000];
   memcpy(text, "1.2.3.4 :3:", 11);
   memset(text + 11, 'x', 5000);
