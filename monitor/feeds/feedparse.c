@@ -888,9 +888,9 @@ feedparse_line(struct feedparse *p, char *s, size_t n)
   p->lines++;
   while (n > 0 && (s[n - 1] == '\n' || is_space(s[n - 1])))
     s[--n] = '\0';
-  s = skip_space(s);
   /* rbldnsd keeps a CR: "1.2.3.4\r" is a bad address, a TXT ends in it */
-  p->cr = n > 0 && s[0] != '\0' && s[strlen(s) - 1] == '\r';
+  p->cr = n > 0 && s[n - 1] == '\r';
+  s = skip_space(s);
   if ((s[0] == '#' || s[0] == ';' || s[0] == ':') && s[1] == '$')
     s++;
   if (s[0] == '$' && p->format == FEED_FORMAT_RBLDNSD) {
