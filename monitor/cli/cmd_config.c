@@ -16,13 +16,26 @@ cmd_config(struct cli *c)
   int rc = cmd_app_load(&a, c, true);
   if (rc == RBL_EXIT_OK) {
     uint64_t addrs = 0;
-    for (size_t i = 0; i < a.cfg.nitems; i++)
-      addrs += target_count(&a.cfg.items[i].spec);
+    size_t wide = 0, fed = 0;
+    for (size_t i = 0; i < a.cfg.nitems; i++) {
+      if (target_dns_checkable(&a.cfg.items[i].spec))
+        addrs += target_count(&a.cfg.items[i].spec);
+      else
+        wide++;  /* counted apart: an IPv6 /32 has 2^96 addresses */
+    }
+    for (size_t i = 0; i < a.nlists; i++)
+      fed += a.lists[i]->feed != NULL;
     printf("configuration OK: %s: %zu watchlist%s, %zu targets (%llu "
-           "addresses and domains), %zu lists selected from %s",
-           a.config_path, a.cfg.nwatchlists, a.cfg.nwatchlists == 1 ? "" : "s",
-           a.cfg.nitems, (unsigned long long)addrs, a.nlists,
-           app_catalog_dir(&a));
+           "addresses and domains", a.config_path, a.cfg.nwatchlists,
+           a.cfg.nwatchlists == 1 ? "" : "s", a.cfg.nitems,
+           (unsigned long long)addrs);
+    if (wide > 0)
+      printf(", and %zu wider range%s for the feeds", wide,
+             wide == 1 ? "" : "s");
+    printf("), %zu lists selected", a.nlists);
+    if (fed > 0)
+      printf(" (%zu read from feeds)", fed);
+    printf(" from %s", app_catalog_dir(&a));
     if (a.cfg.nproviders > 0)
       printf(", %zu reputation provider%s", a.cfg.nproviders,
              a.cfg.nproviders == 1 ? "" : "s");
