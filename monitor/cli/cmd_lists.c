@@ -55,10 +55,12 @@ dnsbl_count_in(const struct catalog *cat)
   return n;
 }
 
-/* --probe: only the RFC 5782 test points of the selected lists; -1 when
- * no resolver could be set up or memory ran out (said). */
+/* --probe: only the RFC 5782 test points of the selected lists (a
+ * feed's health is its file's, read already); -1 when no resolver could
+ * be set up or memory ran out (said). */
 static int
-probe(const struct app *a, struct list_state *states)
+probe(const struct app *a, struct list_state *states,
+      struct feed *const *feeds)
 {
   struct loop *loop = NULL;
   struct dns *dns = NULL;
@@ -70,6 +72,8 @@ probe(const struct app *a, struct list_state *states)
   if (st == RBL_OK) {
     size_t ok = 0, bad = 0;
     for (size_t i = 0; i < a->nlists; i++) {
+      if (feeds[i] != NULL)
+        states[i].health = feeds[i]->health;
       if (states[i].health == HEALTH_OK)
         ok++;
       else if (states[i].health != HEALTH_UNKNOWN)
@@ -95,23 +99,6 @@ read_feeds(const struct app *a, struct feed **feeds)
       return false;
     }
   return true;
-}
-
-/* --probe: a broken or stale feed counts as an unhealthy list. */
-static int
-probe_feeds(const struct app *a, struct feed *const *feeds, int rc)
-{
-  size_t bad = 0, n = 0;
-  for (size_t i = 0; i < a->nlists; i++)
-    if (feeds[i] != NULL) {
-      n++;
-      bad += feeds[i]->health != HEALTH_OK;
-    }
-  if (bad == 0)
-    return rc;
-  if (bad == n && n == a->nlists)
-    return RBL_EXIT_UNKNOWN;
-  return rc == RBL_EXIT_UNKNOWN ? rc : RBL_EXIT_WARNING;
 }
 
 /* Without --probe, the last health the state knows (if there is a
@@ -192,11 +179,10 @@ cmd_lists(struct cli *c)
   if (c->probe) {
     rc = RBL_EXIT_UNKNOWN;
     states = calloc(a.nlists ? a.nlists : 1, sizeof(*states));
-    if (states == NULL || (rc = probe(&a, states)) < 0) {
+    if (states == NULL || (rc = probe(&a, states, feeds)) < 0) {
       rc = RBL_EXIT_UNKNOWN;
       goto done;
     }
-    rc = probe_feeds(&a, feeds, rc);
   } else {
     read_known(&a, &ar, &known);
   }

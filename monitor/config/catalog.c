@@ -645,14 +645,16 @@ check_entry(struct yctx *c, struct entry *e)
   if (d->zone == NULL && d->name != NULL && !e->has_feed)
     yerror(c, n, "a list entry is missing the required key 'zone'%s",
            d->custom ? " (or feed:, for a list read from a file)" : "");
-  if (d->name == NULL || d->zone == NULL)
+  if (d->name == NULL)
     return;
-  bool keyed = strstr(d->zone, "{key}") != NULL;
+  /* a list read only from a file has no zone, and nothing keyed */
+  bool keyed = d->zone != NULL && strstr(d->zone, "{key}") != NULL;
   if (keyed && d->key_name == NULL)
     yerror(c, n, "list '%s': zone has {key} but the entry has no key: "
            "{name: ..., env: ...}", d->name);
   if (!keyed && d->key_name != NULL)
-    yerror(c, n, "list '%s': key given but the zone has no {key}", d->name);
+    yerror(c, n, "list '%s': key given but %s", d->name,
+           d->zone ? "the zone has no {key}" : "there is no zone");
   if (d->defunct && e->defunct_node == NULL)
     yerror(c, e->status_node, "list '%s': status defunct needs "
            "defunct: {since: YYYY-MM-DD, reason: ...}", d->name);

@@ -1077,6 +1077,31 @@ check_wide(const struct config *cfg, const struct list_def **sel, size_t n,
   }
 }
 
+/* A list that takes IPv4 and IPv6, read from a feed with data for one
+ * family only, while the watchlists hold the other: said once, since
+ * each check gives those pairs an error result. */
+static void
+check_feed_families(const struct config *cfg, const struct list_def **sel,
+                    size_t n, struct diag *d)
+{
+  bool has[2] = {false, false};
+  for (size_t i = 0; i < cfg->nitems; i++)
+    if (cfg->items[i].spec.kind != TARGET_DOMAIN)
+      has[cfg->items[i].spec.kind == TARGET_IP6] = true;
+  for (size_t k = 0; k < n; k++) {
+    const struct feed_def *f = sel[k]->feed;
+    if (f == NULL || sel[k]->type != LIST_IP)
+      continue;
+    for (int fam = 0; fam < 2; fam++)
+      if (has[fam] && !feed_def_takes(f, LIST_IP, fam ? TARGET_IP6
+                                                       : TARGET_IP4))
+        diag_warn(d, f->file, f->line, f->col, "the feed of '%s' has no "
+                  "%s data, so its %s targets get an error result: add "
+                  "path6: (and type6:) for the IPv6 file", sel[k]->name,
+                  fam ? "IPv6" : "IPv4", fam ? "IPv6" : "IPv4");
+  }
+}
+
 /* lists.feeds: each names a DNSBL of the catalog (a custom list carries
  * its own feed:), which is then read from the file. */
 static void
@@ -1179,6 +1204,7 @@ config_select_lists(struct config *cfg, struct catalog *cat,
     sel[cnt++] = l;
   }
   check_wide(cfg, sel, cnt, d);
+  check_feed_families(cfg, sel, cnt, d);
   if (d->errors != before) {
     free(sel);
     return RBL_ECONFIG;

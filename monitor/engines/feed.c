@@ -21,7 +21,16 @@ struct feed_run {
 bool
 feed_fits(const struct list_def *l, const struct target_spec *t)
 {
-  return l->feed != NULL && feed_def_takes(l->feed, (int)l->type, (int)t->kind);
+  if (l->feed == NULL)
+    return false;
+  /* by the list's type, as over DNS: a family the feed has no file for
+   * gets an error result, never silence */
+  switch (t->kind) {
+  case TARGET_IP4:    return list_takes_ip4(l);
+  case TARGET_IP6:    return list_takes_ip6(l);
+  case TARGET_DOMAIN: return l->type == LIST_DOMAIN;
+  }
+  return false;
 }
 
 /* ---- the results ------------------------------------------------------------ */
@@ -32,6 +41,8 @@ struct ctx {
   struct list_state *st;
   const struct engine_target *t;
   uint64_t listed_in;             /* addresses of a range given their own */
+  feed_u128 rfirst, rlast;        /* the range walked */
+  bool whole;                     /* one listed stretch covers all of it */
 };
 
 static void
@@ -93,11 +104,13 @@ answer_result(struct ctx *c, struct result *r, const struct feed_answer *ans,
   }
 }
 
-/* One listed address, or one listed block (x/prefix), of a range. */
+/* One listed address, or one listed block (x/prefix), of a range; the
+ * range's own result when the block is all of it. */
 static void
 emit_part(struct ctx *c, feed_u128 x, unsigned prefix,
           const struct feed_answer *ans)
 {
+  bool whole = x == c->rfirst && prefix == c->t->spec->prefix;
   struct target_spec b;
   memset(&b, 0, sizeof(b));
   b.kind = c->t->spec->kind;
@@ -108,7 +121,8 @@ emit_part(struct ctx *c, feed_u128 x, unsigned prefix,
   struct result r;
   result_init(c, &r, s);
   answer_result(c, &r, ans, s);
-  r.part = true;
+  r.part = !whole;
+  c->whole = c->whole || whole;
   /* counted up to INT64_MAX (JSON's integers): an IPv6 /64 is 2^64 */
   unsigned host = (b.kind == TARGET_IP6 ? 128 : 32) - prefix;
   uint64_t n = host >= 63 ? INT64_MAX : 1ull << host;
@@ -129,9 +143,11 @@ block_bits(feed_u128 x, feed_u128 last)
   return k;
 }
 
-/* A run of listed addresses in a range: a result an address when it is
- * short; else one for each aligned block of it (a listed /16 in an owned
- * /8 is one result, a listed IPv6 /64 too). */
+/* A stretch of one listed block in a range: a result an address when it
+ * is short; else one for each aligned block of it (a listed /16 in an
+ * owned /8 is one result, a listed IPv6 /64 too).  What a result stands
+ * for follows the file's blocks, so a neighbour listed later does not
+ * turn these results into others (a false "delisted"). */
 static bool
 on_span(void *arg, feed_u128 first, feed_u128 last,
         const struct feed_answer *ans)
@@ -165,6 +181,14 @@ check_pair(struct ctx *c)
     emit(c, &r);
     return;
   }
+  if (!feed_def_takes(c->l->feed, (int)c->l->type, (int)spec->kind)) {
+    r.status = RES_ERROR;
+    snprintf(r.error, sizeof(r.error), "not checked: the feed has no %s "
+             "file; add path6: (and type6:) to its feed in rblmon.yaml",
+             spec->kind == TARGET_IP6 ? "IPv6" : "IPv4");
+    emit(c, &r);
+    return;
+  }
   struct feed_answer ans;
   if (spec->kind == TARGET_DOMAIN) {
     feed_data_lookup_name(&c->f->data, spec->domain, &ans);
@@ -180,7 +204,12 @@ check_pair(struct ctx *c)
     return;
   }
   c->listed_in = 0;
+  c->whole = false;
+  c->rfirst = feed_addr_num(&spec->base);
+  c->rlast = c->rfirst | ((((feed_u128)1 << (bits - spec->prefix - 1)) << 1) - 1);
   feed_data_spans(&c->f->data, spec, on_span, c);
+  if (c->whole)
+    return;   /* listed whole: that was the range's result */
   /* the rest of the range: one result (its listed addresses had theirs) */
   r.status = RES_CLEAN;
   r.range_except = c->listed_in;
@@ -215,7 +244,7 @@ check_list(const struct engine_ctx *e, const struct list_def *l,
   snprintf(st->zone, sizeof(st->zone), "%s", l->feed->path);
   st->health = f->health;
   snprintf(st->detail, sizeof(st->detail), "%s", f->detail);
-  struct ctx c = {e, l, f, st, NULL, 0};
+  struct ctx c = {.e = e, .l = l, .f = f, .st = st};
   for (size_t k = 0; k < e->ntargets; k++)
     if (feed_fits(l, e->targets[k].spec)) {
       c.t = &e->targets[k];

@@ -81,7 +81,6 @@ feed_data_add4(struct feed_data *fd, uint32_t addr, unsigned plen,
   fd->b4[fd->n4++] = (struct feed_block4){addr & mask,
                                           (uint32_t)plen << PLEN_SHIFT | val};
   fd->plens4 |= 1ull << plen;
-  fd->sorted = false;
   return true;
 }
 
@@ -104,7 +103,6 @@ feed_data_add6(struct feed_data *fd, feed_u128 addr, unsigned plen,
     fd->plens6_lo |= (feed_u128)1 << plen;
   else
     fd->plens6_hi = 1;
-  fd->sorted = false;
   return true;
 }
 
@@ -132,7 +130,6 @@ feed_data_add_name(struct feed_data *fd, const char *name, size_t n,
     head = head << 8 | (i < n ? (unsigned char)name[i] : 0);
   fd->names[fd->nnames++] = (struct feed_name){off, flags << PLEN_SHIFT | val,
                                                head};
-  fd->sorted = false;
   return true;
 }
 
@@ -327,7 +324,6 @@ feed_data_finish(struct feed_data *fd)
   shrink(&fd->b4, &fd->cap4, fd->n4, sizeof(*fd->b4));
   shrink(&fd->b6, &fd->cap6, fd->n6, sizeof(*fd->b6));
   shrink(&fd->names, &fd->capnames, fd->nnames, sizeof(*fd->names));
-  fd->sorted = true;
   return true;
 }
 
@@ -530,28 +526,7 @@ struct walk {
   feed_span_fn fn;
   void *arg;
   bool stopped;
-  /* the run of listed addresses not told yet: adjacent blocks with the
-   * same answer are one run (an ip4set holds a /22 as four /24s) */
-  bool pending;
-  feed_u128 pfirst, plast;
-  struct feed_answer pans;
 };
-
-static bool
-same_answer(const struct feed_answer *a, const struct feed_answer *b)
-{
-  return a->nvalues == b->nvalues &&
-         memcmp(a->values, b->values, a->nvalues * sizeof(a->values[0])) == 0;
-}
-
-/* Tells the pending run. */
-static void
-flush(struct walk *w)
-{
-  if (w->pending && !w->stopped)
-    w->stopped = !w->fn(w->arg, w->pfirst, w->plast, &w->pans);
-  w->pending = false;
-}
 
 /* Settles [pos, end] (end <= last) under the innermost open group. */
 static void
@@ -562,16 +537,10 @@ settle(struct walk *w, feed_u128 end)
   if (w->depth > 0) {
     struct feed_answer ans;
     group_answer(w->v, w->stack[w->depth - 1], &ans);
-    if (ans.nvalues > 0 && w->pending && w->plast + 1 == w->pos &&
-        same_answer(&ans, &w->pans)) {
-      w->plast = end;
-    } else if (ans.nvalues > 0) {
-      flush(w);
-      w->pending = true;
-      w->pfirst = w->pos;
-      w->plast = end;
-      w->pans = ans;
-    }
+    /* one call a block's stretch: what a result stands for follows
+     * the file's own blocks, not their neighbours */
+    if (ans.nvalues > 0)
+      w->stopped = !w->fn(w->arg, w->pos, end, &ans);
   }
   if (end == w->last)
     w->done = true;
@@ -624,7 +593,6 @@ feed_data_spans(const struct feed_data *fd, const struct target_spec *range,
   close_before(&w, w.last);
   if (!w.done)
     settle(&w, w.last);
-  flush(&w);
   return !w.stopped;
 }
 

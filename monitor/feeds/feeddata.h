@@ -86,7 +86,6 @@ struct feed_data {
   const char *base[FEED_SETS];    /* $= base templates */
   bool first_wins4, first_wins6;  /* tries: the first of a prefix counts
                                      (else every value: ip4set, dnset) */
-  bool sorted;
 };
 
 void feed_data_init(struct feed_data *fd);
@@ -124,9 +123,9 @@ typedef bool (*feed_walk_fn)(void *arg, const struct addr *a,
 bool feed_data_walk(const struct feed_data *fd,
                     const struct target_spec *range, feed_walk_fn fn,
                     void *arg);
-/* The same, a call for each run of consecutive listed addresses with one
- * answer, first to last (a listed IPv6 /64 in a /32 is one call, not
- * 2^64). */
+/* The same, a call for each stretch of one listed block between the
+ * blocks nested in it, first to last (a listed IPv6 /64 in a /32 is one
+ * call, not 2^64); adjacent blocks are not joined. */
 typedef bool (*feed_span_fn)(void *arg, feed_u128 first, feed_u128 last,
                              const struct feed_answer *ans);
 bool feed_data_spans(const struct feed_data *fd,

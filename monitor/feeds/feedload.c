@@ -305,6 +305,7 @@ feed_load(const struct list_def *l, int64_t now)
     feed_data_free(&f->data);
     feed_data_init(&f->data);
     f->entries = 0;
+    f->nfiles = 0;          /* no file read: no age, read again next time */
     set_health(f, HEALTH_BROKEN, "%s", err);
     return f;
   }

@@ -50,9 +50,15 @@ bad(struct feedparse *p, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(what, sizeof(what), fmt, ap);
   va_end(ap);
+  /* it may quote the file: escaped here, as it goes into messages that
+   * reach terminals and notifications as composed text */
+  struct sbuf e;
+  sbuf_init(&e, 512);
+  util_escape(&e, what, strlen(what));
   snprintf(p->warn[p->nwarn++], sizeof(p->warn[0]), "%llu: %.100s%s",
-           (unsigned long long)p->lines, what,
+           (unsigned long long)p->lines, sbuf_str(&e),
            p->cr ? " (ends in CR: a DOS file? dos2unix)" : "");
+  sbuf_free(&e);
 }
 
 /* rbldnsd's tries keep the first entry of a prefix; its sets every
@@ -698,7 +704,8 @@ line_dnset(struct feedparse *p, char *s, bool excluded)
       note_oom(p, feed_data_add_name(p->fd, name, n, f, val));
 }
 
-/* A plain list: an address, a CIDR range or a name, and a comment. */
+/* A plain list: an address, a CIDR range (or, for a domain list, a
+ * name), and a comment. */
 static void
 line_plain(struct feedparse *p, char *s, bool excluded)
 {
@@ -717,7 +724,12 @@ line_plain(struct feedparse *p, char *s, bool excluded)
       note_oom(p, feed_data_add6(p->fd, a6, plen, val));
     return;
   }
-  line_dnset(p, s, excluded);
+  /* names only for a domain list: on an IP list a line that is no
+   * address is a bad line, not a name that lists nothing */
+  if (p->type == FEED_DNSET)
+    line_dnset(p, s, excluded);
+  else
+    bad(p, "invalid address or CIDR range");
 }
 
 typedef void (*line_fn)(struct feedparse *p, char *s, bool excluded);

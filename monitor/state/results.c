@@ -330,13 +330,14 @@ announce(struct store *s, enum change_kind k, const struct result *r,
   }
 }
 
-/* The clean rest of a range checked from a feed: each address the
- * state knows under it that had no result of its own this cycle is clean
- * now (a listing there ends, announced as delisted), and the range has
- * its last result. */
+/* The clean rest of a range checked from a feed: each address (or listed
+ * block) the state knows under it that had no result of its own this
+ * cycle is clean now (a listing there ends, announced as delisted).  The
+ * range itself then has its result as any pair (a range a feed listed
+ * whole is delisted so). */
 static rbl_status
-clean_range(struct store *s, const struct result *r, store_change_fn fn,
-            void *arg)
+clean_inside(struct store *s, const struct result *r, store_change_fn fn,
+             void *arg)
 {
   struct target_spec range;
   char err[160];
@@ -354,15 +355,7 @@ clean_range(struct store *s, const struct result *r, store_change_fn fn,
     st = store_cycle_result(s, &one, fn, arg);
   }
   free(in);
-  if (st != RBL_OK)
-    return st;
-  sqlite3_stmt *q = s->q[Q_UP_LAST];
-  sq_bind_pair(q, r->target, r->list->name);
-  sqlite3_bind_int64(q, 3, s->now);
-  sqlite3_bind_text(q, 4, result_status_names[r->status], -1, SQLITE_STATIC);
-  sq_text(q, 5, "");
-  sq_text(q, 6, r->error);
-  return sq_step_done(s, q) == SQLITE_OK ? RBL_OK : RBL_EIO;
+  return st;
 }
 
 rbl_status
@@ -371,9 +364,15 @@ store_cycle_result(struct store *s, const struct result *r,
 {
   if (s->failed)
     return RBL_EIO;
-  if (strchr(r->target, '/') != NULL && !r->part) /* a range's result */
-    return r->status == RES_CLEAN ? clean_range(s, r, fn, arg)
-                                  : keep_range(s, r);
+  bool range = strchr(r->target, '/') != NULL && !r->part;
+  if (range && r->status == RES_CLEAN &&   /* the clean rest of a range */
+      clean_inside(s, r, fn, arg) != RBL_OK)
+    return RBL_EIO;
+  if (range && (r->status == RES_ERROR ||  /* a range not checked */
+                r->status == RES_SKIPPED))
+    return keep_range(s, r);
+  /* an address, a listed block, a range a feed lists whole or the clean
+   * rest of one */
   char codes[160], reasons[1024], old_codes[160];
   result_codes(r, codes, sizeof(codes));
   reasons_str(r, reasons, sizeof(reasons));

@@ -107,7 +107,7 @@ class FeedTest(rbltest.unittest.TestCase):
         # one result each (2^64 results would never end), and delisted
         # as one when the file drops it
         self.write("zen.txt", ZEN + "10.7.0.0/16\n10.8.0.0-10.8.3.9\n", T0)
-        self.write("zen6.txt", ":127.0.0.2:v6\n0:0:0:0:0:ffff:7f00:2\n2001:db8:1:2::/64\n"
+        self.write("zen6.txt", ":127.0.0.2:v6\n::ffff:7f00:2\n2001:db8:1:2::/64\n"
                    "2001:db8:5::7\n", T0)
         self.w.write_config(config(feed="{path: zen.txt, path6: zen6.txt}",
                                    ips="[10.0.0.0/8, '2001:db8::/32']").replace(
@@ -119,20 +119,54 @@ class FeedTest(rbltest.unittest.TestCase):
         self.assertIn("10.7.0.0/16", listed)
         self.assertIn("2001:db8:1:2::/64", listed)
         self.assertIn("2001:db8:5::7", listed)
-        # a run longer than 256 addresses (ip4set holds it as three /24s
-        # and ten /32s): its aligned blocks
-        self.assertIn("10.8.0.0/23", listed)
-        self.assertIn("10.8.2.0/24", listed)
-        self.assertIn("10.8.3.0/29", listed)
-        self.assertIn("10.8.3.8/31", listed)
+        # ip4set holds 10.8.0.0-10.8.3.9 as three /24s and ten addresses:
+        # blocks of 256 or fewer get a result an address
+        self.assertIn("10.8.2.255", listed)
+        self.assertFalse([t for t in listed if t.startswith("10.8.") and "/" in t])
         self.assertEqual(got["10.0.0.0/8"]["range"]["except"], len(LISTED) + 65536 + 778)
         # 2^64 + 1 addresses: the count stops at 2^63 - 1
         self.assertEqual(got["2001:db8::/32"]["range"]["except"], 2 ** 63 - 1)
-        self.write("zen.txt", ZEN + "10.8.0.0-10.8.3.9\n", T0)
+        # a neighbour listed later changes nothing of what was listed
+        self.write("zen.txt", ZEN + "10.7.0.0/16\n10.8.0.0-10.8.3.9\n10.6.0.0/16\n"
+                   "10.8.4.0/24\n", T0)
         r = self.check(now=T0 + 60)
         changes = {(c["change"], c["target"]) for c in r.json()["changes"]}
+        self.assertEqual({c for c in changes if c[0] != "listed"}, set(), changes)
+        self.assertIn(("listed", "10.6.0.0/16"), changes)
+        self.write("zen.txt", ZEN + "10.8.0.0-10.8.3.9\n", T0)
+        r = self.check(now=T0 + 120)
+        changes = {(c["change"], c["target"]) for c in r.json()["changes"]}
         self.assertIn(("delisted", "10.7.0.0/16"), changes)
+        self.assertIn(("delisted", "10.6.0.0/16"), changes)
         self.assertEqual({c for c in changes if c[0] != "delisted"}, set())
+
+    def test_a_range_listed_whole_is_one_listed_result(self):
+        # the owned range inside a listed block: its one result is the
+        # listing, and it is delisted when the block goes
+        self.write("zen.txt", ZEN + "10.98.0.0/15\n", T0)
+        self.w.write_config(config(ips="[10.99.0.0/16]"))
+        r = self.check()
+        self.assertEqual(r.rc, 2, r.err)
+        res = r.json()["results"]
+        self.assertEqual([(x["target"], x["status"]) for x in res],
+                         [("10.99.0.0/16", "listed")])
+        self.write("zen.txt", ZEN, T0)
+        r = self.check(now=T0 + 60)
+        changes = {(c["change"], c["target"]) for c in r.json()["changes"]}
+        self.assertIn(("delisted", "10.99.0.0/16"), changes)
+        s = self.w.run(["status", "--format", "json"], now=T0 + 60)
+        self.assertNotIn("10.99.0.0/16", {e["target"] for e in s.json()["listings"]})
+
+    def test_an_ip_list_without_an_ipv6_file_says_so(self):
+        self.write("zen.txt", ZEN, T0)
+        self.w.write_config(config(ips="[10.1.2.3, '2001:db8::1']").replace(
+            "type: ip4", "type: ip"))
+        r = self.check()
+        self.assertIn("the feed of 'myzen' has no IPv6 data", r.err)
+        got = {x["target"]: x for x in r.json()["results"]}
+        self.assertEqual(got["2001:db8::1"]["status"], "error")
+        self.assertIn("no IPv6 file", got["2001:db8::1"]["error"])
+        self.assertEqual(got["10.1.2.3"]["status"], "listed")
 
     def test_broken_and_stale_feeds_never_read_as_clean(self):
         self.w.write_config(config(feed="{path: zen.txt, max_age: 1h}"))
