@@ -21,6 +21,14 @@ mtime_ns(const struct stat *st)
   return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
+/* What a file is known again by: device, inode, size, modification. */
+static void
+identity(struct feed_file *ff, const char *path, const struct stat *st)
+{
+  *ff = (struct feed_file){path, (uint64_t)st->st_dev, (uint64_t)st->st_ino,
+                           (uint64_t)st->st_size, mtime_ns(st)};
+}
+
 static bool
 same_file(const struct stat *a, const struct stat *b)
 {
@@ -121,8 +129,7 @@ read_file(struct feed *f, struct feedparse *p, const char *path,
              "interrupted copy?)", path);
     return READ_FAILED;
   }
-  *ff = (struct feed_file){path, before.st_dev, before.st_ino,
-                           (uint64_t)before.st_size, mtime_ns(&before)};
+  identity(ff, path, &before);
   return READ_OK;
 }
 
@@ -156,6 +163,18 @@ answers(const struct feed *f, const char *s)
   return ans.nvalues > 0;
 }
 
+/* A test point's family: 0 IPv4, 1 IPv6, 2 a name (-1: none given). */
+static int
+point_family(const char *s)
+{
+  struct addr a;
+  if (s == NULL)
+    return -1;
+  if (!target_addr_parse(s, &a))
+    return 2;
+  return a.kind == TARGET_IP4 ? 0 : 1;
+}
+
 /* RFC 5782 section 5: a list's data lists its test point and not the
  * address beside it; for each family the feed holds. */
 static void
@@ -174,17 +193,10 @@ judge_test_points(struct feed *f)
     if (!has[k])
       continue;
     const char *lp = pts[k][0], *up = pts[k][1];
-    struct addr a;
     /* an override in the catalog applies to the family of its address */
-    int lk = l->test_listed == NULL ? -1
-             : !target_addr_parse(l->test_listed, &a) ? 2
-             : a.kind == TARGET_IP4 ? 0 : 1;
-    if (lk == k)
+    if (point_family(l->test_listed) == k)
       lp = l->test_listed;
-    int uk = l->test_unlisted == NULL ? -1
-             : !target_addr_parse(l->test_unlisted, &a) ? 2
-             : a.kind == TARGET_IP4 ? 0 : 1;
-    if (uk == k)
+    if (point_family(l->test_unlisted) == k)
       up = l->test_unlisted;
     if (!answers(f, lp))
       set_health(f, HEALTH_BROKEN, "does not list its test point %s (RFC "
@@ -333,9 +345,12 @@ feed_current(const struct feed *f)
   for (size_t i = 0; i < want; i++) {
     struct stat st;
     const struct feed_file *ff = &f->files[i];
-    if (stat(paths[i], &st) != 0 || (uint64_t)st.st_dev != ff->dev ||
-        (uint64_t)st.st_ino != ff->ino || (uint64_t)st.st_size != ff->size ||
-        mtime_ns(&st) != ff->mtime_ns)
+    struct feed_file now;
+    if (stat(paths[i], &st) != 0)
+      return false;
+    identity(&now, paths[i], &st);
+    if (now.dev != ff->dev || now.ino != ff->ino || now.size != ff->size ||
+        now.mtime_ns != ff->mtime_ns)
       return false;
   }
   return true;
