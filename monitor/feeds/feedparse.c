@@ -535,6 +535,17 @@ note_oom(struct feedparse *p, bool ok)
     p->oom = true;
 }
 
+/* $MAXRANGE4: an entry of more addresses is skipped, exclusions too
+ * (said). */
+static bool
+over_maxrange4(struct feedparse *p, uint64_t addresses)
+{
+  if (p->maxrange4 == 0 || addresses <= p->maxrange4)
+    return false;
+  bad(p, "range larger than $MAXRANGE4");
+  return true;
+}
+
 static void
 line_ip4set(struct feedparse *p, char *s, bool excluded)
 {
@@ -544,10 +555,8 @@ line_ip4set(struct feedparse *p, char *s, bool excluded)
     bad(p, "invalid address or range");
     return;
   }
-  if (p->maxrange4 > 0 && (uint64_t)hi - lo + 1 > p->maxrange4) {
-    bad(p, "range larger than $MAXRANGE4");
+  if (over_maxrange4(p, (uint64_t)hi - lo + 1))
     return;
-  }
   if (entry_value(p, e, excluded, &val))
     note_oom(p, expand4(p->fd, lo, hi, val));
 }
@@ -562,10 +571,8 @@ line_ip4trie(struct feedparse *p, char *s, bool excluded)
     bad(p, "invalid address or CIDR range");
     return;
   }
-  if (p->maxrange4 > 0 && (plen < 32 ? 1ull << (32 - plen) : 1) > p->maxrange4) {
-    bad(p, "range larger than $MAXRANGE4");
+  if (over_maxrange4(p, 1ull << (32 - plen)))
     return;
-  }
   if (entry_value(p, e, excluded, &val))
     note_oom(p, feed_data_add4(p->fd, addr, plen, val));
 }

@@ -465,11 +465,10 @@ txt_is_cut_at_254_bytes(void **state)
   feed_data_free(&fd);
 }
 
-/* Was a bug, now fixed (feeddata.c, expand): rbldnsd's txtsubst expands "$=" in
- * every TXT, not only in a base template: without one (or in an "="
- * entry) it is the entry's own raw text.  rbldnsd -d on
- * "1.2.3.4 :2:x$=y" and "1.2.3.5 :2:=a$=b" prints "xx$=yy" and "aa$=bb";
- * feed_data_txt gives "x1.2.3.4=y" and "a1.2.3.5=b". */
+/* rbldnsd's txtsubst expands "$=" in every TXT, not only in a base
+ * template: without one (or in an "=" entry) it is the entry's own raw
+ * text.  rbldnsd -d on "1.2.3.4 :2:x$=y" and "1.2.3.5 :2:=a$=b" prints
+ * "xx$=yy" and "aa$=bb". */
 static void
 txt_dollar_equals_outside_a_base_template_is_the_entry_text(void **state)
 {

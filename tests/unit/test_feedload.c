@@ -531,13 +531,11 @@ a_plain_file_lists_addresses_ranges_and_names(void **state)
   feed_free(f);
 }
 
-/* Was a bug, now fixed (feedparse.c, feedparse_line): a line ending in CR is
- * dropped as bad, with "rbldnsd does not read it either".  rbldnsd reads
- * the CR as part of the value: "1.2.3.4 :5:txt\r" is listed (A 127.0.0.5,
- * TXT "txt\r"), and so is "1.2.3.6 plain\r" (checked with rbldnsd -d);
- * only a CR right after the address ("1.2.3.5\r") is an invalid address.
- * So a CRLF file with values is a full feed to rbldnsd and an empty or
- * broken one to rblmon. */
+/* A CR is part of the line, as rbldnsd reads it: "1.2.3.4 :5:txt\r" is
+ * listed (A 127.0.0.5, TXT "txt\r"), and so is "1.2.3.6 plain\r"
+ * (checked with rbldnsd -d); only a CR right after the address
+ * ("1.2.3.5\r") makes an invalid address.  A CRLF file with values is a
+ * whole feed. */
 static void
 crlf_lines_with_a_value_are_listed_as_rbldnsd_lists_them(void **state)
 {
@@ -552,12 +550,10 @@ crlf_lines_with_a_value_are_listed_as_rbldnsd_lists_them(void **state)
   feed_free(f);
 }
 
-/* Was a bug, now fixed (feedparse.c, feedparse_line): every line starting with ':'
- * is taken for a default-value line, so an ip6trie or ip6tset address
- * written "::1" or "::ffff:7f00:2" is a bad line ("invalid A value").
- * rbldnsd tests *s == ':' && s[1] != ':': rbldnsd -d on an ip6trie with
- * "::ffff:7f00:2" and "::1 :3:one" lists both.  With probe on, an IPv6
- * feed that writes its RFC 5782 test point the usual way is BROKEN. */
+/* In an ip6trie or ip6tset a line starting with "::" is an address, not
+ * a default value (rbldnsd tests *s == ':' && s[1] != ':'; rbldnsd -d
+ * lists "::ffff:7f00:2" and "::1 :3:one").  An IPv6 feed writes its RFC
+ * 5782 test point so, and must not read as broken. */
 static void
 an_ipv6_line_starting_with_two_colons_is_an_address(void **state)
 {
@@ -573,13 +569,10 @@ an_ipv6_line_starting_with_two_colons_is_an_address(void **state)
   feed_free(f);
 }
 
-/* Was a bug, now fixed (feedparse.c makes a value per entry line; feeddata.c
- * dedupes a block's values by index only): rbldnsd drops an entry that
- * repeats the same key with the same A and TXT (REMOVE_DUPS, rrs_equal)
- * and answers "1.2.3.6 :5:five" written twice with one A record
- * (rbldnsd -d prints it once); rblmon answers two values, and
- * engines/feed.c reports the code 127.0.0.5 twice.  (Same A, other TXT:
- * rbldnsd still sends that A once, with both TXTs.) */
+/* An entry repeated with the same A and TXT is one answer: rbldnsd drops
+ * the repeat (REMOVE_DUPS, rrs_equal) and answers "1.2.3.6 :5:five"
+ * written twice with one A record, so the code is reported once.  (Same A,
+ * other TXT: still one A.) */
 static void
 a_repeated_entry_is_one_answer(void **state)
 {
@@ -592,11 +585,9 @@ a_repeated_entry_is_one_answer(void **state)
   feed_free(f);
 }
 
-/* Was a bug, now fixed (feedload.c, FEED_LINE_MAX 4096): a longer line is counted
- * bad and dropped, with no warning saying so (bad grows, warn[] does
- * not).  rbldnsd reads lines up to 32-64 KiB whole (istream, buffer
- * 65536) and cuts the TXT to 255: "1.2.3.4 :3:" + 5000 x's is listed
- * (A 127.0.0.3, checked with rbldnsd -d). */
+/* A line longer than 4 KiB is read whole, as rbldnsd reads lines up to
+ * 32-64 KiB (istream, buffer 65536) and cuts the TXT to 255: "1.2.3.4 :3:"
+ * + 5000 x's is listed (A 127.0.0.3, checked with rbldnsd -d). */
 static void
 a_line_longer_than_4096_bytes_is_read_as_rbldnsd_reads_it(void **state)
 {
