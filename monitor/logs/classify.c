@@ -16,6 +16,8 @@ const char *const cause_names[CAUSE_COUNT + 1] = {
   [CAUSE_POLICY] = "policy",
   [CAUSE_RATE_LIMIT] = "rate-limit",
   [CAUSE_CONFIGURATION] = "configuration",
+  [CAUSE_RECIPIENT] = "recipient",
+  [CAUSE_RECEIVER_ERROR] = "receiver-error",
   [CAUSE_UNKNOWN] = "unknown",
   [CAUSE_COUNT] = NULL};
 
@@ -24,24 +26,57 @@ cause_name(enum cause c)
 {
   return (unsigned)c < CAUSE_COUNT ? cause_names[c] : cause_names[CAUSE_UNKNOWN];
 }
-static const char *const detail_names[] = {"spf", "dkim", "dmarc", "ptr",
-                                           "helo", "tls", NULL};
-static const char *const lang_names[] = {"en", "fr", "de", NULL};
+
+bool
+cause_is_ours(enum cause c)
+{
+  return c != CAUSE_RECIPIENT && c != CAUSE_RECEIVER_ERROR;
+}
+
+static const char *const detail_names[] = {
+  "spf", "dkim", "dmarc", "arc", "ptr", "helo", "tls", "smtp-auth", "relay",
+  "protocol", "size", "format", "greylist", "sender", "unknown-user",
+  "mailbox-full", "disabled", NULL};
+static const char *const lang_names[] = {"en", "fr", "de", "es", "it", "pt",
+                                         "ru", "zh", "ja", NULL};
+
+/* The order rules are read in (docs/logscan.md): what the reply itself
+ * states comes before what a receiver's rule or a generic word guesses. */
+enum tier {
+  TIER_QUERY_ERROR,               /* the receiver's own list query failed */
+  TIER_RECIPIENT,                 /* the recipient's side */
+  TIER_REASON,                    /* a stated reason */
+  TIER_CODE,                      /* an enhanced status code alone */
+  TIER_RECEIVER,                  /* a receiver's generic texts */
+  TIER_GENERIC,                   /* generic words */
+  TIER_COUNT
+};
+static const char *const tier_names[] = {
+  "query-error", "recipient", "reason", "code", "receiver", "generic", NULL};
 
 #define CLASSIFY_MAX_RULES 2000
 
+/* One entry of rules, lists or requirements (each reads its own keys). */
 struct rule {
   const char *id;
   regex_t re;
   bool compiled;
+  regex_t code_re;                /* the enhanced code, anchored */
+  bool has_code;
+  int tier;
   enum cause cause;
   bool has_cause;                 /* cause was read */
   const char *detail, *list, *block, *receiver;
   int block_group;
+  const char *zone, *operator_name; /* lists: what the text names */
+  int zone_group;
+  struct requirement req;         /* requirements */
 };
 
 struct receiver {
-  const char *suffix, *name;
+  const char *suffix, *name, *postmaster;
+  regex_t re;                     /* a signature in the text, or none */
+  bool has_re;
 };
 
 #define CACHE_SLOTS 4096
@@ -49,24 +84,29 @@ struct receiver {
 struct cache_slot {
   uint64_t hash;
   char *text;                     /* malloc'ed; NULL: empty slot */
-  const char *receiver;
+  const char *host;               /* receiver found from the host name */
+  char enhanced[16];
   struct verdict v;
+};
+
+struct section {
+  struct rule *r;
+  size_t n;
 };
 
 struct classifier {
   struct cache_slot *cache;       /* CACHE_SLOTS, allocated on first use */
   struct arena arena;
   const struct catalog *cat;
-  struct rule *rules;
-  size_t n;
+  struct section rules, lists, codes, reqs;
   struct receiver *recv;
   size_t nrecv;
 };
 
 struct rule_parse {
   struct classifier *c;
+  struct section *sec;
   struct rule r;
-  struct ynode *node;
 };
 
 static void
@@ -75,9 +115,9 @@ r_id(struct yctx *c, struct ynode *v, void *obj)
   struct rule_parse *p = obj;
   if (!ydoc_str(c, v, &p->r.id, "id"))
     return;
-  for (size_t i = 0; i < p->c->n; i++)
-    if (strcmp(p->c->rules[i].id, v->str) == 0)
-      yerror(c, v, "duplicate rule id '%.64s'", v->str);
+  for (size_t i = 0; i < p->sec->n; i++)
+    if (strcmp(p->sec->r[i].id, v->str) == 0)
+      yerror(c, v, "duplicate id '%.64s'", v->str);
 }
 
 static void
@@ -95,6 +135,25 @@ r_match(struct yctx *c, struct ynode *v, void *obj)
     return;
   }
   p->r.compiled = true;
+}
+
+/* enhanced (rules) / code (requirements): an ERE for the whole enhanced
+ * status code, "5\\.7\\.(26|27)". */
+static void
+r_ecode(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct rule_parse *p = obj;
+  const char *s;
+  if (!ydoc_str(c, v, &s, "code"))
+    return;
+  p->r.req.code = s;
+  char *anchored = arena_printf(c->arena, "^(%s)$", s);
+  if (anchored == NULL ||
+      regcomp(&p->r.code_re, anchored, REG_EXTENDED | REG_NOSUB) != 0) {
+    yerror(c, v, "not a POSIX extended regex for an enhanced status code");
+    return;
+  }
+  p->r.has_code = true;
 }
 
 static void
@@ -115,6 +174,14 @@ r_cause(struct yctx *c, struct ynode *v, void *obj)
     r->cause = (enum cause)i;
     r->has_cause = true;
   }
+}
+
+static void
+r_tier(struct yctx *c, struct ynode *v, void *obj)
+{
+  int i;
+  if (ydoc_enum(c, v, tier_names, &i, "tier"))
+    ((struct rule_parse *)obj)->r.tier = i;
 }
 
 static void
@@ -148,17 +215,17 @@ r_str(struct yctx *c, struct ynode *v, const char **out, const char *what)
     ydoc_str(c, v, out, what);
 }
 
-static void
-r_block(struct yctx *c, struct ynode *v, void *obj)
-{
-  r_str(c, v, &((struct rule_parse *)obj)->r.block, "block");
-}
-
-static void
-r_receiver(struct yctx *c, struct ynode *v, void *obj)
-{
-  r_str(c, v, &((struct rule_parse *)obj)->r.receiver, "receiver");
-}
+#define R_STR(fn, field, what)                                          \
+  static void fn(struct yctx *c, struct ynode *v, void *obj)           \
+  {                                                                     \
+    r_str(c, v, &((struct rule_parse *)obj)->r.field, what);           \
+  }
+R_STR(r_block, block, "block")
+R_STR(r_receiver, receiver, "receiver")
+R_STR(r_zone, zone, "zone")
+R_STR(r_operator, operator_name, "operator")
+R_STR(r_title, req.title, "title")
+R_STR(r_url, req.url, "url")
 
 static void
 r_group(struct yctx *c, struct ynode *v, void *obj)
@@ -166,6 +233,14 @@ r_group(struct yctx *c, struct ynode *v, void *obj)
   uint64_t g;
   if (ydoc_u64(c, v, 1, 9, &g, "block_group"))
     ((struct rule_parse *)obj)->r.block_group = (int)g;
+}
+
+static void
+r_zgroup(struct yctx *c, struct ynode *v, void *obj)
+{
+  uint64_t g;
+  if (ydoc_u64(c, v, 1, 9, &g, "zone_group"))
+    ((struct rule_parse *)obj)->r.zone_group = (int)g;
 }
 
 static void
@@ -186,63 +261,174 @@ r_sources(struct yctx *c, struct ynode *v, void *obj)
 }
 
 static const struct yfield rule_fields[] = {
-  {"id", r_id, true}, {"match", r_match, true}, {"cause", r_cause, true},
-  {"detail", r_detail, false}, {"list", r_list, false},
-  {"block", r_block, false}, {"block_group", r_group, false},
-  {"receiver", r_receiver, false}, {"lang", r_lang, false},
+  {"id", r_id, true}, {"tier", r_tier, true}, {"match", r_match, false},
+  {"enhanced", r_ecode, false}, {"cause", r_cause, true}, {"detail", r_detail, false},
+  {"list", r_list, false}, {"block", r_block, false},
+  {"block_group", r_group, false}, {"receiver", r_receiver, false},
+  {"lang", r_lang, false}, {"note", r_text, false},
+  {"sources", r_sources, false},
+};
+
+static const struct yfield list_fields[] = {
+  {"id", r_id, true}, {"match", r_match, true}, {"zone", r_zone, false},
+  {"zone_group", r_zgroup, false}, {"operator", r_operator, false},
+  {"list", r_list, false}, {"lang", r_lang, false}, {"note", r_text, false},
+  {"sources", r_sources, false},
+};
+
+static const struct yfield code_fields[] = {
+  {"id", r_id, true}, {"match", r_match, true},
+  {"block_group", r_group, true}, {"receiver", r_receiver, false},
   {"note", r_text, false}, {"sources", r_sources, false},
 };
+
+static const struct yfield req_fields[] = {
+  {"id", r_id, true}, {"receiver", r_receiver, true},
+  {"code", r_ecode, false}, {"match", r_match, false},
+  {"cause", r_cause, true}, {"detail", r_detail, false},
+  {"title", r_title, true}, {"url", r_url, true},
+  {"note", r_text, false}, {"sources", r_sources, false},
+};
+
+/* What a section's entry must hold beyond its keys; an error names it. */
+static void
+check_rule(struct yctx *c, struct ynode *node, struct rule_parse *p,
+           int last_tier)
+{
+  struct rule *r = &p->r;
+  const char *id = r->id ? r->id : "?";
+  if (p->sec == &p->c->rules && r->tier < last_tier)
+    yerror(c, node, "rule '%s' (tier %s) comes after a rule of tier %s: "
+           "rules are read in tier order (%s, %s, %s, %s, %s, %s)", id,
+           tier_names[r->tier], tier_names[last_tier], tier_names[0],
+           tier_names[1], tier_names[2], tier_names[3], tier_names[4],
+           tier_names[5]);
+  if (r->block_group > 0 && r->compiled &&
+      (size_t)r->block_group > r->re.re_nsub)
+    yerror(c, node, "'%s': block_group %d but the regex has %zu groups", id,
+           r->block_group, r->re.re_nsub);
+  if (r->zone_group > 0 && r->compiled &&
+      (size_t)r->zone_group > r->re.re_nsub)
+    yerror(c, node, "'%s': zone_group %d but the regex has %zu groups", id,
+           r->zone_group, r->re.re_nsub);
+  if (p->sec == &p->c->lists && !r->zone && !r->zone_group &&
+      !r->operator_name && !r->list)
+    yerror(c, node, "list namer '%s' names nothing: give zone, zone_group, "
+           "operator or list", id);
+  if ((p->sec == &p->c->reqs || p->sec == &p->c->rules) && !r->compiled &&
+      !r->has_code)
+    yerror(c, node, "'%s' needs a match or a code (enhanced)", id);
+}
+
+static void
+rule_free(struct rule *r)
+{
+  if (r->compiled)
+    regfree(&r->re);
+  if (r->has_code)
+    regfree(&r->code_re);
+}
+
+/* Reads one section (rules, lists or requirements) into sec. */
+static void
+read_section(struct yctx *c, struct ynode *v, struct classifier *cl,
+             struct section *sec, const struct yfield *f, size_t nf,
+             const char *what)
+{
+  if (!ydoc_kind(c, v, Y_SEQ, what))
+    return;
+  if (v->n > CLASSIFY_MAX_RULES) {
+    yerror(c, v, "more than %d %s", CLASSIFY_MAX_RULES, what);
+    return;
+  }
+  sec->r = calloc(v->n ? v->n : 1, sizeof(*sec->r));
+  if (sec->r == NULL)
+    return;
+  int last_tier = 0;
+  for (size_t i = 0; i < v->n; i++) {
+    struct rule_parse p = {cl, sec, {0}};
+    p.r.has_cause = sec == &cl->lists || sec == &cl->codes;
+    unsigned before = c->diag->errors;
+    ydoc_map(c, v->items[i], f, nf, &p, what);
+    check_rule(c, v->items[i], &p, last_tier);
+    if (c->diag->errors == before && p.r.id && p.r.has_cause) {
+      p.r.req.id = p.r.id;
+      p.r.req.receiver = p.r.receiver;
+      last_tier = p.r.tier;
+      sec->r[sec->n++] = p.r;
+    } else {
+      rule_free(&p.r);
+    }
+  }
+}
 
 static void
 f_rules(struct yctx *c, struct ynode *v, void *obj)
 {
   struct classifier *cl = obj;
-  if (!ydoc_kind(c, v, Y_SEQ, "rules"))
-    return;
-  if (v->n > CLASSIFY_MAX_RULES) {
-    yerror(c, v, "more than %d rules", CLASSIFY_MAX_RULES);
-    return;
-  }
-  cl->rules = calloc(v->n ? v->n : 1, sizeof(*cl->rules));
-  if (cl->rules == NULL)
-    return;
-  for (size_t i = 0; i < v->n; i++) {
-    struct rule_parse p = {cl, {0}, v->items[i]};
-    unsigned before = c->diag->errors;
-    ydoc_map(c, v->items[i], rule_fields, UTIL_ARRAY_LEN(rule_fields), &p,
-             "a rule");
-    if (p.r.block_group > 0 && p.r.compiled &&
-        (size_t)p.r.block_group > p.r.re.re_nsub)
-      yerror(c, v->items[i], "rule '%s': block_group %d but the regex has "
-             "%zu groups", p.r.id ? p.r.id : "?", p.r.block_group,
-             p.r.re.re_nsub);
-    if (c->diag->errors == before && p.r.compiled && p.r.id &&
-        p.r.has_cause) {
-      cl->rules[cl->n++] = p.r;
-    } else if (p.r.compiled) {
-      regfree(&p.r.re);
-    }
-  }
+  read_section(c, v, cl, &cl->rules, rule_fields,
+               UTIL_ARRAY_LEN(rule_fields), "rules");
 }
 
-struct recv_parse {
-  struct receiver r;
-};
+static void
+f_lists(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct classifier *cl = obj;
+  read_section(c, v, cl, &cl->lists, list_fields,
+               UTIL_ARRAY_LEN(list_fields), "lists");
+}
+
+static void
+f_codes(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct classifier *cl = obj;
+  read_section(c, v, cl, &cl->codes, code_fields,
+               UTIL_ARRAY_LEN(code_fields), "codes");
+}
+
+static void
+f_reqs(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct classifier *cl = obj;
+  read_section(c, v, cl, &cl->reqs, req_fields, UTIL_ARRAY_LEN(req_fields),
+               "requirements");
+}
 
 static void
 rv_suffix(struct yctx *c, struct ynode *v, void *obj)
 {
-  ydoc_str(c, v, &((struct recv_parse *)obj)->r.suffix, "suffix");
+  ydoc_str(c, v, &((struct receiver *)obj)->suffix, "suffix");
 }
 
 static void
 rv_name(struct yctx *c, struct ynode *v, void *obj)
 {
-  ydoc_str(c, v, &((struct recv_parse *)obj)->r.name, "name");
+  ydoc_str(c, v, &((struct receiver *)obj)->name, "name");
+}
+
+static void
+rv_postmaster(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_str(c, v, &((struct receiver *)obj)->postmaster, "postmaster");
+}
+
+static void
+rv_text(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct receiver *r = obj;
+  const char *s;
+  if (!ydoc_str(c, v, &s, "text"))
+    return;
+  if (regcomp(&r->re, s, REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0) {
+    yerror(c, v, "text: not a POSIX extended regex");
+    return;
+  }
+  r->has_re = true;
 }
 
 static const struct yfield recv_fields[] = {
   {"suffix", rv_suffix, true}, {"name", rv_name, true},
+  {"text", rv_text, false}, {"postmaster", rv_postmaster, false},
 };
 
 static void
@@ -255,16 +441,21 @@ f_receivers(struct yctx *c, struct ynode *v, void *obj)
   if (cl->recv == NULL)
     return;
   for (size_t i = 0; i < v->n; i++) {
-    struct recv_parse p = {{0}};
-    ydoc_map(c, v->items[i], recv_fields, UTIL_ARRAY_LEN(recv_fields), &p,
+    struct receiver r = {0};
+    ydoc_map(c, v->items[i], recv_fields, UTIL_ARRAY_LEN(recv_fields), &r,
              "a receiver");
-    if (p.r.suffix && p.r.name)
-      cl->recv[cl->nrecv++] = p.r;
+    if (r.suffix && r.name)
+      cl->recv[cl->nrecv++] = r;
+    else if (r.has_re)
+      regfree(&r.re);
   }
 }
 
 static const struct yfield top_fields[] = {
   {"receivers", f_receivers, false},
+  {"lists", f_lists, false},
+  {"codes", f_codes, false},
+  {"requirements", f_reqs, false},
   {"rules", f_rules, true},
 };
 
@@ -297,6 +488,14 @@ classify_load(const char *path, const struct catalog *cat,
   return RBL_OK;
 }
 
+static void
+section_free(struct section *s)
+{
+  for (size_t i = 0; i < s->n; i++)
+    rule_free(&s->r[i]);
+  free(s->r);
+}
+
 void
 classify_free(struct classifier *c)
 {
@@ -305,9 +504,13 @@ classify_free(struct classifier *c)
   for (size_t i = 0; c->cache != NULL && i < CACHE_SLOTS; i++)
     free(c->cache[i].text);
   free(c->cache);
-  for (size_t i = 0; i < c->n; i++)
-    regfree(&c->rules[i].re);
-  free(c->rules);
+  section_free(&c->rules);
+  section_free(&c->lists);
+  section_free(&c->codes);
+  section_free(&c->reqs);
+  for (size_t i = 0; i < c->nrecv; i++)
+    if (c->recv[i].has_re)
+      regfree(&c->recv[i].re);
   free(c->recv);
   arena_free(&c->arena);
   free(c);
@@ -355,36 +558,65 @@ named_ip(const char *t, char *out, size_t size)
   }
 }
 
-static const char *
-receiver_of(const struct classifier *c, const char *host)
+/* The receiver by the MX host name's suffix. */
+static const struct receiver *
+receiver_by_host(const struct classifier *c, const char *host)
 {
   size_t hl = strlen(host);
-  for (size_t i = 0; i < c->nrecv; i++) {
+  for (size_t i = 0; hl > 0 && i < c->nrecv; i++) {
     size_t sl = strlen(c->recv[i].suffix);
     if (sl <= hl && util_strcaseeq(host + hl - sl, c->recv[i].suffix) &&
         (sl == hl || host[hl - sl - 1] == '.'))
-      return c->recv[i].name;
+      return &c->recv[i];
   }
+  return NULL;
+}
+
+/* ... or, when the host says nothing (a relay, an unknown MX name), by a
+ * signature the receiver leaves in its replies ("- gsmtp"). */
+static const struct receiver *
+receiver_of(const struct classifier *c, const char *host, const char *text)
+{
+  const struct receiver *r = receiver_by_host(c, host);
+  for (size_t i = 0; r == NULL && i < c->nrecv; i++)
+    if (c->recv[i].has_re && regexec(&c->recv[i].re, text, 0, NULL, 0) == 0)
+      r = &c->recv[i];
+  return r;
+}
+
+const char *
+classify_postmaster(const struct classifier *c, const char *receiver)
+{
+  for (size_t i = 0; receiver != NULL && i < c->nrecv; i++)
+    if (strcmp(c->recv[i].name, receiver) == 0 && c->recv[i].postmaster)
+      return c->recv[i].postmaster;
   return NULL;
 }
 
 static void classify_uncached(const struct classifier *c,
                               const struct rejection *r, struct verdict *v);
 
+static uint64_t
+fnv(uint64_t h, const char *s)
+{
+  for (const char *p = s; p && *p; p++)
+    h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+  return (h ^ 0xff) * 1099511628211ULL;
+}
+
 void
 classify(struct classifier *c, const struct rejection *r, struct verdict *v)
 {
-  const char *recv = r->host[0] ? receiver_of(c, r->host) : NULL;
-  uint64_t h = 1469598103934665603ULL;
-  for (const char *p = r->text; *p; p++)
-    h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-  for (const char *p = recv; p && *p; p++)
-    h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+  const struct receiver *rv = receiver_by_host(c, r->host);
+  const char *host = rv ? rv->name : NULL;
+  uint64_t h = fnv(fnv(fnv(1469598103934665603ULL, r->text), host),
+                   r->enhanced);
   if (c->cache == NULL)
     c->cache = calloc(CACHE_SLOTS, sizeof(*c->cache));
   struct cache_slot *slot = c->cache ? &c->cache[h % CACHE_SLOTS] : NULL;
   if (slot != NULL && slot->text != NULL && slot->hash == h &&
-      slot->receiver == recv && strcmp(slot->text, r->text) == 0) {
+      slot->host == host && strcmp(slot->enhanced, r->enhanced) == 0 &&
+      strcmp(slot->text, r->text) == 0) {
     *v = slot->v;
     return;
   }
@@ -395,10 +627,155 @@ classify(struct classifier *c, const struct rejection *r, struct verdict *v)
       free(slot->text);
       slot->text = t;
       slot->hash = h;
-      slot->receiver = recv;
+      slot->host = host;
+      snprintf(slot->enhanced, sizeof(slot->enhanced), "%s", r->enhanced);
       slot->v = *v;
     }
   }
+}
+
+/* Group g of a match, into out (size). */
+static void
+group(const char *text, const regmatch_t *m, int g, char *out, size_t size)
+{
+  if (g <= 0 || m[g].rm_so < 0)
+    return;
+  size_t len = (size_t)(m[g].rm_eo - m[g].rm_so);
+  if (len >= size)
+    len = size - 1;
+  for (size_t i = 0; i < len; i++) {
+    char ch = text[m[g].rm_so + (regoff_t)i];
+    out[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+  }
+  out[len] = '\0';
+}
+
+/* Does entry ru match the reply (its text and its enhanced code)?  m:
+ * the text's groups. */
+static bool
+matches(const struct rule *ru, const struct rejection *r, regmatch_t *m)
+{
+  if (ru->has_code && regexec(&ru->code_re, r->enhanced, 0, NULL, 0) != 0)
+    return false;
+  if (!ru->compiled) {
+    m[0].rm_so = -1;
+    return true;
+  }
+  return regexec(&ru->re, r->text, 10, m, 0) == 0;
+}
+
+/* The list the text names (the first namer that matches): its zone, its
+ * operator and, when the catalog knows the zone, its list. */
+static const struct rule *
+name_list(const struct classifier *c, const char *text, struct verdict *v)
+{
+  for (size_t i = 0; i < c->lists.n; i++) {
+    const struct rule *ru = &c->lists.r[i];
+    regmatch_t m[10];
+    if (regexec(&ru->re, text, 10, m, 0) != 0)
+      continue;
+    if (ru->zone != NULL)
+      snprintf(v->zone, sizeof(v->zone), "%s", ru->zone);
+    group(text, m, ru->zone_group, v->zone, sizeof(v->zone));
+    const struct list_def *l = ru->list && c->cat ? catalog_find(c->cat, ru->list)
+                               : v->zone[0] && c->cat
+                                 ? catalog_find_zone(c->cat, v->zone)
+                                 : NULL;
+    v->list = l ? l->name : ru->list;
+    if (v->zone[0] == '\0' && l != NULL && l->zone != NULL &&
+        strchr(l->zone, '{') == NULL)
+      snprintf(v->zone, sizeof(v->zone), "%s", l->zone);
+    v->operator_name = ru->operator_name ? ru->operator_name
+                       : l                ? l->operator_name
+                                          : NULL;
+    return ru;
+  }
+  return NULL;
+}
+
+/* The receiver's own code in the reply (Orange OFR006_102, Yahoo TSS04,
+ * Microsoft S3150), whatever gives the cause. */
+static void
+own_code(const struct classifier *c, const char *text, const char *receiver,
+         struct verdict *v)
+{
+  for (size_t i = 0; i < c->codes.n; i++) {
+    const struct rule *ru = &c->codes.r[i];
+    regmatch_t m[10];
+    if (ru->receiver != NULL &&
+        (receiver == NULL || strcmp(ru->receiver, receiver) != 0))
+      continue;
+    if (regexec(&ru->re, text, 10, m, 0) != 0 ||
+        m[ru->block_group].rm_so < 0)
+      continue;
+    size_t len = (size_t)(m[ru->block_group].rm_eo - m[ru->block_group].rm_so);
+    if (len >= sizeof(v->block))
+      len = sizeof(v->block) - 1;
+    memcpy(v->block, text + m[ru->block_group].rm_so, len);
+    v->block[len] = '\0';
+    return;
+  }
+}
+
+/* The receiver requirement the reply names: its enhanced code and/or its
+ * text, from that receiver. */
+static const struct rule *
+requirement_of(const struct classifier *c, const struct rejection *r,
+               const char *receiver)
+{
+  for (size_t i = 0; receiver != NULL && i < c->reqs.n; i++) {
+    const struct rule *q = &c->reqs.r[i];
+    regmatch_t m[10];
+    if (strcmp(q->receiver, receiver) == 0 && matches(q, r, m))
+      return q;
+  }
+  return NULL;
+}
+
+/* A rule's verdict. */
+static void
+apply(const struct classifier *c, const struct rule *ru, const char *text,
+      const regmatch_t *m, struct verdict *v)
+{
+  v->cause = ru->cause;
+  v->detail = ru->detail;
+  v->rule = ru->id;
+  if (ru->list != NULL && v->list == NULL) { /* a receiver's code for it */
+    const struct list_def *l = c->cat ? catalog_find(c->cat, ru->list) : NULL;
+    v->list = ru->list;
+    if (l != NULL && l->zone != NULL && strchr(l->zone, '{') == NULL)
+      snprintf(v->zone, sizeof(v->zone), "%s", l->zone);
+    v->operator_name = l ? l->operator_name : NULL;
+  }
+  if (ru->block != NULL)
+    snprintf(v->block, sizeof(v->block), "%s", ru->block);
+  if (ru->block_group > 0 && ru->compiled &&
+      m[ru->block_group].rm_so >= 0) {
+    size_t len = (size_t)(m[ru->block_group].rm_eo - m[ru->block_group].rm_so);
+    if (len >= sizeof(v->block))
+      len = sizeof(v->block) - 1;
+    memcpy(v->block, text + m[ru->block_group].rm_so, len);
+    v->block[len] = '\0';
+  }
+}
+
+/* What the reply says when no stated reason matched: a requirement it
+ * names, else the list it names.  False: neither. */
+static bool
+settle(const struct rule *req, const struct rule *namer, struct verdict *v)
+{
+  if (req != NULL) {
+    v->cause = req->cause;
+    v->detail = req->detail;
+    v->rule = req->id;
+    return true;
+  }
+  if (namer != NULL) {
+    v->cause = CAUSE_BLOCKLIST;
+    v->rule = namer->id;
+    return true;
+  }
+  return false;
 }
 
 static void
@@ -407,35 +784,31 @@ classify_uncached(const struct classifier *c, const struct rejection *r,
 {
   memset(v, 0, sizeof(*v));
   v->cause = CAUSE_UNKNOWN;
-  v->receiver = r->host[0] ? receiver_of(c, r->host) : NULL;
+  const struct receiver *rv = receiver_of(c, r->host, r->text);
+  v->receiver = rv ? rv->name : NULL;
+  v->postmaster = rv ? rv->postmaster : NULL;
   named_ip(r->text, v->named_ip, sizeof(v->named_ip));
-  for (size_t i = 0; i < c->n; i++) {
-    const struct rule *ru = &c->rules[i];
+  const struct rule *namer = name_list(c, r->text, v);
+  own_code(c, r->text, v->receiver, v);
+  const struct rule *req = requirement_of(c, r, v->receiver);
+  v->req = req ? &req->req : NULL;
+  bool settled = false;
+  for (size_t i = 0; i < c->rules.n; i++) {
+    const struct rule *ru = &c->rules.r[i];
+    if (!settled && ru->tier >= TIER_CODE) {
+      if (settle(req, namer, v))
+        return;
+      settled = true;
+    }
     if (ru->receiver != NULL &&
         (v->receiver == NULL || strcmp(ru->receiver, v->receiver) != 0))
       continue;
     regmatch_t m[10];
-    if (regexec(&ru->re, r->text, 10, m, 0) != 0)
+    if (!matches(ru, r, m))
       continue;
-    v->cause = ru->cause;
-    v->detail = ru->detail;
-    v->list = ru->list;
-    v->rule = ru->id;
-    if (ru->block != NULL)
-      snprintf(v->block, sizeof(v->block), "%s", ru->block);
-    int g = ru->block_group;
-    if (g > 0 && m[g].rm_so >= 0) {
-      size_t len = (size_t)(m[g].rm_eo - m[g].rm_so);
-      if (len >= sizeof(v->block))
-        len = sizeof(v->block) - 1;
-      memcpy(v->block, r->text + m[g].rm_so, len);
-      v->block[len] = '\0';
-      /* a zone the catalog knows names its list */
-      const struct list_def *l =
-        c->cat ? catalog_find_zone(c->cat, v->block) : NULL;
-      if (l != NULL && v->list == NULL)
-        v->list = l->name;
-    }
+    apply(c, ru, r->text, m, v);
     return;
   }
+  if (!settled)
+    settle(req, namer, v);
 }

@@ -19,7 +19,11 @@ rbl_status classify_load(const char *path, const struct catalog *cat,
 void classify_free(struct classifier *c);
 
 /* The cause of a rejection; cause_names[] spells each for the rules and
- * the output (in this order: the JSON "by_cause" object follows it). */
+ * the output (in this order: the JSON "by_cause" object follows it).
+ * recipient: the recipient's side (unknown user, mailbox full, disabled),
+ * never our reputation.  receiver-error: the reply names a list but says
+ * the receiver's own query of it failed (open resolver, 127.255.255.x):
+ * every sender is rejected, and it is the receiver's to fix. */
 enum cause {
   CAUSE_BLOCKLIST,
   CAUSE_REPUTATION,
@@ -28,6 +32,8 @@ enum cause {
   CAUSE_POLICY,
   CAUSE_RATE_LIMIT,
   CAUSE_CONFIGURATION,
+  CAUSE_RECIPIENT,
+  CAUSE_RECEIVER_ERROR,
   CAUSE_UNKNOWN,
   CAUSE_COUNT                     /* not a cause: the number of them */
 };
@@ -35,13 +41,31 @@ enum cause {
 extern const char *const cause_names[CAUSE_COUNT + 1];
 /* The name of c; "unknown" for a value out of range. */
 const char *cause_name(enum cause c);
+/* Does a rejection of this cause say something about our standing with
+ * the receiver (false for recipient-side and receiver-side causes)? */
+bool cause_is_ours(enum cause c);
+
+/* A receiver's published sender requirement that a reply says was broken
+ * (Gmail 5.7.26, Yahoo TSS04, Microsoft 5.7.515 ...), from the rules'
+ * requirements section. */
+struct requirement {
+  const char *id, *receiver, *code, *title, *url;
+};
 
 struct verdict {
   enum cause cause;               /* CAUSE_UNKNOWN at worst */
   const char *detail, *list, *rule, *receiver; /* may be NULL */
-  char block[128];
+  const char *operator_name;      /* the list's operator named, or NULL */
+  const char *postmaster;         /* the receiver's postmaster page */
+  const struct requirement *req;  /* NULL: none named */
+  char zone[128];                 /* the DNSBL zone named, or "" */
+  char block[128];                /* the receiver's own code, or "" */
   char named_ip[64];
 };
+
+/* The postmaster page the rules give for a receiver, or NULL. */
+const char *classify_postmaster(const struct classifier *c,
+                                const char *receiver);
 
 /* Verdicts are cached by reply text and receiver (receivers repeat their
  * texts), so c is not const. */

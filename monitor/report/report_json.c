@@ -474,6 +474,17 @@ scan_json_start(struct scan_json *k)
   k->started = true;
 }
 
+/* A receiver's requirement the reply names, or null. */
+static json_t *
+requirement_json(const struct requirement *q)
+{
+  if (q == NULL)
+    return json_null();
+  return json_pack("{s:s, s:s, s:s*, s:s, s:s}", "id", q->id, "receiver",
+                   q->receiver, "code", q->code, "title", q->title, "url",
+                   q->url);
+}
+
 static json_t *
 scan_hit_json(const struct scan_hit *h)
 {
@@ -501,8 +512,12 @@ scan_hit_json(const struct scan_hit *h)
   json_object_set_new(o, "cause", json_string(cause_name(v->cause)));
   json_object_set_new(o, "detail", report_json_text(v->detail));
   json_object_set_new(o, "list", report_json_text(v->list));
+  json_object_set_new(o, "zone", report_json_text(v->zone));
+  json_object_set_new(o, "operator", report_json_text(v->operator_name));
   json_object_set_new(o, "block", report_json_text(v->block));
   json_object_set_new(o, "receiver", report_json_text(v->receiver));
+  json_object_set_new(o, "postmaster", report_json_text(v->postmaster));
+  json_object_set_new(o, "requirement", requirement_json(v->req));
   json_object_set_new(o, "rule", report_json_text(v->rule));
   return o;
 }

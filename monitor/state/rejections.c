@@ -69,6 +69,10 @@ store_rejection(struct store *s, const struct rejection *r,
   sq_text(q, 21, v->rule);
   sq_text(q, 22, file);
   sqlite3_bind_int64(q, 23, (sqlite3_int64)line);
+  sq_text(q, 24, v->zone);
+  sq_text(q, 25, v->operator_name);
+  sq_text(q, 26, v->req ? v->req->id : NULL);
+  sq_text(q, 27, NULL);
   if (sq_step_done(s, q) != SQLITE_OK)
     return RBL_EIO;
   *is_new = sqlite3_changes(s->db) > 0;

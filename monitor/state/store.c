@@ -54,9 +54,10 @@ static const char *const sql_text[NQ] = {
   [Q_INS_REJ] = "INSERT OR IGNORE INTO rejections(hash, time, mta, queue_id, "
                 "recipient, domain, host, ip, code, enhanced, stage, "
                 "permanent, text, named_ip, ours, cause, detail, list, block, "
-                "receiver, rule, file, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-                "?19, ?20, ?21, ?22, ?23)",
+                "receiver, rule, file, line, zone, operator, requirement, "
+                "loghost) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
+                "?23, ?24, ?25, ?26, ?27)",
   [Q_INS_REMIND] = "INSERT INTO reminders(episode, state, due, relisting) "
                    "VALUES (?1, 'open', ?2, ?3)",
   [Q_CLOSING_REMIND] = "UPDATE reminders SET state = 'closing', due = ?2 "
@@ -151,6 +152,12 @@ static const char *const migrations[] = {
    * the cursor too */
   ("ALTER TABLE log_cursors ADD COLUMN dev INTEGER NOT NULL DEFAULT 0;"
    "ALTER TABLE log_cursors ADD COLUMN tail INTEGER NOT NULL DEFAULT 0;"),
+  /* 8: what a rejection names beside its cause: the zone and operator of
+   * a list, a receiver's requirement, and the syslog host that logged it */
+  ("ALTER TABLE rejections ADD COLUMN zone TEXT;"
+   "ALTER TABLE rejections ADD COLUMN operator TEXT;"
+   "ALTER TABLE rejections ADD COLUMN requirement TEXT;"
+   "ALTER TABLE rejections ADD COLUMN loghost TEXT;"),
 };
 
 

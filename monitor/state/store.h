@@ -25,7 +25,7 @@
 #include "clock.h"
 #include "result.h"
 
-#define STORE_SCHEMA 7
+#define STORE_SCHEMA 8
 #define STORE_PATH_MAX PATH_MAX /* the state path and its suffixes */
 
 struct store;

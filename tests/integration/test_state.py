@@ -166,7 +166,7 @@ class StateTest(rbltest.unittest.TestCase):
         self.assertEqual(stat.S_IMODE(st.st_mode), 0o600)
         db = sqlite3.connect(self.w.db)
         self.assertEqual(db.execute("PRAGMA journal_mode").fetchone()[0], "wal")
-        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 7)
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 8)
         self.assertEqual(db.execute("PRAGMA application_id").fetchone()[0], 0x52424C4D)
         db.close()
 
@@ -219,7 +219,7 @@ class StateTest(rbltest.unittest.TestCase):
         r = self.cron("listed", T0 + DAY)
         self.assertEqual((r.out, r.rc), ("", 2), r.err)  # the old episode goes on
         db = sqlite3.connect(self.w.db)
-        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 7)
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 8)
         self.assertEqual(db.execute("SELECT first_seen FROM episodes").fetchall(), [(T0,)])
         db.close()
 
