@@ -44,7 +44,7 @@ static const char *const lang_names[] = {"en", "fr", "de", "es", "it", "pt",
  * states comes before what a receiver's rule or a generic word guesses. */
 enum tier {
   TIER_QUERY_ERROR,               /* the receiver's own list query failed */
-  TIER_RECIPIENT,                 /* the recipient's side */
+  TIER_ADDRESS,                   /* an address: the sender's or the recipient's */
   TIER_REASON,                    /* a stated reason */
   TIER_CODE,                      /* an enhanced status code alone */
   TIER_RECEIVER,                  /* a receiver's generic texts */
@@ -52,7 +52,7 @@ enum tier {
   TIER_COUNT
 };
 static const char *const tier_names[] = {
-  "query-error", "recipient", "reason", "code", "receiver", "generic", NULL};
+  "query-error", "address", "reason", "code", "receiver", "generic", NULL};
 
 #define CLASSIFY_MAX_RULES 2000
 
