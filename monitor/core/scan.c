@@ -91,6 +91,8 @@ found(void *arg, const struct rejection *r, const char *file, uint64_t line)
   else
     sum->temporary++;
   sum->by_cause[v.cause]++;
+  if (r->permanent && cause_is_ours(v.cause))
+    sum->ours_permanent++;
   if (k->store != NULL && !sum->store_failed) {
     bool is_new = false;
     if (store_rejection(k->store, r, &v, our, file, line, &is_new) != RBL_OK)
@@ -189,11 +191,13 @@ finish(struct scan *k)
     fprintf(stderr, "rblmon: %s\n", err);
   }
   if (k->store != NULL && !sum->store_failed &&
-      sum->stored_new >= k->a->cfg.spike && sum->permanent > 0)
+      sum->stored_new >= k->a->cfg.spike && sum->ours_permanent > 0)
     notify_spike(&k->a->cfg, sum); /* news for the notifiers */
-  sum->exit = sum->permanent > 0   ? RBL_EXIT_CRITICAL
-              : sum->temporary > 0 ? RBL_EXIT_WARNING
-                                   : RBL_EXIT_OK;
+  /* A user-unknown bounce is the recipient's business: it warns, and
+   * only a permanent rejection about our sending is critical. */
+  sum->exit = sum->ours_permanent > 0 ? RBL_EXIT_CRITICAL
+              : sum->found > 0       ? RBL_EXIT_WARNING
+                                     : RBL_EXIT_OK;
   if (sum->failed > 0 && sum->exit == RBL_EXIT_OK)
     sum->exit = sum->failed == sum->files ? RBL_EXIT_UNKNOWN
                                           : RBL_EXIT_WARNING;

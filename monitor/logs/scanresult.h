@@ -27,13 +27,17 @@ struct scan_summary {
   size_t files, failed;           /* read; of them, not (wholly) read */
   uint64_t found, stored_new, permanent, temporary;
   uint64_t by_cause[CAUSE_COUNT];
+  uint64_t ours_permanent;        /* of them, about our sending (not the
+                                     recipient's side or the receiver's
+                                     own failed query: cause_is_ours()) */
   struct logread_stats st;        /* lines, bytes, long lines skipped */
   bool stateful;                  /* the pass had the state */
   bool store_failed;              /* ... and could not save it */
   int exit;                       /* RBL_EXIT_*: critical for a permanent
-                                     rejection, warning for a temporary
-                                     one or some files unread, unknown
-                                     when the state was not saved */
+                                     rejection about our sending, warning
+                                     for any other rejection or some files
+                                     unread, unknown when the state was
+                                     not saved */
 };
 
 #endif
