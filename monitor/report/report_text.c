@@ -572,7 +572,7 @@ remind_text(FILE *f, const struct remind_view *v)
 #define TALLY_MAX 256
 
 struct count {
-  char key[160];
+  char key[256];
   uint64_t n;
 };
 
@@ -586,7 +586,7 @@ struct counts {
 
 struct scan_text {
   FILE *f;
-  struct counts receivers, ips, blocks, texts;
+  struct counts receivers, ips, blocks, texts, reqs;
 };
 
 static void
@@ -624,7 +624,22 @@ scan_text_hit(void *st, const struct scan_hit *h)
   const struct rejection *r = h->r;
   count(&k->receivers, v->receiver ? v->receiver : r->domain);
   count(&k->ips, v->named_ip);
-  count(&k->blocks, v->list ? v->list : v->block);
+  char what[256];
+  const char *named = v->list          ? v->list
+                      : v->zone[0]     ? v->zone
+                      : v->operator_name ? v->operator_name
+                                         : NULL;
+  snprintf(what, sizeof(what), "%.100s%s%.100s%s%s", named ? named : "",
+           named && v->block[0] ? " (" : "", v->block,
+           named && v->block[0] ? ")" : "",
+           v->cause == CAUSE_RECEIVER_ERROR ? " [the receiver's query failed]"
+                                             : "");
+  count(&k->blocks, what);
+  if (v->req != NULL) {
+    char rq[256];
+    snprintf(rq, sizeof(rq), "%.120s: %.120s", v->req->title, v->req->url);
+    count(&k->reqs, rq);
+  }
   char tx[160];
   snprintf(tx, sizeof(tx), "%d %.150s", r->code, r->text);
   count(&k->texts, tx);
@@ -685,6 +700,7 @@ scan_text_end(void *st, const struct scan_summary *sum)
     print_top(f, "By receiver", &k->receivers, 10);
     print_top(f, "By IP named in the reply", &k->ips, 10);
     print_top(f, "By list or block", &k->blocks, 10);
+    print_top(f, "Receivers' sender requirements named", &k->reqs, 10);
     print_top(f, "Top replies", &k->texts, 5);
   }
   free(k);
