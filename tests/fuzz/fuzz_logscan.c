@@ -32,7 +32,9 @@ check_rejection(const struct rejection *r)
     __builtin_trap();
   struct verdict v;
   classify(cls, r, &v);
-  if ((unsigned)v.cause >= CAUSE_COUNT || strnlen(v.block, sizeof(v.block)) == sizeof(v.block))
+  if ((unsigned)v.cause >= CAUSE_COUNT ||
+      strnlen(v.block, sizeof(v.block)) == sizeof(v.block) ||
+      strnlen(v.zone, sizeof(v.zone)) == sizeof(v.zone))
     __builtin_trap();
   fuzz_escape_check(r->text, strlen(r->text));
 }

@@ -4,8 +4,9 @@ the corpus itself).  Each row is a Postfix bounce line carrying a reply;
 the cause, the list it names (zone or operator), the receiver's own code
 (block) and the receiver requirement are checked.  Replies in other
 languages are read under the C locale and a UTF-8 one alike."""
-import json
 import os
+import re
+import shutil
 import tempfile
 import unittest
 
@@ -160,6 +161,38 @@ class Replies(unittest.TestCase):
         by = r.json()["summary"]["by_cause"]
         self.assertEqual(by["recipient"], sum(1 for x in ROWS if x[2] == "recipient"))
         self.assertEqual(by["receiver-error"], 2)
+
+
+    def bad_rules(self, tail):
+        """scan-logs with the shipped rules plus tail appended: the error."""
+        cat = os.path.join(self.dir, "cat")
+        shutil.rmtree(cat, ignore_errors=True)
+        shutil.copytree(rbltest.CATALOG, cat)
+        path = os.path.join(cat, "rules", "rejections.yaml")
+        with open(path, "a") as f:
+            f.write(tail)
+        r = rbltest.run(["-c", self.cfg, "scan-logs", "--no-state", self.log],
+                        env={"RBLMON_CATALOG": cat})
+        self.assertEqual(r.rc, 3, r.err)
+        return r.err
+
+    def test_rules_out_of_tier_order(self):
+        err = self.bad_rules("  - {id: late-reason, tier: reason, match: 'x', cause: policy}\n")
+        self.assertRegex(err, r"rejections\.yaml:\d+:\d+: error: rule 'late-reason' "
+                         r"\(tier reason\) comes after a rule of tier generic")
+
+    def test_rules_bad_values(self):
+        for tail, want in (
+                ("  - {id: t1, tier: later, match: 'x', cause: policy}\n", "tier"),
+                ("  - {id: t2, tier: generic, cause: policy}\n", "needs a match or a code"),
+                ("  - {id: t3, tier: generic, enhanced: '5\\.(', cause: policy}\n",
+                 "enhanced status code"),
+                ("  - {id: t4, tier: generic, match: 'x', cause: spam}\n", "cause"),
+                ("  - {id: generic-unknown, tier: generic, match: 'x', cause: policy}\n",
+                 "duplicate id")):
+            with self.subTest(want=want):
+                err = self.bad_rules(tail)
+                self.assertRegex(err, r"rejections\.yaml:\d+:\d+: error: .*" + re.escape(want))
 
 
 if __name__ == "__main__":
