@@ -121,6 +121,11 @@ static const struct {
   {"auth:dmarc", "dmarc"},
 };
 
+/* Causes that say nothing of our standing (classify.h cause_is_ours()):
+ * the recipient's side, and the receiver's own failed list query. */
+#define NOT_OURS \
+  "COALESCE(cause, '') NOT IN ('recipient', 'receiver-error')"
+
 /* The rejections of a listing, oldest first: those naming its list (or
  * one of the same operator: the index rejections(list, time)), or for an
  * authentication finding those it explains; of an address, only those
@@ -128,13 +133,13 @@ static const struct {
 static const char listing_sql[] =
   "SELECT time, receiver FROM rejections WHERE list IN (SELECT value FROM "
   "json_each(?6)) AND time BETWEEN ?1 AND ?2 AND (?4 IS NULL OR named_ip IS "
-  "NULL OR named_ip = ?4) ORDER BY time, id";
+  "NULL OR named_ip = ?4) AND " NOT_OURS " ORDER BY time, id";
 static const char listing_auth_sql[] =
   "SELECT time, receiver FROM rejections WHERE time BETWEEN ?1 AND ?2 "
   "AND (?4 IS NULL OR named_ip IS NULL OR named_ip = ?4) "
   "AND (list IS NOT NULL OR cause IN ('authentication', 'configuration')) "
   "AND ((?5 <> 'auth:ptr' AND instr(rule, 'unauthenticated') > 0) OR "
-  "detail = ?7) ORDER BY time, id";
+  "detail = ?7) AND " NOT_OURS " ORDER BY time, id";
 
 static void
 add_evidence(struct evidence *ev, int64_t now, int64_t t, const char *recv)

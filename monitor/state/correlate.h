@@ -23,7 +23,9 @@ struct evidence {
 };
 
 /* Fills ev for the listing e (ev is zeroed first; its receivers point into
- * ev itself).  RBL_EIO when the state cannot be read, RBL_ENOMEM. */
+ * ev itself).  Rejections of the causes recipient and receiver-error are
+ * never evidence: they say nothing of our standing.  RBL_EIO when the
+ * state cannot be read, RBL_ENOMEM. */
 rbl_status correlate_listing(struct store *s, const struct catalog *cat,
                              const struct episode *e, int64_t window_s,
                              int64_t now, struct evidence *ev);
