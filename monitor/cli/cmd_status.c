@@ -1,12 +1,16 @@
 /* cmd_status.c - rblmon status and rblmon history: what the state knows,
- * without a single query.  Gathered here as rows, printed by the reporter
- * of --format (main has checked it and the arguments). */
+ * without a single query (the rejection rules are read for the receivers'
+ * postmaster pages when a finding names a receiver).  Gathered here as
+ * rows, printed by the reporter of --format (main has checked it and the
+ * arguments). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify.h"
 #include "cmd.h"
 #include "correlate.h"
+#include "diag.h"
 #include "report.h"
 #include "store.h"
 
@@ -33,7 +37,8 @@ rem_of(const struct reminder *r, size_t n, int64_t episode)
   return NULL;
 }
 
-/* The findings correlate_unexplained() hands out one at a time. */
+/* The findings correlate_unexplained() hands out one at a time (ours and
+ * the receivers': the reporters tell them apart by theirs). */
 struct findings {
   struct arena *ar;
   struct finding *f;
@@ -57,7 +62,59 @@ keep_finding(void *arg, const struct finding *f)
     l->f = p;
     l->cap = cap;
   }
-  l->f[l->n++] = *f; /* kind is a literal; what and advice are arrays */
+  l->f[l->n++] = *f; /* kind is a literal; the rest are arrays */
+}
+
+/* The receivers' postmaster pages, from the rejection rules (those
+ * scan-logs classifies by), read at the first receiver's finding.  Rules
+ * that cannot be read give no page (scan-logs says what is wrong). */
+struct contacts {
+  const struct app *a;
+  struct classifier *cl;
+  bool tried;
+};
+
+static const char *
+postmaster_of(void *arg, const char *receiver)
+{
+  struct contacts *c = arg;
+  if (!c->tried) {
+    char rules[4200];
+    struct diag d;
+    c->tried = true;
+    if (c->a->cfg.log_rules != NULL)
+      snprintf(rules, sizeof(rules), "%s", c->a->cfg.log_rules);
+    else
+      snprintf(rules, sizeof(rules), "%s/rules/rejections.yaml",
+               app_catalog_dir(c->a));
+    diag_init(&d);
+    if (classify_load(rules, &c->a->cat, &c->cl, &d) != RBL_OK)
+      c->cl = NULL;
+    diag_free(&d);
+  }
+  return c->cl ? classify_postmaster(c->cl, receiver) : NULL;
+}
+
+/* The blocks no listing explains, ours and the receivers', into v. */
+static rbl_status
+gather_findings(struct store *s, const struct app *a, struct arena *ar,
+                struct status_view *v)
+{
+  struct findings f = {ar, NULL, 0, 0, false};
+  struct contacts pm = {a, NULL, false};
+  struct correlate_scope sc = {
+    &a->cat, a->lists, a->nlists, (int64_t)(a->cfg.remind_window_ms / 1000),
+    v->now, postmaster_of, &pm};
+  rbl_status st = correlate_unexplained(s, &sc, keep_finding, &f);
+  classify_free(pm.cl);
+  if (st == RBL_OK && f.oom)
+    st = RBL_ENOMEM;
+  static const struct finding none;
+  if (st == RBL_OK) {
+    v->unexplained = f.n ? f.f : &none;
+    v->nunexplained = f.n;
+  }
+  return st;
 }
 
 /* Each open listing with its list, its evidence and its reminder. */
@@ -109,18 +166,8 @@ gather_status(struct store *s, const struct app *a, struct arena *ar,
   if (st == RBL_OK)
     st = store_health(s, ar, &h, &v->nhealth);
   v->health = h;
-  struct findings f = {ar, NULL, 0, 0, false};
   if (st == RBL_OK)
-    st = correlate_unexplained(s, &a->cat, a->lists, a->nlists,
-                               (int64_t)(a->cfg.remind_window_ms / 1000),
-                               v->now, keep_finding, &f);
-  if (st == RBL_OK && f.oom)
-    st = RBL_ENOMEM;
-  static const struct finding none;
-  if (st == RBL_OK) {
-    v->unexplained = f.n ? f.f : &none;
-    v->nunexplained = f.n;
-  }
+    st = gather_findings(s, a, ar, v);
   /* Never OK on a last check that could check nothing. */
   if (v->last_check == 0 || last_exit == RBL_EXIT_UNKNOWN)
     v->exit_code = RBL_EXIT_UNKNOWN;

@@ -83,7 +83,10 @@ static const struct command commands[] = {
    "rblmon: scan-logs: format must be text or json\n", 0, -1, NULL,
    cmd_scanlogs},
   {"status", "status [--format text|json|prometheus]",
-   "current listings and list health, from the state (no queries)", "", 0,
+   "current listings and list health, from the state (no queries)",
+   "  (also the rejections no listing explains, and the receivers' problems:\n"
+   "  a cited list that a healthy check found us clean on, a receiver whose\n"
+   "  own list query fails; those never change the exit code)\n", 0,
    F_TJ | REPORT_PROMETHEUS,
    "rblmon: format must be text, json or prometheus\n", 0, 0,
    "rblmon: status takes no arguments\n", cmd_status},

@@ -287,16 +287,38 @@ finding_json(const struct finding *f)
   report_time(f->first, first, sizeof(first));
   report_time(f->last, last, sizeof(last));
   /* what comes from a receiver's reply (a captured block code): escaped */
-  return json_pack("{sssosssIssss}", "kind", f->kind, "what",
-                   report_json_text(f->what), "advice", f->advice, "count",
-                   (json_int_t)f->count, "first", first, "last", last);
+  json_t *o = json_pack("{sssososIssss}", "kind", f->kind, "what",
+                        report_json_text(f->what), "advice",
+                        report_json_composed(f->advice), "count",
+                        (json_int_t)f->count, "first", first, "last", last);
+  if (!f->theirs)
+    return o;
+  char at[32];
+  if (f->checked != 0)
+    report_time(f->checked, at, sizeof(at));
+  json_object_set_new(o, "receiver", report_json_text(f->receiver));
+  json_object_set_new(o, "contact", report_json_text(f->contact));
+  json_object_set_new(o, "checked", f->checked ? json_string(at)
+                                               : json_null());
+  return o;
+}
+
+/* The findings of one side (theirs: the receivers'), an array (empty
+ * when they are not known). */
+static json_t *
+findings_json(const struct status_view *v, bool theirs)
+{
+  json_t *a = json_array();
+  for (size_t i = 0; v->unexplained != NULL && i < v->nunexplained; i++)
+    if (v->unexplained[i].theirs == theirs)
+      json_array_append_new(a, finding_json(&v->unexplained[i]));
+  return a;
 }
 
 static void
 status_json(FILE *f, const struct status_view *v)
 {
-  json_t *listings = json_array(), *lists = json_array(),
-         *unexplained = json_array();
+  json_t *listings = json_array(), *lists = json_array();
   for (size_t i = 0; i < v->nlistings; i++)
     json_array_append_new(listings, listing_json(&v->listings[i], v->now));
   for (size_t i = 0; i < v->nhealth; i++) {
@@ -309,12 +331,13 @@ status_json(FILE *f, const struct status_view *v)
                                     report_json_composed(h->detail),
                                     "since", since));
   }
-  for (size_t i = 0; v->unexplained != NULL && i < v->nunexplained; i++)
-    json_array_append_new(unexplained, finding_json(&v->unexplained[i]));
+  json_t *unexplained = findings_json(v, false);
   json_t *top = json_pack("{sosososssi}", "listings", listings, "lists",
                           lists, "unexplained", unexplained, "status",
                           report_exit_name(v->exit_code), "exit",
                           v->exit_code);
+  json_object_set_new(top, "receiver_problems",
+                      findings_json(v, true));
   char when[32];
   if (v->last_check)
     report_time(v->last_check, when, sizeof(when));

@@ -385,10 +385,42 @@ finding_text(FILE *f, const struct finding *fi)
   struct sbuf w;
   sbuf_init(&w, 1024);
   util_escape(&w, fi->what, strlen(fi->what));
-  fprintf(f, "  %-18s %-28s %4llu rejection%s, last %s\n    %s\n", fi->kind,
+  fprintf(f, "  %-18s %-28s %4llu rejection%s, last %s\n", fi->kind,
           sbuf_str(&w), (unsigned long long)fi->count,
-          fi->count == 1 ? "" : "s", last, fi->advice);
+          fi->count == 1 ? "" : "s", last);
   sbuf_free(&w);
+  if (fi->theirs) {
+    fputs("    receiver: ", f);
+    put_escaped(f, fi->receiver, false); /* a recipient's domain at worst */
+    if (fi->checked != 0) {
+      char at[32];
+      report_time(fi->checked, at, sizeof(at));
+      fprintf(f, "; clean on %s at %s (list healthy)", fi->what, at);
+    }
+    fputc('\n', f);
+  }
+  fputs("    ", f);
+  put_escaped(f, fi->advice, true);
+  fputc('\n', f);
+}
+
+/* The findings of one side (theirs: the receivers'), under title;
+ * nothing when they are not known. */
+static void
+findings_text(FILE *f, const char *title, const struct status_view *v,
+              bool theirs)
+{
+  if (v->unexplained == NULL)
+    return;
+  fprintf(f, "\n%s\n", title);
+  size_t n = 0;
+  for (size_t i = 0; i < v->nunexplained; i++)
+    if (v->unexplained[i].theirs == theirs) {
+      finding_text(f, &v->unexplained[i]);
+      n++;
+    }
+  if (n == 0)
+    fputs("  none\n", f);
 }
 
 static void
@@ -421,13 +453,9 @@ status_text(FILE *f, const struct status_view *v)
   }
   if (bad == 0)
     fputs("  none\n", f);
-  if (v->unexplained == NULL)
-    return;
-  fputs("\nBlocks no listing explains (last 7 days):\n", f);
-  for (size_t i = 0; i < v->nunexplained; i++)
-    finding_text(f, &v->unexplained[i]);
-  if (v->nunexplained == 0)
-    fputs("  none\n", f);
+  findings_text(f, "Blocks no listing explains (last 7 days):", v, false);
+  findings_text(f, "The receivers' problems, not ours (last 7 days; no "
+                "listing, no reminder):", v, true);
 }
 
 static void

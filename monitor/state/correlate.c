@@ -121,6 +121,11 @@ static const struct {
   {"auth:dmarc", "dmarc"},
 };
 
+/* Causes that say nothing of our standing (classify.h cause_is_ours()):
+ * the recipient's side, and the receiver's own failed list query. */
+#define NOT_OURS \
+  "COALESCE(cause, '') NOT IN ('recipient', 'receiver-error')"
+
 /* The rejections of a listing, oldest first: those naming its list (or
  * one of the same operator: the index rejections(list, time)), or for an
  * authentication finding those it explains; of an address, only those
@@ -128,13 +133,13 @@ static const struct {
 static const char listing_sql[] =
   "SELECT time, receiver FROM rejections WHERE list IN (SELECT value FROM "
   "json_each(?6)) AND time BETWEEN ?1 AND ?2 AND (?4 IS NULL OR named_ip IS "
-  "NULL OR named_ip = ?4) ORDER BY time, id";
+  "NULL OR named_ip = ?4) AND " NOT_OURS " ORDER BY time, id";
 static const char listing_auth_sql[] =
   "SELECT time, receiver FROM rejections WHERE time BETWEEN ?1 AND ?2 "
   "AND (?4 IS NULL OR named_ip IS NULL OR named_ip = ?4) "
   "AND (list IS NOT NULL OR cause IN ('authentication', 'configuration')) "
   "AND ((?5 <> 'auth:ptr' AND instr(rule, 'unauthenticated') > 0) OR "
-  "detail = ?7) ORDER BY time, id";
+  "detail = ?7) AND " NOT_OURS " ORDER BY time, id";
 
 static void
 add_evidence(struct evidence *ev, int64_t now, int64_t t, const char *recv)
@@ -218,43 +223,78 @@ static const struct {
 #define MAX_FINDINGS 64
 
 struct uctx {
+  const struct correlate_scope *sc;
   struct finding f[MAX_FINDINGS];
   size_t nf;
 };
 
+/* One block of the week, as unexplained_sql reads it. */
+struct block_row {
+  int64_t time;
+  int64_t clean_at;               /* 0: no healthy clean check to cite */
+  const char *list, *block, *zone, *receiver, *domain; /* may be NULL */
+  bool receiver_error, cleared_before, monitored;
+};
+
 /* The blocks of the last 7 days (naming a list, or the receiver's own),
- * oldest first, each with whether a listing explains it (an episode of
- * the same list, of the address it names or of any when it names none,
- * within the episode widened by the window), whether such a listing had
- * cleared before it, and whether its list is monitored (?5: the keys of
- * the lists in use).  Lists are joined by their keys (list_key()): ?3 maps
- * the catalog's names to them. */
+ * and the receivers' failed queries, oldest first.  Each block with
+ * whether a listing explains it (an episode of the same list, of the
+ * address it names or of any when it names none, within the episode
+ * widened by the window), whether such a listing had cleared before it,
+ * and whether its list is monitored (?5: the keys of the lists in use).
+ * Lists are joined by their keys (list_key()): ?3 maps the catalog's
+ * names to them.
+ *
+ * clean_at, for a block citing a list (cause blocklist): the time of the
+ * state's last result of that very list (not another of its operator: a
+ * clean SBL says nothing of ZEN) for the address the block names, or for
+ * every target checked on it when it names none, when each is clean,
+ * within the window of the block, and the list's health at that check
+ * was ok: the health since list_health.since, or before it the last
+ * health_history change (a first health is not in the history: unknown,
+ * so not ok).  The state keeps one last result per pair, so an older
+ * block has no such evidence. */
 static const char unexplained_sql[] =
   "WITH fam(name, key) AS MATERIALIZED "
   " (SELECT key, value FROM json_each(?3)),"
-  " r AS MATERIALIZED (SELECT id, time, list, block, named_ip, receiver,"
+  " r AS MATERIALIZED (SELECT id, time, cause, list, block, zone, named_ip,"
+  "  receiver, domain,"
   "  COALESCE((SELECT key FROM fam WHERE name = list), 'n:' || list) AS k"
   "  FROM rejections WHERE time BETWEEN ?1 AND ?2"
-  "  AND cause IN ('blocklist', 'reputation')),"
+  "  AND cause IN ('blocklist', 'reputation', 'receiver-error')),"
   " e AS MATERIALIZED (SELECT target, first_seen,"
   "  COALESCE(cleared_at, 0) AS cl,"
   "  COALESCE((SELECT key FROM fam WHERE name = source), 'n:' || source)"
-  "  AS k FROM episodes) "
-  "SELECT time, list, block, receiver,"
-  " EXISTS (SELECT 1 FROM e WHERE e.k = r.k"
+  "  AS k FROM episodes),"
+  " c AS MATERIALIZED (SELECT l.target, l.source, l.checked_at AS at,"
+  "  l.status = 'clean' AND COALESCE((SELECT CASE WHEN h.since <="
+  "  l.checked_at THEN h.health ELSE (SELECT g.health FROM health_history g"
+  "  WHERE g.source = l.source AND g.at <= l.checked_at ORDER BY g.at DESC,"
+  "  g.id DESC LIMIT 1) END FROM list_health h WHERE h.source = l.source),"
+  "  '') = 'ok' AS healthy FROM last_check l"
+  "  WHERE l.source IN (SELECT list FROM r WHERE cause = 'blocklist')) "
+  "SELECT time, list, block, zone, receiver, domain,"
+  " cause = 'receiver-error',"
+  " cause <> 'receiver-error' AND EXISTS (SELECT 1 FROM e WHERE e.k = r.k"
   "  AND (r.named_ip IS NULL OR e.target = r.named_ip)"
   "  AND r.time >= e.first_seen - ?4 AND (e.cl = 0 OR r.time <= e.cl + ?4)),"
   " EXISTS (SELECT 1 FROM e WHERE e.k = r.k"
   "  AND (r.named_ip IS NULL OR e.target = r.named_ip)"
   "  AND e.cl <> 0 AND r.time > e.cl + ?4),"
-  " r.k IN (SELECT value FROM json_each(?5)) "
+  " r.k IN (SELECT value FROM json_each(?5)),"
+  " CASE WHEN cause = 'blocklist' THEN (SELECT CASE WHEN count(*) > 0 AND"
+  "  min(c.healthy AND c.at BETWEEN r.time - ?4 AND r.time + ?4)"
+  "  THEN max(c.at) END FROM c WHERE c.source = r.list"
+  "  AND (r.named_ip IS NULL OR c.target = r.named_ip)) END "
   "FROM r ORDER BY time, id";
 
 static struct finding *
-finding_for(struct uctx *c, const char *kind, const char *what)
+finding_for(struct uctx *c, const char *kind, const char *what,
+            const char *receiver)
 {
   for (size_t i = 0; i < c->nf; i++)
-    if (strcmp(c->f[i].kind, kind) == 0 && strcmp(c->f[i].what, what) == 0)
+    if (strcmp(c->f[i].kind, kind) == 0 && strcmp(c->f[i].what, what) == 0 &&
+        strcmp(c->f[i].receiver, receiver) == 0)
       return &c->f[i];
   if (c->nf == MAX_FINDINGS)
     return NULL;
@@ -262,52 +302,158 @@ finding_for(struct uctx *c, const char *kind, const char *what)
   memset(f, 0, sizeof(*f));
   f->kind = kind;
   snprintf(f->what, sizeof(f->what), "%s", what);
+  snprintf(f->receiver, sizeof(f->receiver), "%s", receiver);
   return f;
 }
 
-/* One block no listing explains, into its finding. */
+/* A block counted into f; the first one gives the advice. */
 static void
-on_block(struct uctx *c, int64_t time, const char *list, const char *block,
-         const char *receiver, bool cleared_before, bool monitored)
+count_block(struct finding *f, int64_t time, const char *advice)
 {
-  struct finding *f;
-  char advice[320] = "";
-  if (list != NULL) {
-    const char *kind = !monitored        ? "unmonitored-list"
-                       : cleared_before ? "cleared-listing"
-                                         : "not-seen-listed";
-    f = finding_for(c, kind, list);
-    if (!monitored)
-      snprintf(advice, sizeof(advice), _("a list you do not monitor: add %s "
-               "to lists.use, then check it"), list);
-    else if (cleared_before)
-      snprintf(advice, sizeof(advice), _("the listing on %s has cleared "
-               "since; if rejections go on, the receiver may cache it"),
-               list);
-    else
-      snprintf(advice, sizeof(advice), _("%s never showed a listing when "
-               "checked: check more often, or the receiver uses a local "
-               "copy"), list);
-  } else {
-    const char *who = receiver ? receiver : "?";
-    char what[128];
-    snprintf(what, sizeof(what), "%s%s%s", who, block ? " " : "",
-             block ? block : "");
-    f = finding_for(c, "receiver-block", what);
-    snprintf(advice, sizeof(advice), "%s",
-             _("the receiver's own block: contact its postmaster with the "
-               "rejection text"));
-    for (size_t i = 0; i < UTIL_ARRAY_LEN(receiver_advice); i++)
-      if (receiver && strcmp(receiver, receiver_advice[i].receiver) == 0)
-        snprintf(advice, sizeof(advice), "%s", _(receiver_advice[i].advice));
-  }
-  if (f == NULL)
-    return;
   if (f->count++ == 0) {
     f->first = time;
     snprintf(f->advice, sizeof(f->advice), "%s", advice);
   }
   f->last = time;
+}
+
+/* Text from a log (a zone captured from a reply, a recipient's domain),
+ * escaped for a composed message, into out. */
+static void
+escaped(const char *s, char *out, size_t size)
+{
+  struct sbuf e;
+  sbuf_init(&e, 4 * size); /* \xHH for each byte at worst: cut below */
+  util_escape(&e, s, strlen(s));
+  snprintf(out, size, "%s", sbuf_str(&e));
+  sbuf_free(&e);
+}
+
+/* The receiver's finding of kind about what: who the receiver is (its name
+ * by the rules, else the recipient's domain) and its postmaster, the
+ * rules' page or else postmaster@ the recipient's domain (RFC 5321 4.5.1
+ * makes every mail domain have one).  *contact: escaped, for the advice. */
+static struct finding *
+theirs_for(struct uctx *c, const char *kind, const char *what,
+           const struct block_row *b, char *contact, size_t size)
+{
+  const char *who = b->receiver ? b->receiver : b->domain ? b->domain : "?";
+  struct finding *f = finding_for(c, kind, what, who);
+  if (f == NULL)
+    return NULL;
+  f->theirs = true;
+  if (f->count == 0) {
+    const struct correlate_scope *sc = c->sc;
+    const char *page = b->receiver && sc->postmaster
+                         ? sc->postmaster(sc->postmaster_arg, b->receiver)
+                         : NULL;
+    if (page != NULL)
+      snprintf(f->contact, sizeof(f->contact), "%s", page);
+    else if (b->domain != NULL)
+      snprintf(f->contact, sizeof(f->contact), "postmaster@%s", b->domain);
+  }
+  if (f->contact[0] != '\0')
+    escaped(f->contact, contact, size);
+  else
+    snprintf(contact, size, "%s", _("no contact known: see the rejection "
+                                    "text"));
+  return f;
+}
+
+/* A block citing a list that a healthy check found us clean on. */
+static void
+on_not_listed(struct uctx *c, const struct block_row *b)
+{
+  char contact[512], advice[640];
+  struct finding *f = theirs_for(c, "not-listed", b->list, b, contact,
+                                 sizeof(contact));
+  if (f == NULL)
+    return;
+  snprintf(advice, sizeof(advice), _("rejected citing %s, but %s does not "
+           "list us (a healthy check found us clean): the receiver's copy "
+           "of the list is wrong or stale; report it to the receiver's "
+           "postmaster (%s)"), b->list, b->list, contact);
+  count_block(f, b->time, advice);
+  if (b->clean_at > f->checked)
+    f->checked = b->clean_at;
+}
+
+/* A receiver whose own query of a list failed: every sender is
+ * rejected. */
+static void
+on_receiver_error(struct uctx *c, const struct block_row *b)
+{
+  const char *zone = b->zone ? b->zone : b->list ? b->list
+                     : b->block ? b->block : "?";
+  char contact[512], who[256], z[256], advice[640];
+  struct finding *f = theirs_for(c, "receiver-error", zone, b, contact,
+                                 sizeof(contact));
+  if (f == NULL)
+    return;
+  escaped(f->receiver, who, sizeof(who));
+  escaped(zone, z, sizeof(z));
+  snprintf(advice, sizeof(advice), _("%s rejects every sender citing %s: "
+           "its resolver's queries are refused by the list (open resolver / "
+           "query error): report it to the receiver's postmaster (%s)"), who,
+           z, contact);
+  count_block(f, b->time, advice);
+}
+
+/* A block citing a list that no listing explains: ours to look at. */
+static void
+on_list_block(struct uctx *c, const struct block_row *b)
+{
+  char advice[640];
+  const char *kind = !b->monitored        ? "unmonitored-list"
+                     : b->cleared_before ? "cleared-listing"
+                                          : "not-seen-listed";
+  if (!b->monitored)
+    snprintf(advice, sizeof(advice), _("a list you do not monitor: add %s "
+             "to lists.use, then check it"), b->list);
+  else if (b->cleared_before)
+    snprintf(advice, sizeof(advice), _("the listing on %s has cleared "
+             "since; if rejections go on, the receiver may cache it"),
+             b->list);
+  else
+    snprintf(advice, sizeof(advice), _("%s never showed a listing when "
+             "checked: check more often, or the receiver uses a local "
+             "copy"), b->list);
+  struct finding *f = finding_for(c, kind, b->list, "");
+  if (f != NULL)
+    count_block(f, b->time, advice);
+}
+
+/* The receiver's own block (no list named). */
+static void
+on_receiver_block(struct uctx *c, const struct block_row *b)
+{
+  const char *who = b->receiver ? b->receiver : "?";
+  char what[128], advice[640];
+  snprintf(what, sizeof(what), "%s%s%s", who, b->block ? " " : "",
+           b->block ? b->block : "");
+  snprintf(advice, sizeof(advice), "%s",
+           _("the receiver's own block: contact its postmaster with the "
+             "rejection text"));
+  for (size_t i = 0; i < UTIL_ARRAY_LEN(receiver_advice); i++)
+    if (b->receiver && strcmp(b->receiver, receiver_advice[i].receiver) == 0)
+      snprintf(advice, sizeof(advice), "%s", _(receiver_advice[i].advice));
+  struct finding *f = finding_for(c, "receiver-block", what, "");
+  if (f != NULL)
+    count_block(f, b->time, advice);
+}
+
+/* One block no listing explains, into its finding. */
+static void
+on_block(struct uctx *c, const struct block_row *b)
+{
+  if (b->receiver_error)
+    on_receiver_error(c, b);
+  else if (b->list != NULL && b->monitored && b->clean_at != 0)
+    on_not_listed(c, b);
+  else if (b->list != NULL)
+    on_list_block(c, b);
+  else
+    on_receiver_block(c, b);
 }
 
 /* The keys (list_key()) of the lists in use, a JSON array. */
@@ -334,44 +480,47 @@ selected_json(const struct catalog *cat, const struct list_def *const *sel,
 /* Runs unexplained_sql into c. */
 static rbl_status
 find_unexplained(struct store *s, struct uctx *c, const char *fam,
-                 const char *sel, int64_t window_s, int64_t now)
+                 const char *sel)
 {
   sqlite3_stmt *q = sq_prepare(s, unexplained_sql);
   if (q == NULL)
     return RBL_EIO;
-  sqlite3_bind_int64(q, 1, now - 7 * 86400);
-  sqlite3_bind_int64(q, 2, now);
+  sqlite3_bind_int64(q, 1, c->sc->now - 7 * 86400);
+  sqlite3_bind_int64(q, 2, c->sc->now);
   sqlite3_bind_text(q, 3, fam, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 4, window_s);
+  sqlite3_bind_int64(q, 4, c->sc->window_s);
   sqlite3_bind_text(q, 5, sel, -1, SQLITE_STATIC);
   int rc;
-  while ((rc = sq_step(s, q)) == SQLITE_ROW)
-    if (sqlite3_column_int(q, 4) == 0)
-      on_block(c, sqlite3_column_int64(q, 0), sq_col_text(q, 1),
-               sq_col_text(q, 2), sq_col_text(q, 3),
-               sqlite3_column_int(q, 5) != 0, sqlite3_column_int(q, 6) != 0);
+  while ((rc = sq_step(s, q)) == SQLITE_ROW) {
+    if (sqlite3_column_int(q, 7) != 0)
+      continue;                   /* a listing explains it */
+    struct block_row b = {
+      sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 10),
+      sq_col_text(q, 1), sq_col_text(q, 2), sq_col_text(q, 3),
+      sq_col_text(q, 4), sq_col_text(q, 5), sqlite3_column_int(q, 6) != 0,
+      sqlite3_column_int(q, 8) != 0, sqlite3_column_int(q, 9) != 0};
+    on_block(c, &b);
+  }
   sqlite3_finalize(q);
   return rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
 }
 
 rbl_status
-correlate_unexplained(struct store *s, const struct catalog *cat,
-                      const struct list_def *const *selected,
-                      size_t nselected, int64_t window_s, int64_t now,
+correlate_unexplained(struct store *s, const struct correlate_scope *sc,
                       finding_fn fn, void *arg)
 {
   struct uctx *c = calloc(1, sizeof(*c));
   if (c == NULL)
     return RBL_ENOMEM;
+  c->sc = sc;
   struct sbuf fam, sel;
   sbuf_init(&fam, CORRELATE_JSON_MAX);
   sbuf_init(&sel, CORRELATE_JSON_MAX);
-  rbl_status st = fam_json(cat, &fam);
+  rbl_status st = fam_json(sc->cat, &fam);
   if (st == RBL_OK)
-    st = selected_json(cat, selected, nselected, &sel);
+    st = selected_json(sc->cat, sc->selected, sc->nselected, &sel);
   if (st == RBL_OK)
-    st = find_unexplained(s, c, sbuf_str(&fam), sbuf_str(&sel), window_s,
-                          now);
+    st = find_unexplained(s, c, sbuf_str(&fam), sbuf_str(&sel));
   for (size_t i = 0; st == RBL_OK && i < c->nf; i++)
     fn(arg, &c->f[i]);
   sbuf_free(&fam);
