@@ -22,23 +22,14 @@ BL_UNPROBED = custom_list("bl", "bl.test", "ip4",
                           {"127.0.0.2": ("spam source", "critical")}, extra=", test: false")
 
 PAGE = "https://postmaster.example.net/"
-# The shipped rules, with a receiver that has a postmaster page and the
-# query-error and recipient rules these tests need (test- ids: the
-# shipped file may grow its own).
+# The shipped rules, with a receiver that has a postmaster page.
 RECEIVER = '  - {suffix: example.net, name: example-receiver, postmaster: "%s"}\n' % PAGE
-RULES = (
-    "  - id: test-open-resolver\n    tier: query-error\n"
-    "    match: 'open resolver|returnc/pub|127\\.255\\.255\\.'\n"
-    "    cause: receiver-error\n    lang: en\n"
-    "  - id: test-user-unknown\n    tier: recipient\n    match: 'user unknown'\n"
-    "    cause: recipient\n    lang: en\n")
 
 
 def rules_file(path):
     with open(os.path.join(CATALOG, "rules", "rejections.yaml")) as f:
         text = f.read()
     text = text.replace("\nreceivers:\n", "\nreceivers:\n" + RECEIVER, 1)
-    text = text.replace("\nrules:\n", "\nrules:\n" + RULES, 1)
     with open(path, "w") as f:
         f.write(text)
 
