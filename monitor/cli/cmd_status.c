@@ -72,12 +72,12 @@ struct contacts {
   const struct app *a;
   struct classifier *cl;
   bool tried;
+  char req[320];
 };
 
-static const char *
-postmaster_of(void *arg, const char *receiver)
+static void
+load_rules(struct contacts *c)
 {
-  struct contacts *c = arg;
   if (!c->tried) {
     char rules[4200];
     struct diag d;
@@ -92,7 +92,26 @@ postmaster_of(void *arg, const char *receiver)
       c->cl = NULL;
     diag_free(&d);
   }
+}
+
+static const char *
+postmaster_of(void *arg, const char *receiver)
+{
+  struct contacts *c = arg;
+  load_rules(c);
   return c->cl ? classify_postmaster(c->cl, receiver) : NULL;
+}
+
+static const char *
+requirement_of(void *arg, const char *id)
+{
+  struct contacts *c = arg;
+  load_rules(c);
+  const struct requirement *q = c->cl ? classify_requirement(c->cl, id) : NULL;
+  if (q == NULL)
+    return NULL;
+  snprintf(c->req, sizeof(c->req), "%.150s: %.150s", q->title, q->url);
+  return c->req;
 }
 
 /* The blocks no listing explains, ours and the receivers', into v. */
@@ -101,10 +120,10 @@ gather_findings(struct store *s, const struct app *a, struct arena *ar,
                 struct status_view *v)
 {
   struct findings f = {ar, NULL, 0, 0, false};
-  struct contacts pm = {a, NULL, false};
+  struct contacts pm = {a, NULL, false, ""};
   struct correlate_scope sc = {
     &a->cat, a->lists, a->nlists, (int64_t)(a->cfg.remind_window_ms / 1000),
-    v->now, postmaster_of, &pm};
+    v->now, postmaster_of, &pm, requirement_of};
   rbl_status st = correlate_unexplained(s, &sc, keep_finding, &f);
   classify_free(pm.cl);
   if (st == RBL_OK && f.oom)

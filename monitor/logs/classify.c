@@ -603,6 +603,15 @@ receiver_of(const struct classifier *c, const char *host, const char *text)
   return r;
 }
 
+const struct requirement *
+classify_requirement(const struct classifier *c, const char *id)
+{
+  for (size_t i = 0; id != NULL && i < c->reqs.n; i++)
+    if (strcmp(c->reqs.r[i].id, id) == 0)
+      return &c->reqs.r[i].req;
+  return NULL;
+}
+
 const char *
 classify_postmaster(const struct classifier *c, const char *receiver)
 {

@@ -63,6 +63,10 @@ struct verdict {
   char named_ip[64];
 };
 
+/* The requirement of that id in the rules, or NULL. */
+const struct requirement *classify_requirement(const struct classifier *c,
+                                               const char *id);
+
 /* The postmaster page the rules give for a receiver, or NULL. */
 const char *classify_postmaster(const struct classifier *c,
                                 const char *receiver);

@@ -505,6 +505,42 @@ find_unexplained(struct store *s, struct uctx *c, const char *fam,
   return rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
 }
 
+/* The receivers' sender requirements the week's rejections name, one
+ * finding each (ours to fix: the receiver says which rule we broke). */
+static const char requirements_sql[] =
+  "SELECT requirement, MIN(receiver), COUNT(*), MIN(time), MAX(time)"
+  " FROM rejections WHERE time BETWEEN ?1 AND ?2 AND requirement IS NOT NULL"
+  " GROUP BY requirement ORDER BY MIN(time), requirement";
+
+static rbl_status
+find_requirements(struct store *s, struct uctx *c)
+{
+  sqlite3_stmt *q = sq_prepare(s, requirements_sql);
+  if (q == NULL)
+    return RBL_EIO;
+  sqlite3_bind_int64(q, 1, c->sc->now - 7 * 86400);
+  sqlite3_bind_int64(q, 2, c->sc->now);
+  int rc;
+  while ((rc = sq_step(s, q)) == SQLITE_ROW) {
+    const char *id = sq_col_text(q, 0), *recv = sq_col_text(q, 1);
+    struct finding *f = finding_for(c, "requirement", id ? id : "?",
+                                    recv ? recv : "");
+    if (f == NULL)
+      break;
+    const char *title = c->sc->requirement
+                        ? c->sc->requirement(c->sc->postmaster_arg, id)
+                        : NULL;
+    char e[320];
+    escaped(title ? title : id ? id : "?", e, sizeof(e));
+    snprintf(f->advice, sizeof(f->advice), "%s", e);
+    f->count = (uint64_t)sqlite3_column_int64(q, 2);
+    f->first = sqlite3_column_int64(q, 3);
+    f->last = sqlite3_column_int64(q, 4);
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? RBL_OK : RBL_EIO;
+}
+
 rbl_status
 correlate_unexplained(struct store *s, const struct correlate_scope *sc,
                       finding_fn fn, void *arg)
@@ -521,6 +557,8 @@ correlate_unexplained(struct store *s, const struct correlate_scope *sc,
     st = selected_json(sc->cat, sc->selected, sc->nselected, &sel);
   if (st == RBL_OK)
     st = find_unexplained(s, c, sbuf_str(&fam), sbuf_str(&sel));
+  if (st == RBL_OK)
+    st = find_requirements(s, c);
   for (size_t i = 0; st == RBL_OK && i < c->nf; i++)
     fn(arg, &c->f[i]);
   sbuf_free(&fam);

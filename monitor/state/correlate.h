@@ -59,6 +59,9 @@ typedef void (*finding_fn)(void *arg, const struct finding *f);
 
 /* The postmaster page the rules give for a receiver, or NULL. */
 typedef const char *(*postmaster_fn)(void *arg, const char *receiver);
+/* "title: url" of a receiver's sender requirement by its rules id, or
+ * NULL. */
+typedef const char *(*requirement_fn)(void *arg, const char *id);
 
 /* What correlate_unexplained() judges by.  selected: the lists in use
  * (what is "monitored"); window_s: remind.window; postmaster (may be
@@ -69,12 +72,15 @@ struct correlate_scope {
   size_t nselected;
   int64_t window_s, now;
   postmaster_fn postmaster;
-  void *postmaster_arg;
+  void *postmaster_arg;           /* for both callbacks */
+  requirement_fn requirement;     /* may be NULL */
 };
 
 /* Calls fn with each group of the last 7 days' blocks (before now) that no
  * listing explains, in the order their first block was seen (at most 64
- * groups); f is valid during the call only.  Rejections of the causes
+ * groups), then one finding "requirement" for each receiver's sender
+ * requirement the week's rejections name (what: its id; advice: its title
+ * and page); f is valid during the call only.  Rejections of the causes
  * recipient never count; receiver-error ones are their own finding.  A
  * rejection citing a monitored list L (cause blocklist) is not-listed when
  * the state's last result of L for the address it names (for every

@@ -240,6 +240,22 @@ class ReallyUsTest(rbltest.unittest.TestCase):
         self.assertEqual([(x["source"], x["urgent"], x["evidence"]["rejections"])
                           for x in r], [("bl", False, 0)])
 
+    def test_receiver_requirement_is_a_finding(self):
+        """A reply naming a receiver's sender requirement (Gmail 4.7.27:
+        SPF did not pass) becomes a finding with the requirement's title
+        and page: ours to fix, with no listing behind it."""
+        self.log(bounce("Jan  5 10:30:00", "B1", "u@gmail.com", "gmail-smtp-in.l.google.com",
+                        "421-4.7.27 Your email has been rate limited because SPF "
+                        "authentication didn't pass for this message. x1si2 - gsmtp"))
+        with Rbldnsd(CLEAN) as dns:
+            self.config(dns)
+            self.run_(["scan-logs"], T0 + H)
+            rc, st = self.status(T0 + 2 * H)
+        req = [u for u in st["unexplained"] if u["kind"] == "requirement"]
+        self.assertEqual([(u["what"], u["count"]) for u in req], [("gmail-spf", 1)])
+        self.assertIn("Gmail: the message must pass SPF", req[0]["advice"])
+        self.assertIn("https://support.google.com/", req[0]["advice"])
+        self.assertEqual(self.reminders(), 0)
 
 if __name__ == "__main__":
     rbltest.main()
