@@ -836,6 +836,50 @@ test_bad_code_fix_type(void **state)
              8, 59, "a code's fix must be");
 }
 
+/* The shipped catalog names the fix for the code returned: Spamhaus'
+ * components and UCEPROTECT's levels differ (lists/ and their sources). */
+static void
+test_shipped_scopes(void **state)
+{
+  struct fx *f = *state;
+  load_shipped(f);
+  static const struct {
+    const char *list, *code, *scope, *fix_has;
+  } want[] = {
+    {"spamhaus-zen", "127.0.0.10", "policy", "smarthost"},
+    {"spamhaus-zen", "127.0.0.11", "policy", "smarthost"},
+    {"spamhaus-zen", "127.0.0.4", "address", "infected"},
+    {"spamhaus-zen", "127.0.0.2", "provider", "SBL record"},
+    {"spamhaus-zen", "127.0.0.9", "range", "DROP"},
+    {"spamhaus-zen", "127.0.0.30", "address", "command-and-control"},
+    {"spamhaus-pbl", "127.0.0.10", "policy", "range owner"},
+    {"spamhaus-dqs-zen", "127.0.0.3", "address", "CSS"},
+    {"spamhaus-dbl", "127.0.1.4", "domain", "phishing"},
+    {"spamhaus-dbl", "127.0.1.102", "domain", "compromise"},
+    {"uceprotect-1", "127.0.0.2", "address", "Stop the spam"},
+    {"uceprotect-2", "127.0.0.2", "range", "provider"},
+    {"uceprotect-3", "127.0.0.2", "asn", "network operator"},
+    {"spamrats-all", "127.0.0.36", "policy", "rDNS"},
+    {"spamrats-all", "127.0.0.43", "address", "infected"},
+    {"abusix-combined", "127.0.0.11", "policy", "smarthost"},
+  };
+  for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+    const struct list_def *l = catalog_find(&f->cat, want[i].list);
+    assert_non_null(l);
+    const char *s = catalog_scope(l, want[i].code);
+    const char *fx = catalog_fix(l, want[i].code);
+    if (s == NULL || strcmp(s, want[i].scope) != 0 || fx == NULL ||
+        strstr(fx, want[i].fix_has) == NULL)
+      fail_msg("%s %s: scope %s, fix %s; want %s, a fix with \"%s\"",
+               want[i].list, want[i].code, s ? s : "(none)",
+               fx ? fx : "(none)", want[i].scope, want[i].fix_has);
+  }
+  /* Different components, different fixes: not one text for ZEN. */
+  const struct list_def *zen = catalog_find(&f->cat, "spamhaus-zen");
+  assert_string_not_equal(catalog_fix(zen, "127.0.0.10"),
+                          catalog_fix(zen, "127.0.0.4"));
+}
+
 static void
 test_empty_dir(void **state)
 {
@@ -892,6 +936,7 @@ main(void)
     T(test_bad_code_scope_on_domain_list),
     T(test_bad_fix_on_good_code),
     T(test_bad_code_fix_type),
+    T(test_shipped_scopes),
     T(test_empty_dir),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
