@@ -15,6 +15,8 @@ const char *const delist_proc_names[] = {
   "self-service", "auto-expire", "isp-only", "paid-express", "contact",
   "none", NULL};
 static const char *const status_names[] = {"active", "defunct", NULL};
+const char *const scope_names[] = {"address", "range", "provider", "asn",
+                                   "domain", "policy", NULL};
 
 #define CATALOG_MAX_RULES 256
 
@@ -134,6 +136,8 @@ struct entry {
   struct list_def *def;
   struct ynode *node;
   struct ynode *test_node, *status_node, *defunct_node, *delist_node;
+  struct ynode *scope_node;
+  struct ynode *code_scope[CATALOG_MAX_RULES]; /* by index in def->codes */
   bool has_status_defunct;
   unsigned errors_before;
   bool has_codes, has_sources, has_delist_url, has_feed;
@@ -210,6 +214,25 @@ f_type(struct yctx *c, struct ynode *v, void *obj)
   int t;
   if (ydoc_enum(c, v, list_type_names, &t, "type"))
     ((struct entry *)obj)->def->type = (enum list_type)t;
+}
+
+static bool
+parse_scope(struct yctx *c, struct ynode *v, enum list_scope *out,
+            const char *what)
+{
+  int s;
+  if (!ydoc_enum(c, v, scope_names, &s, what))
+    return false;
+  *out = (enum list_scope)(s + 1);
+  return true;
+}
+
+static void
+f_scope(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct entry *e = obj;
+  if (parse_scope(c, v, &e->def->scope, "scope"))
+    e->scope_node = v;
 }
 
 static void
@@ -376,7 +399,9 @@ rule_dup(struct yctx *c, struct ynode *k, const struct code_rule *rules,
 
 struct code_parse {
   struct code_rule *r;
+  struct code_fix *fx;
   bool has_meaning, has_sev;
+  struct ynode *scope_node, *fix_node;
 };
 
 static void
@@ -395,10 +420,43 @@ f_code_sev(struct yctx *c, struct ynode *v, void *obj)
     cp->r->sev = (enum severity)s;
 }
 
+static void
+f_code_scope(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct code_parse *cp = obj;
+  if (parse_scope(c, v, &cp->fx->scope, "a code's scope"))
+    cp->scope_node = v;
+}
+
+static void
+f_code_fix(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct code_parse *cp = obj;
+  if (ydoc_str(c, v, &cp->fx->fix, "a code's fix"))
+    cp->fix_node = v;
+}
+
 static const struct yfield code_fields[] = {
   {"meaning", f_code_meaning, true},
   {"severity", f_code_sev, true},
+  {"scope", f_code_scope, false},
+  {"fix", f_code_fix, false},
 };
+
+/* A good code is never a listing: nothing to fix, nobody to ask. */
+static void
+check_code_advice(struct yctx *c, const struct code_parse *cp,
+                  struct ynode *k)
+{
+  if (cp->r->sev != SEV_GOOD)
+    return;
+  if (cp->scope_node != NULL)
+    yerror(c, cp->scope_node, "code '%.64s' is good (never a listing): it "
+           "has no scope", k->str);
+  if (cp->fix_node != NULL)
+    yerror(c, cp->fix_node, "code '%.64s' is good (never a listing): it "
+           "has no fix", k->str);
+}
 
 static void
 f_codes(struct yctx *c, struct ynode *v, void *obj)
@@ -412,20 +470,27 @@ f_codes(struct yctx *c, struct ynode *v, void *obj)
     yerror(c, v, "more than %d codes", CATALOG_MAX_RULES);
     return;
   }
-  d->codes = arena_alloc(c->arena, (v->n ? v->n : 1) * sizeof(*d->codes));
-  if (d->codes == NULL)
+  size_t room = v->n ? v->n : 1;
+  d->codes = arena_alloc(c->arena, room * sizeof(*d->codes));
+  d->code_fixes = arena_alloc(c->arena, room * sizeof(*d->code_fixes));
+  if (d->codes == NULL || d->code_fixes == NULL)
     return;
   for (size_t i = 0; i < v->n; i++) {
     struct ynode *k = v->items[2 * i], *val = v->items[2 * i + 1];
     struct code_rule r = {0};
+    struct code_fix fx = {SCOPE_UNSPECIFIED, NULL};
     if (!parse_rule_key(c, k, &r, "codes") ||
         rule_dup(c, k, d->codes, d->ncodes, &r, "codes"))
       continue;
-    struct code_parse cp = {&r, false, false};
+    struct code_parse cp = {&r, &fx, false, false, NULL, NULL};
     ydoc_map(c, val, code_fields, UTIL_ARRAY_LEN(code_fields), &cp,
              "a code");
-    if (cp.has_meaning && cp.has_sev)
-      d->codes[d->ncodes++] = r;
+    if (!cp.has_meaning || !cp.has_sev)
+      continue;
+    check_code_advice(c, &cp, k);
+    e->code_scope[d->ncodes] = cp.scope_node;
+    d->code_fixes[d->ncodes] = fx;
+    d->codes[d->ncodes++] = r;
   }
 }
 
@@ -618,6 +683,7 @@ static const struct yfield entry_fields[] = {
   {"title", f_title, false},
   {"zone", f_zone, false},
   {"type", f_type, true},
+  {"scope", f_scope, false},
   {"status", f_status, false},
   {"defunct", f_defunct, false},
   {"tags", f_tags, false},
@@ -633,6 +699,54 @@ static const struct yfield entry_fields[] = {
   {"note", f_note, false},
   {"feed", f_feed, false},
 };
+
+static void
+rule_str(const struct code_rule *r, char *buf, size_t size)
+{
+  uint32_t a = r->net;
+  int n = snprintf(buf, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,
+                   (a >> 8) & 0xff, a & 0xff);
+  if (r->prefix != 32 && n > 0 && (size_t)n < size)
+    snprintf(buf + n, size - (size_t)n, "/%u", r->prefix);
+}
+
+/* A scope must fit the list's type: a domain list's listings are about
+ * domains (or policy); an IP list's never are. */
+static bool
+scope_fits(enum list_type t, enum list_scope s)
+{
+  if (s == SCOPE_UNSPECIFIED || s == SCOPE_POLICY)
+    return true;
+  return (t == LIST_DOMAIN) == (s == SCOPE_DOMAIN);
+}
+
+static void
+scope_misfit(struct yctx *c, struct ynode *n, const struct list_def *d,
+             enum list_scope s, const char *code)
+{
+  yerror(c, n, "list '%s': %s%s%sscope %s does not fit type %s (%s)",
+         d->name, code ? "code '" : "", code ? code : "", code ? "': " : "",
+         scope_names[s - 1], list_type_names[d->type],
+         d->type == LIST_DOMAIN ? "a domain list's scope is domain or policy"
+                                : "domain is for domain lists");
+}
+
+/* Scopes against the type; a domain list's default scope. */
+static void
+check_scopes(struct yctx *c, struct entry *e)
+{
+  struct list_def *d = e->def;
+  if (!scope_fits(d->type, d->scope))
+    scope_misfit(c, e->scope_node, d, d->scope, NULL);
+  for (size_t i = 0; d->code_fixes != NULL && i < d->ncodes; i++)
+    if (!scope_fits(d->type, d->code_fixes[i].scope)) {
+      char code[24];
+      rule_str(&d->codes[i], code, sizeof(code));
+      scope_misfit(c, e->code_scope[i], d, d->code_fixes[i].scope, code);
+    }
+  if (d->scope == SCOPE_UNSPECIFIED && d->type == LIST_DOMAIN)
+    d->scope = SCOPE_DOMAIN;
+}
 
 /* Checks that involve several keys of one entry. */
 static void
@@ -675,6 +789,7 @@ check_entry(struct yctx *c, struct entry *e)
       ywarn(c, e->delist_node, "list '%s': auto-expire without expires:",
             d->name);
   }
+  check_scopes(c, e);
   if (!d->custom && (!e->has_sources || d->nsources == 0))
     yerror(c, n, "list '%s': sources: (the pages its facts came from) is "
            "required", d->name);
@@ -938,4 +1053,196 @@ catalog_load_dir(struct catalog *cat, const char *dir, struct diag *d)
     st = RBL_ENOTFOUND;
   }
   return st;
+}
+
+/* ---- scope and fix ------------------------------------------------------ */
+const char *
+catalog_scope_name(enum list_scope s)
+{
+  return s > SCOPE_UNSPECIFIED && s <= SCOPE_POLICY ? scope_names[s - 1]
+                                                    : NULL;
+}
+
+const char *
+catalog_scope_who(enum list_scope s)
+{
+  switch (s) {
+  case SCOPE_UNSPECIFIED:
+    return NULL;
+  case SCOPE_ADDRESS:
+    return "whoever runs this address (the listing is about the address "
+           "itself)";
+  case SCOPE_RANGE:
+    return "the owner of the range, usually your provider (the listing "
+           "covers the range or allocation around the address, neighbours "
+           "too)";
+  case SCOPE_PROVIDER:
+    return "your provider or the network's owner (the listing is about the "
+           "provider's network, not one host)";
+  case SCOPE_ASN:
+    return "the network operator of the whole ASN (no single host can fix "
+           "it; or move to a provider that is not listed)";
+  case SCOPE_DOMAIN:
+    return "the domain's owner (the listing is about the domain)";
+  case SCOPE_POLICY:
+    return "the range owner (a policy listing of end-user space, not a "
+           "record of abuse: send through your provider's smarthost or ask "
+           "the range owner to remove it)";
+  }
+  return NULL;
+}
+
+/* The scope and fix rule r (one of l's codes) gives of its own. */
+static const struct code_fix *
+rule_fix(const struct list_def *l, const struct code_rule *r)
+{
+  static const struct code_fix none = {SCOPE_UNSPECIFIED, NULL};
+  if (l->code_fixes == NULL || r < l->codes || r >= l->codes + l->ncodes)
+    return &none;
+  return &l->code_fixes[r - l->codes];
+}
+
+/* What rule r (NULL: no rule) of l says about answer code. */
+static struct code_advice
+advice_of(const struct list_def *l, const struct code_rule *r, uint32_t code)
+{
+  struct code_advice a = {code, l->scope, l->fix_first, SEV_WARNING};
+  if (r == NULL)
+    return a;
+  a.sev = r->sev;
+  const struct code_fix *fx = rule_fix(l, r);
+  if (fx->scope != SCOPE_UNSPECIFIED)
+    a.scope = fx->scope;
+  if (fx->fix != NULL)
+    a.fix = fx->fix;
+  return a;
+}
+
+/* A bitmask list's rule for one bit (exact rules only, as dnsbl.c reads
+ * them), or NULL. */
+static const struct code_rule *
+bit_rule(const struct list_def *l, uint32_t bitcode)
+{
+  const struct code_rule *r = catalog_match(l->codes, l->ncodes, bitcode);
+  return r != NULL && r->prefix == 32 ? r : NULL;
+}
+
+struct code_advice
+catalog_advice(const struct list_def *l, uint32_t a)
+{
+  if (!l->bitmask)
+    return advice_of(l, catalog_match(l->codes, l->ncodes, a), a);
+  const struct code_rule *first = NULL;
+  uint32_t first_code = a;
+  for (unsigned b = 0; b < 8; b++) {
+    uint32_t bitcode = 0x7f000000u | (1u << b);
+    const struct code_rule *r = (a & (1u << b)) ? bit_rule(l, bitcode) : NULL;
+    if (r == NULL)
+      continue;
+    if (rule_fix(l, r)->scope != SCOPE_UNSPECIFIED || rule_fix(l, r)->fix)
+      return advice_of(l, r, bitcode);
+    if (first == NULL) {
+      first = r;
+      first_code = bitcode;
+    }
+  }
+  return advice_of(l, first, first_code);
+}
+
+static bool
+same_str(const char *a, const char *b)
+{
+  return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Adds x to out unless a piece with the same scope and fix is there (it
+ * then keeps the worse severity); keeps out worst first. */
+static size_t
+advice_add(struct code_advice *out, size_t n, size_t max,
+           struct code_advice x)
+{
+  if (x.scope == SCOPE_UNSPECIFIED && x.fix == NULL)
+    return n;
+  for (size_t i = 0; i < n; i++)
+    if (out[i].scope == x.scope && same_str(out[i].fix, x.fix)) {
+      if (x.sev <= out[i].sev)
+        return n;
+      x.code = out[i].code; /* the first code that asked for it stays */
+      memmove(&out[i], &out[i + 1], (n - i - 1) * sizeof(*out));
+      n--;
+      break;
+    }
+  if (n == max)
+    return n;
+  size_t at = n;
+  while (at > 0 && out[at - 1].sev < x.sev)
+    at--;
+  memmove(&out[at + 1], &out[at], (n - at) * sizeof(*out));
+  out[at] = x;
+  return n + 1;
+}
+
+size_t
+catalog_advise(const struct list_def *l, const uint32_t *codes, size_t n,
+               struct code_advice *out, size_t max)
+{
+  size_t k = 0;
+  if (n == 0) /* a provider's or an authentication check's finding */
+    return advice_add(out, 0, max, advice_of(l, NULL, 0));
+  for (size_t i = 0; i < n; i++) {
+    if (!l->bitmask || (codes[i] & 0xff) == 0) {
+      k = advice_add(out, k, max, catalog_advice(l, codes[i]));
+      continue;
+    }
+    for (unsigned b = 0; b < 8; b++) {
+      uint32_t bitcode = 0x7f000000u | (1u << b);
+      if (codes[i] & (1u << b))
+        k = advice_add(out, k, max, advice_of(l, bit_rule(l, bitcode),
+                                              bitcode));
+    }
+  }
+  return k;
+}
+
+size_t
+catalog_parse_codes(const char *s, uint32_t *out, size_t max)
+{
+  size_t n = 0;
+  while (s != NULL && *s != '\0' && n < max) {
+    const char *e = strchr(s, ',');
+    size_t len = e ? (size_t)(e - s) : strlen(s);
+    char tmp[32];
+    uint32_t a;
+    unsigned prefix;
+    if (len < sizeof(tmp)) {
+      memcpy(tmp, s, len);
+      tmp[len] = '\0';
+      if (catalog_parse_code(tmp, &a, &prefix) && prefix == 32)
+        out[n++] = a;
+    }
+    s = e ? e + 1 : NULL;
+  }
+  return n;
+}
+
+static struct code_advice
+advice_for_text(const struct list_def *l, const char *code)
+{
+  uint32_t a;
+  unsigned prefix;
+  if (code == NULL || !catalog_parse_code(code, &a, &prefix) || prefix != 32)
+    return advice_of(l, NULL, 0);
+  return catalog_advice(l, a);
+}
+
+const char *
+catalog_scope(const struct list_def *l, const char *code)
+{
+  return catalog_scope_name(advice_for_text(l, code).scope);
+}
+
+const char *
+catalog_fix(const struct list_def *l, const char *code)
+{
+  return advice_for_text(l, code).fix;
 }

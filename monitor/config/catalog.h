@@ -26,6 +26,18 @@ enum delist_proc {
 };
 extern const char *const delist_proc_names[];
 
+/* What a listing is about, and so who can fix it: the address itself, the
+ * range (allocation) around it, the provider's network, the whole ASN, a
+ * domain, or a policy list of end-user space that records no abuse.
+ * SCOPE_UNSPECIFIED (0, what a zeroed definition holds): not known. */
+enum list_scope {
+  SCOPE_UNSPECIFIED = 0,
+  SCOPE_ADDRESS, SCOPE_RANGE, SCOPE_PROVIDER, SCOPE_ASN, SCOPE_DOMAIN,
+  SCOPE_POLICY
+};
+/* The YAML names, NULL-terminated; scope_names[s - 1] is scope s. */
+extern const char *const scope_names[];
+
 /* An A value or CIDR inside 127.0.0.0/8 (host byte order). */
 struct code_rule {
   uint32_t net;
@@ -34,11 +46,19 @@ struct code_rule {
   enum severity sev;       /* unused for error rules */
 };
 
+/* What one of a list's codes says about fixing it (its scope: and fix:). */
+struct code_fix {
+  enum list_scope scope;   /* UNSPECIFIED: the list's */
+  const char *fix;         /* NULL: the list's delist.fix_first */
+};
+
 struct list_def {
   const char *name, *title, *zone, *operator_name;
   const char *file;        /* where it was defined, for messages */
   unsigned line, col;
   enum list_type type;
+  enum list_scope scope;          /* UNSPECIFIED: none given (a domain
+                                     list: SCOPE_DOMAIN) */
   bool defunct;
   const char *defunct_since, *defunct_reason;
   const char **tags;
@@ -47,6 +67,7 @@ struct list_def {
   const char *key_name, *key_env; /* keyed zone: zone contains "{key}" */
   struct code_rule *codes;
   size_t ncodes;
+  struct code_fix *code_fixes;    /* NULL, or one for each of codes */
   struct code_rule *errors;
   size_t nerrors;
   bool probe;                     /* false: no RFC 5782 test points */
@@ -144,5 +165,44 @@ const struct code_rule *catalog_match(const struct code_rule *rules,
 
 /* Parses "127.0.0.2" or "127.0.2.0/24" (inside 127/8). */
 bool catalog_parse_code(const char *s, uint32_t *net, unsigned *prefix);
+
+/* ---- scope and fix: who can fix a listing, and how --------------------- */
+/* The advice for one answer of a list. */
+struct code_advice {
+  uint32_t code;                  /* the answer (a bitmask list: the bit) */
+  enum list_scope scope;          /* UNSPECIFIED: not known */
+  const char *fix;                /* NULL: none known */
+  enum severity sev;              /* the code's (SEV_WARNING if unknown) */
+};
+
+/* The advice for answer a (host order) of l: the scope and fix its code
+ * rule gives, else the list's scope and delist.fix_first.  For a bitmask
+ * list, the lowest set bit with a rule of its own.  Never fails; strings
+ * are l's (valid as long as l). */
+struct code_advice catalog_advice(const struct list_def *l, uint32_t a);
+
+/* The distinct pieces of advice for the answers codes[0..n) of one
+ * listing (a bitmask answer: each of its bits), worst code first, into
+ * out (room for max); returns how many.  Two codes with the same scope and
+ * fix make one. */
+size_t catalog_advise(const struct list_def *l, const uint32_t *codes,
+                      size_t n, struct code_advice *out, size_t max);
+
+/* Codes as the state keeps them ("127.0.0.2,127.0.0.4") into out (room
+ * for max); what does not parse is skipped.  Returns how many. */
+size_t catalog_parse_codes(const char *s, uint32_t *out, size_t max);
+
+/* For code (an answer as text, "127.0.0.10") of l - as a rejection names
+ * a zone and perhaps the answer: the scope's name ("policy") and the fix,
+ * as catalog_advice() gives them.  A NULL or unparsable code: the list's
+ * own.  NULL when not known.  Strings are static or l's. */
+const char *catalog_scope(const struct list_def *l, const char *code);
+const char *catalog_fix(const struct list_def *l, const char *code);
+
+/* The scope's YAML name, NULL for SCOPE_UNSPECIFIED. */
+const char *catalog_scope_name(enum list_scope s);
+/* Who can fix a listing of scope s, in words for people (static; NULL for
+ * SCOPE_UNSPECIFIED). */
+const char *catalog_scope_who(enum list_scope s);
 
 #endif

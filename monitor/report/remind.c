@@ -12,6 +12,70 @@ days(int64_t s)
   return s / 86400;
 }
 
+/* The advice for the listing's codes (a provider's or an authentication
+ * check's finding, which has none: the list's own); how many. */
+static size_t
+episode_advice(const struct list_def *l, const struct episode *e,
+               struct code_advice *adv, size_t max)
+{
+  uint32_t codes[RESULT_MAX_CODES];
+  size_t n = catalog_parse_codes(e->codes, codes, RESULT_MAX_CODES);
+  return l != NULL ? catalog_advise(l, codes, n, adv, max) : 0;
+}
+
+/* "scope" and "fix" of the worst code, "fixes" for each distinct one. */
+static void
+advice_json(json_t *o, const struct list_def *l, const struct episode *e)
+{
+  struct code_advice adv[RESULT_MAX_CODES * 8];
+  size_t k = episode_advice(l, e, adv, UTIL_ARRAY_LEN(adv));
+  json_t *all = json_array();
+  for (size_t i = 0; i < k; i++) {
+    char c[20];
+    report_code_str(adv[i].code, c, sizeof(c));
+    json_array_append_new(all, json_pack("{s:s?, s:s?, s:s?}", "code",
+                                         adv[i].code ? c : NULL, "scope",
+                                         catalog_scope_name(adv[i].scope),
+                                         "fix", adv[i].fix));
+  }
+  const char *scope = k ? catalog_scope_name(adv[0].scope) : NULL;
+  json_object_set_new(o, "scope", scope ? json_string(scope) : json_null());
+  json_object_set_new(o, "fix", k && adv[0].fix ? json_string(adv[0].fix)
+                                                : json_null());
+  json_object_set_new(o, "fixes", all);
+}
+
+/* Who can fix it and what to fix first, for the codes returned: each
+ * component of a combined list (Spamhaus ZEN: SBL, XBL, PBL...) has its
+ * own. */
+static void
+compose_advice(const struct list_def *l, const struct episode *e,
+               struct sbuf *t)
+{
+  struct code_advice adv[RESULT_MAX_CODES * 8];
+  size_t k = episode_advice(l, e, adv, UTIL_ARRAY_LEN(adv));
+  for (size_t i = 0; i < k; i++) {
+    char c[24] = "";
+    if (k > 1) {
+      char code[20];
+      report_code_str(adv[i].code, code, sizeof(code));
+      snprintf(c, sizeof(c), "%s: ", code);
+    }
+    const char *who = catalog_scope_who(adv[i].scope);
+    if (who != NULL) {
+      sbuf_addf(t, _("  Who can fix: %s%s [%s]"), c, who,
+                catalog_scope_name(adv[i].scope));
+      sbuf_adds(t, "\n");
+    }
+    if (adv[i].fix != NULL) {
+      char fx[1024];
+      snprintf(fx, sizeof(fx), "%s%s", c, adv[i].fix);
+      sbuf_addf(t, _("  Fix first: %s"), fx);
+      sbuf_adds(t, "\n");
+    }
+  }
+}
+
 static json_t *
 reminder_json(const struct reminder *r, const struct list_def *l,
               const struct evidence *ev, bool urgent, const char *since,
@@ -36,6 +100,7 @@ reminder_json(const struct reminder *r, const struct list_def *l,
   json_object_set_new(*j, "fix_first", l && l->fix_first
                                           ? json_string(l->fix_first)
                                           : json_null());
+  advice_json(*j, l, e);
   json_object_set_new(*j, "evidence",
                       json_pack("{sIsIsI}", "rejections_24h",
                                 (json_int_t)ev->day, "rejections_7d",
@@ -151,10 +216,8 @@ remind_compose(const struct config *cfg, const struct catalog *cat,
     sbuf_adds(t, "\n");
   }
   compose_evidence(ev, t);
-  if (l != NULL && l->fix_first != NULL) {
-    sbuf_addf(t, _("  Fix first: %s"), l->fix_first);
-    sbuf_adds(t, "\n");
-  }
+  if (l != NULL)
+    compose_advice(l, e, t);
   if (d[0]) {
     sbuf_addf(t, _("  Then ask for removal: %s"), d);
     sbuf_adds(t, "\n");

@@ -100,6 +100,31 @@ delist_obj(const struct list_def *l)
   return d;
 }
 
+/* Who can fix a listing of l with codes[0..n), and how: "scope" and "fix"
+ * of the worst code, and "fixes", one {code, scope, fix} per distinct
+ * piece of advice (null, null, [] when nothing is known). */
+static void
+advice_json(json_t *o, const struct list_def *l, const uint32_t *codes,
+            size_t n)
+{
+  struct code_advice adv[RESULT_MAX_CODES * 8];
+  size_t k = l ? catalog_advise(l, codes, n, adv, UTIL_ARRAY_LEN(adv)) : 0;
+  json_t *all = json_array();
+  for (size_t i = 0; i < k; i++) {
+    char c[20];
+    report_code_str(adv[i].code, c, sizeof(c));
+    const char *scope = catalog_scope_name(adv[i].scope);
+    json_array_append_new(all, json_pack("{s:s?, s:s?, s:s?}", "code",
+                                         n > 0 ? c : NULL, "scope", scope,
+                                         "fix", adv[i].fix));
+  }
+  const char *scope = k ? catalog_scope_name(adv[0].scope) : NULL;
+  json_object_set_new(o, "scope", scope ? json_string(scope) : json_null());
+  json_object_set_new(o, "fix", k && adv[0].fix ? json_string(adv[0].fix)
+                                                : json_null());
+  json_object_set_new(o, "fixes", all);
+}
+
 static void
 json_result(void *st, const struct result *r)
 {
@@ -134,6 +159,8 @@ json_result(void *st, const struct result *r)
     json_object_set_new(g, "except", json_integer((json_int_t)r->range_except));
     json_object_set_new(o, "range", g);
   }
+  advice_json(o, r->status == RES_LISTED ? r->list : NULL, r->codes,
+              r->ncodes);
   json_object_set_new(o, "delist", r->status == RES_LISTED
                                        ? delist_obj(r->list)
                                        : json_null());
@@ -275,6 +302,9 @@ listing_json(const struct listing_view *lv, int64_t now)
                       json_integer((e->cleared_at ? e->cleared_at : now)
                                    - e->first_seen));
   json_object_set_new(o, "delist", d[0] ? json_string(d) : json_null());
+  uint32_t codes[RESULT_MAX_CODES];
+  size_t n = catalog_parse_codes(e->codes, codes, RESULT_MAX_CODES);
+  advice_json(o, lv->list, codes, n);
   if (lv->ev != NULL)
     listing_extra_json(o, lv);
   return o;
@@ -381,6 +411,23 @@ feed_json(const struct feed *fd)
   return o;
 }
 
+/* The list's own scope (or null), and every scope its answers can have. */
+static void
+scopes_json(json_t *o, const struct list_def *l)
+{
+  bool seen[SCOPE_POLICY + 1] = {false};
+  seen[l->scope] = true;
+  for (size_t i = 0; l->code_fixes != NULL && i < l->ncodes; i++)
+    seen[l->code_fixes[i].scope] = true;
+  json_t *all = json_array();
+  for (int s = SCOPE_ADDRESS; s <= SCOPE_POLICY; s++)
+    if (seen[s])
+      json_array_append_new(all, json_string(catalog_scope_name(s)));
+  const char *own = catalog_scope_name(l->scope);
+  json_object_set_new(o, "scope", own ? json_string(own) : json_null());
+  json_object_set_new(o, "scopes", all);
+}
+
 static json_t *
 lists_row_json(const struct lists_row *r)
 {
@@ -395,6 +442,7 @@ lists_row_json(const struct lists_row *r)
                         l->operator_name, "tags", tags, "use", r->use);
   json_object_set_new(o, "title", l->title ? json_string(l->title)
                                            : json_null());
+  scopes_json(o, l);
   json_object_set_new(o, "delist", json_string(d));
   json_object_set_new(o, "queries_per_day",
                       l->queries_per_day

@@ -50,6 +50,31 @@ col(const struct text *t, int c)
   return t->o.color ? ansi[c] : "";
 }
 
+/* Who can fix a listing of l with codes[0..n), and how: one "who can
+ * fix" and one "fix" line per distinct piece of advice (the code named
+ * when the listing's codes ask for different things), after indent. */
+static void
+print_advice(FILE *f, const char *indent, const struct list_def *l,
+             const uint32_t *codes, size_t n)
+{
+  struct code_advice adv[RESULT_MAX_CODES * 8];
+  size_t k = catalog_advise(l, codes, n, adv, UTIL_ARRAY_LEN(adv));
+  for (size_t i = 0; i < k; i++) {
+    char code[24] = "";
+    if (k > 1) {
+      char c[20];
+      report_code_str(adv[i].code, c, sizeof(c));
+      snprintf(code, sizeof(code), " (%s)", c);
+    }
+    const char *who = catalog_scope_who(adv[i].scope);
+    if (who != NULL)
+      fprintf(f, "%swho can fix%s: %s [%s]\n", indent, code, who,
+              catalog_scope_name(adv[i].scope));
+    if (adv[i].fix != NULL)
+      fprintf(f, "%sfix%s: %s\n", indent, code, adv[i].fix);
+  }
+}
+
 static void *
 text_begin(const struct report_opts *o)
 {
@@ -185,6 +210,9 @@ print_row(struct text *t, const struct row *r)
             col(t, C_RESET));
     sbuf_free(&e);
   }
+  if (r->status == RES_LISTED && !r->list->auth)
+    print_advice(f, "                                        ", r->list,
+                 r->codes, r->ncodes);
 }
 
 static void
@@ -210,6 +238,40 @@ print_errors(const struct text *t, FILE *f)
     fprintf(f, "  and %llu more errors\n",
             (unsigned long long)t->other_errors);
   fputc('\n', f);
+}
+
+/* What to fix first on list l: the fix for each code its listings
+ * returned (the list's fix_first for codes without their own). */
+static void
+print_fixes_first(const struct text *t, const struct list_def *l, FILE *f)
+{
+  uint32_t codes[64];
+  size_t n = 0;
+  for (size_t k = 0; k < t->nrows; k++) {
+    const struct row *r = &t->rows[k];
+    if (r->list != l || r->status != RES_LISTED)
+      continue;
+    for (size_t i = 0; i < r->ncodes && n < UTIL_ARRAY_LEN(codes); i++) {
+      bool seen = false;
+      for (size_t j = 0; j < n && !seen; j++)
+        seen = codes[j] == r->codes[i];
+      if (!seen)
+        codes[n++] = r->codes[i];
+    }
+  }
+  struct code_advice adv[64];
+  size_t k = catalog_advise(l, codes, n, adv, UTIL_ARRAY_LEN(adv));
+  for (size_t i = 0; i < k; i++) {
+    bool dup = adv[i].fix == NULL;
+    for (size_t j = 0; j < i && !dup; j++) /* same fix, other scope */
+      dup = adv[j].fix != NULL && strcmp(adv[j].fix, adv[i].fix) == 0;
+    if (dup)
+      continue;
+    char c[20];
+    report_code_str(adv[i].code, c, sizeof(c));
+    fprintf(f, "    fix first%s%s%s: %s\n", k > 1 ? " (" : "", k > 1 ? c : "",
+            k > 1 ? ")" : "", adv[i].fix);
+  }
 }
 
 /* What to do next, one line per list with a listing: delisting for the
@@ -239,8 +301,7 @@ print_next_steps(const struct text *t, const struct report_summary *s,
     char d[512];
     report_delist_str(ls->list, d, sizeof(d));
     fprintf(f, "  %s: %s\n", ls->list->name, d[0] ? d : "no delisting URL");
-    if (ls->list->fix_first != NULL)
-      fprintf(f, "    fix first: %s\n", ls->list->fix_first);
+    print_fixes_first(t, ls->list, f);
   }
   if (header)
     fputc('\n', f);
@@ -356,8 +417,11 @@ listing_text(FILE *f, const struct listing_view *lv, int64_t now)
   }
   if (d[0])
     fprintf(f, "    delist: %s\n", d);
-  if (lv->list != NULL && lv->list->fix_first != NULL)
-    fprintf(f, "    fix first: %s\n", lv->list->fix_first);
+  if (lv->list != NULL) {
+    uint32_t codes[RESULT_MAX_CODES];
+    size_t n = catalog_parse_codes(e->codes, codes, RESULT_MAX_CODES);
+    print_advice(f, "    ", lv->list, codes, n);
+  }
   const struct evidence *ev = lv->ev;
   fprintf(f, "    evidence: %llu rejections in 24 h, %llu in 7 days",
           (unsigned long long)ev->day, (unsigned long long)ev->week);
@@ -485,6 +549,18 @@ health_width(const struct lists_view *v)
   return v->probe || v->show_known ? 12 : v->all ? 26 : 0;
 }
 
+/* The list's scope; "by-code" when only its codes say; "-": not known. */
+static const char *
+scope_col(const struct list_def *l)
+{
+  if (l->scope != SCOPE_UNSPECIFIED)
+    return catalog_scope_name(l->scope);
+  for (size_t i = 0; l->code_fixes != NULL && i < l->ncodes; i++)
+    if (l->code_fixes[i].scope != SCOPE_UNSPECIFIED)
+      return "by-code";
+  return "-";
+}
+
 static void
 lists_row_text(FILE *f, const struct lists_view *v, const struct lists_row *r)
 {
@@ -497,10 +573,11 @@ lists_row_text(FILE *f, const struct lists_view *v, const struct lists_row *r)
                     : v->probe ? "-"
                     : v->show_known ? (r->known ? r->known->health : "-")
                     : r->use;
-  fprintf(f, "%-26s %-36s %-6s %-*s%-9s %s\n", r->list->name,
+  fprintf(f, "%-26s %-36s %-6s %-*s%-9s %-8s %s\n", r->list->name,
           r->list->zone ? r->list->zone : "(file only)",
           list_type_names[r->list->type], health_width(v),
-          v->probe || v->all || v->show_known ? col : "", lim, d);
+          v->probe || v->all || v->show_known ? col : "", lim,
+          scope_col(r->list), d);
   if (r->probed != NULL && r->probed->detail[0] != '\0')
     fprintf(f, "  %s\n", r->probed->detail);
 }
@@ -569,10 +646,10 @@ static void
 lists_text(FILE *f, const struct lists_view *v)
 {
   bool fair_use = false;
-  fprintf(f, "%-26s %-36s %-6s %-*s%-9s %s\n", "NAME", "ZONE", "TYPE",
+  fprintf(f, "%-26s %-36s %-6s %-*s%-9s %-8s %s\n", "NAME", "ZONE", "TYPE",
           health_width(v),
           v->probe || v->show_known ? "HEALTH" : v->all ? "USE" : "",
-          "LIMIT/DAY", "DELIST");
+          "LIMIT/DAY", "SCOPE", "DELIST");
   for (size_t i = 0; i < v->n; i++) {
     lists_row_text(f, v, &v->rows[i]);
     fair_use = fair_use || (v->rows[i].limit > 0 && !v->rows[i].published);

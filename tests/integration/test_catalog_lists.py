@@ -1,8 +1,9 @@
 """The shipped catalog against rbldnsd zones that answer the way each real
 list does (issue 3): served on 127.0.0.1 under the real zone names, so the
-real catalog entries read them.  Nothing leaves the machine."""
+real catalog entries read them.  Nothing leaves the machine.  Who can fix a
+listing and how (issue 19): ZEN's components name their own fix."""
 import rbltest
-from rbltest import Rbldnsd, by_key, run
+from rbltest import Rbldnsd, Workdir, by_key, run
 
 V6_TEST = "::ffff:7f00:2\n"
 ZONES = {
@@ -12,7 +13,8 @@ ZONES = {
                          "192.0.2.1 :127.0.0.2:https://check.spamhaus.org/sbl/query/SBL1\n"
                          "192.0.2.1 :127.0.0.4:https://check.spamhaus.org/query/ip/192.0.2.1\n"
                          "192.0.2.2 :127.0.0.10:https://check.spamhaus.org/pbl\n"
-                         "192.0.2.3 :127.255.255.254:public resolver\n"),
+                         "192.0.2.3 :127.255.255.254:public resolver\n"
+                         "192.0.2.5 :127.0.0.4:https://check.spamhaus.org/query/ip/192.0.2.5\n"),
     "sbl.spamhaus.org": ("ip4set", "127.0.0.0/24 :127.255.255.254:open resolver\n"),
     "dbl.spamhaus.org": ("dnset",
                          "dbltest.com :127.0.1.2:test\n"
@@ -196,7 +198,71 @@ class CatalogListsTest(rbltest.unittest.TestCase):
         self.assertEqual(r.json()["status"], "WARNING")
         t = run(["lists", "--probe"], config(self.dns.server, ["spamhaus-zen"], "192.0.2.1"))
         self.assertEqual(t.rc, 0)
-        self.assertRegex(t.out, r"spamhaus-zen +zen\.spamhaus\.org +ip +ok")
+        self.assertRegex(t.out, r"spamhaus-zen +zen\.spamhaus\.org +ip +ok +300000 +by-code ")
+
+    # ---- who can fix it, and how (issue 19) ------------------------------
+    def test_zen_scope_and_fix_per_code(self):
+        r, rep = self.check(["spamhaus-zen"], "192.0.2.1, 192.0.2.2, 192.0.2.5")
+        res = by_key(rep["results"])
+        pbl = res[("192.0.2.2", "spamhaus-zen")]  # 127.0.0.10: ISP-maintained PBL
+        self.assertEqual(pbl["scope"], "policy")
+        self.assertTrue(pbl["fix"].startswith("PBL (set by the ISP/network owner)"), pbl["fix"])
+        self.assertIn("smarthost", pbl["fix"])
+        self.assertIn("range owner", pbl["fix"])
+        self.assertEqual(pbl["fixes"], [{"code": "127.0.0.10", "scope": "policy",
+                                         "fix": pbl["fix"]}])
+        xbl = res[("192.0.2.5", "spamhaus-zen")]  # 127.0.0.4: XBL
+        self.assertEqual(xbl["scope"], "address")
+        self.assertTrue(xbl["fix"].startswith("XBL: find and clean the infected host"))
+        both = res[("192.0.2.1", "spamhaus-zen")]  # SBL and XBL: a fix for each
+        self.assertEqual({(f["code"], f["scope"]) for f in both["fixes"]},
+                         {("127.0.0.2", "provider"), ("127.0.0.4", "address")})
+        for one in (pbl, xbl, both):  # never ZEN's one text for every component
+            self.assertNotIn("depends on the component", one["fix"])
+        t = run(["check"], config(self.dns.server, ["spamhaus-zen"], "192.0.2.2, 192.0.2.5"))
+        self.assertRegex(t.out, r"who can fix: the range owner \(a policy listing[^\n]*\[policy\]")
+        self.assertIn("fix: PBL (set by the ISP/network owner)", t.out)
+        self.assertIn("fix: XBL: find and clean", t.out)
+        self.assertIn("fix first (127.0.0.4): XBL:", t.out)
+        self.assertIn("fix first (127.0.0.10): PBL", t.out)
+
+    def test_zen_reminder_and_status_name_the_code_fix(self):
+        w = Workdir(config(self.dns.server, ["spamhaus-zen"], "192.0.2.2, 192.0.2.5"))
+        try:
+            self.assertEqual(w.run(["check", "--changes-only"]).rc, 2)
+            t = w.run(["remind"]).out
+            pbl, xbl = (t.split("192.0.2.2 is listed")[1].split("[reminder")[0],
+                        t.split("192.0.2.5 is listed")[1].split("[reminder")[0])
+            self.assertIn("Who can fix: the range owner (a policy listing", pbl)
+            self.assertIn("Fix first: PBL (set by the ISP/network owner)", pbl)
+            self.assertIn("send through your provider's smarthost", pbl)
+            self.assertNotIn("XBL", pbl)
+            self.assertIn("Who can fix: whoever runs this address", xbl)
+            self.assertIn("Fix first: XBL: find and clean the infected host", xbl)
+            self.assertNotIn("depends on the component", t)
+            st = w.run(["status", "--format", "json"]).json()
+            got = {l["target"]: (l["scope"], l["fix"].split(":")[0]) for l in st["listings"]}
+            self.assertEqual(got, {"192.0.2.2": ("policy", "PBL (set by the ISP/network owner)"),
+                                   "192.0.2.5": ("address", "XBL")})
+            s = w.run(["status"]).out
+            self.assertIn("    who can fix: the range owner", s)
+            self.assertIn("    fix: XBL: find and clean", s)
+        finally:
+            w.cleanup()
+
+    def test_lists_show_scope(self):
+        use = ["spamhaus-pbl", "spamhaus-zen", "uceprotect-2", "uceprotect-3", "spamhaus-dbl"]
+        r = run(["lists", "--format", "json"], config(self.dns.server, use, "192.0.2.1"))
+        got = {l["name"]: (l["scope"], l["scopes"]) for l in r.json()["lists"]}
+        self.assertEqual(got["spamhaus-pbl"], ("policy", ["policy"]))
+        self.assertEqual(got["uceprotect-2"], ("range", ["range"]))  # the allocation
+        self.assertEqual(got["uceprotect-3"], ("asn", ["asn"]))
+        self.assertEqual(got["spamhaus-dbl"], ("domain", ["domain"]))
+        self.assertEqual(got["spamhaus-zen"][0], None)  # by code: SBL, XBL, DROP, PBL...
+        self.assertEqual(set(got["spamhaus-zen"][1]), {"address", "provider", "range", "policy"})
+        t = run(["lists"], config(self.dns.server, use, "192.0.2.1")).out
+        self.assertRegex(t, r"uceprotect-3 +dnsbl-3\.uceprotect\.net +ip4 +100000\* +asn ")
+        self.assertRegex(t, r"spamhaus-zen +zen\.spamhaus\.org +ip +300000 +by-code ")
 
 
 if __name__ == "__main__":

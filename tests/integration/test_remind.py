@@ -11,7 +11,10 @@ T0 = 1767607200  # 2026-01-05T10:00:00Z
 H, D = 3600, 86400
 
 LISTED = {"bl.test": ("ip4set", ":127.0.0.2:spam from $\n127.0.0.2\n192.0.2.1\n"),
-          "exp.test": ("ip4set", ":127.0.0.2:trap hit\n127.0.0.2\n192.0.2.1\n")}
+          "exp.test": ("ip4set", ":127.0.0.2:trap hit\n127.0.0.2\n192.0.2.1\n"),
+          "zenlike.test": ("ip4set", "127.0.0.2 :127.0.0.2:test\n"
+                           "192.0.2.1 :127.0.0.10:policy range\n"
+                           "192.0.2.2 :127.0.0.4:exploited\n")}
 CLEAN = {"bl.test": ("ip4set", ":127.0.0.2:x\n127.0.0.2\n"),
          "exp.test": ("ip4set", ":127.0.0.2:x\n127.0.0.2\n")}
 BL = custom_list("bl", "bl.test", "ip4", {"127.0.0.2": ("spam source", "critical")},
@@ -20,6 +23,13 @@ BL = custom_list("bl", "bl.test", "ip4", {"127.0.0.2": ("spam source", "critical
 EXP = custom_list("exp", "exp.test", "ip4", {"127.0.0.2": ("trap hit", "warning")},
                   extra=', delist: {url: "https://exp.test/", procedure: auto-expire, '
                         'expires: 2d}')
+# A ZEN-like custom list: each code says who can fix it and how (issue 19).
+ZENLIKE = ('    - {name: zenlike, zone: zenlike.test, type: ip4, scope: address, codes: {'
+           '"127.0.0.4": {meaning: "XBL: exploited host", severity: critical, '
+           'fix: "XBL: clean the infected host"}, '
+           '"127.0.0.10": {meaning: "PBL: end-user range", severity: warning, scope: policy, '
+           'fix: "PBL: send through your provider\'s smarthost or ask the range owner"}}, '
+           'delist: {url: "https://zenlike.test/", fix_first: "one text for the whole list"}}\n')
 
 LOG = (
     "Jan  5 09:00:00 mx1 postfix/smtp[1]: A1: to=<u@example.com>, relay=mx.example.com"
@@ -165,6 +175,35 @@ class RemindTest(rbltest.unittest.TestCase):
         t = self.run_(["status"], T0 + 2 * H)
         self.assertIn("Blocks no listing explains", t.out)
         self.assertIn("reminder 1: open", t.out)
+
+    def test_reminder_names_the_fix_for_the_code(self):
+        self.config(self.listed, (ZENLIKE,))
+        self.w.write_config(open(self.w.config_path).read().replace(
+            "ips: [192.0.2.1]", "ips: [192.0.2.1, 192.0.2.2]"))
+        self.assertEqual(self.run_(["check", "--changes-only"], T0).rc, 2)
+        t = self.run_(["remind"], T0 + 60).out
+        pbl = t.split("192.0.2.1 is listed")[1].split("[reminder")[0]
+        xbl = t.split("192.0.2.2 is listed")[1].split("[reminder")[0]
+        self.assertIn("  Who can fix: the range owner (a policy listing", pbl)
+        self.assertIn("[policy]", pbl)
+        self.assertIn("  Fix first: PBL: send through your provider's smarthost or ask "
+                      "the range owner\n", pbl)
+        self.assertIn("  Who can fix: whoever runs this address", xbl)
+        self.assertIn("  Fix first: XBL: clean the infected host\n", xbl)
+        self.assertNotIn("one text for the whole list", t)
+        rem = {r["target"]: r for r in
+               self.remind(T0 + D + 120).json()["reminders"]}
+        self.assertEqual((rem["192.0.2.1"]["scope"], rem["192.0.2.1"]["fix"]),
+                         ("policy", "PBL: send through your provider's smarthost or ask "
+                                    "the range owner"))
+        self.assertEqual(rem["192.0.2.1"]["fixes"],
+                         [{"code": "127.0.0.10", "scope": "policy",
+                           "fix": rem["192.0.2.1"]["fix"]}])
+        self.assertEqual((rem["192.0.2.2"]["scope"], rem["192.0.2.2"]["fix"]),
+                         ("address", "XBL: clean the infected host"))
+        c = self.run_(["check", "--format", "json"], T0 + D + 180).json()
+        self.assertEqual({r["target"]: r["scope"] for r in c["results"]},
+                         {"192.0.2.1": "policy", "192.0.2.2": "address"})
 
     def test_french(self):
         self.config(self.listed)

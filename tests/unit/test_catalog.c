@@ -348,7 +348,7 @@ test_bad_unknown_key(void **state)
              T1_TAIL,
              9, 5,
              "unknown key 'colour' in a list entry (expected one of: name, "
-             "title, zone, type, status, defunct, tags, txt, bitmask, key, "
+             "title, zone, type, scope, status, defunct, tags, txt, bitmask, key, "
              "codes, errors, test, limits, delist, sources, note, feed)");
 }
 
@@ -661,6 +661,225 @@ test_bad_yaml_syntax(void **state)
              8, 5, "YAML syntax: ");
 }
 
+/* ---- scope and fix ------------------------------------------------------ */
+/* The scope of a list and of its codes, the fix per code, and what other
+ * code asks of them (catalog_scope, catalog_fix, catalog_advise). */
+static void
+test_scope_and_fix(void **state)
+{
+  struct fx *f = *state;
+  char dir[512];
+  new_case_dir(dir, sizeof(dir));
+  write_file(dir, "x.yaml",
+             HEAD T1_TOP
+             "    scope: address\n"
+             "    codes:\n"
+             "      127.0.0.2: {meaning: spam, severity: critical}\n"
+             "      127.0.0.4: {meaning: exploit, severity: critical, "
+             "fix: \"clean the host\"}\n"
+             "      127.0.0.10: {meaning: dynamic, severity: warning, "
+             "scope: policy, fix: \"use the smarthost\"}\n"
+             "      127.0.1.0/24: {meaning: neighbours, severity: warning, "
+             "scope: range}\n"
+             "    delist: {url: https://example.org/d, fix_first: \"stop "
+             "it\"}\n"
+             "    sources: [https://example.org/t1]\n");
+  rbl_status st = catalog_load_dir(&f->cat, dir, &f->d);
+  if (st != RBL_OK)
+    fail_msg("status %d:\n%s", st, sbuf_str(&f->d.text));
+  const struct list_def *l = catalog_find(&f->cat, "t1");
+  assert_non_null(l);
+  assert_int_equal(l->scope, SCOPE_ADDRESS);
+  assert_string_equal(catalog_scope(l, "127.0.0.10"), "policy");
+  assert_string_equal(catalog_fix(l, "127.0.0.10"), "use the smarthost");
+  assert_string_equal(catalog_scope(l, "127.0.0.4"), "address");
+  assert_string_equal(catalog_fix(l, "127.0.0.4"), "clean the host");
+  /* A code without its own: the list's scope and delist.fix_first. */
+  assert_string_equal(catalog_scope(l, "127.0.0.2"), "address");
+  assert_string_equal(catalog_fix(l, "127.0.0.2"), "stop it");
+  assert_string_equal(catalog_scope(l, "127.0.1.7"), "range");
+  assert_string_equal(catalog_fix(l, "127.0.1.7"), "stop it");
+  /* Unknown, missing or unparsable code: the list's own. */
+  assert_string_equal(catalog_scope(l, "127.0.0.77"), "address");
+  assert_string_equal(catalog_scope(l, NULL), "address");
+  assert_string_equal(catalog_fix(l, "zen"), "stop it");
+  /* A listing with several codes: one piece of advice each, worst
+   * first; the same advice twice is one. */
+  uint32_t codes[4];
+  assert_int_equal(catalog_parse_codes("127.0.0.10,127.0.0.4,127.0.0.2,x",
+                                       codes, 4), 3);
+  struct code_advice adv[8];
+  size_t n = catalog_advise(l, codes, 3, adv, 8);
+  assert_int_equal(n, 3);
+  assert_int_equal(adv[0].sev, SEV_CRITICAL);
+  assert_int_equal(adv[2].scope, SCOPE_POLICY);
+  assert_int_equal(adv[2].code, 0x7f00000au);
+  uint32_t twice[2] = {0x7f000002u, 0x7f00004du}; /* .77: the list's too */
+  assert_int_equal(catalog_advise(l, twice, 2, adv, 8), 1);
+  assert_int_equal(adv[0].code, 0x7f000002u);
+  assert_int_equal(catalog_advise(l, codes, 3, adv, 1), 1); /* room */
+  assert_string_equal(catalog_scope_who(SCOPE_POLICY) != NULL ? "y" : "n",
+                      "y");
+  assert_null(catalog_scope_name(SCOPE_UNSPECIFIED));
+}
+
+static void
+test_scope_domain_default_and_bitmask(void **state)
+{
+  struct fx *f = *state;
+  char dir[512];
+  new_case_dir(dir, sizeof(dir));
+  write_file(dir, "x.yaml",
+             HEAD
+             "  - name: d1\n"
+             "    zone: d1.example\n"
+             "    type: domain\n"
+             "    bitmask: true\n"
+             "    codes:\n"
+             "      127.0.0.2: {meaning: black, severity: critical, fix: "
+             "\"stop the spam\"}\n"
+             "      127.0.0.4: {meaning: grey, severity: warning}\n"
+             "      127.0.0.8: {meaning: policy, severity: notice, scope: "
+             "policy, fix: \"nothing\"}\n"
+             "    delist: https://example.org/d\n"
+             "    sources: [https://example.org/d1]\n");
+  rbl_status st = catalog_load_dir(&f->cat, dir, &f->d);
+  if (st != RBL_OK)
+    fail_msg("status %d:\n%s", st, sbuf_str(&f->d.text));
+  const struct list_def *l = catalog_find(&f->cat, "d1");
+  assert_int_equal(l->scope, SCOPE_DOMAIN); /* a domain list's default */
+  assert_string_equal(catalog_scope(l, "127.0.0.4"), "domain");
+  assert_null(catalog_fix(l, "127.0.0.4"));
+  /* bits 4 and 8: the lowest bit with advice of its own speaks... */
+  assert_string_equal(catalog_scope(l, "127.0.0.12"), "policy");
+  assert_string_equal(catalog_fix(l, "127.0.0.14"), "stop the spam");
+  /* ...and a listing gets each bit's */
+  uint32_t a = 0x7f00000eu;
+  struct code_advice adv[8];
+  assert_int_equal(catalog_advise(l, &a, 1, adv, 8), 3);
+  assert_int_equal(adv[0].code, 0x7f000002u);
+  assert_int_equal(adv[2].code, 0x7f000008u);
+}
+
+static void
+test_bad_scope_value(void **state)
+{
+  expect_bad(*state,
+             HEAD T1_TOP
+             "    scope: network\n"                               /* 7 */
+             T1_CODES T1_TAIL,
+             7, 12,
+             "scope must be one of address, range, provider, asn, domain, "
+             "policy, not 'network'");
+}
+
+static void
+test_bad_code_scope_value(void **state)
+{
+  expect_bad(*state,
+             HEAD T1_TOP
+             "    codes:\n"                                       /* 7 */
+             "      127.0.0.2: {meaning: spam, severity: critical, scope: isp}\n"
+             T1_TAIL,
+             8, 61,
+             "a code's scope must be one of address, range, provider, asn, "
+             "domain, policy, not 'isp'");
+}
+
+static void
+test_bad_scope_domain_on_ip(void **state)
+{
+  expect_bad(*state,
+             HEAD T1_TOP
+             "    scope: domain\n"                                /* 7 */
+             T1_CODES T1_TAIL,
+             7, 12, "list 't1': scope domain does not fit type ip4");
+}
+
+static void
+test_bad_code_scope_on_domain_list(void **state)
+{
+  expect_bad(*state,
+             HEAD
+             "  - name: t1\n"
+             "    zone: t1.example\n"
+             "    type: domain\n"
+             "    codes:\n"                                       /* 7 */
+             "      127.0.1.2: {meaning: spam, severity: critical, scope: address}\n"
+             T1_TAIL,
+             8, 61,
+             "list 't1': code '127.0.1.2': scope address does not fit type "
+             "domain (a domain list's scope is domain or policy)");
+}
+
+static void
+test_bad_fix_on_good_code(void **state)
+{
+  expect_bad(*state,
+             HEAD T1_TOP
+             "    codes:\n"                                       /* 7 */
+             "      127.0.0.2: {meaning: spam, severity: critical}\n"
+             "      127.0.0.3: {meaning: ok, severity: good, fix: \"nothing\"}\n"
+             T1_TAIL,
+             9, 53, "code '127.0.0.3' is good (never a listing): it has no "
+                    "fix");
+}
+
+static void
+test_bad_code_fix_type(void **state)
+{
+  expect_bad(*state,
+             HEAD T1_TOP
+             "    codes:\n"                                       /* 7 */
+             "      127.0.0.2: {meaning: spam, severity: critical, fix: [a]}\n"
+             T1_TAIL,
+             8, 59, "a code's fix must be");
+}
+
+/* The shipped catalog names the fix for the code returned: Spamhaus'
+ * components and UCEPROTECT's levels differ (lists/ and their sources). */
+static void
+test_shipped_scopes(void **state)
+{
+  struct fx *f = *state;
+  load_shipped(f);
+  static const struct {
+    const char *list, *code, *scope, *fix_has;
+  } want[] = {
+    {"spamhaus-zen", "127.0.0.10", "policy", "smarthost"},
+    {"spamhaus-zen", "127.0.0.11", "policy", "smarthost"},
+    {"spamhaus-zen", "127.0.0.4", "address", "infected"},
+    {"spamhaus-zen", "127.0.0.2", "provider", "SBL record"},
+    {"spamhaus-zen", "127.0.0.9", "range", "DROP"},
+    {"spamhaus-zen", "127.0.0.30", "address", "command-and-control"},
+    {"spamhaus-pbl", "127.0.0.10", "policy", "range owner"},
+    {"spamhaus-dqs-zen", "127.0.0.3", "address", "CSS"},
+    {"spamhaus-dbl", "127.0.1.4", "domain", "phishing"},
+    {"spamhaus-dbl", "127.0.1.102", "domain", "compromise"},
+    {"uceprotect-1", "127.0.0.2", "address", "Stop the spam"},
+    {"uceprotect-2", "127.0.0.2", "range", "provider"},
+    {"uceprotect-3", "127.0.0.2", "asn", "network operator"},
+    {"spamrats-all", "127.0.0.36", "policy", "rDNS"},
+    {"spamrats-all", "127.0.0.43", "address", "infected"},
+    {"abusix-combined", "127.0.0.11", "policy", "smarthost"},
+  };
+  for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+    const struct list_def *l = catalog_find(&f->cat, want[i].list);
+    assert_non_null(l);
+    const char *s = catalog_scope(l, want[i].code);
+    const char *fx = catalog_fix(l, want[i].code);
+    if (s == NULL || strcmp(s, want[i].scope) != 0 || fx == NULL ||
+        strstr(fx, want[i].fix_has) == NULL)
+      fail_msg("%s %s: scope %s, fix %s; want %s, a fix with \"%s\"",
+               want[i].list, want[i].code, s ? s : "(none)",
+               fx ? fx : "(none)", want[i].scope, want[i].fix_has);
+  }
+  /* Different components, different fixes: not one text for ZEN. */
+  const struct list_def *zen = catalog_find(&f->cat, "spamhaus-zen");
+  assert_string_not_equal(catalog_fix(zen, "127.0.0.10"),
+                          catalog_fix(zen, "127.0.0.4"));
+}
+
 static void
 test_empty_dir(void **state)
 {
@@ -709,6 +928,15 @@ main(void)
     T(test_bad_missing_required),
     T(test_bad_all_reported),
     T(test_bad_yaml_syntax),
+    T(test_scope_and_fix),
+    T(test_scope_domain_default_and_bitmask),
+    T(test_bad_scope_value),
+    T(test_bad_code_scope_value),
+    T(test_bad_scope_domain_on_ip),
+    T(test_bad_code_scope_on_domain_list),
+    T(test_bad_fix_on_good_code),
+    T(test_bad_code_fix_type),
+    T(test_shipped_scopes),
     T(test_empty_dir),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
