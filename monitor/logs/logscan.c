@@ -14,7 +14,7 @@ static const struct mta_parser *const parsers[] = {
  * contain; each marker is one pass over a block, so fewer is faster. */
 const char *const logscan_markers[] = {
   " said: ", "refused to talk to me: ", "SMTP error from remote ", "stat=",
-  NULL,
+  "PRDR error after ", NULL,
 };
 
 void
@@ -473,14 +473,32 @@ static const struct {
   const char *stage;
 } stages[] = {
   {"RCPT", "rcpt"}, {"end of DATA", "data"}, {"end of data", "data"},
-  {"DATA", "data"}, {"MAIL", "mail"}, {"EHLO", "helo"}, {"HELO", "helo"},
-  {"LHLO", "helo"}, {"initial connection", "greeting"},
+  {"DATA", "data"}, {"BDAT", "data"}, {"MAIL", "mail"}, {"EHLO", "helo"},
+  {"HELO", "helo"}, {"LHLO", "helo"}, {"initial connection", "greeting"},
   {"STARTTLS", "helo"},
 };
+
+static bool
+starts(const char *s, size_t n, const char *word)
+{
+  size_t wl = strlen(word);
+  return n >= wl && memcmp(s, word, wl) == 0;
+}
 
 const char *
 log_stage(const char *s, size_t n)
 {
+  /* The command the text starts with ("MAIL FROM:<data@example.org>" is
+   * MAIL), after Postfix's "(in reply to " or Exim's "pipelined ". */
+  static const char *const lead[] = {" ", "(in reply to ", "pipelined "};
+  for (size_t k = 0; k < sizeof(lead) / sizeof(lead[0]); k++)
+    while (starts(s, n, lead[k])) {
+      s += strlen(lead[k]);
+      n -= strlen(lead[k]);
+    }
+  for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
+    if (starts(s, n, stages[i].word))
+      return stages[i].stage;
   for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
     if (log_find(s, n, stages[i].word) != NULL)
       return stages[i].stage;

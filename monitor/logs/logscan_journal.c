@@ -62,6 +62,7 @@ journal_json_line(const char *line, size_t n, struct rejection *out)
    * message written as bytes cannot be tested before it is decoded). */
   if (log_find(line, n, "said") == NULL && log_find(line, n, "refused") ==
       NULL && log_find(line, n, "SMTP error") == NULL &&
+      log_find(line, n, "PRDR error") == NULL &&
       log_find(line, n, "Fail") == NULL && log_find(line, n, "dsn=") == NULL &&
       !message_is_bytes(line, n))
     return false;
