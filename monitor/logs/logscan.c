@@ -14,7 +14,7 @@ static const struct mta_parser *const parsers[] = {
  * contain; each marker is one pass over a block, so fewer is faster. */
 const char *const logscan_markers[] = {
   " said: ", "refused to talk to me: ", "SMTP error from remote ", "stat=",
-  NULL,
+  "PRDR error after ", NULL,
 };
 
 void
@@ -131,8 +131,8 @@ days_from_civil(int y, int m, int d)
 
 /* "2026-01-05T10:00:00[.frac](Z|+hh:mm)" or Exim "2026-01-05 10:00:00
  * [.mmm][ +hhmm]".  Returns the length read or 0. */
-static size_t
-iso_time(const char *s, size_t n, char sep, int64_t *out)
+size_t
+log_iso_time(const char *s, size_t n, char sep, int64_t *out)
 {
   if (n < 19 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) ||
       s[7] != '-' || !digits(s + 8, 2) || s[10] != sep ||
@@ -186,52 +186,42 @@ iso_time(const char *s, size_t n, char sep, int64_t *out)
   return i;
 }
 
-bool
-logline_split(const struct logclock *c, const char *line, size_t n,
-              struct logline *out)
+static bool
+name_char(char ch)
 {
-  memset(out, 0, sizeof(*out));
-  size_t i = iso_time(line, n, ' ', &out->time);
-  if (i > 0) { /* Exim mainlog: the rest is Exim's */
-    while (i < n && line[i] == ' ')
-      i++;
-    if (i < n && line[i] == '[') { /* [pid] */
-      const char *e = memchr(line + i, ']', n - i);
-      if (e != NULL)
-        i = (size_t)(e - line) + 1;
-      while (i < n && line[i] == ' ')
-        i++;
-    }
-    out->exim_mainlog = true;
-    out->prog = "exim";
-    out->proglen = 4;
-    out->msg = line + i;
-    out->msglen = n - i;
-    return true;
-  }
-  i = bsd_time(c, line, n, &out->time);
-  if (i == 0) {
-    i = iso_time(line, n, 'T', &out->time);
-    if (i == 0 || i >= n || line[i] != ' ')
-      return false;
-    i++;
-  }
-  /* host */
-  const char *sp = memchr(line + i, ' ', n - i);
-  if (sp == NULL)
-    return false;
-  i = (size_t)(sp - line) + 1;
-  /* prog[pid]: or prog: */
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+         (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+}
+
+/* "prog[pid]: " or "prog: " at line[i]: fills prog and msg.  strict (the
+ * ISO time Exim's mainlog shares): prog starts with a letter and holds
+ * only name characters and '/', and "[pid]" is there with digits only, so
+ * that no Exim line ("1t2AbC-000000001Ab-2xYz DKIM: d=...") is taken for
+ * it. */
+static bool
+prog_msg(const char *line, size_t n, size_t i, bool strict,
+         struct logline *out)
+{
   size_t p = i;
-  while (p < n && line[p] != '[' && line[p] != ':' && line[p] != ' ')
+  while (p < n && line[p] != '[' && line[p] != ':' && line[p] != ' ') {
+    if (strict && !name_char(line[p]) && line[p] != '/')
+      return false;
     p++;
-  if (p >= n || line[p] == ' ')
+  }
+  if (p >= n || p == i || line[p] == ' ')
+    return false;
+  if (strict && !((line[i] >= 'a' && line[i] <= 'z') ||
+                  (line[i] >= 'A' && line[i] <= 'Z')))
     return false;
   out->prog = line + i;
   out->proglen = p - i;
+  if (strict && line[p] != '[')
+    return false;
   if (line[p] == '[') {
     const char *e = memchr(line + p, ']', n - p);
-    if (e == NULL)
+    if (e == NULL || (strict && (e == line + p + 1 ||
+                                 !digits(line + p + 1,
+                                         (size_t)(e - line) - p - 1))))
       return false;
     p = (size_t)(e - line) + 1;
   }
@@ -240,6 +230,99 @@ logline_split(const struct logclock *c, const char *line, size_t n,
   out->msg = line + p + 2;
   out->msglen = n - p - 2;
   return true;
+}
+
+/* After the time: "[<facility.priority> ]HOST prog[pid]: msg", or
+ * "prog[pid]: msg" when the writer left the host out (a token with '['
+ * or ending in ':' is a program, never a host name). */
+static bool
+syslog_rest(const char *line, size_t n, size_t i, bool strict,
+            struct logline *out)
+{
+  while (i < n && line[i] == ' ')
+    i++;
+  if (!strict && i < n && line[i] == '<') { /* FreeBSD syslogd -v */
+    const char *gt = memchr(line + i, '>', n - i < 32 ? n - i : 32);
+    if (gt != NULL && gt + 1 < line + n && gt[1] == ' ')
+      i = (size_t)(gt - line) + 2;
+  }
+  const char *sp = memchr(line + i, ' ', n - i);
+  if (sp == NULL)
+    return false;
+  size_t tl = (size_t)(sp - line) - i;
+  if (tl > 0 && (memchr(line + i, '[', tl) != NULL || line[i + tl - 1] == ':'))
+    return prog_msg(line, n, i, strict, out); /* no host */
+  for (size_t k = 0; strict && k < tl; k++)
+    if (!name_char(line[i + k]) && line[i + k] != ':')
+      return false;
+  if (tl == 0 || !prog_msg(line, n, i + tl + 1, strict, out))
+    return false;
+  out->host = line + i;
+  out->hostlen = tl;
+  return true;
+}
+
+/* Exim's own log: after the time an optional "[pid]", then the rest is
+ * Exim's (msg); there is no host. */
+static void
+exim_rest(const char *line, size_t n, size_t i, struct logline *out)
+{
+  while (i < n && line[i] == ' ')
+    i++;
+  if (i < n && line[i] == '[') { /* [pid] */
+    const char *e = memchr(line + i, ']', n - i);
+    if (e != NULL)
+      i = (size_t)(e - line) + 1;
+    while (i < n && line[i] == ' ')
+      i++;
+  }
+  out->exim_mainlog = true;
+  out->prog = "exim";
+  out->proglen = 4;
+  out->msg = line + i;
+  out->msglen = n - i;
+}
+
+/* docker compose logs: "service-name-1  | " before the line. */
+static size_t
+compose_prefix(const char *line, size_t n)
+{
+  size_t i = 0;
+  while (i < n && i < 128 && name_char(line[i]))
+    i++;
+  if (i == 0 || i >= n || line[i] != ' ')
+    return 0;
+  while (i < n && line[i] == ' ')
+    i++;
+  return i + 1 < n && line[i] == '|' && line[i + 1] == ' ' ? i + 2 : 0;
+}
+
+bool
+logline_split(const struct logclock *c, const char *line, size_t n,
+              struct logline *out)
+{
+  memset(out, 0, sizeof(*out));
+  size_t skip = n > 0 && line[0] >= '0' && line[0] <= '9'
+                  ? 0 : compose_prefix(line, n);
+  line += skip;
+  n -= skip;
+  size_t i = log_iso_time(line, n, ' ', &out->time);
+  if (i > 0) { /* Exim's mainlog, or syslog with a space in the time */
+    struct logline l = *out;
+    if (syslog_rest(line, n, i, true, &l)) {
+      *out = l;
+      return true;
+    }
+    exim_rest(line, n, i, out);
+    return true;
+  }
+  i = bsd_time(c, line, n, &out->time);
+  if (i == 0) {
+    i = log_iso_time(line, n, 'T', &out->time);
+    if (i == 0 || i >= n || line[i] != ' ')
+      return false;
+  }
+  return syslog_rest(line, n, i, false, out);
 }
 
 bool
@@ -266,6 +349,7 @@ logscan_logline(const struct logline *l, struct rejection *out)
       continue;
     memset(out, 0, sizeof(*out));
     out->time = l->time;
+    log_copy(out->loghost, sizeof(out->loghost), l->host, l->hostlen);
     out->mta = parsers[k]->name;
     out->stage = "unknown";
     return parsers[k]->parse(l, out);
@@ -389,14 +473,32 @@ static const struct {
   const char *stage;
 } stages[] = {
   {"RCPT", "rcpt"}, {"end of DATA", "data"}, {"end of data", "data"},
-  {"DATA", "data"}, {"MAIL", "mail"}, {"EHLO", "helo"}, {"HELO", "helo"},
-  {"LHLO", "helo"}, {"initial connection", "greeting"},
+  {"DATA", "data"}, {"BDAT", "data"}, {"MAIL", "mail"}, {"EHLO", "helo"},
+  {"HELO", "helo"}, {"LHLO", "helo"}, {"initial connection", "greeting"},
   {"STARTTLS", "helo"},
 };
+
+static bool
+starts(const char *s, size_t n, const char *word)
+{
+  size_t wl = strlen(word);
+  return n >= wl && memcmp(s, word, wl) == 0;
+}
 
 const char *
 log_stage(const char *s, size_t n)
 {
+  /* The command the text starts with ("MAIL FROM:<data@example.org>" is
+   * MAIL), after Postfix's "(in reply to " or Exim's "pipelined ". */
+  static const char *const lead[] = {" ", "(in reply to ", "pipelined "};
+  for (size_t k = 0; k < sizeof(lead) / sizeof(lead[0]); k++)
+    while (starts(s, n, lead[k])) {
+      s += strlen(lead[k]);
+      n -= strlen(lead[k]);
+    }
+  for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
+    if (starts(s, n, stages[i].word))
+      return stages[i].stage;
   for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
     if (log_find(s, n, stages[i].word) != NULL)
       return stages[i].stage;

@@ -27,11 +27,17 @@ struct rejection {
   const char *stage;             /* static: greeting helo mail rcpt data unknown */
   bool permanent;
   char text[LOG_TEXT_MAX];
+  char loghost[LOG_FIELD_MAX];   /* the host that wrote the line: syslog
+                                    HOSTNAME, journald _HOSTNAME; empty for
+                                    Exim's own mainlog */
 };
 
-/* One log line split into its syslog parts. */
+/* One log line split into its syslog parts.  Pointers are into the line. */
 struct logline {
   int64_t time;                  /* 0: no time could be read */
+  const char *host;              /* syslog HOSTNAME; NULL (hostlen 0) when
+                                    the line has none (Exim mainlog) */
+  size_t hostlen;
   const char *prog;              /* "postfix/smtp", "exim", ... */
   size_t proglen;
   const char *msg;               /* after "prog[pid]: " */
@@ -47,8 +53,13 @@ struct logclock {
 };
 void logclock_init(struct logclock *c, int64_t file_mtime);
 
-/* Splits a line: BSD syslog, RFC 3339 syslog, or Exim mainlog.  False when
- * the line has none of these shapes. */
+/* Splits a line: BSD syslog "Mmm dd hh:mm:ss HOST prog[pid]: msg" (a
+ * "<facility.priority>" before HOST, as FreeBSD syslogd -v writes, is
+ * skipped), the same with an RFC 3339 time ("2026-01-05T10:00:00+01:00")
+ * or an ISO time with a space ("2026-01-05 10:00:00 HOST prog[pid]: "),
+ * or Exim's mainlog ("2026-01-05 10:00:00[.mmm][ +zzzz] [[pid]] msg").  A
+ * docker compose prefix ("postfix-mailcow-1  | ") before any of them is
+ * skipped.  False when the line has none of these shapes. */
 bool logline_split(const struct logclock *c, const char *line, size_t n,
                    struct logline *out);
 
@@ -79,7 +90,7 @@ bool logscan_logline(const struct logline *l, struct rejection *out);
 enum journal_kind { JOURNAL_NONE, JOURNAL_JSON, JOURNAL_EXPORT };
 /* Which journalctl output a file's first line shows. */
 enum journal_kind journal_detect(const char *line, size_t n);
-/* journalctl -o json: one entry a line. */
+/* journalctl -o json: one entry a line (_HOSTNAME is the loghost). */
 bool journal_json_line(const char *line, size_t n, struct rejection *out);
 /* journalctl -o export: KEY=value lines, an empty line ends an entry; a
  * field that is not text is its name alone on a line, then a 64-bit
@@ -88,6 +99,7 @@ bool journal_json_line(const char *line, size_t n, struct rejection *out);
  * an entry that is a rejection.  Start from a zeroed struct. */
 struct journal_export {
   char ident[64];
+  char host[LOG_FIELD_MAX];       /* _HOSTNAME */
   char message[LOG_TEXT_MAX * 2];
   int64_t time;
   /* inside a binary field: */
@@ -121,6 +133,10 @@ bool log_reply(const char *s, size_t n, struct rejection *out);
 void log_host_ip(const char *s, size_t n, struct rejection *out);
 /* recipient (lower-cased) and its domain */
 void log_recipient(const char *s, size_t n, struct rejection *out);
+/* "2026-01-05T10:00:00[.frac](Z|+hh:mm)" (sep 'T'; without a zone: local
+ * time) or Exim's "2026-01-05 10:00:00[.mmm][ +hhmm]" (sep ' ') at s ->
+ * *out (Unix seconds) and the length read; 0 when s does not start so. */
+size_t log_iso_time(const char *s, size_t n, char sep, int64_t *out);
 /* Stage from a command name ("RCPT TO", "end of DATA", "MAIL FROM", ...). */
 const char *log_stage(const char *s, size_t n);
 

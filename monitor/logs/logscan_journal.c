@@ -24,10 +24,13 @@ journal_detect(const char *line, size_t n)
 }
 
 static bool
-parse_entry(const char *ident, size_t il, const char *msg, size_t ml,
-            int64_t time, struct rejection *out)
+parse_entry(const char *ident, size_t il, const char *host, const char *msg,
+            size_t ml, int64_t time, struct rejection *out)
 {
-  struct logline l = {time, ident, il, msg, ml, false};
+  struct logline l = {
+    .time = time, .host = host, .hostlen = host != NULL ? strlen(host) : 0,
+    .prog = ident, .proglen = il, .msg = msg, .msglen = ml,
+  };
   return il > 0 && logscan_logline(&l, out);
 }
 
@@ -59,6 +62,7 @@ journal_json_line(const char *line, size_t n, struct rejection *out)
    * message written as bytes cannot be tested before it is decoded). */
   if (log_find(line, n, "said") == NULL && log_find(line, n, "refused") ==
       NULL && log_find(line, n, "SMTP error") == NULL &&
+      log_find(line, n, "PRDR error") == NULL &&
       log_find(line, n, "Fail") == NULL && log_find(line, n, "dsn=") == NULL &&
       !message_is_bytes(line, n))
     return false;
@@ -70,6 +74,7 @@ journal_json_line(const char *line, size_t n, struct rejection *out)
   }
   const char *ident = json_string_value(json_object_get(o, "SYSLOG_IDENTIFIER"));
   const char *ts = json_string_value(json_object_get(o, "__REALTIME_TIMESTAMP"));
+  const char *host = json_string_value(json_object_get(o, "_HOSTNAME"));
   json_t *m = json_object_get(o, "MESSAGE");
   char buf[LOG_TEXT_MAX * 2];
   size_t ml = 0;
@@ -91,7 +96,7 @@ journal_json_line(const char *line, size_t n, struct rejection *out)
   }
   buf[ml] = '\0';
   bool r = ident != NULL &&
-           parse_entry(ident, strlen(ident), buf, ml,
+           parse_entry(ident, strlen(ident), host, buf, ml,
                        ts != NULL ? usec_to_sec(ts) : 0, out);
   json_decref(o);
   return r;
@@ -124,7 +129,7 @@ journal_export_line(struct journal_export *e, const char *line, size_t n,
     return false;
   }
   if (n == 0) { /* end of the entry */
-    bool r = parse_entry(e->ident, strlen(e->ident), e->message,
+    bool r = parse_entry(e->ident, strlen(e->ident), e->host, e->message,
                          strlen(e->message), e->time, out);
     memset(e, 0, sizeof(*e));
     return r;
@@ -153,6 +158,8 @@ journal_export_line(struct journal_export *e, const char *line, size_t n,
     log_copy(e->message, sizeof(e->message), v, vl);
   else if (kl == 17 && memcmp(line, "SYSLOG_IDENTIFIER", 17) == 0)
     log_copy(e->ident, sizeof(e->ident), v, vl);
+  else if (kl == 9 && memcmp(line, "_HOSTNAME", 9) == 0)
+    log_copy(e->host, sizeof(e->host), v, vl);
   else if (kl == 20 && memcmp(line, "__REALTIME_TIMESTAMP", 20) == 0) {
     char t[32];
     log_copy(t, sizeof(t), v, vl);

@@ -4,7 +4,12 @@
  *   QID: ... reply=... / "... stat=Deferred: 421 ..."
  * Without reply=, the code is taken from the stat text when it holds
  * one, else from the DSN class (5.x.x -> 550, 4.x.x -> 450) with the DSN
- * as the enhanced code. */
+ * as the enhanced code.  Only deliveries to a server (relay= names an
+ * address in brackets) are read: local mailers (mailer=local, prog) have
+ * no relay address.  A stat with no reply code that names a failure on
+ * our side (Deferred: Connection refused, Host unknown, Operating system
+ * error, ...; the sysexits texts of sendmail's sm_errstring()) is not a
+ * receiver's answer either. */
 #include <string.h>
 
 #include "logscan.h"
@@ -44,6 +49,25 @@ field(const char *m, size_t n, const char *key, size_t *len)
   return field_until(m, n, key, ", ", len);
 }
 
+/* sysexits texts for failures of our own (no reply from the receiver) */
+static const char *const local_stats[] = {
+  "Deferred", "Host unknown", "Operating system error", "I/O error",
+  "Internal error", "Local configuration error", "Cannot open input",
+  "Can't create output", "System file missing", "Bad usage",
+  "Insufficient permission",
+};
+
+static bool
+sm_local_stat(const char *stat, size_t len)
+{
+  for (size_t k = 0; k < sizeof(local_stats) / sizeof(local_stats[0]); k++) {
+    size_t kl = strlen(local_stats[k]);
+    if (len >= kl && memcmp(stat, local_stats[k], kl) == 0)
+      return true;
+  }
+  return false;
+}
+
 static bool
 sm_parse(const struct logline *l, struct rejection *out)
 {
@@ -56,14 +80,22 @@ sm_parse(const struct logline *l, struct rejection *out)
   if (v != NULL) {
     if (len > 1 && v[0] == '<' && v[len - 1] == '>')
       v++, len -= 2;
-    const char *comma = memchr(v, ',', len); /* several recipients */
-    log_recipient(v, comma ? (size_t)(comma - v) : len, out);
+    size_t rl = 0; /* the first of several: "<a@d>,<b@d>" or "a@d,b@d" */
+    while (rl < len && v[rl] != ',' && v[rl] != '>')
+      rl++;
+    log_recipient(v, rl, out);
   }
-  if ((v = field(m, n, "relay=", &len)) != NULL)
-    log_host_ip(v, len, out);
+  if ((v = field(m, n, "relay=", &len)) == NULL || memchr(v, '[', len) == NULL)
+    return false; /* no server was spoken to */
+  log_host_ip(v, len, out);
   const char *dsn = field(m, n, "dsn=", &len);
   if (dsn == NULL || len == 0 || (dsn[0] != '4' && dsn[0] != '5'))
     return false;
+  for (size_t i = 0; i < len; i++) /* "dsn=5.0.0,stat=..." (no space) */
+    if ((dsn[i] < '0' || dsn[i] > '9') && dsn[i] != '.') {
+      len = i;
+      break;
+    }
   log_copy(out->enhanced, sizeof(out->enhanced), dsn, len);
   /* reply= is the receiver's own words (8.16+): the best source */
   /* reply= and stat= are free text with commas: each runs to the other
@@ -91,6 +123,8 @@ sm_parse(const struct logline *l, struct rejection *out)
     }
   if (c != stat && log_reply(c, len - (size_t)(c - stat), out))
     return true;
+  if (sm_local_stat(stat, len))
+    return false;
   memcpy(out->enhanced, dsn_code, sizeof(dsn_code)); /* no reply code */
   out->code = dsn[0] == '5' ? 550 : 450;
   out->permanent = dsn[0] == '5';
