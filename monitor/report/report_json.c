@@ -568,6 +568,7 @@ scan_hit_json(const struct scan_hit *h)
   json_object_set_new(o, "line", json_integer((json_int_t)h->line));
   json_object_set_new(o, "time", json_string(t));
   json_object_set_new(o, "mta", json_string(r->mta));
+  json_object_set_new(o, "loghost", report_json_text(r->loghost));
   json_object_set_new(o, "queue_id", report_json_text(r->queue_id));
   json_object_set_new(o, "recipient", report_json_text(r->recipient));
   json_object_set_new(o, "domain", report_json_text(r->domain));

@@ -691,7 +691,7 @@ struct counts {
 
 struct scan_text {
   FILE *f;
-  struct counts receivers, ips, blocks, texts, reqs;
+  struct counts receivers, ips, blocks, texts, reqs, loghosts;
 };
 
 static void
@@ -728,6 +728,7 @@ scan_text_hit(void *st, const struct scan_hit *h)
   const struct verdict *v = h->v;
   const struct rejection *r = h->r;
   count(&k->receivers, v->receiver ? v->receiver : r->domain);
+  count(&k->loghosts, r->loghost);
   count(&k->ips, v->named_ip);
   char what[256];
   const char *named = v->list          ? v->list
@@ -802,6 +803,8 @@ scan_text_end(void *st, const struct scan_summary *sum)
       if (sum->by_cause[i] > 0)
         fprintf(f, "  %6llu  %s\n", (unsigned long long)sum->by_cause[i],
                 cause_names[i]);
+    if (k->loghosts.n > 1) /* several mail servers log to one place */
+      print_top(f, "By mail server (syslog host)", &k->loghosts, 10);
     print_top(f, "By receiver", &k->receivers, 10);
     print_top(f, "By IP named in the reply", &k->ips, 10);
     print_top(f, "By list or block", &k->blocks, 10);

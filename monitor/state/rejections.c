@@ -72,7 +72,7 @@ store_rejection(struct store *s, const struct rejection *r,
   sq_text(q, 24, v->zone);
   sq_text(q, 25, v->operator_name);
   sq_text(q, 26, v->req ? v->req->id : NULL);
-  sq_text(q, 27, NULL);
+  sq_text(q, 27, r->loghost);
   if (sq_step_done(s, q) != SQLITE_OK)
     return RBL_EIO;
   *is_new = sqlite3_changes(s->db) > 0;

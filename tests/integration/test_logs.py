@@ -15,7 +15,7 @@ from rbltest import SRC, Workdir
 LOGS = os.path.join(SRC, "tests", "logs")
 FIELDS = ["line", "time", "mta", "queue_id", "recipient", "domain", "host", "ip", "code",
           "enhanced", "stage", "permanent", "text", "named_ip", "cause", "detail", "list",
-          "block", "receiver"]
+          "zone", "operator", "block", "receiver", "loghost"]
 T0 = 1767607200 + 30 * 86400  # RBLMON_NOW: a month after the corpus
 
 
@@ -80,8 +80,9 @@ class LogsTest(rbltest.unittest.TestCase):
             f.write(lines)
         got = self.scan("--no-state", self.log).json()["rejections"]
         self.assertEqual([(g["cause"], g["detail"]) for g in got], [
+            # blacklisted, but no public list named: the receiver's own block
             ("content", None), ("reputation", None), ("authentication", "spf"),
-            ("blocklist", None)])
+            ("reputation", None)])
 
     def test_incremental_rotation_copytruncate_gzip(self):
         with open(self.log, "w") as f:
