@@ -696,6 +696,22 @@ matches(const struct rule *ru, const struct rejection *r, regmatch_t *m)
   return regexec(&ru->re, r->text, 10, m, 0) == 0;
 }
 
+/* Who can fix the listing the text names, and how: by the answer it
+ * quotes (127.0.0.10: PBL), else the list's own. */
+static void
+name_scope(const struct list_def *l, const char *text, struct verdict *v)
+{
+  char code[16] = "";
+  const char *q = l ? strstr(text, "127.0.0.") : NULL;
+  if (q != NULL) {
+    size_t n = 8 + strspn(q + 8, "0123456789");
+    if (n < sizeof(code) && n > 8)
+      memcpy(code, q, n), code[n] = '\0';
+  }
+  v->scope = l ? catalog_scope(l, code[0] ? code : NULL) : NULL;
+  v->fix = l ? catalog_fix(l, code[0] ? code : NULL) : NULL;
+}
+
 /* The list the text names (the first namer that matches): its zone, its
  * operator and, when the catalog knows the zone, its list. */
 static const struct rule *
@@ -720,6 +736,7 @@ name_list(const struct classifier *c, const char *text, struct verdict *v)
     v->operator_name = ru->operator_name ? ru->operator_name
                        : l                ? l->operator_name
                                           : NULL;
+    name_scope(l, text, v);
     return ru;
   }
   return NULL;
@@ -778,6 +795,7 @@ apply(const struct classifier *c, const struct rule *ru, const char *text,
     if (l != NULL && l->zone != NULL && strchr(l->zone, '{') == NULL)
       snprintf(v->zone, sizeof(v->zone), "%s", l->zone);
     v->operator_name = l ? l->operator_name : NULL;
+    name_scope(l, text, v);
   }
   if (ru->block != NULL)
     snprintf(v->block, sizeof(v->block), "%s", ru->block);

@@ -58,6 +58,9 @@ struct verdict {
   const char *operator_name;      /* the list's operator named, or NULL */
   const char *postmaster;         /* the receiver's postmaster page */
   const struct requirement *req;  /* NULL: none named */
+  const char *scope, *fix;        /* the named list's, for the answer the
+                                     text quotes (else the list's own):
+                                     catalog_scope(), catalog_fix() */
   char zone[128];                 /* the DNSBL zone named, or "" */
   char block[128];                /* the receiver's own code, or "" */
   char named_ip[64];

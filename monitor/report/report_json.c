@@ -586,6 +586,8 @@ scan_hit_json(const struct scan_hit *h)
   json_object_set_new(o, "list", report_json_text(v->list));
   json_object_set_new(o, "zone", report_json_text(v->zone));
   json_object_set_new(o, "operator", report_json_text(v->operator_name));
+  json_object_set_new(o, "scope", report_json_text(v->scope));
+  json_object_set_new(o, "fix", report_json_text(v->fix));
   json_object_set_new(o, "block", report_json_text(v->block));
   json_object_set_new(o, "receiver", report_json_text(v->receiver));
   json_object_set_new(o, "postmaster", report_json_text(v->postmaster));

@@ -163,6 +163,28 @@ class Replies(unittest.TestCase):
         self.assertEqual(by["receiver-error"], 2)
 
 
+    def test_scope_and_fix_of_the_list_named(self):
+        """Who can fix it follows the list named, and the answer the reply
+        quotes: PBL is a policy listing (send through the provider's
+        smarthost), UCEPROTECT level 2 a range, an XBL answer an address."""
+        log = os.path.join(self.dir, "scope.log")
+        replies = [
+            "554 5.7.1 Client host [192.0.2.25] blocked using pbl.spamhaus.org",
+            "554 5.7.1 Client host [192.0.2.25] blocked using dnsbl-2.uceprotect.net",
+            "554 5.7.1 Client host [192.0.2.25] blocked using zen.spamhaus.org (127.0.0.4)",
+            "554 5.7.1 Client host [192.0.2.25] blocked using zen.spamhaus.org (127.0.0.10)"]
+        with open(log, "w") as f:
+            for i, t in enumerate(replies):
+                f.write(line(i, X, t))
+        r = rbltest.run(["-c", self.cfg, "scan-logs", "--no-state", "--format", "json",
+                         log], env={"TZ": "UTC"})
+        got = [(h["list"], h["scope"]) for h in r.json()["rejections"]]
+        self.assertEqual(got, [("spamhaus-pbl", "policy"), ("uceprotect-2", "range"),
+                               ("spamhaus-zen", "address"), ("spamhaus-zen", "policy")])
+        fixes = [h["fix"] for h in r.json()["rejections"]]
+        self.assertNotEqual(fixes[2], fixes[3])  # XBL and PBL are different fixes
+        self.assertIn("smarthost", fixes[3])
+
     def bad_rules(self, tail):
         """scan-logs with the shipped rules plus tail appended: the error."""
         cat = os.path.join(self.dir, "cat")
