@@ -118,6 +118,11 @@ compose_evidence(const struct evidence *ev, struct sbuf *t)
               (unsigned long long)ev->week);
     for (size_t i = 0; i < ev->nreceivers; i++)
       sbuf_addf(t, "%s%s", i ? ", " : _(", at "), ev->receivers[i]);
+    for (size_t i = 0; ev->nservers > 1 && i < ev->nservers; i++) {
+      sbuf_adds(t, i ? ", " : _("; logged by "));
+      util_escape(t, ev->servers[i], strlen(ev->servers[i])); /* a log's */
+      sbuf_addf(t, " %llu", (unsigned long long)ev->per_server[i]);
+    }
     sbuf_adds(t, ".\n");
   } else {
     sbuf_adds(t, _("  Evidence: no rejection in the mail logs names this "

@@ -261,11 +261,17 @@ listing_extra_json(json_t *o, const struct listing_view *lv)
   json_t *recv = json_array();
   for (size_t i = 0; i < ev->nreceivers; i++)
     json_array_append_new(recv, json_string(ev->receivers[i]));
+  json_t *servers = json_array();
+  for (size_t i = 0; i < ev->nservers; i++)
+    json_array_append_new(servers, json_pack(
+      "{sosI}", "host", report_json_text(ev->servers[i]), "rejections",
+      (json_int_t)ev->per_server[i]));
   json_object_set_new(o, "evidence",
-                      json_pack("{sIsIsIso}", "rejections_24h",
+                      json_pack("{sIsIsIsoso}", "rejections_24h",
                                 (json_int_t)ev->day, "rejections_7d",
                                 (json_int_t)ev->week, "rejections",
-                                (json_int_t)ev->total, "receivers", recv));
+                                (json_int_t)ev->total, "receivers", recv,
+                                "servers", servers));
   json_object_set_new(o, "urgent", json_boolean(report_urgent(lv->e, ev)));
   const struct reminder *rm = lv->rem;
   char due[32];

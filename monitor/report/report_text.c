@@ -427,6 +427,14 @@ listing_text(FILE *f, const struct listing_view *lv, int64_t now)
           (unsigned long long)ev->day, (unsigned long long)ev->week);
   for (size_t i = 0; i < ev->nreceivers; i++)
     fprintf(f, "%s%s", i ? ", " : " at ", ev->receivers[i]);
+  for (size_t i = 0; ev->nservers > 1 && i < ev->nservers; i++) {
+    struct sbuf h; /* a log's host name: untrusted */
+    sbuf_init(&h, 256);
+    util_escape(&h, ev->servers[i], strlen(ev->servers[i]));
+    fprintf(f, "%s%s %llu", i ? ", " : "; from ", sbuf_str(&h),
+            (unsigned long long)ev->per_server[i]);
+    sbuf_free(&h);
+  }
   if (report_urgent(e, ev))
     fputs(" (URGENT)", f);
   fputc('\n', f);

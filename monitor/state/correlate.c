@@ -131,19 +131,38 @@ static const struct {
  * authentication finding those it explains; of an address, only those
  * naming it or no address. */
 static const char listing_sql[] =
-  "SELECT time, receiver FROM rejections WHERE list IN (SELECT value FROM "
+  "SELECT time, receiver, loghost FROM rejections WHERE list IN (SELECT value FROM "
   "json_each(?6)) AND time BETWEEN ?1 AND ?2 AND (?4 IS NULL OR named_ip IS "
   "NULL OR named_ip = ?4) AND " NOT_OURS " ORDER BY time, id";
 static const char listing_auth_sql[] =
-  "SELECT time, receiver FROM rejections WHERE time BETWEEN ?1 AND ?2 "
+  "SELECT time, receiver, loghost FROM rejections WHERE time BETWEEN ?1 AND ?2 "
   "AND (?4 IS NULL OR named_ip IS NULL OR named_ip = ?4) "
   "AND (list IS NOT NULL OR cause IN ('authentication', 'configuration')) "
   "AND ((?5 <> 'auth:ptr' AND instr(rule, 'unauthenticated') > 0) OR "
   "detail = ?7) AND " NOT_OURS " ORDER BY time, id";
 
+/* One more rejection from the mail server host (NULL or "": not known). */
 static void
-add_evidence(struct evidence *ev, int64_t now, int64_t t, const char *recv)
+add_server(struct evidence *ev, const char *host)
 {
+  if (host == NULL || *host == '\0')
+    return;
+  size_t i = 0;
+  while (i < ev->nservers && strcmp(ev->servers[i], host) != 0)
+    i++;
+  if (i == ev->nservers) {
+    if (ev->nservers == CORRELATE_RECEIVERS)
+      return;
+    snprintf(ev->servers[ev->nservers++], sizeof(ev->servers[0]), "%s", host);
+  }
+  ev->per_server[i]++;
+}
+
+static void
+add_evidence(struct evidence *ev, int64_t now, int64_t t, const char *recv,
+             const char *host)
+{
+  add_server(ev, host);
   ev->total++;
   ev->day += t >= now - 86400;
   ev->week += t >= now - 7 * 86400;
@@ -195,7 +214,8 @@ correlate_listing(struct store *s, const struct catalog *cat,
       sqlite3_bind_text(q, 7, detail, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sq_step(s, q)) == SQLITE_ROW)
-      add_evidence(ev, now, sqlite3_column_int64(q, 0), sq_col_text(q, 1));
+      add_evidence(ev, now, sqlite3_column_int64(q, 0), sq_col_text(q, 1),
+                   sq_col_text(q, 2));
     st = rc == SQLITE_DONE ? RBL_OK : RBL_EIO;
   }
   sqlite3_finalize(q);

@@ -23,6 +23,11 @@ struct evidence {
                                                  strings: copied below */
   char recv_buf[CORRELATE_RECEIVERS][64];
   size_t nreceivers;
+  /* the mail servers that logged them (syslog hosts), when the logs of
+   * several arrive at one place: the rejections grouped by server */
+  char servers[CORRELATE_RECEIVERS][64];
+  uint64_t per_server[CORRELATE_RECEIVERS];
+  size_t nservers;
 };
 
 /* Fills ev for the listing e (ev is zeroed first; its receivers point into

@@ -233,7 +233,8 @@ class ReallyUsTest(rbltest.unittest.TestCase):
         self.assertEqual(rc, 2)  # the listing's, as before
         [l] = st["listings"]
         self.assertEqual(l["evidence"], {"rejections_24h": 0, "rejections_7d": 0,
-                                         "rejections": 0, "receivers": []})
+                                         "rejections": 0, "receivers": [],
+                                         "servers": []})
         self.assertFalse(l["urgent"])
         self.assertEqual([p["kind"] for p in st["receiver_problems"]], ["receiver-error"])
         r = self.run_(["remind", "--format", "json"], T0 + 2 * H).json()["reminders"]
@@ -256,6 +257,26 @@ class ReallyUsTest(rbltest.unittest.TestCase):
         self.assertIn("Gmail: the message must pass SPF", req[0]["advice"])
         self.assertIn("https://support.google.com/", req[0]["advice"])
         self.assertEqual(self.reminders(), 0)
+
+    def test_evidence_grouped_by_mail_server(self):
+        """Several MTAs logging to one host: a listing's evidence counts
+        the rejections by the syslog host that logged them."""
+        self.log(
+            bounce("Jan  5 10:30:00", "C1", "u@example.net", "mx.example.net", CITES_BL),
+            bounce("Jan  5 10:31:00", "C2", "v@example.net", "mx.example.net",
+                   CITES_BL).replace(" mx1 ", " mx2 "),
+            bounce("Jan  5 10:32:00", "C3", "w@example.net", "mx.example.net",
+                   CITES_BL).replace(" mx1 ", " mx2 "))
+        with Rbldnsd(LISTED) as dns:
+            self.config(dns)
+            self.run_(["check"], T0)
+            self.run_(["scan-logs"], T0 + H)
+            rc, st = self.status(T0 + 2 * H)
+        [l] = st["listings"]
+        self.assertEqual(l["evidence"]["servers"],
+                         [{"host": "mx1", "rejections": 1}, {"host": "mx2", "rejections": 2}])
+        t = self.run_(["status"], T0 + 2 * H)
+        self.assertIn("from mx1 1, mx2 2", t.out)
 
 if __name__ == "__main__":
     rbltest.main()

@@ -45,7 +45,8 @@ static const struct episode ep = {
   7, "192.0.2.1", "bl", "127.0.0.2", "spam trap hits", SEV_CRITICAL,
   "see \x1b]8;;x", T0, T0 + 3600, 0};
 
-static struct evidence ev = {3, 2, 3, T0, T0 + 60, {"gmail.com"}, {{0}}, 1};
+static struct evidence ev = {3, 2, 3, T0, T0 + 60, {"gmail.com"}, {{0}}, 1,
+                             {{0}}, {0}, 0};
 
 static const struct reminder rem = {
   11, 7, REM_OPEN, T0 + 86400, 0, 0, 0, 0, NULL, false,
