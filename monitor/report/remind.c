@@ -27,22 +27,9 @@ episode_advice(const struct list_def *l, const struct episode *e,
 static void
 advice_json(json_t *o, const struct list_def *l, const struct episode *e)
 {
-  struct code_advice adv[RESULT_MAX_CODES * 8];
-  size_t k = episode_advice(l, e, adv, UTIL_ARRAY_LEN(adv));
-  json_t *all = json_array();
-  for (size_t i = 0; i < k; i++) {
-    char c[20];
-    report_code_str(adv[i].code, c, sizeof(c));
-    json_array_append_new(all, json_pack("{s:s?, s:s?, s:s?}", "code",
-                                         adv[i].code ? c : NULL, "scope",
-                                         catalog_scope_name(adv[i].scope),
-                                         "fix", adv[i].fix));
-  }
-  const char *scope = k ? catalog_scope_name(adv[0].scope) : NULL;
-  json_object_set_new(o, "scope", scope ? json_string(scope) : json_null());
-  json_object_set_new(o, "fix", k && adv[0].fix ? json_string(adv[0].fix)
-                                                : json_null());
-  json_object_set_new(o, "fixes", all);
+  uint32_t codes[RESULT_MAX_CODES];
+  size_t n = catalog_parse_codes(e->codes, codes, RESULT_MAX_CODES);
+  report_advice_json(o, l, codes, n);
 }
 
 /* Who can fix it and what to fix first, for the codes returned: each

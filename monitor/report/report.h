@@ -165,6 +165,13 @@ const char *report_exit_name(int code);
  * (valid UTF-8, no control characters); JSON null for NULL or "".  A new
  * reference. */
 struct json_t *report_json_text(const char *s);
+/* Who can fix a listing of l with codes[0..n), and how, into the object
+ * o: "scope" and "fix" of the worst code, and "fixes", one {code, scope,
+ * fix} per distinct piece of advice (null, null, [] when nothing is
+ * known). */
+struct list_def;
+void report_advice_json(struct json_t *o, const struct list_def *l,
+                        const uint32_t *codes, size_t n);
 /* Text rblmon composed (errors, details, notification bodies) whose
  * untrusted parts were escaped when it was composed: no double escaping,
  * line breaks kept; anything unsafe left is still escaped. */

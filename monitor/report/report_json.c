@@ -103,9 +103,9 @@ delist_obj(const struct list_def *l)
 /* Who can fix a listing of l with codes[0..n), and how: "scope" and "fix"
  * of the worst code, and "fixes", one {code, scope, fix} per distinct
  * piece of advice (null, null, [] when nothing is known). */
-static void
-advice_json(json_t *o, const struct list_def *l, const uint32_t *codes,
-            size_t n)
+void
+report_advice_json(json_t *o, const struct list_def *l,
+                   const uint32_t *codes, size_t n)
 {
   struct code_advice adv[RESULT_MAX_CODES * 8];
   size_t k = l ? catalog_advise(l, codes, n, adv, UTIL_ARRAY_LEN(adv)) : 0;
@@ -115,7 +115,8 @@ advice_json(json_t *o, const struct list_def *l, const uint32_t *codes,
     report_code_str(adv[i].code, c, sizeof(c));
     const char *scope = catalog_scope_name(adv[i].scope);
     json_array_append_new(all, json_pack("{s:s?, s:s?, s:s?}", "code",
-                                         n > 0 ? c : NULL, "scope", scope,
+                                         n > 0 && adv[i].code ? c : NULL,
+                                         "scope", scope,
                                          "fix", adv[i].fix));
   }
   const char *scope = k ? catalog_scope_name(adv[0].scope) : NULL;
@@ -159,7 +160,7 @@ json_result(void *st, const struct result *r)
     json_object_set_new(g, "except", json_integer((json_int_t)r->range_except));
     json_object_set_new(o, "range", g);
   }
-  advice_json(o, r->status == RES_LISTED ? r->list : NULL, r->codes,
+  report_advice_json(o, r->status == RES_LISTED ? r->list : NULL, r->codes,
               r->ncodes);
   json_object_set_new(o, "delist", r->status == RES_LISTED
                                        ? delist_obj(r->list)
@@ -310,7 +311,7 @@ listing_json(const struct listing_view *lv, int64_t now)
   json_object_set_new(o, "delist", d[0] ? json_string(d) : json_null());
   uint32_t codes[RESULT_MAX_CODES];
   size_t n = catalog_parse_codes(e->codes, codes, RESULT_MAX_CODES);
-  advice_json(o, lv->list, codes, n);
+  report_advice_json(o, lv->list, codes, n);
   if (lv->ev != NULL)
     listing_extra_json(o, lv);
   return o;
