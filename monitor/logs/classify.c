@@ -58,9 +58,15 @@ static const char *const tier_names[] = {
 #define CLASSIFY_MAX_RULES 2000
 
 /* One entry of rules, lists or requirements (each reads its own keys). */
+#define RULE_LITERALS 32
+
 struct rule {
   const char *id;
   const char *pattern;            /* match, as written */
+  /* Prefilter: the text (lower-cased) can only match when it holds one of
+   * these; nlits 0: no prefilter (a branch without a literal to require). */
+  const char *lits[RULE_LITERALS];
+  size_t nlits;
   regex_t re;
   bool compiled;
   regex_t code_re;                /* the enhanced code, anchored */
@@ -327,6 +333,140 @@ check_rule(struct yctx *c, struct ynode *node, struct rule_parse *p,
     yerror(c, node, "'%s' needs a match or a code (enhanced)", id);
 }
 
+/* ---- the literal prefilter ---------------------------------------------- */
+/* Where the group or bracket expression at p (one of "([") ends, or
+ * NULL when it does not. */
+static const char *
+skip_group(const char *p, const char *end)
+{
+  if (*p == '[') {
+    const char *q = p + 1;
+    if (q < end && *q == '^')
+      q++;
+    if (q < end && *q == ']')
+      q++;
+    while (q < end && *q != ']')
+      q++;
+    return q < end ? q + 1 : NULL;
+  }
+  int depth = 0;
+  const char *q = p;
+  while (q < end) {
+    if (*q == '\\' && q + 1 < end) {
+      q += 2;
+      continue;
+    }
+    if (*q == '[') {
+      if ((q = skip_group(q, end)) == NULL)
+        return NULL;
+      continue;
+    }
+    if (*q == '(')
+      depth++;
+    else if (*q == ')' && --depth == 0)
+      return q + 1;
+    q++;
+  }
+  return NULL;
+}
+
+/* Keeps run as best when longer; empties run. */
+static void
+flush_run(char *run, size_t *rl, char *best, size_t *bl)
+{
+  if (*rl > *bl) {
+    memcpy(best, run, *rl);
+    *bl = *rl;
+  }
+  *rl = 0;
+}
+
+/* The longest run of characters that every match of the branch [p, end)
+ * of an ERE holds, lower-cased, into best (size LOG_FIELD_MAX); its
+ * length, 0 when the branch has none it can name. */
+static size_t
+branch_literal(const char *p, const char *end, char *best)
+{
+  char run[LOG_FIELD_MAX];
+  size_t rl = 0, bl = 0;
+  while (p < end) {
+    char ch = *p;
+    if (ch == '(' || ch == '[') {
+      flush_run(run, &rl, best, &bl);
+      if ((p = skip_group(p, end)) == NULL)
+        return 0;
+      if (p < end && strchr("*?+{", *p) != NULL && *p != '{')
+        p++;
+      continue;
+    }
+    if (strchr(".^$*?+{}", ch) != NULL) { /* quantifiers after a group */
+      flush_run(run, &rl, best, &bl);
+      p = ch == '{' ? memchr(p, '}', (size_t)(end - p)) : p;
+      if (p == NULL)
+        return 0;
+      p++;
+      continue;
+    }
+    if (ch == '\\' && p + 1 < end)
+      ch = *++p;
+    p++;
+    bool optional = p < end && (*p == '*' || *p == '?' || *p == '{');
+    if (optional) {               /* the character may be absent */
+      flush_run(run, &rl, best, &bl);
+      continue;
+    }
+    if (rl + 1 < sizeof(run))
+      run[rl++] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+    if (p < end && *p == '+') {   /* once or more: the run stops here */
+      char last = run[rl - 1];
+      flush_run(run, &rl, best, &bl);
+      run[rl++] = last;
+      p++;
+    }
+  }
+  flush_run(run, &rl, best, &bl);
+  return bl;
+}
+
+/* The prefilter of a rule: one literal for each top-level branch of its
+ * pattern, each at least 3 characters, or none at all. */
+static void
+rule_literals(struct arena *a, struct rule *r)
+{
+  const char *p = r->pattern, *end = p + strlen(p), *b = p;
+  r->nlits = 0;
+  while (b <= end) {
+    const char *q = b;
+    while (q < end && *q != '|') {
+      if (*q == '\\' && q + 1 < end)
+        q += 2;
+      else if (*q == '(' || *q == '[') {
+        if ((q = skip_group(q, end)) == NULL)
+          return;
+      } else
+        q++;
+    }
+    char lit[LOG_FIELD_MAX];
+    size_t n = branch_literal(b, q, lit);
+    if (n < 3 || r->nlits == RULE_LITERALS) {
+      r->nlits = 0;               /* a branch with nothing to require */
+      return;
+    }
+    r->lits[r->nlits++] = arena_strndup(a, lit, n);
+    b = q + 1;
+  }
+}
+
+/* Can ru's pattern match the text (lower: it lower-cased)? */
+static bool
+may_match(const struct rule *ru, const char *lower)
+{
+  for (size_t i = 0; i < ru->nlits; i++)
+    if (strstr(lower, ru->lits[i]) != NULL)
+      return true;
+  return ru->nlits == 0;
+}
+
 static void
 rule_free(struct rule *r)
 {
@@ -364,6 +504,8 @@ read_section(struct yctx *c, struct ynode *v, struct classifier *cl,
       p.r.compiled = regcomp(&p.r.re, p.r.pattern,
                              REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0;
     }
+    if (c->diag->errors == before && p.r.compiled)
+      rule_literals(c->arena, &p.r);
     if (c->diag->errors == before && p.r.id && p.r.has_cause) {
       p.r.req.id = p.r.id;
       p.r.req.receiver = p.r.receiver;
@@ -684,13 +826,16 @@ group(const char *text, const regmatch_t *m, int g, char *out, size_t size)
 /* Does entry ru match the reply (its text and its enhanced code)?  m:
  * the text's groups. */
 static bool
-matches(const struct rule *ru, const struct rejection *r, regmatch_t *m)
+matches(const struct rule *ru, const struct rejection *r, const char *lower,
+        regmatch_t *m)
 {
   if (ru->has_code && regexec(&ru->code_re, r->enhanced, 0, NULL, 0) != 0)
     return false;
   m[0].rm_so = -1;
   if (!ru->compiled)
     return true;
+  if (!may_match(ru, lower))
+    return false;
   if (!ru->block_group)
     return regexec(&ru->re, r->text, 0, NULL, 0) == 0;
   return regexec(&ru->re, r->text, 10, m, 0) == 0;
@@ -715,12 +860,13 @@ name_scope(const struct list_def *l, const char *text, struct verdict *v)
 /* The list the text names (the first namer that matches): its zone, its
  * operator and, when the catalog knows the zone, its list. */
 static const struct rule *
-name_list(const struct classifier *c, const char *text, struct verdict *v)
+name_list(const struct classifier *c, const char *text, const char *lower,
+          struct verdict *v)
 {
   for (size_t i = 0; i < c->lists.n; i++) {
     const struct rule *ru = &c->lists.r[i];
     regmatch_t m[10];
-    if (regexec(&ru->re, text, ru->zone_group ? 10 : 0, m, 0) != 0)
+    if (!may_match(ru, lower) || regexec(&ru->re, text, ru->zone_group ? 10 : 0, m, 0) != 0)
       continue;
     if (ru->zone != NULL)
       snprintf(v->zone, sizeof(v->zone), "%s", ru->zone);
@@ -745,8 +891,8 @@ name_list(const struct classifier *c, const char *text, struct verdict *v)
 /* The receiver's own code in the reply (Orange OFR006_102, Yahoo TSS04,
  * Microsoft S3150), whatever gives the cause. */
 static void
-own_code(const struct classifier *c, const char *text, const char *receiver,
-         struct verdict *v)
+own_code(const struct classifier *c, const char *text, const char *lower,
+         const char *receiver, struct verdict *v)
 {
   for (size_t i = 0; i < c->codes.n; i++) {
     const struct rule *ru = &c->codes.r[i];
@@ -754,7 +900,7 @@ own_code(const struct classifier *c, const char *text, const char *receiver,
     if (ru->receiver != NULL &&
         (receiver == NULL || strcmp(ru->receiver, receiver) != 0))
       continue;
-    if (regexec(&ru->re, text, 10, m, 0) != 0 ||
+    if (!may_match(ru, lower) || regexec(&ru->re, text, 10, m, 0) != 0 ||
         m[ru->block_group].rm_so < 0)
       continue;
     size_t len = (size_t)(m[ru->block_group].rm_eo - m[ru->block_group].rm_so);
@@ -770,12 +916,12 @@ own_code(const struct classifier *c, const char *text, const char *receiver,
  * text, from that receiver. */
 static const struct rule *
 requirement_of(const struct classifier *c, const struct rejection *r,
-               const char *receiver)
+               const char *lower, const char *receiver)
 {
   for (size_t i = 0; receiver != NULL && i < c->reqs.n; i++) {
     const struct rule *q = &c->reqs.r[i];
     regmatch_t m[10];
-    if (strcmp(q->receiver, receiver) == 0 && matches(q, r, m))
+    if (strcmp(q->receiver, receiver) == 0 && matches(q, r, lower, m))
       return q;
   }
   return NULL;
@@ -838,12 +984,18 @@ classify_uncached(const struct classifier *c, const struct rejection *r,
   v->receiver = rv ? rv->name : NULL;
   v->postmaster = rv ? rv->postmaster : NULL;
   named_ip(r->text, v->named_ip, sizeof(v->named_ip));
-  const struct rule *namer = name_list(c, r->text, v);
-  own_code(c, r->text, v->receiver, v);
-  const struct rule *req = requirement_of(c, r, v->receiver);
+  char lower[LOG_TEXT_MAX];       /* for the literal prefilters */
+  size_t i = 0;
+  for (; r->text[i] && i + 1 < sizeof(lower); i++)
+    lower[i] = r->text[i] >= 'A' && r->text[i] <= 'Z'
+               ? (char)(r->text[i] - 'A' + 'a') : r->text[i];
+  lower[i] = '\0';
+  const struct rule *namer = name_list(c, r->text, lower, v);
+  own_code(c, r->text, lower, v->receiver, v);
+  const struct rule *req = requirement_of(c, r, lower, v->receiver);
   v->req = req ? &req->req : NULL;
   bool settled = false;
-  for (size_t i = 0; i < c->rules.n; i++) {
+  for (i = 0; i < c->rules.n; i++) {
     const struct rule *ru = &c->rules.r[i];
     if (!settled && ru->tier >= TIER_CODE) {
       if (settle(req, namer, v))
@@ -854,7 +1006,7 @@ classify_uncached(const struct classifier *c, const struct rejection *r,
         (v->receiver == NULL || strcmp(ru->receiver, v->receiver) != 0))
       continue;
     regmatch_t m[10];
-    if (!matches(ru, r, m))
+    if (!matches(ru, r, lower, m))
       continue;
     apply(c, ru, r->text, m, v);
     return;
