@@ -428,13 +428,12 @@ branch_literal(const char *p, const char *end, char *best)
   return bl;
 }
 
-/* The prefilter of a rule: one literal for each top-level branch of its
- * pattern, each at least 3 characters, or none at all. */
-static void
-rule_literals(struct arena *a, struct rule *r)
+size_t
+classify_literals(const char *pattern, char out[][CLASSIFY_LITERAL_MAX],
+                  size_t max)
 {
-  const char *p = r->pattern, *end = p + strlen(p), *b = p;
-  r->nlits = 0;
+  const char *p = pattern, *end = p + strlen(p), *b = p;
+  size_t n = 0;
   while (b <= end) {
     const char *q = b;
     while (q < end && *q != '|') {
@@ -442,19 +441,31 @@ rule_literals(struct arena *a, struct rule *r)
         q += 2;
       else if (*q == '(' || *q == '[') {
         if ((q = skip_group(q, end)) == NULL)
-          return;
+          return 0;
       } else
         q++;
     }
     char lit[LOG_FIELD_MAX];
-    size_t n = branch_literal(b, q, lit);
-    if (n < 3 || r->nlits == RULE_LITERALS) {
-      r->nlits = 0;               /* a branch with nothing to require */
-      return;
-    }
-    r->lits[r->nlits++] = arena_strndup(a, lit, n);
+    size_t len = branch_literal(b, q, lit);
+    if (len < 3 || n == max)
+      return 0;                   /* a branch with nothing to require */
+    if (len >= CLASSIFY_LITERAL_MAX)
+      len = CLASSIFY_LITERAL_MAX - 1; /* a prefix is required too */
+    memcpy(out[n], lit, len);
+    out[n++][len] = '\0';
     b = q + 1;
   }
+  return n;
+}
+
+/* The prefilter of a rule (classify_literals()), kept in the arena. */
+static void
+rule_literals(struct arena *a, struct rule *r)
+{
+  char lits[RULE_LITERALS][CLASSIFY_LITERAL_MAX];
+  r->nlits = classify_literals(r->pattern, lits, RULE_LITERALS);
+  for (size_t i = 0; i < r->nlits; i++)
+    r->lits[i] = arena_strdup(a, lits[i]);
 }
 
 /* Can ru's pattern match the text (lower: it lower-cased)? */

@@ -74,6 +74,16 @@ const struct requirement *classify_requirement(const struct classifier *c,
 const char *classify_postmaster(const struct classifier *c,
                                 const char *receiver);
 
+/* The prefilter of a pattern (a POSIX ERE of the rules file, matched
+ * case-insensitively): for each of its top-level branches the longest run
+ * of characters every match of that branch holds, lower-cased, into out;
+ * the text can only match when it holds one of them.  Returns how many; 0
+ * when some branch has no such run of 3 characters or more, or there are
+ * more than max branches (then every text must be tried). */
+#define CLASSIFY_LITERAL_MAX 64
+size_t classify_literals(const char *pattern,
+                         char out[][CLASSIFY_LITERAL_MAX], size_t max);
+
 /* Verdicts are cached by reply text and receiver (receivers repeat their
  * texts), so c is not const. */
 void classify(struct classifier *c, const struct rejection *r,
