@@ -345,8 +345,17 @@ skip_group(const char *p, const char *end)
       q++;
     if (q < end && *q == ']')
       q++;
-    while (q < end && *q != ']')
+    while (q < end && *q != ']') {
+      if (*q == '[' && q + 1 < end && strchr(":=.", q[1]) != NULL) {
+        char close[3] = {q[1], ']', '\0'}; /* [:alpha:], [=a=], [.-.] */
+        const char *e = q + 2 < end ? strstr(q + 2, close) : NULL;
+        if (e == NULL || e >= end)
+          return NULL;
+        q = e + 2;
+        continue;
+      }
       q++;
+    }
     return q < end ? q + 1 : NULL;
   }
   int depth = 0;
@@ -407,21 +416,34 @@ branch_literal(const char *p, const char *end, char *best)
       p++;
       continue;
     }
-    if (ch == '\\' && p + 1 < end)
+    if (ch == '\\' && p + 1 < end) {
       ch = *++p;
+      /* GNU's \b \w \< \` ... and back-references: no character of
+       * their own to require */
+      if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+          (ch >= '0' && ch <= '9') || strchr("<>`'", ch) != NULL) {
+        flush_run(run, &rl, best, &bl);
+        p++;
+        continue;
+      }
+    }
     p++;
-    bool optional = p < end && (*p == '*' || *p == '?' || *p == '{');
+    size_t nq = strspn(p, "*?+{"); /* the quantifiers after it, stacked */
+    if (nq > (size_t)(end - p))
+      nq = (size_t)(end - p);
+    bool optional = memchr(p, '*', nq) || memchr(p, '?', nq) ||
+                    memchr(p, '{', nq);
     if (optional) {               /* the character may be absent */
       flush_run(run, &rl, best, &bl);
-      continue;
+      continue;                   /* the quantifiers: next round */
     }
     if (rl + 1 < sizeof(run))
       run[rl++] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
-    if (p < end && *p == '+') {   /* once or more: the run stops here */
+    if (nq > 0) {                 /* once or more: the run stops here */
       char last = run[rl - 1];
       flush_run(run, &rl, best, &bl);
       run[rl++] = last;
-      p++;
+      p += nq;
     }
   }
   flush_run(run, &rl, best, &bl);
@@ -703,7 +725,7 @@ named_ip(const char *t, char *out, size_t size)
         tmp[e - p - 1] = '\0';
         const char *a = strncmp(tmp, "IPv6:", 5) == 0 ? tmp + 5 : tmp;
         struct addr ad;
-        if (target_addr_parse(a, &ad)) {
+        if (target_addr_parse(a, &ad) && strncmp(a, "127.", 4) != 0) {
           target_addr_str(&ad, out, size);
           return;
         }
@@ -720,8 +742,8 @@ named_ip(const char *t, char *out, size_t size)
       char tmp[16];
       memcpy(tmp, p, len);
       tmp[len] = '\0';
-      struct addr ad;
-      if (target_addr_parse(tmp, &ad)) {
+      struct addr ad; /* a list's answer (127.0.0.2) is not an address */
+      if (target_addr_parse(tmp, &ad) && strncmp(tmp, "127.", 4) != 0) {
         target_addr_str(&ad, out, size);
         return;
       }

@@ -240,13 +240,30 @@ static const struct {
                  "(https://senders.yahooinc.com/)")},
 };
 
-#define MAX_FINDINGS 64
+/* Room for findings, by side: ours, the receivers', the receivers'
+ * requirements, so that many of one never crowd out another; what does
+ * not fit is counted in a last finding "more". */
+enum { SIDE_OURS, SIDE_THEIRS, SIDE_REQUIREMENT, SIDES };
+static const size_t side_room[SIDES] = {56, 24, 16};
+#define MAX_FINDINGS (56 + 24 + 16 + 1)
 
 struct uctx {
   const struct correlate_scope *sc;
   struct finding f[MAX_FINDINGS];
   size_t nf;
+  size_t used[SIDES];
+  uint64_t dropped;               /* rejections of groups that did not fit */
 };
+
+static int
+side_of(const char *kind)
+{
+  return strcmp(kind, "requirement") == 0  ? SIDE_REQUIREMENT
+         : strcmp(kind, "not-listed") == 0 ||
+               strcmp(kind, "receiver-error") == 0
+           ? SIDE_THEIRS
+           : SIDE_OURS;
+}
 
 /* One block of the week, as unexplained_sql reads it. */
 struct block_row {
@@ -316,8 +333,12 @@ finding_for(struct uctx *c, const char *kind, const char *what,
     if (strcmp(c->f[i].kind, kind) == 0 && strcmp(c->f[i].what, what) == 0 &&
         strcmp(c->f[i].receiver, receiver) == 0)
       return &c->f[i];
-  if (c->nf == MAX_FINDINGS)
+  int side = side_of(kind);
+  if (c->used[side] == side_room[side]) {
+    c->dropped++;
     return NULL;
+  }
+  c->used[side]++;
   struct finding *f = &c->f[c->nf++];
   memset(f, 0, sizeof(*f));
   f->kind = kind;
@@ -545,8 +566,10 @@ find_requirements(struct store *s, struct uctx *c)
     const char *id = sq_col_text(q, 0), *recv = sq_col_text(q, 1);
     struct finding *f = finding_for(c, "requirement", id ? id : "?",
                                     recv ? recv : "");
-    if (f == NULL)
-      break;
+    if (f == NULL) {              /* counted one: the rest of its group */
+      c->dropped += (uint64_t)sqlite3_column_int64(q, 2) - 1;
+      continue;
+    }
     const char *title = c->sc->requirement
                         ? c->sc->requirement(c->sc->postmaster_arg, id)
                         : NULL;
@@ -579,6 +602,15 @@ correlate_unexplained(struct store *s, const struct correlate_scope *sc,
     st = find_unexplained(s, c, sbuf_str(&fam), sbuf_str(&sel));
   if (st == RBL_OK)
     st = find_requirements(s, c);
+  if (st == RBL_OK && c->dropped > 0) { /* say that some are not shown */
+    struct finding *f = &c->f[c->nf++];
+    memset(f, 0, sizeof(*f));
+    f->kind = "more";
+    f->count = c->dropped;
+    snprintf(f->advice, sizeof(f->advice), _("%llu more rejections in "
+             "groups not shown here: rblmon scan-logs --since 7d lists them"),
+             (unsigned long long)c->dropped);
+  }
   for (size_t i = 0; st == RBL_OK && i < c->nf; i++)
     fn(arg, &c->f[i]);
   sbuf_free(&fam);

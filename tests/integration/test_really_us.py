@@ -278,5 +278,28 @@ class ReallyUsTest(rbltest.unittest.TestCase):
         t = self.run_(["status"], T0 + 2 * H)
         self.assertIn("from mx1 1, mx2 2", t.out)
 
+    def test_many_receivers_problems_do_not_hide_ours(self):
+        """Open-resolver bounces from 40 receivers cannot crowd out our own
+        findings: each side has its room, and what does not fit is counted
+        in a last finding "more"."""
+        lines = [bounce("Jan  5 10:%02d:00" % (i % 60), "R%d" % i, "u@d%d.example" % i,
+                        "mx.d%d.example" % i, OPEN_RESOLVER % "bl.test")
+                 for i in range(40)]
+        lines.append(bounce("Jan  5 11:00:00", "G1", "u@gmail.com",
+                            "gmail-smtp-in.l.google.com",
+                            "421-4.7.27 Your email has been rate limited because SPF "
+                            "authentication didn't pass for this message. x1si2 - gsmtp"))
+        self.log(*lines)
+        with Rbldnsd(CLEAN) as dns:
+            self.config(dns)
+            self.run_(["scan-logs"], T0 + H)
+            rc, st = self.status(T0 + 2 * H)
+        self.assertEqual(len(st["receiver_problems"]), 24)
+        kinds = [u["kind"] for u in st["unexplained"]]
+        self.assertIn("requirement", kinds)
+        [more] = [u for u in st["unexplained"] if u["kind"] == "more"]
+        self.assertEqual(more["count"], 16)
+        self.assertIn("16 more rejections", more["advice"])
+
 if __name__ == "__main__":
     rbltest.main()

@@ -45,6 +45,25 @@ ROWS = [
     (X, "554 5.7.1 Message blocked: content presents a potential security issue", "content", None, None, None, None),
     (X, "451 4.7.1 Greylisted, please try again in 300 seconds (spam protection)", "policy", "greylist", None, None, None),
     (X, "451 4.3.0 Temporary server error. Please try again later", "unknown", None, None, None, None),
+    # words of the recipient's side in a reply about our sending
+    (X, "554 5.7.1 Your IP address has been suspended for spamming, listed in zen.spamhaus.org",
+     "blocklist", None, "zen.spamhaus.org", None, None),
+    (X, "550 5.7.1 Connection refused: IP 192.0.2.25 listed by bl.spamcop.net; this message has moved",
+     "blocklist", None, "bl.spamcop.net", None, None),
+    (X, "535 5.7.139 Authentication unsuccessful, the user account is disabled",
+     "configuration", "smtp-auth", None, None, None),
+    (X, "550 5.7.1 Sender domain does not exist", "policy", "sender", None, None, None),
+    (X, "550 5.7.25 The PTR record for your IP does not exist", "configuration", "ptr", None, None, None),
+    # broad words do not beat what the reply states
+    (X, "421 4.7.0 Too many concurrent connections from your IP, please retry later",
+     "rate-limit", None, None, None, None),
+    (X, "554 5.7.1 Email rejected per DMARC policy for example.com (From header domain)",
+     "authentication", "dmarc", None, None, None),
+    (X, "550 5.7.1 DKIM signature header invalid", "authentication", "dkim", None, None, None),
+    (X, "554 5.7.1 Your host is blacklisted at bl.spamcop.net", "blocklist", None, "bl.spamcop.net",
+     None, None),
+    (G, "421-4.7.0 Try again later, closing connection. (EHLO) x1si2 - gsmtp",
+     "unknown", None, None, None, None),
     # phrase families
     (X, "535 5.7.8 Authentication credentials invalid", "configuration", "smtp-auth", None, None, None),
     (X, "530 5.7.0 Authentication required", "configuration", "smtp-auth", None, None, None),
@@ -184,6 +203,18 @@ class Replies(unittest.TestCase):
         fixes = [h["fix"] for h in r.json()["rejections"]]
         self.assertNotEqual(fixes[2], fixes[3])  # XBL and PBL are different fixes
         self.assertIn("smarthost", fixes[3])
+
+    def test_named_ip_is_never_the_lists_answer(self):
+        """A reply quoting the list's answer (127.0.0.2) before the address
+        names the address, so correlation can join it to the listing."""
+        log = os.path.join(self.dir, "answer.log")
+        with open(log, "w") as f:
+            f.write(line(1, X, "554 5.7.1 Blocked: 127.0.0.2 returned by bl.example.org for "
+                               "192.0.2.25"))
+        r = rbltest.run(["-c", self.cfg, "scan-logs", "--no-state", "--format", "json",
+                         log], env={"TZ": "UTC"})
+        [h] = r.json()["rejections"]
+        self.assertEqual(h["named_ip"], "192.0.2.25")
 
     def bad_rules(self, tail):
         """scan-logs with the shipped rules plus tail appended: the error."""

@@ -59,6 +59,23 @@ drops_what_may_be_absent(void **state)
   assert_string_equal(literals("ab+cdef"), "bcdef");
   assert_string_equal(literals("(abc)*defg"), "defg");
   assert_string_equal(literals("abc(de){2,3}fgh"), "abc");
+  assert_string_equal(literals("abcd+?efgh"), "efgh");  /* d+? may be none */
+  assert_string_equal(literals("abcd+*xy"), "abc");
+}
+
+static void
+knows_classes_escapes_and_references(void **state)
+{
+  (void)state;
+  assert_string_equal(literals("[[:alpha:]]xyz"), "xyz");
+  assert_string_equal(literals("[[:space:]]honeypot"), "honeypot");
+  assert_string_equal(literals("[^]x[:digit:]]abcd"), "abcd");
+  assert_string_equal(literals("[[=a=]]bcd"), "bcd");
+  assert_string_equal(literals("\\bspamtrap\\b"), "spamtrap");
+  assert_string_equal(literals("\\<word\\>s"), "word");
+  assert_string_equal(literals("(abc)\\1defg"), "defg");
+  assert_string_equal(literals("a\\.b\\.cd"), "a.b.cd");
+  assert_string_equal(literals("[[:alpha:]"), "-"); /* unterminated */
 }
 
 static void
@@ -145,6 +162,120 @@ sound_on_the_shipped_rules(void **state)
   assert_true(filtered > np * 20); /* most patterns have a prefilter */
 }
 
+/* ---- random patterns, each with a text it matches -------------------- */
+static unsigned long long rng = 19;
+
+static unsigned
+rnd(unsigned n)
+{
+  rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (unsigned)(rng >> 33) % n;
+}
+
+struct gen {
+  char pat[512], txt[512];
+  size_t pl, tl;
+};
+
+static void
+put(struct gen *g, const char *pat, const char *txt)
+{
+  size_t a = strlen(pat), b = strlen(txt);
+  if (g->pl + a < sizeof(g->pat) && g->tl + b < sizeof(g->txt)) {
+    memcpy(g->pat + g->pl, pat, a + 1);
+    memcpy(g->txt + g->tl, txt, b + 1);
+    g->pl += a;
+    g->tl += b;
+  }
+}
+
+static void gen_branch(struct gen *g, int depth);
+
+/* One atom and its quantifier; the text gets what they match. */
+static void
+gen_atom(struct gen *g, int depth)
+{
+  static const char *const atoms[][2] = {
+    {"a", "a"}, {"b", "B"}, {"c", "c"}, {"x", "x"}, {" ", " "},
+    {"\\.", "."}, {".", "k"}, {"[a-c]", "b"}, {"[[:digit:]]", "7"},
+    {"[^x]", "q"}, {"[]a]", "]"}, {"[|]", "|"}, {"\\b", ""},
+    {"spam", "SPAM"}, {"list", "list"}, {"user", "User"}};
+  struct gen one = {.pl = 0};
+  int k = (int)rnd(depth < 2 ? 18 : 16);
+  bool word = k >= 13 && k < 16; /* several characters: no quantifier */
+  if (k >= 16) {
+    put(&one, "(", "");
+    gen_branch(&one, depth + 1);
+    if (rnd(2)) {                 /* an alternative not taken */
+      struct gen alt = {.pl = 0};
+      gen_branch(&alt, depth + 1);
+      put(&one, "|", "");
+      put(&one, alt.pat, "");
+    }
+    put(&one, ")", "");
+  } else {
+    put(&one, atoms[k][0], atoms[k][1]);
+  }
+  unsigned q = word ? 0 : rnd(8), reps = 1;
+  static const char *const quant[] = {"", "", "", "", "?", "*", "+", "{1,2}"};
+  if (q == 4 || q == 5)
+    reps = rnd(2);
+  else if (q >= 6)
+    reps = 1 + rnd(2);
+  put(g, one.pat, "");
+  put(g, quant[q], "");
+  for (unsigned i = 0; i < reps; i++)
+    put(g, "", one.txt);
+}
+
+static void
+gen_branch(struct gen *g, int depth)
+{
+  for (unsigned n = 1 + rnd(6); n > 0; n--)
+    gen_atom(g, depth);
+}
+
+static void
+sound_on_random_patterns(void **state)
+{
+  (void)state;
+  setlocale(LC_ALL, "C");
+  unsigned matched = 0, filtered = 0;
+  for (int i = 0; i < 20000; i++) {
+    struct gen g = {.pl = 0};
+    gen_branch(&g, 0);
+    if (rnd(3) == 0) {            /* a second top-level branch */
+      struct gen alt = {.pl = 0};
+      gen_branch(&alt, 0);
+      put(&g, "|", "");
+      put(&g, alt.pat, "");
+    }
+    char text[1200], lower[1200];
+    snprintf(text, sizeof(text), "Zz %s zZ", g.txt);
+    for (size_t k = 0; k <= strlen(text); k++)
+      lower[k] = text[k] >= 'A' && text[k] <= 'Z' ? (char)(text[k] + 32)
+                                                  : text[k];
+    regex_t re;
+    if (regcomp(&re, g.pat, REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0)
+      continue;
+    bool hit = regexec(&re, text, 0, NULL, 0) == 0;
+    regfree(&re);
+    size_t n = classify_literals(g.pat, lits, 32);
+    bool held = n == 0;
+    for (size_t k = 0; k < n && !held; k++)
+      held = strstr(lower, lits[k]) != NULL;
+    if (hit && !held)
+      fail_msg("pattern '%s' matches '%s' without its literals %s", g.pat,
+               text, literals(g.pat));
+    matched += hit;
+    filtered += n > 0;
+  }
+  printf("random patterns: %u matched, %u with a prefilter\n", matched,
+         filtered);
+  assert_true(matched > 10000);   /* the texts do match their patterns */
+  assert_true(filtered > 3000);   /* and many patterns have a prefilter */
+}
+
 int
 main(void)
 {
@@ -152,7 +283,9 @@ main(void)
     T(names_each_branch),
     T(drops_what_may_be_absent),
     T(gives_none_when_a_branch_is_short),
+    T(knows_classes_escapes_and_references),
     T(sound_on_the_shipped_rules),
+    T(sound_on_random_patterns),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
