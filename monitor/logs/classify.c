@@ -827,6 +827,9 @@ classify(struct classifier *c, const struct rejection *r, struct verdict *v)
   classify_uncached(c, r, v);
   if (c->bytes)
     uselocale(user);
+  if (v->block[0] == '\0') /* no code of the receiver's: what it names */
+    snprintf(v->block, sizeof(v->block), "%s",
+             v->zone[0] ? v->zone : v->operator_name ? v->operator_name : "");
   if (slot != NULL) {
     char *t = strdup(r->text);
     if (t != NULL) {

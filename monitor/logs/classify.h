@@ -62,7 +62,8 @@ struct verdict {
                                      text quotes (else the list's own):
                                      catalog_scope(), catalog_fix() */
   char zone[128];                 /* the DNSBL zone named, or "" */
-  char block[128];                /* the receiver's own code, or "" */
+  char block[128];                /* the receiver's own code, else the
+                                     zone or operator named, or "" */
   char named_ip[64];
 };
 

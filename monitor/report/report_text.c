@@ -743,9 +743,12 @@ scan_text_hit(void *st, const struct scan_hit *h)
                       : v->zone[0]     ? v->zone
                       : v->operator_name ? v->operator_name
                                          : NULL;
+  bool code = v->block[0] && strcmp(v->block, v->zone) != 0 &&
+              (v->operator_name == NULL ||
+               strcmp(v->block, v->operator_name) != 0);
   snprintf(what, sizeof(what), "%.100s%s%.100s%s%s", named ? named : "",
-           named && v->block[0] ? " (" : "", v->block,
-           named && v->block[0] ? ")" : "",
+           named && code ? " (" : "", named && !code ? "" : v->block,
+           named && code ? ")" : "",
            v->cause == CAUSE_RECEIVER_ERROR ? " [the receiver's query failed]"
                                              : "");
   count(&k->blocks, what);
