@@ -429,7 +429,8 @@ scopes_json(json_t *o, const struct list_def *l)
   json_t *all = json_array();
   for (int s = SCOPE_ADDRESS; s <= SCOPE_POLICY; s++)
     if (seen[s])
-      json_array_append_new(all, json_string(catalog_scope_name(s)));
+      json_array_append_new(all, json_string(
+        catalog_scope_name((enum list_scope)s)));
   const char *own = catalog_scope_name(l->scope);
   json_object_set_new(o, "scope", own ? json_string(own) : json_null());
   json_object_set_new(o, "scopes", all);

@@ -266,8 +266,8 @@ journal_hostname_is_the_loghost(void **state)
   static const char *const export[] = {
     "__CURSOR=s=1;i=1", "__REALTIME_TIMESTAMP=1767607200000000",
     "_HOSTNAME=relay3", "SYSLOG_IDENTIFIER=postfix-out/smtp",
-    "MESSAGE=Q2: host mx.example.com[198.51.100.20] said: 550 5.7.1 no (in "
-    "reply to end of DATA command)",
+    ("MESSAGE=Q2: host mx.example.com[198.51.100.20] said: 550 5.7.1 no "
+     "(in reply to end of DATA command)"),
     "",
   };
   struct journal_export e;
