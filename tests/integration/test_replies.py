@@ -1,6 +1,7 @@
 """How rblmon reads the text of a receiver's reply: one line of our own for
 every class of reply the real-world corpus showed (test_corpus.py judges
-the corpus itself).  Each row is a Postfix bounce line carrying a reply;
+the corpus itself).  Each row is a Postfix bounce line carrying a reply
+(tests/logs/replies.log, written from ROWS);
 the cause, the list it names (zone or operator), the receiver's own code
 (block) and the receiver requirement are checked.  Replies in other
 languages are read under the C locale and a UTF-8 one alike."""
@@ -136,10 +137,9 @@ class Replies(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="rblmon-replies.")
-        cls.log = os.path.join(cls.dir, "mail.log")
-        with open(cls.log, "w", encoding="utf-8") as f:
-            for i, row in enumerate(ROWS):
-                f.write(line(i, row[0], row[1]))
+        # the lines live in the project's log corpus (tests/logs/, with the
+        # field-by-field expectations test_logs checks); line i+1 is ROWS[i]
+        cls.log = os.path.join(rbltest.SRC, "tests", "logs", "replies.log")
         cls.cfg = os.path.join(cls.dir, "c.yaml")
         with open(cls.cfg, "w") as f:
             f.write("lists: {}\n")
@@ -149,6 +149,14 @@ class Replies(unittest.TestCase):
         r = rbltest.run(["-c", self.cfg, "scan-logs", "--no-state", "--format",
                          "json", self.log], env=env)
         return {h["line"]: h for h in r.json()["rejections"]}
+
+    def test_corpus_file_holds_the_rows(self):
+        with open(self.log, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines, [line(i, r[0], r[1]).rstrip("\n")
+                                 for i, r in enumerate(ROWS)],
+                         "tests/logs/replies.log and ROWS differ: write the file "
+                         "again from ROWS")
 
     def check(self, locale):
         hits = self.scan(locale)
