@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,8 @@ in_cidr(const struct addr *ip, const struct addr *net, int bits)
   return (ip->b[full] & m) == (net->b[full] & m);
 }
 
+static bool ends_with_domain(const char *name, const char *dom);
+
 /* ---- macros (RFC 7208 section 7) ------------------------------------------ */
 static void
 ip_macro(const struct addr *ip, char *buf, size_t size)
@@ -171,14 +174,53 @@ transform(const char *value, unsigned digits, bool reverse,
   return true;
 }
 
-/* Expands a domain-spec; false with why set on a syntax error. */
+/* %{p} (RFC 7208 section 7.3): a name of the client's PTR records whose
+ * addresses include the client; domain itself first, then a name under
+ * it, then any other; "unknown" when none validates or DNS fails.  At
+ * most SPF_MAX_NAMES PTR names are looked at (section 4.6.4).  false
+ * when an answer is not known yet (need_name set). */
 static bool
+validated_name(struct ctx *c, const char *domain, char *out, size_t size)
+{
+  char rev[128];
+  snprintf(out, size, "unknown");
+  spf_reverse_name(c->ip, rev, sizeof(rev));
+  const struct dq_answer *ptr = get(c, rev, DQ_PTR);
+  if (ptr == NULL)
+    return false;
+  if (ptr->status != DQ_OK)
+    return true;
+  size_t n = ptr->n < SPF_MAX_NAMES ? ptr->n : SPF_MAX_NAMES;
+  int type = c->ip->kind == TARGET_IP4 ? DQ_A : DQ_AAAA;
+  for (int pass = 0; pass < 3; pass++)
+    for (size_t i = 0; i < n; i++) {
+      const char *name = ptr->strs[i];
+      bool same = strcasecmp(name, domain) == 0;
+      bool sub = !same && ends_with_domain(name, domain);
+      if ((pass == 0 && !same) || (pass == 1 && !sub) ||
+          (pass == 2 && (same || sub)))
+        continue;
+      const struct dq_answer *a = get(c, name, type);
+      if (a == NULL)
+        return false;
+      for (size_t k = 0; a->status == DQ_OK && k < a->n; k++)
+        if (in_cidr(c->ip, &a->addrs[k], -1)) {
+          snprintf(out, size, "%s", name);
+          return true;
+        }
+    }
+  return true;
+}
+
+/* Expands a domain-spec: 1 done, 0 a syntax error or too long (why set
+ * for a syntax error), -1 an answer %{p} needs is not known yet. */
+static int
 expand(struct ctx *c, const char *spec, const char *domain, char *out,
        size_t size)
 {
   size_t o = 0;
   const char *at = strrchr(c->sender, '@');
-  char local[128], sdom[256], ipbuf[128];
+  char local[128], sdom[256], ipbuf[128], pname[256];
   snprintf(local, sizeof(local), "%.*s", at ? (int)(at - c->sender) : 10,
            at ? c->sender : "postmaster");
   snprintf(sdom, sizeof(sdom), "%s", at ? at + 1 : c->sender);
@@ -186,7 +228,7 @@ expand(struct ctx *c, const char *spec, const char *domain, char *out,
   for (const char *p = spec; *p;) {
     if (*p != '%') {
       if (o + 1 >= size)
-        return false;
+        return 0;
       out[o++] = *p++;
       continue;
     }
@@ -200,7 +242,7 @@ expand(struct ctx *c, const char *spec, const char *domain, char *out,
     if (lit != NULL) {
       size_t n = strlen(lit);
       if (o + n >= size)
-        return false;
+        return 0;
       memcpy(out + o, lit, n);
       o += n;
       p += 2;
@@ -209,7 +251,7 @@ expand(struct ctx *c, const char *spec, const char *domain, char *out,
     if (p[1] != '{') {
       fail(c, SPF_PERMERROR, "a '%%' not followed by {, %%, _ or - in '%s'",
            spec);
-      return false;
+      return 0;
     }
     const char *q = p + 2, *end = strchr(q, '}');
     char letter = (char)tolower((unsigned char)*q);
@@ -221,14 +263,18 @@ expand(struct ctx *c, const char *spec, const char *domain, char *out,
     case 'o': value = sdom; break;
     case 'd': value = domain; break;
     case 'i': value = ipbuf; break;
-    case 'p': value = "unknown"; break;
+    case 'p':
+      if (!validated_name(c, domain, pname, sizeof(pname)))
+        return -1;
+      value = pname;
+      break;
     case 'v': value = c->ip->kind == TARGET_IP4 ? "in-addr" : "ip6"; break;
     case 'h': value = sdom; break;
     default: break;
     }
     if (end == NULL || value == NULL) {
       fail(c, SPF_PERMERROR, "a bad macro in '%s'", spec);
-      return false;
+      return 0;
     }
     q++;
     unsigned digits = 0;
@@ -244,13 +290,13 @@ expand(struct ctx *c, const char *spec, const char *domain, char *out,
     delims[nd] = '\0';
     if (q != end || digits > 128) {
       fail(c, SPF_PERMERROR, "a bad macro in '%s'", spec);
-      return false;
+      return 0;
     }
     char t[512];
     if (!transform(value, digits, rev, nd ? delims : ".", upper, t,
                    sizeof(t)) ||
         o + strlen(t) >= size)
-      return false;
+      return 0;
     memcpy(out + o, t, strlen(t));
     o += strlen(t);
     p = end + 1;
@@ -260,10 +306,10 @@ expand(struct ctx *c, const char *spec, const char *domain, char *out,
   while (strlen(out) > 253) {
     char *dot = strchr(out, '.');
     if (dot == NULL)
-      return false;
+      return 0;
     memmove(out, dot + 1, strlen(dot + 1) + 1);
   }
-  return true;
+  return 1;
 }
 
 /* ---- parsing ---------------------------------------------------------------- */
@@ -277,27 +323,42 @@ parse_len(const char *s, int max, int *out)
   return *out <= max;
 }
 
-/* "/24", "//64", "/24//64" at the end of arg: cut off and read.  For
- * ip4 only "/N" (to 32), for ip6 only "/N" (to 128), for a and mx both. */
+/* The start of a trailing "/" 1*DIGIT in arg[0..len), or NULL. */
+static char *
+trailing_len(char *arg, size_t len)
+{
+  size_t d = len;
+  while (d > 0 && arg[d - 1] >= '0' && arg[d - 1] <= '9')
+    d--;
+  return d < len && d > 0 && arg[d - 1] == '/' ? arg + d - 1 : NULL;
+}
+
+/* The dual-cidr-length at the end of arg (RFC 7208 section 5.6), cut off
+ * and read: ip4 takes "/N" (to 32), ip6 "/N" (to 128), a and mx
+ * [ "/" N4 ] [ "//" N6 ].  Only a trailing slash-and-digits is a length:
+ * a domain-spec is a macro-string, so "a:foo:bar/baz.example.com" names
+ * the domain "foo:bar/baz.example.com".  false when a length is there
+ * but out of range or written with a leading zero. */
 static bool
 parse_cidr(char *arg, struct term *t)
 {
   t->cidr4 = t->cidr6 = -1;
-  char *dd = strstr(arg, "//");
-  if (dd != NULL) {
-    if (t->m != M_A && t->m != M_MX)
-      return false;
-    if (!parse_len(dd + 2, 128, &t->cidr6))
-      return false;
-    *dd = '\0';
+  char *s = trailing_len(arg, strlen(arg));
+  if (s == NULL)
+    return true;
+  if (t->m == M_A || t->m == M_MX) {
+    if (s > arg && s[-1] == '/') { /* "//N6", perhaps after "/N4" */
+      if (!parse_len(s + 1, 128, &t->cidr6))
+        return false;
+      *--s = '\0';
+      if ((s = trailing_len(arg, strlen(arg))) == NULL)
+        return true;
+    }
   }
-  char *s = strrchr(arg, '/');
-  if (s != NULL) {
-    int *len = t->m == M_IP6 ? &t->cidr6 : &t->cidr4;
-    if (!parse_len(s + 1, t->m == M_IP6 ? 128 : 32, len))
-      return false;
-    *s = '\0';
-  }
+  int *len = t->m == M_IP6 ? &t->cidr6 : &t->cidr4;
+  if (!parse_len(s + 1, t->m == M_IP6 ? 128 : 32, len))
+    return false;
+  *s = '\0';
   return true;
 }
 
@@ -458,7 +519,7 @@ parse_terms(struct ctx *c, char *buf, struct term *terms, size_t *nt,
     if (mechs[k].cidr && !parse_cidr(a, t))
       return fail(c, SPF_PERMERROR, "bad CIDR length in '%s' (%s)", t->text,
                   domain), false;
-    if ((!has_colon && arg[0] != '\0' && !mechs[k].cidr) ||
+    if ((!has_colon && arg[0] != '\0') || /* only a length after it */
         (has_colon && (!mechs[k].arg_allowed || *a == '\0')) ||
         (!has_colon && mechs[k].arg_required))
       return fail(c, SPF_PERMERROR, "syntax error in '%s' (%s)", t->text,
@@ -552,6 +613,27 @@ ends_with_domain(const char *name, const char *dom)
          (n > d && name[n - d - 1] == '.' && strcasecmp(name + n - d, dom) == 0);
 }
 
+/* Whether name can be sent as a DNS query (RFC 1035 section 2.3.4):
+ * labels of 1 to 63 octets, at most 253 octets without the root dot. */
+static bool
+query_name_ok(const char *name)
+{
+  size_t n = strlen(name);
+  if (n > 0 && name[n - 1] == '.')
+    n--;
+  if (n == 0 || n > 253)
+    return false;
+  for (size_t i = 0; i < n;) {
+    size_t len = strcspn(name + i, ".");
+    if (i + len > n)
+      len = n - i;
+    if (len == 0 || len > 63)
+      return false;
+    i += len + 1;
+  }
+  return true;
+}
+
 static int
 eval_term(struct ctx *c, const struct term *t, const char *domain,
           enum spf_result *r)
@@ -562,12 +644,33 @@ eval_term(struct ctx *c, const struct term *t, const char *domain,
       *r = SPF_PERMERROR;
       return -1;
     }
-    if (!expand(c, t->arg[0] ? t->arg : domain, domain, target,
-                sizeof(target))) {
+    int e = expand(c, t->arg[0] ? t->arg : domain, domain, target,
+                   sizeof(target));
+    if (e < 0) {
+      *r = SPF_NEED;
+      return -1;
+    }
+    if (e == 0) {
       if (c->out->why[0] == '\0')
         fail(c, SPF_PERMERROR, "'%s' expands to a name too long", t->text);
       *r = SPF_PERMERROR;
       return -1;
+    }
+    /* A domain-spec may name what no DNS query can carry (an empty label,
+     * a label over 63 octets).  RFC 7208 leaves the result open (the
+     * suite takes fail or permerror); by analogy with sections 4.3 and
+     * 4.6.4 such a name does not exist: no match, and one void lookup.
+     * Sent anyway it would come back as a resolver error, a temperror
+     * that no retry can clear. */
+    if ((t->m == M_A || t->m == M_MX || t->m == M_EXISTS) &&
+        !query_name_ok(target)) {
+      if (++c->out->voids > SPF_MAX_VOIDS) {
+        *r = fail(c, SPF_PERMERROR, "more than %d lookups found nothing "
+                  "(the last: %.100s, not a valid DNS name)", SPF_MAX_VOIDS,
+                  target);
+        return -1;
+      }
+      return 0;
     }
   }
   switch (t->m) {
@@ -744,7 +847,10 @@ check_host(struct ctx *c, const char *domain)
     char target[512];
     if (!count_lookup(c, "redirect"))
       return SPF_PERMERROR;
-    if (!expand(c, redirect, domain, target, sizeof(target)))
+    int e = expand(c, redirect, domain, target, sizeof(target));
+    if (e < 0)
+      return SPF_NEED;
+    if (e == 0)
       return fail(c, SPF_PERMERROR, "redirect=%s cannot be expanded",
                   redirect);
     r = check_host(c, target);
@@ -762,6 +868,17 @@ spf_check(const struct addr *ip, const char *domain, const char *sender,
           dq_lookup_fn lookup, void *arg, struct spf_out *out)
 {
   memset(out, 0, sizeof(*out));
+  /* RFC 7208 section 5: an IPv4-mapped IPv6 client (::ffff:a.b.c.d) is
+   * an IPv4 client: ip4 and A records match it, ip6 and AAAA do not, and
+   * %{i}, %{v} and ptr use its IPv4 form. */
+  static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  struct addr v4;
+  if (ip->kind == TARGET_IP6 && memcmp(ip->b, mapped, sizeof(mapped)) == 0) {
+    memset(&v4, 0, sizeof(v4));
+    v4.kind = TARGET_IP4;
+    memcpy(v4.b, ip->b + 12, 4);
+    ip = &v4;
+  }
   struct ctx c = {ip, sender, lookup, arg, out};
   out->result = check_host(&c, domain);
   return out->result;
@@ -916,6 +1033,16 @@ walk_host(struct walk *w, const char *domain)
       continue;
     }
     const char *target = t->arg[0] ? t->arg : domain;
+    if ((t->m == M_A || t->m == M_MX || t->m == M_INCLUDE) &&
+        !query_name_ok(target)) {
+      if (t->m == M_INCLUDE) { /* as check_host() would: none, so permerror */
+        r = fail(c, SPF_PERMERROR, "include:%.100s is not a domain name",
+                 target);
+        break;
+      }
+      note(w, "%s names no valid DNS name: nothing to list", t->text);
+      continue;
+    }
     switch (t->m) {
     case M_IP4:
     case M_IP6:

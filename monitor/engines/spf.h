@@ -10,8 +10,12 @@
  * record's syntax checked before anything is evaluated, mechanisms all,
  * include, a, mx, ptr, ip4, ip6, exists with dual CIDR lengths,
  * modifiers redirect and exp (exp is not fetched), macros (%{s l o d i p
- * v h} with digits, r and delimiters; p is "unknown"), the limit of 10
- * DNS-querying terms, at most 10 MX or PTR names, at most 2 void lookups. */
+ * v h} with digits, r and delimiters; p is the validated PTR name,
+ * "unknown" when none validates), the limit of 10 DNS-querying terms, at
+ * most 10 MX or PTR names, at most 2 void lookups.  An IPv4-mapped IPv6
+ * client (::ffff:a.b.c.d) is evaluated as IPv4 (RFC 7208 section 5); a
+ * target name no DNS query can carry (an empty label, a label over 63
+ * octets) does not match and counts as a void lookup. */
 #ifndef RBL_SPF_H
 #define RBL_SPF_H
 

@@ -17,14 +17,37 @@
 #include "textzone.h"
 
 /* The zone (textzone.h), counting lookups; with *allow_need, the first
- * answer the zone does not hold is "not fetched yet" (NULL). */
-static size_t nlookups;
+ * answer the zone does not hold is "not fetched yet" (NULL).  A name no
+ * query can carry comes back as the resolver answers it (c-ares:
+ * ARES_EBADNAME, an error), and is counted. */
+static size_t nlookups, nbadnames;
+
+static bool
+sendable(const char *name)
+{
+  size_t n = strlen(name);
+  if (n == 0 || n > 253 || name[0] == '.' || strstr(name, "..") != NULL)
+    return false;
+  for (const char *l = name; *l;) {
+    size_t len = strcspn(l, ".");
+    if (len > 63)
+      return false;
+    l += len + (l[len] == '.');
+  }
+  return true;
+}
 
 static const struct dq_answer *
 lookup(void *arg, const char *name, int type)
 {
+  static const struct dq_answer badname = {DQ_ERROR, 0, NULL, NULL,
+                                           "invalid query name"};
   bool *allow_need = arg;
   nlookups++;
+  if (!sendable(name)) {
+    nbadnames++;
+    return &badname;
+  }
   const struct dq_answer *a = textzone_answer(name, type);
   if ((a == &textzone_nodata || a == &textzone_nx) && allow_need != NULL &&
       *allow_need) {
@@ -226,6 +249,167 @@ long_records(void **state)
   expect("192.0.2.1", "big.test", SPF_FAIL, NULL);
 }
 
+/* RFC 7208 section 5: ::ffff:a.b.c.d is an IPv4 client. */
+static void
+ip4_mapped_client(void **state)
+{
+  (void)state;
+  textzone_load("map.test TXT v=spf1 ip4:192.0.2.0/24 -all\n"
+       "map6.test TXT v=spf1 -ip4:192.0.2.7 ip6:::ffff:192.0.2.7 +all\n"
+       "mapa.test TXT v=spf1 a//0 -all\n"
+       "mapa.test AAAA 2001:db8::1\n"
+       "mapb.test TXT v=spf1 a -all\n"
+       "mapb.test A 192.0.2.7\n"
+       "mapx.test TXT v=spf1 exists:%{ir}.%{v}.mapx.test -all\n"
+       "7.2.0.192.in-addr.mapx.test A 127.0.0.2\n"
+       "mapp.test TXT v=spf1 ptr -all\n"
+       "7.2.0.192.in-addr.arpa PTR mx.mapp.test\n"
+       "mx.mapp.test A 192.0.2.7\n");
+  expect("::ffff:192.0.2.7", "map.test", SPF_PASS, "ip4:192.0.2.0/24");
+  expect("::FFFF:192.0.2.7", "map6.test", SPF_FAIL, "-ip4:192.0.2.7");
+  /* an IPv4 client: A records, never AAAA */
+  expect("::ffff:192.0.2.7", "mapa.test", SPF_FAIL, "-all");
+  expect("::ffff:192.0.2.7", "mapb.test", SPF_PASS, "a in mapb.test");
+  /* %{i}, %{v} and the reverse name are the IPv4 ones */
+  expect("::ffff:192.0.2.7", "mapx.test", SPF_PASS, "exists:");
+  expect("::ffff:192.0.2.7", "mapp.test", SPF_PASS, "ptr");
+  /* only ::ffff:0:0/96 is mapped: an IPv4-compatible address is IPv6 */
+  expect("::192.0.2.7", "map.test", SPF_FAIL, NULL);
+}
+
+/* RFC 7208 section 5.6 and 7.1: a domain-spec is a macro-string, so a
+ * '/' is part of the name; only a trailing "/N", "//N" or "/N//N" is a
+ * CIDR length. */
+static void
+slash_in_domain_spec(void **state)
+{
+  (void)state;
+  textzone_load("sl.test TXT v=spf1 a:foo:bar/baz.sl.test -all\n"
+       "foo:bar/baz.sl.test A 192.0.2.1\n"
+       "slc.test TXT v=spf1 a:x/y.slc.test/24//64 -all\n"
+       "x/y.slc.test A 192.0.2.1\n"
+       "x/y.slc.test AAAA 2001:db8::1\n"
+       "slm.test TXT v=spf1 mx:m/x.slm.test/30 -all\n"
+       "m/x.slm.test MX mx.slm.test\n"
+       "mx.slm.test A 192.0.2.8\n"
+       "slb1.test TXT v=spf1 a:foo.test/24/64 -all\n"
+       "slb2.test TXT v=spf1 a:foo.test/ -all\n"
+       "slb3.test TXT v=spf1 a/foo.test -all\n"
+       "slb4.test TXT v=spf1 a:foo.test/024 -all\n"
+       "slb5.test TXT v=spf1 ip4:192.0.2.1//32 -all\n"
+       "slb6.test TXT v=spf1 a/24/64 -all\n"
+       "slb7.test TXT v=spf1 a:foo.test///64 -all\n");
+  expect("192.0.2.1", "sl.test", SPF_PASS, "a:foo:bar/baz.sl.test");
+  expect("192.0.2.2", "sl.test", SPF_FAIL, "-all");
+  expect("192.0.2.200", "slc.test", SPF_PASS, NULL);
+  expect("2001:db8::ffff", "slc.test", SPF_PASS, NULL);
+  expect("2001:db8:0:1::1", "slc.test", SPF_FAIL, NULL);
+  expect("192.0.2.11", "slm.test", SPF_PASS, NULL);
+  expect("192.0.2.12", "slm.test", SPF_FAIL, NULL);
+  /* a trailing length that is no length, or a name where only a length
+   * may be: still errors */
+  expect("192.0.2.1", "slb1.test", SPF_PERMERROR, NULL);
+  expect("192.0.2.1", "slb2.test", SPF_PERMERROR, "syntax error");
+  expect("192.0.2.1", "slb3.test", SPF_PERMERROR, "syntax error");
+  expect("192.0.2.1", "slb4.test", SPF_PERMERROR, "CIDR");
+  expect("192.0.2.1", "slb5.test", SPF_PERMERROR, NULL);
+  expect("192.0.2.1", "slb6.test", SPF_PERMERROR, "CIDR");
+  expect("192.0.2.1", "slb7.test", SPF_PERMERROR, "syntax error");
+}
+
+/* A target name no query can carry is a name that does not exist: the
+ * mechanism does not match and counts as a void lookup (RFC 7208 leaves
+ * it open between that and permerror); never a temperror, and never sent.
+ * As the checked domain (section 4.3) it is "none". */
+static void
+unsendable_target_names(void **state)
+{
+  (void)state;
+  char zone[2048], label64[65];
+  memset(label64, 'x', 64);
+  label64[64] = '\0';
+  snprintf(zone, sizeof(zone),
+           "empty.test TXT v=spf1 a:mail.empty...test -all\n"
+           "long.test TXT v=spf1 a:%s.long.test -all\n"
+           "mxe.test TXT v=spf1 mx:a..mxe.test ip4:192.0.2.1 -all\n"
+           "exe.test TXT v=spf1 exists:%%{l}..exe.test ip4:192.0.2.1 -all\n"
+           "voidy.test TXT v=spf1 a:a..test a:b..test a:c..test "
+           "ip4:192.0.2.1 -all\n"
+           "ok63.test TXT v=spf1 a:%.63s.ok63.test -all\n"
+           "%.63s.ok63.test A 192.0.2.1\n"
+           "inc.test TXT v=spf1 include:a..inc.test -all\n",
+           label64, label64, label64);
+  textzone_load(zone);
+  nbadnames = 0;
+  expect("192.0.2.1", "empty.test", SPF_FAIL, "-all");
+  expect("192.0.2.1", "long.test", SPF_FAIL, "-all");
+  expect("192.0.2.1", "mxe.test", SPF_PASS, "ip4:192.0.2.1");
+  expect("192.0.2.1", "exe.test", SPF_PASS, "ip4:192.0.2.1");
+  expect("192.0.2.1", "voidy.test", SPF_PERMERROR, "not a valid DNS name");
+  expect("192.0.2.1", "ok63.test", SPF_PASS, NULL);
+  expect("192.0.2.1", "inc.test", SPF_PERMERROR, "no SPF record");
+  char dom[100];
+  snprintf(dom, sizeof(dom), "%s.test", label64);
+  expect("192.0.2.1", dom, SPF_NONE, "not a domain name");
+  expect("192.0.2.1", "a..test", SPF_NONE, "not a domain name");
+  assert_int_equal(nbadnames, 0);
+}
+
+/* %{p} (RFC 7208 section 7.3): the validated name of the client, the
+ * domain or a name under it first; "unknown" when none validates. */
+static void
+p_macro(void **state)
+{
+  (void)state;
+  textzone_load("pm.test TXT v=spf1 exists:%{p}.ok.pm.test -all\n"
+       "pm2.test TXT v=spf1 exists:%{p}.ok.pm.test -all\n"
+       "10.2.0.192.in-addr.arpa PTR mx.other.test|mx.pm.test\n"
+       "mx.other.test A 192.0.2.10|192.0.2.11\n"
+       "mx.pm.test A 192.0.2.10\n"
+       "mx.pm.test.ok.pm.test A 127.0.0.2\n"
+       "11.2.0.192.in-addr.arpa PTR mx.other.test\n"
+       "mx.other.test.ok.pm.test A 127.0.0.2\n"
+       "12.2.0.192.in-addr.arpa PTR nothere.pm.test\n"
+       "pmu.test TXT v=spf1 exists:%{p}.u.pm.test -all\n"
+       "unknown.u.pm.test A 127.0.0.2\n"
+       "pm6.test TXT v=spf1 exists:%{p}.ok.pm.test -all\n"
+       "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa PTR v6.pm.test\n"
+       "v6.pm.test AAAA 2001:db8::1\n"
+       "v6.pm.test.ok.pm.test A 127.0.0.2\n"
+       "pme.test TXT v=spf1 exists:%{p}.u.pm.test -all\n"
+       "13.2.0.192.in-addr.arpa ERR\n"
+       "pmr.test TXT v=spf1 redirect=%{p}.r.pm.test\n"
+       "mx.other.test.r.pm.test TXT v=spf1 +all\n");
+  /* under the domain first, though another name validates too */
+  expect("192.0.2.10", "pm.test", SPF_PASS, NULL);
+  expect("192.0.2.10", "pm2.test", SPF_PASS, NULL);
+  expect("192.0.2.11", "pm.test", SPF_PASS, NULL);
+  /* the PTR name does not resolve back: "unknown" */
+  expect("192.0.2.12", "pm.test", SPF_FAIL, NULL);
+  expect("192.0.2.12", "pmu.test", SPF_PASS, NULL);
+  expect("2001:db8::1", "pm6.test", SPF_PASS, NULL);
+  expect("192.0.2.13", "pme.test", SPF_PASS, NULL); /* a DNS error */
+  /* neither name is under pmr.test: the first that validates */
+  expect("192.0.2.10", "pmr.test", SPF_PASS, NULL);
+  /* which name: only the matching one exists */
+  textzone_load("pq.test TXT v=spf1 exists:%{p}.ok.pq.test -all\n"
+       "10.2.0.192.in-addr.arpa PTR mx.other.test|mx.pq.test\n"
+       "mx.other.test A 192.0.2.10\n"
+       "mx.pq.test A 192.0.2.10\n"
+       "mx.other.test.ok.pq.test A 127.0.0.2\n");
+  expect("192.0.2.10", "pq.test", SPF_FAIL, NULL);
+  /* %{p} waits for its answers like any term */
+  struct addr a;
+  assert_true(target_addr_parse("192.0.2.10", &a));
+  struct spf_out o;
+  bool allow = true;
+  textzone_load("pn.test TXT v=spf1 exists:%{p}.ok.pn.test -all\n");
+  assert_int_equal(spf_check(&a, "pn.test", "postmaster@pn.test", lookup,
+                             &allow, &o), SPF_NEED);
+  assert_string_equal(o.need_name, "10.2.0.192.in-addr.arpa");
+  assert_int_equal(o.need_type, DQ_PTR);
+}
+
 /* from_spf: what a record authorises */
 static void
 authorized_networks(void **state)
@@ -239,7 +423,9 @@ authorized_networks(void **state)
        "_s.w.test TXT v=spf1 ip6:2001:db8::/64 ~all\n"
        "open.test TXT v=spf1 +all\n"
        "mxerr.test TXT v=spf1 mx -all\n"
-       "mxerr.test ERR\n");
+       "mxerr.test ERR\n"
+       "badname.test TXT v=spf1 a:x..badname.test ip4:192.0.2.1 -all\n"
+       "badinc.test TXT v=spf1 include:x..badinc.test -all\n");
   struct spf_net nets[16];
   size_t n;
   char notes[512];
@@ -259,6 +445,15 @@ authorized_networks(void **state)
   assert_non_null(strstr(notes, "+all"));
   assert_int_equal(spf_authorized("mxerr.test", lookup, NULL, nets, 16, &n,
                                   notes, sizeof(notes), &o), SPF_TEMPERROR);
+  /* a name no query can carry is not asked for */
+  nbadnames = 0;
+  assert_int_equal(spf_authorized("badname.test", lookup, NULL, nets, 16, &n,
+                                  notes, sizeof(notes), &o), SPF_PASS);
+  assert_int_equal(n, 1);
+  assert_non_null(strstr(notes, "no valid DNS name"));
+  assert_int_equal(spf_authorized("badinc.test", lookup, NULL, nets, 16, &n,
+                                  notes, sizeof(notes), &o), SPF_PERMERROR);
+  assert_int_equal(nbadnames, 0);
   assert_int_equal(spf_authorized("w.test", lookup, NULL, nets, 2, &n, notes,
                                   sizeof(notes), &o), SPF_PASS);
   assert_int_equal(n, 2);
@@ -276,6 +471,10 @@ main(void)
     cmocka_unit_test(macros_and_ptr),
     cmocka_unit_test(need_names_what_to_fetch),
     cmocka_unit_test(long_records),
+    cmocka_unit_test(ip4_mapped_client),
+    cmocka_unit_test(slash_in_domain_spec),
+    cmocka_unit_test(unsendable_target_names),
+    cmocka_unit_test(p_macro),
     cmocka_unit_test(authorized_networks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
