@@ -27,6 +27,8 @@ static const char R_DMARC_EXT[] = "DMARC reports go to another domain that "
   "has not agreed to receive them (no _report._dmarc record there)";
 static const char R_DMARC_NORUA[] = "DMARC has no rua=: you receive no "
   "aggregate reports";
+static const char R_DMARC_IGNORED[] = "a DMARC tag has a broken value: "
+  "receivers discard it and use the default (RFC 7489 6.3)";
 static const char R_DMARC_OK[] = "DMARC published, and mail can pass it";
 
 #define DMARC_MAX_DOMS 16
@@ -184,9 +186,11 @@ dmarc_pass(const struct auth_dmarc_facts *x, const struct dmarc_rec *d,
   /* alignment: rblmon checks MAIL FROM and DKIM d= as the domain
    * itself, which aligns in relaxed and strict mode alike */
   snprintf(f->txt, sizeof(f->txt), "%.100s: p=%s sp=%s adkim=%c aspf=%c "
-           "pct=%u%s%.160s%s; SPF %s; DKIM %s; aligned", where, d->p, d->sp,
-           d->adkim, d->aspf, d->pct, d->rua[0] ? " rua=" : "", d->rua,
-           d->p_defaulted ? " (p= missing or wrong: taken as none)" : "",
+           "pct=%u%s%.160s%s%s%.120s; SPF %s; DKIM %s; aligned", where, d->p,
+           d->sp, d->adkim, d->aspf, d->pct, d->rua[0] ? " rua=" : "", d->rua,
+           d->p_defaulted ? " (p= or sp= missing or wrong, with a rua=: "
+                            "taken as p=none)" : "",
+           d->ignored[0] ? "; ignored " : "", d->ignored,
            spf_words[x->spf], x->nsel ? dkim_words[x->dkim]
                                       : "selectors not configured");
   bool enforcing = strcasecmp(d->p, "none") != 0;
@@ -219,6 +223,8 @@ dmarc_valid(const struct auth_dmarc_facts *x, const struct dmarc_rec *d,
   dmarc_consent(x->domain, where, doms, nd, lookup, arg, f);
   if (authrec_dmarc_domains(d->rua, any, 1) == 0)
     found(f, R_DMARC_NORUA, SEV_NOTICE);
+  if (d->ignored[0] != '\0')
+    found(f, R_DMARC_IGNORED, SEV_NOTICE);
 }
 
 void

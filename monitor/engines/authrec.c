@@ -141,7 +141,7 @@ tags(const char *txt, struct tag *out, size_t max, size_t *n, bool strict,
       break;
     size_t len = strcspn(p, ";");
     const char *eq = memchr(p, '=', len);
-    if (eq == NULL) { /* a broken tag is ignored (RFC 7489 6.6.3) */
+    if (eq == NULL) { /* a broken tag is ignored (RFC 7489 6.3) */
       p += len;
       continue;
     }
@@ -192,6 +192,38 @@ policy_ok(const char *v)
          strcasecmp(v, "reject") == 0;
 }
 
+/* Whether a rua= list holds at least one syntactically valid URI (RFC 7489
+ * 6.6.3 step 6 asks no more): a scheme (RFC 3986 3.1) and something after
+ * its ':'.  Whether a receiver would send there is another question. */
+static bool
+rua_has_uri(const char *uris)
+{
+  for (const char *u = uris; *u;) {
+    while (*u == ' ' || *u == '\t' || *u == ',')
+      u++;
+    size_t len = strcspn(u, ",");
+    size_t s = 0;
+    if (len > 0 && isalpha((unsigned char)u[0]))
+      while (s < len && (isalnum((unsigned char)u[s]) || u[s] == '+' ||
+                         u[s] == '-' || u[s] == '.'))
+        s++;
+    if (s > 0 && s + 1 < len && u[s] == ':' && u[s + 1] != ' ' &&
+        u[s + 1] != '\t')
+      return true;
+    u += len;
+  }
+  return false;
+}
+
+/* Notes a tag whose value was discarded for its default (RFC 7489 6.3). */
+static void
+discard(struct dmarc_rec *o, const char *name, const char *v, const char *def)
+{
+  size_t n = strlen(o->ignored);
+  snprintf(o->ignored + n, sizeof(o->ignored) - n, "%s%s=%.20s (taken as %s)",
+           n ? ", " : "", name, v, def);
+}
+
 bool
 authrec_dmarc(const char *txt, struct dmarc_rec *o)
 {
@@ -205,39 +237,51 @@ authrec_dmarc(const char *txt, struct dmarc_rec *o)
     snprintf(o->error, sizeof(o->error), "out of memory");
     return false;
   }
-  if (!authrec_is_dmarc(txt)) { /* v=DMARC1 first, nothing before it */
-    snprintf(o->error, sizeof(o->error), "the record must start with "
-             "v=DMARC1");
-    goto done;
-  }
-  if (!tags(txt, t, 32, &n, false, o->error, sizeof(o->error)))
-    goto done;
-  if (n == 0 || strcmp(t[0].name, "v") != 0 || strcmp(t[0].value, "DMARC1")) {
-    snprintf(o->error, sizeof(o->error), "the record must start with "
-             "v=DMARC1");
+  /* RFC 7489 6.4: DMARC uses the DKIM tag-list, where a duplicated tag
+   * makes the whole list invalid (RFC 6376 3.2) */
+  if (!authrec_is_dmarc(txt) ||
+      !tags(txt, t, 32, &n, true, o->error, sizeof(o->error)) ||
+      n == 0 || strcasecmp(t[0].name, "v") != 0 ||
+      strcmp(t[0].value, "DMARC1") != 0) {
+    if (o->error[0] == '\0')
+      snprintf(o->error, sizeof(o->error), "the record must start with "
+               "v=DMARC1");
     goto done;
   }
   const char *p = tag_value(t, n, "p");
-  const char *rua0 = tag_value(t, n, "rua");
-  char d1[1][256];
-  if ((p == NULL || !policy_ok(p)) && rua0 != NULL &&
-      authrec_dmarc_domains(rua0, d1, 1) > 0) {
-    o->p_defaulted = true; /* RFC 7489 6.6.3: with a rua, as p=none */
-    p = "none";
-  }
-  if (p == NULL || !policy_ok(p)) {
-    snprintf(o->error, sizeof(o->error), p ? "p=%.20s is not none, "
-             "quarantine or reject" : "p= (the policy) is missing%s", p ? p : "");
-    goto done;
-  }
-  snprintf(o->p, sizeof(o->p), "%.15s", p);
   const char *sp = tag_value(t, n, "sp");
-  if (sp != NULL && !policy_ok(sp)) {
-    snprintf(o->error, sizeof(o->error), "sp=%.20s is not none, quarantine "
-             "or reject", sp);
-    goto done;
+  bool p_bad = p == NULL || !policy_ok(p), sp_bad = sp != NULL && !policy_ok(sp);
+  if (p_bad || sp_bad) {
+    /* RFC 7489 6.6.3 step 6: no valid p=, or an sp= that is not valid:
+     * with a valid rua= URI, act as if the record were "v=DMARC1; p=none"
+     * (so sp is none too); without one, no DMARC processing at all */
+    const char *rua = tag_value(t, n, "rua");
+    if (rua == NULL || !rua_has_uri(rua)) {
+      if (sp_bad && !p_bad)
+        snprintf(o->error, sizeof(o->error), "sp=%.20s is not none, "
+                 "quarantine or reject, and no rua= to fall back on", sp);
+      else if (p != NULL)
+        snprintf(o->error, sizeof(o->error), "p=%.20s is not none, "
+                 "quarantine or reject, and no rua= to fall back on", p);
+      else
+        snprintf(o->error, sizeof(o->error), "p= (the policy) is missing, "
+                 "and no rua= to fall back on");
+      goto done;
+    }
+    o->p_defaulted = true;
+    snprintf(o->p, sizeof(o->p), "none");
+    snprintf(o->sp, sizeof(o->sp), "none");
+  } else {
+    snprintf(o->p, sizeof(o->p), "%.15s", p);
+    snprintf(o->sp, sizeof(o->sp), "%.15s", sp ? sp : p);
+    for (char *c = o->p; *c; c++)
+      *c = (char)tolower((unsigned char)*c);
+    for (char *c = o->sp; *c; c++)
+      *c = (char)tolower((unsigned char)*c);
   }
-  snprintf(o->sp, sizeof(o->sp), "%.15s", sp ? sp : p);
+  /* RFC 7489 6.3: "Syntax errors in the remainder of the record SHOULD be
+   * discarded in favor of default values": a broken adkim, aspf or pct
+   * leaves the record valid with r, r, 100, and is noted in ignored */
   static const struct {
     const char *name;
     size_t off;
@@ -247,21 +291,18 @@ authrec_dmarc(const char *txt, struct dmarc_rec *o)
     const char *v = tag_value(t, n, align[i].name);
     if (v == NULL)
       continue;
-    if (strcasecmp(v, "r") != 0 && strcasecmp(v, "s") != 0) {
-      snprintf(o->error, sizeof(o->error), "%s=%.20s is not r or s",
-               align[i].name, v);
-      goto done;
-    }
-    *((char *)o + align[i].off) = (char)tolower((unsigned char)v[0]);
+    if (strcasecmp(v, "r") != 0 && strcasecmp(v, "s") != 0)
+      discard(o, align[i].name, v, "r");
+    else
+      *((char *)o + align[i].off) = (char)tolower((unsigned char)v[0]);
   }
   const char *pct = tag_value(t, n, "pct");
   if (pct != NULL) {
     uint64_t v;
-    if (util_parse_u64(pct, 100, &v) != RBL_OK) {
-      snprintf(o->error, sizeof(o->error), "pct=%.20s is not 0 to 100", pct);
-      goto done;
-    }
-    o->pct = (unsigned)v;
+    if (util_parse_u64(pct, 100, &v) != RBL_OK)
+      discard(o, "pct", pct, "100");
+    else
+      o->pct = (unsigned)v;
   }
   static const struct {
     const char *name;
@@ -305,8 +346,11 @@ authrec_is_dmarc(const char *txt)
 {
   while (*txt == ' ' || *txt == '\t')
     txt++;
-  if (*txt++ != 'v')
+  /* RFC 7489 6.4: "v" is an ABNF string, case-insensitive (RFC 5234
+   * 2.3); "DMARC1" is written in %x codes, case-sensitive */
+  if (*txt != 'v' && *txt != 'V')
     return false;
+  txt++;
   while (*txt == ' ' || *txt == '\t')
     txt++;
   if (*txt++ != '=')

@@ -17,13 +17,19 @@ struct dmarc_rec {
   char adkim, aspf;               /* 'r' or 's' */
   unsigned pct;
   char rua[512], ruf[512];        /* as written */
-  bool p_defaulted;               /* p= missing or wrong, taken as none */
+  bool p_defaulted;               /* p= missing or wrong, or sp= wrong,
+                                     with a rua=: taken as p=none sp=none
+                                     (RFC 7489 6.6.3) */
+  char ignored[200];              /* broken adkim, aspf, pct values taken
+                                     as their defaults (RFC 7489 6.3):
+                                     "pct=500 (taken as 100)"; "" if none */
   char error[200];                /* why the record is not valid */
 };
-/* true for a valid record; false with error set. */
+/* true for a valid record; false with error set: no v=DMARC1 first, a
+ * duplicated tag, or no valid p=/sp= and no rua= URI to fall back on. */
 bool authrec_dmarc(const char *txt, struct dmarc_rec *out);
-/* Whether a TXT string is a DMARC record: v=DMARC1 first (spaces around
- * '=' allowed), then ';' or the end. */
+/* Whether a TXT string is a DMARC record: v=DMARC1 first (v or V, spaces
+ * around '=' allowed), then ';' or the end. */
 bool authrec_is_dmarc(const char *txt);
 /* The domains of the mailto: addresses in a rua/ruf list, into doms (at
  * most max); other URIs are ignored.  Returns how many. */

@@ -292,6 +292,25 @@ dmarc_judge(void **state)
        "example.com._report._dmarc.reports.example.net TXT v=DMARC1\n");
   dmarc("example.com", AUTH_V_YES, AUTH_V_YES, &f);
   expect(&f, RES_CLEAN, SEV_GOOD, "mail can pass it");
+  /* RFC 7489 6.6.3: an invalid sp= with a rua is p=none, so failing
+   * mail is only reported; without a rua the record is invalid */
+  textzone_load("_dmarc.example.com TXT v=DMARC1; p=reject; sp=invalid; "
+       "rua=mailto:d@example.com\n");
+  dmarc("example.com", AUTH_V_NO, AUTH_V_NO, &f);
+  expect(&f, RES_LISTED, SEV_WARNING, "DMARC would fail (p=none");
+  assert_non_null(strstr(f.txt, "p=none sp=none"));
+  assert_non_null(strstr(f.txt, "taken as p=none"));
+  textzone_load("_dmarc.example.com TXT v=DMARC1; p=reject; sp=invalid\n");
+  dmarc("example.com", AUTH_V_YES, AUTH_V_YES, &f);
+  expect(&f, RES_LISTED, SEV_CRITICAL, "not valid");
+  assert_non_null(strstr(f.txt, "sp=invalid"));
+  /* RFC 7489 6.3: a broken pct is discarded for 100, and noted */
+  textzone_load("_dmarc.example.com TXT v=DMARC1; p=reject; pct=500; "
+       "rua=mailto:d@example.com\n");
+  dmarc("example.com", AUTH_V_YES, AUTH_V_YES, &f);
+  expect(&f, RES_LISTED, SEV_NOTICE, "broken value");
+  assert_non_null(strstr(f.txt, "pct=100"));
+  assert_non_null(strstr(f.txt, "ignored pct=500 (taken as 100)"));
   textzone_load("_dmarc.example.com TXT v=DMARC1; p=none|v=DMARC1; p=reject\n");
   dmarc("example.com", AUTH_V_YES, AUTH_V_YES, &f);
   expect(&f, RES_LISTED, SEV_CRITICAL, "not valid");

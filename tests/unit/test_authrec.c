@@ -68,13 +68,37 @@ dmarc_records(void **state)
   assert_true(authrec_dmarc("v=DMARC1; rua=mailto:a@b.example", &d));
   assert_true(d.p_defaulted);
   assert_string_equal(d.p, "none");
-  assert_false(authrec_dmarc("v=DMARC1; p=maybe; rua=https://x.example/", &d));
-  assert_false(authrec_dmarc("v=DMARC1; p=none; pct=150", &d));
-  /* other URIs are ignored, broken tags too, the first of two counts */
+  /* any syntactically valid URI will do for that fallback (6.6.3 step 6) */
+  assert_true(authrec_dmarc("v=DMARC1; p=maybe; rua=https://x.example/", &d));
+  assert_true(d.p_defaulted);
+  assert_false(authrec_dmarc("v=DMARC1; p=maybe; rua=not a uri", &d));
+  /* an invalid sp= is the same case: with a rua, p=none and sp=none */
+  assert_true(authrec_dmarc("v=DMARC1; p=reject; sp=invalid; "
+                            "rua=mailto:a@b.example", &d));
+  assert_true(d.p_defaulted);
+  assert_string_equal(d.p, "none");
+  assert_string_equal(d.sp, "none");
+  assert_false(authrec_dmarc("v=DMARC1; p=reject; sp=invalid", &d));
+  assert_non_null(strstr(d.error, "sp=invalid"));
+  /* RFC 7489 6.3: a broken adkim, aspf or pct is discarded for its
+   * default, and noted */
+  assert_true(authrec_dmarc("v=DMARC1; p=none; pct=150; adkim=x; aspf=s",
+                            &d));
+  assert_int_equal(d.pct, 100);
+  assert_int_equal(d.adkim, 'r');
+  assert_int_equal(d.aspf, 's');
+  assert_string_equal(d.ignored, "adkim=x (taken as r), pct=150 (taken as "
+                      "100)");
+  assert_true(authrec_dmarc("v=DMARC1; p=none; pct=0", &d));
+  assert_int_equal(d.pct, 0);
+  assert_string_equal(d.ignored, "");
+  /* other URIs are ignored for reports, broken tags too; a duplicated
+   * tag invalidates the tag-list (RFC 7489 6.4, RFC 6376 3.2) */
   assert_true(authrec_dmarc("v=DMARC1; p=none; rua=https://x.example/", &d));
   assert_int_equal(authrec_dmarc_domains(d.rua, doms, 4), 0);
-  assert_true(authrec_dmarc("v=DMARC1; p=none; p=reject; junk", &d));
-  assert_string_equal(d.p, "none");
+  assert_true(authrec_dmarc("v=DMARC1; p=none; junk", &d));
+  assert_false(authrec_dmarc("v=DMARC1; p=none; p=reject", &d));
+  assert_non_null(strstr(d.error, "twice"));
   assert_true(authrec_is_dmarc("v = DMARC1 ; p=none"));
   assert_true(authrec_is_dmarc("v=DMARC1"));
   assert_false(authrec_is_dmarc("v=DMARC10; p=none"));
