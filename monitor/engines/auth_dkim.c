@@ -10,15 +10,21 @@
 
 static const char R_DKIM_MISSING[] = "a DKIM selector has no key record: "
   "mail signed with it fails DKIM";
-static const char R_DKIM_REVOKED[] = "a DKIM key is revoked (empty p=)";
+static const char R_DKIM_REVOKED[] = "a DKIM key is revoked (empty p=): "
+  "mail still signed with it fails DKIM";
 static const char R_DKIM_BAD[] = "a DKIM key record is not valid";
+static const char R_DKIM_KEYTYPE[] = "a DKIM key has a type receivers do "
+  "not verify with (k= other than rsa or ed25519): mail signed with it "
+  "fails DKIM";
 static const char R_DKIM_WEAK[] = "a DKIM RSA key is shorter than 1024 bits: "
-  "receivers ignore it";
+  "receivers treat its signatures as invalid (RFC 8301)";
 static const char R_DKIM_SHORT[] = "a DKIM RSA key is shorter than 2048 "
   "bits: publish a 2048-bit key";
-static const char R_DKIM_SHA1[] = "a DKIM key allows only sha1 (h=sha1): "
-  "receivers ignore sha1 signatures";
-static const char R_DKIM_TEST[] = "a DKIM selector is in test mode (t=y)";
+static const char R_DKIM_SHA1[] = "a DKIM key allows only sha1 (h= without "
+  "sha256): receivers no longer accept sha1 signatures (RFC 8301)";
+static const char R_DKIM_TEST[] = "a DKIM selector is in test mode (t=y): "
+  "receivers treat mail failing it as unsigned; remove t=y once signing "
+  "works";
 static const char R_DKIM_OK[] = "DKIM keys published";
 
 /* What each DKIM finding says, and how bad it is. */
@@ -30,6 +36,7 @@ static const struct {
   [DKIM_MULTIPLE] = {R_DKIM_BAD, SEV_CRITICAL},
   [DKIM_INVALID] = {R_DKIM_BAD, SEV_CRITICAL},
   [DKIM_REVOKED] = {R_DKIM_REVOKED, SEV_CRITICAL},
+  [DKIM_KEYTYPE] = {R_DKIM_KEYTYPE, SEV_CRITICAL},
   [DKIM_WEAK] = {R_DKIM_WEAK, SEV_CRITICAL},
   [DKIM_SHA1] = {R_DKIM_SHA1, SEV_CRITICAL},
   [DKIM_SHORT] = {R_DKIM_SHORT, SEV_WARNING},

@@ -467,17 +467,28 @@ authrec_dkim(const char *txt, struct dkim_rec *o)
     snprintf(o->error, sizeof(o->error), "v= must be DKIM1 and come first");
     goto done;
   }
+  /* k=: rsa (RFC 6376 3.6.1) and ed25519 (RFC 8463) are the key types
+   * receivers verify with; any other is read, and judged, not refused */
   const char *k = tag_value(t, n, "k");
   if (k != NULL) {
-    if (strcasecmp(k, "rsa") != 0 && strcasecmp(k, "ed25519") != 0) {
-      snprintf(o->error, sizeof(o->error), "k=%.20s: receivers know rsa and "
-               "ed25519", k);
-      goto done;
-    }
+    o->k_unknown = strcasecmp(k, "rsa") != 0 && strcasecmp(k, "ed25519") != 0;
     snprintf(o->k, sizeof(o->k), "%.15s", k);
   }
+  /* h=: a colon-separated list of hashes; without sha256 only sha1 is
+   * left, which verifiers must not accept (RFC 8301 3.1) */
   const char *h = tag_value(t, n, "h");
-  o->sha1_only = h != NULL && strcasecmp(h, "sha1") == 0;
+  if (h != NULL) {
+    snprintf(o->h, sizeof(o->h), "%.31s", h);
+    bool sha256 = false;
+    for (const char *q = h; *q;) {
+      while (*q == ' ' || *q == '\t' || *q == ':')
+        q++;
+      size_t len = strcspn(q, ": \t");
+      sha256 = sha256 || (len == 6 && strncasecmp(q, "sha256", 6) == 0);
+      q += len;
+    }
+    o->sha1_only = !sha256;
+  }
   const char *fl = tag_value(t, n, "t");
   if (fl != NULL)
     for (const char *q = fl; *q; q++)
@@ -505,6 +516,10 @@ authrec_dkim(const char *txt, struct dkim_rec *o)
     snprintf(o->error, sizeof(o->error), "p= is not base64");
     goto done;
   }
+  if (o->k_unknown) { /* a key of a type we cannot measure either */
+    ok = true;
+    goto done;
+  }
   gsize klen = 0;
   guchar *key = g_base64_decode(b64, &klen);
   if (strcasecmp(o->k, "ed25519") == 0) {
@@ -524,19 +539,22 @@ done:
   return ok;
 }
 
+/* RFC 8301 3.2: verifiers must not accept signatures by RSA keys under
+ * 1024 bits; 3.1: nor rsa-sha1 signatures. */
 static bool
 key_usable(const struct dkim_rec *k)
 {
-  return !k->revoked && !k->sha1_only &&
+  return !k->revoked && !k->sha1_only && !k->k_unknown &&
          (strcasecmp(k->k, "rsa") != 0 || k->bits >= 1024);
 }
 
-/* The finding of one valid key record. */
+/* The finding of one valid key record, worst first. */
 static enum dkim_finding
 key_finding(const struct dkim_rec *k)
 {
   bool rsa = strcasecmp(k->k, "rsa") == 0;
   return k->revoked ? DKIM_REVOKED
+         : k->k_unknown ? DKIM_KEYTYPE
          : rsa && k->bits < 1024 ? DKIM_WEAK
          : k->sha1_only ? DKIM_SHA1
          : rsa && k->bits < 2048 ? DKIM_SHORT
@@ -570,10 +588,16 @@ authrec_dkim_judge(const char *const *strs, size_t n,
     snprintf(out->what, sizeof(out->what), "invalid: %.140s", k.error);
   } else if (k.revoked) {
     out->finding = DKIM_REVOKED;
-    snprintf(out->what, sizeof(out->what), "revoked");
+    snprintf(out->what, sizeof(out->what), "revoked%s",
+             k.testing ? ", t=y" : "");
+  } else if (k.k_unknown) {
+    out->finding = DKIM_KEYTYPE;
+    snprintf(out->what, sizeof(out->what), "k=%s, a key type receivers do "
+             "not know%s", k.k, k.testing ? ", t=y" : "");
   } else {
     out->finding = key_finding(&k);
-    snprintf(out->what, sizeof(out->what), "%s %u bits%s", k.k, k.bits,
+    snprintf(out->what, sizeof(out->what), "%s %u bits%s%s%s", k.k, k.bits,
+             k.sha1_only ? ", h=" : "", k.sha1_only ? k.h : "",
              k.testing ? ", t=y" : "");
   }
 }

@@ -36,24 +36,35 @@ bool authrec_is_dmarc(const char *txt);
 int authrec_dmarc_domains(const char *uris, char doms[][256], size_t max);
 
 struct dkim_rec {
-  char k[16];                     /* rsa, ed25519 */
-  unsigned bits;                  /* rsa: modulus size; ed25519: 256 */
+  char k[16];                     /* rsa, ed25519, or as written */
+  char h[32];                     /* h= as written; "" when absent */
+  unsigned bits;                  /* rsa: modulus size; ed25519: 256;
+                                     0 for an unknown k= */
   bool revoked;                   /* p= is empty */
   bool testing;                   /* t=y */
-  bool sha1_only;                 /* h=sha1 */
+  bool sha1_only;                 /* h= given without sha256: only sha1,
+                                     which receivers reject (RFC 8301) */
+  bool k_unknown;                 /* k= neither rsa nor ed25519: no
+                                     receiver verifies with it */
   char error[200];
 };
+/* Reads one DKIM key record (RFC 6376 3.6.1).  true for a record a
+ * receiver can read, whatever it says (revoked, unknown k=, h=sha1 only:
+ * the judge tells those apart); false with error set when it is not a
+ * key record: a duplicated tag, v= not DKIM1 or not first, no p=, a p=
+ * that is not base64 or not a key of its k=. */
 bool authrec_dkim(const char *txt, struct dkim_rec *out);
 
 /* What the TXT records at one DKIM selector mean to a receiver, worst
  * first (the judge of auth:dkim; pure). */
 enum dkim_finding {
-  DKIM_MISSING, DKIM_MULTIPLE, DKIM_INVALID, DKIM_REVOKED, DKIM_WEAK,
-  DKIM_SHA1, DKIM_SHORT, DKIM_TESTING, DKIM_FINE, DKIM_NFINDINGS
+  DKIM_MISSING, DKIM_MULTIPLE, DKIM_INVALID, DKIM_REVOKED, DKIM_KEYTYPE,
+  DKIM_WEAK, DKIM_SHA1, DKIM_SHORT, DKIM_TESTING, DKIM_FINE, DKIM_NFINDINGS
 };
 struct dkim_judgement {
   enum dkim_finding finding;
-  char what[160];                 /* "rsa 2048 bits", "no key record" */
+  char what[160];                 /* "rsa 2048 bits", "no key record",
+                                     ", t=y" added in test mode */
   bool usable;                    /* a key a receiver verifies with */
 };
 void authrec_dkim_judge(const char *const *strs, size_t n,

@@ -112,6 +112,10 @@ static const char key1024[] =
   "vq1bRwzCM2bsDEfbi2zkFCE1iDkO4kJpcx3P+3Px6pVdL0t9e0aVHV7yXqAeLrlz"
   "bS1t0NDumRBnUGpBDwIDAQAB";
 
+/* A 512-bit RSA key, SubjectPublicKeyInfo (openssl genrsa 512). */
+#define KEY512 "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBALz2wSTEXRXDA91CL+o1TU65VwcW" \
+  "5xVY0r7MIfMfcJGmG3H4NxMCxPbiK5uzteBOMACcc9ig1sxBJEb5XPu0qC0CAwEAAQ=="
+
 static void
 dkim_records(void **state)
 {
@@ -131,7 +135,10 @@ dkim_records(void **state)
   assert_true(k.revoked);
   assert_false(authrec_dkim("v=DKIM1; k=rsa", &k));
   assert_false(authrec_dkim("k=rsa; v=DKIM1; p=", &k));
-  assert_false(authrec_dkim("v=DKIM1; k=dsa; p=AAAA", &k));
+  /* an unknown key type is read, for the judge to name */
+  assert_true(authrec_dkim("v=DKIM1; k=dsa; p=AAAA", &k));
+  assert_true(k.k_unknown);
+  assert_string_equal(k.k, "dsa");
   assert_false(authrec_dkim("v=DKIM1; p=not*base64", &k));
   assert_false(authrec_dkim("v=DKIM1; p=AAAAAAAA", &k)); /* not a key */
   assert_true(authrec_dkim("v=DKIM1; k=ed25519; "
@@ -141,6 +148,22 @@ dkim_records(void **state)
   snprintf(rec, sizeof(rec), "v=DKIM1; h=sha1; p=%s", key1024);
   assert_true(authrec_dkim(rec, &k));
   assert_true(k.sha1_only);
+  /* h= is a list (RFC 6376 3.6.1): usable while it names sha256 */
+  snprintf(rec, sizeof(rec), "v=DKIM1; h=sha1 : SHA256; p=%s", key1024);
+  assert_true(authrec_dkim(rec, &k));
+  assert_false(k.sha1_only);
+  snprintf(rec, sizeof(rec), "v=DKIM1; h=sha1:md5; p=%s", key1024);
+  assert_true(authrec_dkim(rec, &k));
+  assert_true(k.sha1_only);
+  assert_string_equal(k.h, "sha1:md5");
+  snprintf(rec, sizeof(rec), "v=DKIM1; p=%s", key1024);
+  assert_true(authrec_dkim(rec, &k));
+  assert_false(k.sha1_only);
+  assert_false(k.k_unknown);
+  /* a 512-bit key (openssl genrsa 512) */
+  assert_true(authrec_dkim("v=DKIM1; p=" KEY512, &k));
+  assert_int_equal(k.bits, 512);
+  assert_false(authrec_dkim("v=DKIM1; p=a; p=b", &k)); /* RFC 6376 3.2 */
 }
 
 /* The judge of auth:dkim over the TXT records at one selector. */
@@ -155,6 +178,9 @@ dkim_judge(void **state)
            "p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=");
   static const char *const spf[] = {"v=spf1 -all"};
   static const char *const revoked[] = {"v=DKIM1; p="};
+  static const char *const dsa[] = {"v=DKIM1; k=dsa; t=y; p=AAAA"};
+  static const char *const weak[] = {"v=DKIM1; t=y; p=" KEY512};
+  static const char *const rev_dsa[] = {"v=DKIM1; k=dsa; p="};
   static const char *const broken[] = {"v=DKIM1; p=not*base64"};
   const char *const two[] = {k1024, k1024};
   const char *const one[] = {k1024};
@@ -172,7 +198,11 @@ dkim_judge(void **state)
     {two, 2, DKIM_MULTIPLE, true, "more than one key record"},
     {broken, 1, DKIM_INVALID, false, "invalid: "},
     {revoked, 1, DKIM_REVOKED, false, "revoked"},
-    {weak_sha1, 1, DKIM_SHA1, false, "rsa 1024 bits"},
+    {rev_dsa, 1, DKIM_REVOKED, false, "revoked"},
+    {dsa, 1, DKIM_KEYTYPE, false, "k=dsa, a key type receivers do not know, "
+                                  "t=y"},
+    {weak, 1, DKIM_WEAK, false, "rsa 512 bits, t=y"},
+    {weak_sha1, 1, DKIM_SHA1, false, "rsa 1024 bits, h=sha1"},
     {one, 1, DKIM_SHORT, true, "rsa 1024 bits"},
     {ed, 1, DKIM_TESTING, true, "ed25519 256 bits, t=y"},
   };
