@@ -185,14 +185,16 @@ dmarc_pass(const struct auth_dmarc_facts *x, const struct dmarc_rec *d,
     [AUTH_V_UNKNOWN] = "could not be read"};
   /* alignment: rblmon checks MAIL FROM and DKIM d= as the domain
    * itself, which aligns in relaxed and strict mode alike */
-  snprintf(f->txt, sizeof(f->txt), "%.100s: p=%s sp=%s adkim=%c aspf=%c "
+  size_t room = sizeof(f->txt);
+  if ((size_t)snprintf(f->txt, room, "%.100s: p=%s sp=%s adkim=%c aspf=%c "
            "pct=%u%s%.160s%s%s%.120s; SPF %s; DKIM %s; aligned", where, d->p,
            d->sp, d->adkim, d->aspf, d->pct, d->rua[0] ? " rua=" : "", d->rua,
            d->p_defaulted ? " (p= or sp= missing or wrong, with a rua=: "
                             "taken as p=none)" : "",
            d->ignored[0] ? "; ignored " : "", d->ignored,
            spf_words[x->spf], x->nsel ? dkim_words[x->dkim]
-                                      : "selectors not configured");
+                                      : "selectors not configured") >= room)
+    memcpy(f->txt + room - 4, "...", 4); /* cut: say so */
   bool enforcing = strcasecmp(d->p, "none") != 0;
   if (x->spf == AUTH_V_YES || x->dkim == AUTH_V_YES)
     return true;
