@@ -195,6 +195,18 @@ test_shipped_find(void **state)
   assert_true(l->bitmask);
   assert_int_equal(l->type, LIST_DOMAIN);
   assert_null(catalog_find(&f->cat, "no-such-list"));
+  /* Validity's RPBL answers a bit set (rspamd's senderscore table); the
+   * "not authenticated" bit alone is the weakest signal, not a listing for
+   * spam traps. */
+  l = catalog_find(&f->cat, "validity-rpbl");
+  assert_non_null(l);
+  assert_true(l->bitmask);
+  const struct code_rule *r = catalog_match(l->codes, l->ncodes, 0x7f000002u);
+  assert_non_null(r);
+  assert_int_equal(r->sev, SEV_NOTICE);
+  r = catalog_match(l->codes, l->ncodes, 0x7f000004u);
+  assert_non_null(r);
+  assert_int_equal(r->sev, SEV_CRITICAL);
 }
 
 /* ---- bad catalog files -------------------------------------------------- */
