@@ -634,44 +634,126 @@ query_name_ok(const char *name)
   return true;
 }
 
+/* The name a DNS-querying term asks about, into target: 1 ready, 0 no
+ * match (a name no query can carry), -1 with *r set. */
+static int
+term_target(struct ctx *c, const struct term *t, const char *domain,
+            char *target, size_t size, enum spf_result *r)
+{
+  if (!count_lookup(c, t->text)) {
+    *r = SPF_PERMERROR;
+    return -1;
+  }
+  int e = expand(c, t->arg[0] ? t->arg : domain, domain, target, size);
+  if (e < 0) {
+    *r = SPF_NEED;
+    return -1;
+  }
+  if (e == 0) {
+    if (c->out->why[0] == '\0')
+      fail(c, SPF_PERMERROR, "'%s' expands to a name too long", t->text);
+    *r = SPF_PERMERROR;
+    return -1;
+  }
+  /* A domain-spec may name what no DNS query can carry (an empty label,
+   * a label over 63 octets).  RFC 7208 leaves the result open (the
+   * suite takes fail or permerror); by analogy with sections 4.3 and
+   * 4.6.4 such a name does not exist: no match, and one void lookup.
+   * Sent anyway it would come back as a resolver error, a temperror
+   * that no retry can clear. */
+  if ((t->m == M_A || t->m == M_MX || t->m == M_EXISTS) &&
+      !query_name_ok(target)) {
+    if (++c->out->voids > SPF_MAX_VOIDS) {
+      *r = fail(c, SPF_PERMERROR, "more than %d lookups found nothing "
+                "(the last: %.100s, not a valid DNS name)", SPF_MAX_VOIDS,
+                target);
+      return -1;
+    }
+    return 0;
+  }
+  return 1;
+}
+
+static int
+eval_mx(struct ctx *c, const struct term *t, const char *target,
+        enum spf_result *r)
+{
+  const struct dq_answer *a = term_answer(c, target, DQ_MX, true, r);
+  if (a == NULL)
+    return -1;
+  if (a->n > SPF_MAX_NAMES) {
+    *r = fail(c, SPF_PERMERROR, "%s has more than %d MX hosts (%s)", target,
+              SPF_MAX_NAMES, t->text);
+    return -1;
+  }
+  for (size_t i = 0; i < a->n; i++) {
+    if (a->strs[i][0] == '\0')
+      continue; /* null MX */
+    int m = match_addrs(c, a->strs[i], t, false, r);
+    if (m != 0)
+      return m;
+  }
+  return 0;
+}
+
+static int
+eval_ptr(struct ctx *c, const struct term *t, const char *target,
+         enum spf_result *r)
+{
+  char rev[128];
+  spf_reverse_name(c->ip, rev, sizeof(rev));
+  const struct dq_answer *a = get(c, rev, DQ_PTR);
+  if (a == NULL) {
+    *r = SPF_NEED;
+    return -1;
+  }
+  if (!count_void(c, a, rev)) {
+    *r = SPF_PERMERROR;
+    return -1;
+  }
+  if (a->status != DQ_OK)
+    return 0; /* errors in ptr are no match (RFC 7208 5.5) */
+  struct term any = *t;
+  any.cidr4 = any.cidr6 = -1;
+  for (size_t i = 0; i < a->n && i < SPF_MAX_NAMES; i++) {
+    if (!ends_with_domain(a->strs[i], target))
+      continue;
+    int m = match_addrs(c, a->strs[i], &any, false, r);
+    if (m < 0 && *r == SPF_TEMPERROR)
+      continue; /* an unvalidated name */
+    if (m != 0)
+      return m;
+  }
+  return 0;
+}
+
+static int
+eval_include(struct ctx *c, const char *target, enum spf_result *r)
+{
+  switch (check_host(c, target)) {
+  case SPF_PASS: return 1;
+  case SPF_FAIL: case SPF_SOFTFAIL: case SPF_NEUTRAL: return 0;
+  case SPF_NEED: *r = SPF_NEED; return -1;
+  case SPF_TEMPERROR: *r = SPF_TEMPERROR; return -1;
+  case SPF_NONE:
+    *r = fail(c, SPF_PERMERROR, "include:%s has no SPF record", target);
+    return -1;
+  default:
+    *r = SPF_PERMERROR;
+    return -1;
+  }
+}
+
+/* Does term t match: 1 yes, 0 no, -1 with *r set. */
 static int
 eval_term(struct ctx *c, const struct term *t, const char *domain,
           enum spf_result *r)
 {
   char target[512];
   if (t->m != M_IP4 && t->m != M_IP6 && t->m != M_ALL) {
-    if (!count_lookup(c, t->text)) {
-      *r = SPF_PERMERROR;
-      return -1;
-    }
-    int e = expand(c, t->arg[0] ? t->arg : domain, domain, target,
-                   sizeof(target));
-    if (e < 0) {
-      *r = SPF_NEED;
-      return -1;
-    }
-    if (e == 0) {
-      if (c->out->why[0] == '\0')
-        fail(c, SPF_PERMERROR, "'%s' expands to a name too long", t->text);
-      *r = SPF_PERMERROR;
-      return -1;
-    }
-    /* A domain-spec may name what no DNS query can carry (an empty label,
-     * a label over 63 octets).  RFC 7208 leaves the result open (the
-     * suite takes fail or permerror); by analogy with sections 4.3 and
-     * 4.6.4 such a name does not exist: no match, and one void lookup.
-     * Sent anyway it would come back as a resolver error, a temperror
-     * that no retry can clear. */
-    if ((t->m == M_A || t->m == M_MX || t->m == M_EXISTS) &&
-        !query_name_ok(target)) {
-      if (++c->out->voids > SPF_MAX_VOIDS) {
-        *r = fail(c, SPF_PERMERROR, "more than %d lookups found nothing "
-                  "(the last: %.100s, not a valid DNS name)", SPF_MAX_VOIDS,
-                  target);
-        return -1;
-      }
-      return 0;
-    }
+    int ready = term_target(c, t, domain, target, sizeof(target), r);
+    if (ready <= 0)
+      return ready;
   }
   switch (t->m) {
   case M_ALL:
@@ -688,66 +770,12 @@ eval_term(struct ctx *c, const struct term *t, const char *domain,
       return -1;
     return a->status == DQ_OK && a->n > 0;
   }
-  case M_MX: {
-    const struct dq_answer *a = term_answer(c, target, DQ_MX, true, r);
-    if (a == NULL)
-      return -1;
-    if (a->n > SPF_MAX_NAMES) {
-      *r = fail(c, SPF_PERMERROR, "%s has more than %d MX hosts (%s)", target,
-                SPF_MAX_NAMES, t->text);
-      return -1;
-    }
-    for (size_t i = 0; i < a->n; i++) {
-      if (a->strs[i][0] == '\0')
-        continue; /* null MX */
-      int m = match_addrs(c, a->strs[i], t, false, r);
-      if (m != 0)
-        return m;
-    }
-    return 0;
-  }
-  case M_PTR: {
-    char rev[128];
-    spf_reverse_name(c->ip, rev, sizeof(rev));
-    const struct dq_answer *a = get(c, rev, DQ_PTR);
-    if (a == NULL) {
-      *r = SPF_NEED;
-      return -1;
-    }
-    if (!count_void(c, a, rev)) {
-      *r = SPF_PERMERROR;
-      return -1;
-    }
-    if (a->status != DQ_OK)
-      return 0; /* errors in ptr are no match (RFC 7208 5.5) */
-    struct term any = *t;
-    any.cidr4 = any.cidr6 = -1;
-    for (size_t i = 0; i < a->n && i < SPF_MAX_NAMES; i++) {
-      if (!ends_with_domain(a->strs[i], target))
-        continue;
-      int m = match_addrs(c, a->strs[i], &any, false, r);
-      if (m < 0 && *r == SPF_TEMPERROR)
-        continue; /* an unvalidated name */
-      if (m != 0)
-        return m;
-    }
-    return 0;
-  }
-  case M_INCLUDE: {
-    enum spf_result sub = check_host(c, target);
-    switch (sub) {
-    case SPF_PASS: return 1;
-    case SPF_FAIL: case SPF_SOFTFAIL: case SPF_NEUTRAL: return 0;
-    case SPF_NEED: *r = SPF_NEED; return -1;
-    case SPF_TEMPERROR: *r = SPF_TEMPERROR; return -1;
-    case SPF_NONE:
-      *r = fail(c, SPF_PERMERROR, "include:%s has no SPF record", target);
-      return -1;
-    default:
-      *r = SPF_PERMERROR;
-      return -1;
-    }
-  }
+  case M_MX:
+    return eval_mx(c, t, target, r);
+  case M_PTR:
+    return eval_ptr(c, t, target, r);
+  case M_INCLUDE:
+    return eval_include(c, target, r);
   }
   return 0;
 }
