@@ -20,6 +20,8 @@ struct cli {
   const char *since;         /* --since DURATION */
   const char *note;          /* --note TEXT */
   bool test;                 /* --test */
+  const char *helo;          /* --helo NAME */
+  const char *sender;        /* --sender ADDRESS */
   char **args;               /* positional arguments after the command */
   int nargs;
   /* Set by main from the command table: the reporter of --format (NULL
@@ -43,5 +45,6 @@ int cmd_history(struct cli *c);
 int cmd_lists(struct cli *c);
 int cmd_config(struct cli *c);
 int cmd_run(struct cli *c);
+int cmd_spf(struct cli *c);
 
 #endif

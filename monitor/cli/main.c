@@ -21,7 +21,8 @@
 enum {
   OPT_ALL = 1 << 0, OPT_PROBE = 1 << 1, OPT_CHANGES = 1 << 2,
   OPT_NOSTATE = 1 << 3, OPT_OUTPUT = 1 << 4, OPT_SINCE = 1 << 5,
-  OPT_NOTE = 1 << 6, OPT_TEST = 1 << 7
+  OPT_NOTE = 1 << 6, OPT_TEST = 1 << 7, OPT_HELO = 1 << 8,
+  OPT_SENDER = 1 << 9
 };
 
 static const struct {
@@ -30,7 +31,8 @@ static const struct {
 } option_names[] = {
   {OPT_ALL, "all"}, {OPT_PROBE, "probe"}, {OPT_CHANGES, "changes-only"},
   {OPT_NOSTATE, "no-state"}, {OPT_OUTPUT, "output"}, {OPT_SINCE, "since"},
-  {OPT_NOTE, "note"}, {OPT_TEST, "test"},
+  {OPT_NOTE, "note"}, {OPT_TEST, "test"}, {OPT_HELO, "helo"},
+  {OPT_SENDER, "sender"},
 };
 
 /* One command (tmux's cmd_entry): its help, the options it accepts, the
@@ -129,6 +131,17 @@ static const struct command commands[] = {
    "rblmon: lists: format must be text or json\n", 0, 0,
    "rblmon: lists takes no arguments; see rblmon lists --help\n",
    cmd_lists},
+  {"spf", "spf [--format text|json] [--helo NAME] [--sender ADDRESS] IP "
+   "DOMAIN",
+   "evaluate SPF for IP and DOMAIN as a receiver would, and show why",
+   "      --helo NAME      the HELO/EHLO name (default: DOMAIN)\n"
+   "      --sender ADDRESS the MAIL FROM address (default: postmaster@DOMAIN;\n"
+   "                       '' for the null sender <>: the HELO identity)\n"
+   "  (exit code: 0 pass; 1 neutral, none, softfail; 2 fail, permerror;\n"
+   "  3 temperror or bad usage)\n", OPT_HELO | OPT_SENDER, F_TJ,
+   "rblmon: spf: format must be text or json\n", 2, 2,
+   "rblmon: usage: rblmon spf [--helo NAME] [--sender ADDRESS] IP DOMAIN\n",
+   cmd_spf},
 };
 
 static void
@@ -173,6 +186,8 @@ static const struct option long_options[] = {
   {"since", required_argument, NULL, 'S'},
   {"note", required_argument, NULL, 'n'},
   {"test", no_argument, NULL, 'T'},
+  {"helo", required_argument, NULL, 'H'},
+  {"sender", required_argument, NULL, 's'},
   {"help", no_argument, NULL, 'h'},
   {"version", no_argument, NULL, 'V'},
   {NULL, 0, NULL, 0},
@@ -228,6 +243,8 @@ main(int argc, char **argv)
     case 'S': c.since = optarg; used |= OPT_SINCE; break;
     case 'n': c.note = optarg; used |= OPT_NOTE; break;
     case 'T': c.test = true; used |= OPT_TEST; break;
+    case 'H': c.helo = optarg; used |= OPT_HELO; break;
+    case 's': c.sender = optarg; used |= OPT_SENDER; break;
     case 'h': help = true; break;
     case 'V':
       printf("rblmon %s\n", RBLMON_VERSION);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dns.h"
 #include "loop.h"
@@ -176,9 +177,12 @@ parse_ptr(struct dq_answer *a, const unsigned char *abuf, int alen,
                             ptr_of->kind == TARGET_IP4 ? AF_INET : AF_INET6,
                             &h);
   if (rc == ARES_SUCCESS && h != NULL) {
+    /* c-ares gives the first PTR name as h_name and every one (the
+     * first again) as an alias */
     add_str(a, lower_dup(h->h_name));
     for (char **al = h->h_aliases; al && *al && a->n < 10; al++)
-      add_str(a, lower_dup(*al));
+      if (al != h->h_aliases || strcasecmp(*al, h->h_name) != 0)
+        add_str(a, lower_dup(*al));
   }
   if (h)
     ares_free_hostent(h);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clock.h"
 #include "util.h"
 
 const char *const spf_result_names[] = {
@@ -48,6 +49,20 @@ struct ctx {
   dq_lookup_fn lookup;
   void *arg;
   struct spf_out *out;
+  const struct spf_query *q;      /* NULL: from_spf's walk */
+  unsigned depth;                 /* include/redirect nesting */
+  unsigned includes;              /* of which includes */
+  bool explaining;                /* expanding an exp= text: c r t */
+  char exp[256];                  /* exp= of the record that decided */
+  char exp_domain[256];
+};
+
+/* A record's terms and modifiers. */
+struct record {
+  struct term *terms;
+  size_t nt;
+  char redirect[256];
+  char exp[256];
 };
 
 static enum spf_result check_host(struct ctx *c, const char *domain);
@@ -66,6 +81,69 @@ fail(struct ctx *c, enum spf_result r, const char *fmt, ...)
   return r;
 }
 
+/* ---- the trace ------------------------------------------------------------------ */
+static void
+trace(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+trace(struct ctx *c, const char *fmt, ...)
+{
+  if (c->q == NULL || c->q->trace == NULL)
+    return;
+  char line[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof(line), fmt, ap);
+  va_end(ap);
+  c->q->trace(c->q->trace_arg, c->depth, line);
+}
+
+static const char *
+type_name(int type)
+{
+  static const struct {
+    int type;
+    const char *name;
+  } names[] = {{DQ_A, "A"}, {DQ_AAAA, "AAAA"}, {DQ_MX, "MX"},
+               {DQ_PTR, "PTR"}, {DQ_TXT, "TXT"}};
+  for (size_t i = 0; i < UTIL_ARRAY_LEN(names); i++)
+    if (names[i].type == type)
+      return names[i].name;
+  return "?";
+}
+
+/* One DNS answer as the trace shows it: the records (at most 8), or why
+ * there are none. */
+static void
+trace_answer(struct ctx *c, const char *name, int type,
+             const struct dq_answer *a)
+{
+  if (c->q == NULL || c->q->trace == NULL)
+    return;
+  char buf[600] = "";
+  size_t o = 0;
+  if (a->status == DQ_NXDOMAIN)
+    snprintf(buf, sizeof(buf), "no such name (NXDOMAIN)");
+  else if (a->status == DQ_NODATA)
+    snprintf(buf, sizeof(buf), "no records of this type");
+  else if (a->status == DQ_ERROR)
+    snprintf(buf, sizeof(buf), "error: %s", a->error ? a->error : "?");
+  for (size_t i = 0; a->status == DQ_OK && i < a->n && i < 8; i++) {
+    char addr[TARGET_ADDR_MAX];
+    const char *v = a->strs != NULL ? a->strs[i] : addr;
+    if (a->strs == NULL)
+      target_addr_str(&a->addrs[i], addr, sizeof(addr));
+    int w = snprintf(buf + o, sizeof(buf) - o, type == DQ_TXT ? "%s\"%s\""
+                     : "%s%s", i ? ", " : "", v[0] ? v : ".");
+    if (w < 0 || (size_t)w >= sizeof(buf) - o)
+      break;
+    o += (size_t)w;
+  }
+  if (a->status == DQ_OK && a->n > 8)
+    snprintf(buf + o, sizeof(buf) - o, ", ... (%zu in all)", a->n);
+  trace(c, "DNS %s %s: %s", name, type_name(type), buf);
+}
+
 static const struct dq_answer *
 get(struct ctx *c, const char *name, int type)
 {
@@ -73,6 +151,8 @@ get(struct ctx *c, const char *name, int type)
   if (a == NULL) {
     snprintf(c->out->need_name, sizeof(c->out->need_name), "%.255s", name);
     c->out->need_type = type;
+  } else {
+    trace_answer(c, name, type, a);
   }
   return a;
 }
@@ -123,7 +203,7 @@ ip_macro(const struct addr *ip, char *buf, size_t size)
   }
   size_t o = 0;
   for (int i = 0; i < 16 && o + 4 < size; i++)
-    o += (size_t)snprintf(buf + o, size - o, "%s%x.%x", i ? "." : "",
+    o += (size_t)snprintf(buf + o, size - o, "%s%X.%X", i ? "." : "",
                           ip->b[i] >> 4, ip->b[i] & 0xf);
 }
 
@@ -212,98 +292,150 @@ validated_name(struct ctx *c, const char *domain, char *out, size_t size)
   return true;
 }
 
-/* Expands a domain-spec: 1 done, 0 a syntax error or too long (why set
- * for a syntax error), -1 an answer %{p} needs is not known yet. */
+/* The values of the macro letters for one expansion. */
+struct macro_values {
+  char local[128], sdom[256], ip[128], cip[TARGET_ADDR_MAX], now[24];
+  char pname[256];
+  bool have_p;
+};
+
+static void
+macro_values(struct ctx *c, struct macro_values *v)
+{
+  const char *at = strrchr(c->sender, '@');
+  /* RFC 7208 section 4.3: no local-part reads as "postmaster" */
+  if (at == NULL || at == c->sender)
+    snprintf(v->local, sizeof(v->local), "postmaster");
+  else
+    snprintf(v->local, sizeof(v->local), "%.*s", (int)(at - c->sender),
+             c->sender);
+  snprintf(v->sdom, sizeof(v->sdom), "%s", at ? at + 1 : c->sender);
+  ip_macro(c->ip, v->ip, sizeof(v->ip));
+  target_addr_str(c->ip, v->cip, sizeof(v->cip));
+  snprintf(v->now, sizeof(v->now), "%lld", (long long)clock_now());
+  v->have_p = false;
+}
+
+/* The value of macro letter (lower case); NULL for an unknown letter or
+ * one an explanation alone may use; *need when %{p} waits for DNS. */
+static const char *
+macro_value(struct ctx *c, struct macro_values *v, char letter,
+            const char *domain, bool *need)
+{
+  const char *helo = c->q != NULL && c->q->helo != NULL ? c->q->helo
+                                                         : v->sdom;
+  switch (letter) {
+  case 's': return c->sender;
+  case 'l': return v->local;
+  case 'o': return v->sdom;
+  case 'd': return domain;
+  case 'i': return v->ip;
+  case 'v': return c->ip->kind == TARGET_IP4 ? "in-addr" : "ip6";
+  case 'h': return helo;
+  case 'p':
+    if (!v->have_p && !validated_name(c, domain, v->pname, sizeof(v->pname))) {
+      *need = true;
+      return NULL;
+    }
+    v->have_p = true;
+    return v->pname;
+  default: break;
+  }
+  if (!c->explaining)
+    return NULL;
+  switch (letter) {
+  case 'c': return v->cip;
+  case 'r':
+    return c->q != NULL && c->q->receiver != NULL ? c->q->receiver
+                                                   : "unknown";
+  case 't': return v->now;
+  default: return NULL;
+  }
+}
+
+/* One %{...} at p (p[0] == '%', p[1] == '{') appended at out + *o;
+ * returns what follows it, NULL on a syntax error (why set) or when
+ * out is full, *need when %{p} waits for DNS. */
+static const char *
+expand_macro(struct ctx *c, struct macro_values *v, const char *spec,
+             const char *p, const char *domain, char *out, size_t size,
+             size_t *o, bool *need)
+{
+  const char *q = p + 2, *end = strchr(q, '}');
+  bool upper = isupper((unsigned char)*q);
+  const char *value =
+    end ? macro_value(c, v, (char)tolower((unsigned char)*q), domain, need)
+        : NULL;
+  if (value == NULL) {
+    if (!*need)
+      fail(c, SPF_PERMERROR, "a bad macro in '%s'", spec);
+    return NULL;
+  }
+  q++;
+  unsigned digits = 0;
+  while (q < end && isdigit((unsigned char)*q) && digits <= 128)
+    digits = digits * 10 + (unsigned)(*q++ - '0');
+  bool rev = q < end && (*q == 'r' || *q == 'R');
+  if (rev)
+    q++;
+  char delims[16] = "";
+  size_t nd = 0;
+  while (q < end && strchr(".-+,/_=", *q) && nd + 1 < sizeof(delims))
+    delims[nd++] = *q++;
+  delims[nd] = '\0';
+  if (q != end || digits > 128) {
+    fail(c, SPF_PERMERROR, "a bad macro in '%s'", spec);
+    return NULL;
+  }
+  char t[512];
+  if (!transform(value, digits, rev, nd ? delims : ".", upper, t,
+                 sizeof(t)) ||
+      *o + strlen(t) >= size)
+    return NULL;
+  memcpy(out + *o, t, strlen(t));
+  *o += strlen(t);
+  return end + 1;
+}
+
+/* Expands a domain-spec (or, with c->explaining, an explain-string): 1
+ * done, 0 a syntax error or too long (why set for a syntax error), -1 an
+ * answer %{p} needs is not known yet. */
 static int
 expand(struct ctx *c, const char *spec, const char *domain, char *out,
        size_t size)
 {
   size_t o = 0;
-  const char *at = strrchr(c->sender, '@');
-  char local[128], sdom[256], ipbuf[128], pname[256];
-  snprintf(local, sizeof(local), "%.*s", at ? (int)(at - c->sender) : 10,
-           at ? c->sender : "postmaster");
-  snprintf(sdom, sizeof(sdom), "%s", at ? at + 1 : c->sender);
-  ip_macro(c->ip, ipbuf, sizeof(ipbuf));
+  struct macro_values v;
+  macro_values(c, &v);
   for (const char *p = spec; *p;) {
+    static const char *const lits[] = {['%'] = "%", ['_'] = " ",
+                                       ['-'] = "%20"};
+    unsigned char n1 = (unsigned char)p[1];
     if (*p != '%') {
       if (o + 1 >= size)
         return 0;
       out[o++] = *p++;
-      continue;
-    }
-    const char *lit = NULL;
-    if (p[1] == '%')
-      lit = "%";
-    else if (p[1] == '_')
-      lit = " ";
-    else if (p[1] == '-')
-      lit = "%20";
-    if (lit != NULL) {
-      size_t n = strlen(lit);
+    } else if (n1 < UTIL_ARRAY_LEN(lits) && lits[n1] != NULL) {
+      size_t n = strlen(lits[n1]);
       if (o + n >= size)
         return 0;
-      memcpy(out + o, lit, n);
+      memcpy(out + o, lits[n1], n);
       o += n;
       p += 2;
-      continue;
-    }
-    if (p[1] != '{') {
+    } else if (n1 != '{') {
       fail(c, SPF_PERMERROR, "a '%%' not followed by {, %%, _ or - in '%s'",
            spec);
       return 0;
+    } else {
+      bool need = false;
+      p = expand_macro(c, &v, spec, p, domain, out, size, &o, &need);
+      if (p == NULL)
+        return need ? -1 : 0;
     }
-    const char *q = p + 2, *end = strchr(q, '}');
-    char letter = (char)tolower((unsigned char)*q);
-    bool upper = isupper((unsigned char)*q);
-    const char *value = NULL;
-    switch (letter) {
-    case 's': value = c->sender; break;
-    case 'l': value = local; break;
-    case 'o': value = sdom; break;
-    case 'd': value = domain; break;
-    case 'i': value = ipbuf; break;
-    case 'p':
-      if (!validated_name(c, domain, pname, sizeof(pname)))
-        return -1;
-      value = pname;
-      break;
-    case 'v': value = c->ip->kind == TARGET_IP4 ? "in-addr" : "ip6"; break;
-    case 'h': value = sdom; break;
-    default: break;
-    }
-    if (end == NULL || value == NULL) {
-      fail(c, SPF_PERMERROR, "a bad macro in '%s'", spec);
-      return 0;
-    }
-    q++;
-    unsigned digits = 0;
-    while (q < end && isdigit((unsigned char)*q))
-      digits = digits * 10 + (unsigned)(*q++ - '0');
-    bool rev = q < end && (*q == 'r' || *q == 'R');
-    if (rev)
-      q++;
-    char delims[16] = "";
-    size_t nd = 0;
-    while (q < end && strchr(".-+,/_=", *q) && nd + 1 < sizeof(delims))
-      delims[nd++] = *q++;
-    delims[nd] = '\0';
-    if (q != end || digits > 128) {
-      fail(c, SPF_PERMERROR, "a bad macro in '%s'", spec);
-      return 0;
-    }
-    char t[512];
-    if (!transform(value, digits, rev, nd ? delims : ".", upper, t,
-                   sizeof(t)) ||
-        o + strlen(t) >= size)
-      return 0;
-    memcpy(out + o, t, strlen(t));
-    o += strlen(t);
-    p = end + 1;
   }
   out[o] = '\0';
   /* a name longer than 253 loses labels on the left */
-  while (strlen(out) > 253) {
+  while (!c->explaining && strlen(out) > 253) {
     char *dot = strchr(out, '.');
     if (dot == NULL)
       return 0;
@@ -362,15 +494,16 @@ parse_cidr(char *arg, struct term *t)
   return true;
 }
 
-/* RFC 7208 section 7.1: macro-literals and macro-expands.  The letters
- * c, r and t belong to explanation texts, which rblmon does not fetch,
- * so they are errors here; a digit transformer must not be 0. */
+/* RFC 7208 section 7.1: macro-literals and macro-expands; an
+ * explain-string (explain) also takes spaces and the letters c, r and t.
+ * A digit transformer must not be 0. */
 static bool
-macro_string_ok(const char *s)
+macro_string_ok(const char *s, bool explain)
 {
+  const char *letters = explain ? "slodiphvcrtSLODIPHVCRT" : "slodiphvSLODIPHV";
   while (*s) {
     unsigned char ch = (unsigned char)*s;
-    if (ch < 0x21 || ch > 0x7e)
+    if ((ch < 0x21 && !(explain && ch == ' ')) || ch > 0x7e)
       return false;
     if (ch != '%') {
       s++;
@@ -380,13 +513,12 @@ macro_string_ok(const char *s)
       s += 2;
       continue;
     }
-    if (s[1] != '{' || strchr("slodiphvSLODIPHV", s[2]) == NULL ||
-        s[2] == '\0')
+    if (s[1] != '{' || s[2] == '\0' || strchr(letters, s[2]) == NULL)
       return false;
     const char *q = s + 3;
     if (isdigit((unsigned char)*q)) {
       unsigned v = 0;
-      while (isdigit((unsigned char)*q))
+      while (isdigit((unsigned char)*q) && v <= 128)
         v = v * 10 + (unsigned)(*q++ - '0');
       if (v == 0 || v > 128)
         return false;
@@ -408,7 +540,7 @@ static bool
 domain_spec_ok(const char *s)
 {
   size_t n = strlen(s);
-  if (n == 0 || !macro_string_ok(s))
+  if (n == 0 || !macro_string_ok(s, false))
     return false;
   if (s[n - 1] == '}')
     return true;
@@ -428,19 +560,17 @@ domain_spec_ok(const char *s)
   return alpha && s[start] != '-' && s[n - 1] != '-';
 }
 
-static bool parse_terms(struct ctx *c, char *buf, struct term *terms,
-                        size_t *nt, char *redirect, size_t rsize,
+static bool parse_terms(struct ctx *c, char *buf, struct record *rec,
                         const char *domain);
 static size_t count_terms(const char *rec);
 
 /* The record's terms; false (why set) on any syntax error. */
 static bool
-parse_record(struct ctx *c, const char *rec, struct term *terms, size_t *nt,
-             char *redirect, size_t rsize, const char *domain)
+parse_record(struct ctx *c, const char *text, struct record *rec,
+             const char *domain)
 {
-  char *buf = strdup(rec + 6); /* after "v=spf1" */
-  bool ok = buf != NULL && parse_terms(c, buf, terms, nt, redirect, rsize,
-                                       domain);
+  char *buf = strdup(text + 6); /* after "v=spf1" */
+  bool ok = buf != NULL && parse_terms(c, buf, rec, domain);
   free(buf);
   return ok;
 }
@@ -455,13 +585,40 @@ count_terms(const char *rec)
   return n;
 }
 
+/* A modifier (tok, its '=' at eq): redirect= and exp= kept in rec, at
+ * most one of each; unknown ones are checked and ignored. */
 static bool
-parse_terms(struct ctx *c, char *buf, struct term *terms, size_t *nt,
-            char *redirect, size_t rsize, const char *domain)
+parse_modifier(struct ctx *c, const char *tok, const char *eq,
+               struct record *rec, const char *domain, bool *seen_exp)
 {
-  bool have_redirect = false, have_exp = false;
+  bool redirect = strncasecmp(tok, "redirect=", 9) == 0;
+  bool exp = strncasecmp(tok, "exp=", 4) == 0;
+  if ((redirect || exp) ? !domain_spec_ok(eq + 1)
+                        : !macro_string_ok(eq + 1, false))
+    return fail(c, SPF_PERMERROR, "syntax error in '%s' (%s)", tok, domain),
+           false;
+  if (redirect) {
+    if (rec->redirect[0] != '\0')
+      return fail(c, SPF_PERMERROR, "a second redirect= in %s", domain),
+             false;
+    snprintf(rec->redirect, sizeof(rec->redirect), "%s", eq + 1);
+  } else if (exp) {
+    if (*seen_exp)
+      return fail(c, SPF_PERMERROR, "a second exp= in %s", domain), false;
+    *seen_exp = true;
+    snprintf(rec->exp, sizeof(rec->exp), "%s", eq + 1);
+  }
+  return true;
+}
+
+static bool
+parse_terms(struct ctx *c, char *buf, struct record *rec, const char *domain)
+{
+  bool seen_exp = false;
+  struct term *terms = rec->terms;
+  size_t *nt = &rec->nt;
   *nt = 0;
-  redirect[0] = '\0';
+  rec->redirect[0] = rec->exp[0] = '\0';
   for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok != NULL;
        tok = strtok_r(NULL, " ", &save)) {
     char *eq = strchr(tok, '='), *colon = strchr(tok, ':');
@@ -469,24 +626,9 @@ parse_terms(struct ctx *c, char *buf, struct term *terms, size_t *nt,
                               "QRSTUVWXYZ0123456789-_.");
     if (eq != NULL && (colon == NULL || eq < colon) && tok + nlen == eq &&
         isalpha((unsigned char)tok[0])) {
-      /* a modifier: redirect= and exp= name a domain */
-      bool known = strncasecmp(tok, "redirect=", 9) == 0 ||
-                   strncasecmp(tok, "exp=", 4) == 0;
-      if (known ? !domain_spec_ok(eq + 1) : !macro_string_ok(eq + 1))
-        return fail(c, SPF_PERMERROR, "syntax error in '%s' (%s)", tok,
-                    domain), false;
-      if (strncasecmp(tok, "redirect=", 9) == 0) {
-        if (have_redirect || eq[1] == '\0')
-          return fail(c, SPF_PERMERROR, "%s redirect= in %s",
-                      have_redirect ? "a second" : "an empty", domain), false;
-        have_redirect = true;
-        snprintf(redirect, rsize, "%s", eq + 1);
-      } else if (strncasecmp(tok, "exp=", 4) == 0) {
-        if (have_exp)
-          return fail(c, SPF_PERMERROR, "a second exp= in %s", domain), false;
-        have_exp = true;
-      }
-      continue; /* unknown modifiers are ignored */
+      if (!parse_modifier(c, tok, eq, rec, domain, &seen_exp))
+        return false;
+      continue;
     }
     struct term *t = &terms[*nt];
     memset(t, 0, sizeof(*t));
@@ -730,7 +872,12 @@ eval_ptr(struct ctx *c, const struct term *t, const char *target,
 static int
 eval_include(struct ctx *c, const char *target, enum spf_result *r)
 {
-  switch (check_host(c, target)) {
+  c->depth++;
+  c->includes++;
+  enum spf_result ir = check_host(c, target);
+  c->depth--;
+  c->includes--;
+  switch (ir) {
   case SPF_PASS: return 1;
   case SPF_FAIL: case SPF_SOFTFAIL: case SPF_NEUTRAL: return 0;
   case SPF_NEED: *r = SPF_NEED; return -1;
@@ -797,26 +944,25 @@ domain_ok(const char *d)
   return true;
 }
 
-/* The one SPF record of domain, parsed: SPF_PASS with *terms (the
+/* The one SPF record of domain, parsed: SPF_PASS with rec->terms (the
  * caller frees), or what check_host() returns without one (need, DNS
  * error, none, several, a syntax error). */
 static enum spf_result
-read_record(struct ctx *c, const char *domain, struct term **terms,
-            size_t *nt, char *redirect, size_t rsize)
+read_record(struct ctx *c, const char *domain, struct record *rec)
 {
-  *terms = NULL;
+  rec->terms = NULL;
   const struct dq_answer *a = get(c, domain, DQ_TXT);
   if (a == NULL)
     return SPF_NEED;
   if (a->status == DQ_ERROR)
     return fail(c, SPF_TEMPERROR, "DNS error for %s TXT: %s", domain,
                 a->error ? a->error : "?");
-  const char *rec = NULL;
+  const char *text = NULL;
   size_t nrec = 0;
   for (size_t i = 0; a->status == DQ_OK && i < a->n; i++) {
     const char *s = a->strs[i];
     if (strncasecmp(s, "v=spf1", 6) == 0 && (s[6] == ' ' || s[6] == '\0')) {
-      rec = s;
+      text = s;
       nrec++;
     }
   }
@@ -825,81 +971,148 @@ read_record(struct ctx *c, const char *domain, struct term **terms,
   if (nrec > 1)
     return fail(c, SPF_PERMERROR, "%s has %zu SPF records (one is allowed)",
                 domain, nrec);
-  if ((*terms = malloc(count_terms(rec) * sizeof(**terms))) == NULL)
+  trace(c, "record of %s: %s", domain, text);
+  if ((rec->terms = malloc(count_terms(text) * sizeof(*rec->terms))) == NULL)
     return fail(c, SPF_TEMPERROR, "out of memory");
-  if (!parse_record(c, rec, *terms, nt, redirect, rsize, domain)) {
-    free(*terms);
-    *terms = NULL;
+  if (!parse_record(c, text, rec, domain)) {
+    free(rec->terms);
+    rec->terms = NULL;
     return SPF_PERMERROR;
   }
   return SPF_PASS;
 }
 
+/* redirect= of domain's record, after no term matched. */
+static enum spf_result
+follow_redirect(struct ctx *c, const struct record *rec, const char *domain)
+{
+  char target[512];
+  if (!count_lookup(c, "redirect"))
+    return SPF_PERMERROR;
+  int e = expand(c, rec->redirect, domain, target, sizeof(target));
+  if (e < 0)
+    return SPF_NEED;
+  if (e == 0)
+    return fail(c, SPF_PERMERROR, "redirect=%s cannot be expanded",
+                rec->redirect);
+  trace(c, "no term matched: redirect=%s", target);
+  c->depth++;
+  enum spf_result r = check_host(c, target);
+  c->depth--;
+  if (r == SPF_NONE)
+    return fail(c, SPF_PERMERROR, "redirect=%s: it has no SPF record",
+                target);
+  return r;
+}
+
+/* Term i of rec matched: its qualifier's result.  Outside includes the
+ * record's exp= is the one a fail explains itself with (RFC 7208 section
+ * 6.2: an include's and a redirecting record's do not count). */
+static enum spf_result
+matched(struct ctx *c, const struct record *rec, size_t i, const char *domain)
+{
+  static const struct {
+    char q;
+    enum spf_result r;
+  } quals[] = {{'+', SPF_PASS}, {'-', SPF_FAIL}, {'~', SPF_SOFTFAIL},
+               {'?', SPF_NEUTRAL}};
+  const struct term *t = &rec->terms[i];
+  enum spf_result r = SPF_NEUTRAL;
+  for (size_t k = 0; k < UTIL_ARRAY_LEN(quals); k++)
+    if (quals[k].q == t->qual)
+      r = quals[k].r;
+  trace(c, "%s matches: %s", t->text, spf_result_names[r]);
+  if (t->m != M_INCLUDE)
+    fail(c, r, "%s in %s", t->text, domain);
+  if (c->includes == 0) {
+    snprintf(c->exp, sizeof(c->exp), "%s", rec->exp);
+    snprintf(c->exp_domain, sizeof(c->exp_domain), "%s", domain);
+  }
+  return r;
+}
+
 static enum spf_result
 check_host(struct ctx *c, const char *domain)
 {
+  trace(c, "check_host(%s)", domain);
   if (!domain_ok(domain))
     return fail(c, SPF_NONE, "'%.100s' is not a domain name", domain);
-  struct term *terms;
-  size_t nt;
-  char redirect[256];
-  enum spf_result r = read_record(c, domain, &terms, &nt, redirect,
-                                  sizeof(redirect));
+  struct record rec;
+  enum spf_result r = read_record(c, domain, &rec);
   if (r != SPF_PASS)
     return r;
-  r = SPF_NEUTRAL;
-  for (size_t i = 0; i < nt; i++) {
+  for (size_t i = 0; i < rec.nt; i++) {
     enum spf_result er = SPF_NEUTRAL;
-    int m = eval_term(c, &terms[i], domain, &er);
+    int m = eval_term(c, &rec.terms[i], domain, &er);
     if (m < 0) {
-      free(terms);
+      free(rec.terms);
       return er;
     }
     if (m == 1) {
-      static const struct {
-        char q;
-        enum spf_result r;
-      } quals[] = {{'+', SPF_PASS}, {'-', SPF_FAIL}, {'~', SPF_SOFTFAIL},
-                   {'?', SPF_NEUTRAL}};
-      for (size_t k = 0; k < UTIL_ARRAY_LEN(quals); k++)
-        if (quals[k].q == terms[i].qual)
-          r = quals[k].r;
-      if (terms[i].m != M_INCLUDE)
-        fail(c, r, "%s in %s", terms[i].text, domain);
-      free(terms);
+      r = matched(c, &rec, i, domain);
+      free(rec.terms);
       return r;
     }
+    trace(c, "%s does not match", rec.terms[i].text);
   }
-  free(terms);
-  if (redirect[0] != '\0') {
-    char target[512];
-    if (!count_lookup(c, "redirect"))
-      return SPF_PERMERROR;
-    int e = expand(c, redirect, domain, target, sizeof(target));
-    if (e < 0)
-      return SPF_NEED;
-    if (e == 0)
-      return fail(c, SPF_PERMERROR, "redirect=%s cannot be expanded",
-                  redirect);
-    r = check_host(c, target);
-    if (r == SPF_NONE)
-      return fail(c, SPF_PERMERROR, "redirect=%s: it has no SPF record",
-                  target);
-    return r;
-  }
+  free(rec.terms);
+  if (rec.redirect[0] != '\0')
+    return follow_redirect(c, &rec, domain);
+  if (c->includes == 0)
+    c->exp[0] = '\0';
   return fail(c, SPF_NEUTRAL, "nothing matched in %s (no -all or ~all)",
               domain);
 }
 
+/* The explanation of a fail (RFC 7208 section 6.2) into out->exp: the
+ * one TXT record of the exp= name, its macros expanded; empty (the
+ * receiver's default) when there is no exp=, no such record or more than
+ * one, or it is not an explain-string.  false when an answer is not
+ * known yet. */
+static bool
+explain(struct ctx *c)
+{
+  char name[512];
+  c->out->exp[0] = '\0';
+  if (c->exp[0] == '\0')
+    return true;
+  int e = expand(c, c->exp, c->exp_domain, name, sizeof(name));
+  if (e < 0)
+    return false;
+  if (e == 0 || !query_name_ok(name)) {
+    trace(c, "exp=%s names no valid DNS name: the receiver's default "
+          "explanation", c->exp);
+    return true;
+  }
+  const struct dq_answer *a = get(c, name, DQ_TXT);
+  if (a == NULL)
+    return false;
+  if (a->status != DQ_OK || a->n != 1 || !macro_string_ok(a->strs[0], true)) {
+    trace(c, "exp=%s: %s: the receiver's default explanation", name,
+          a->status != DQ_OK ? "no text" : a->n != 1 ? "more than one text"
+                                                     : "not an explain-string");
+    return true;
+  }
+  c->explaining = true;
+  e = expand(c, a->strs[0], c->exp_domain, c->out->exp, sizeof(c->out->exp));
+  c->explaining = false;
+  if (e < 0)
+    return false;
+  if (e == 0)
+    c->out->exp[0] = '\0';
+  return true;
+}
+
 enum spf_result
-spf_check(const struct addr *ip, const char *domain, const char *sender,
-          dq_lookup_fn lookup, void *arg, struct spf_out *out)
+spf_eval(const struct spf_query *q, dq_lookup_fn lookup, void *arg,
+         struct spf_out *out)
 {
   memset(out, 0, sizeof(*out));
   /* RFC 7208 section 5: an IPv4-mapped IPv6 client (::ffff:a.b.c.d) is
    * an IPv4 client: ip4 and A records match it, ip6 and AAAA do not, and
    * %{i}, %{v} and ptr use its IPv4 form. */
   static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  const struct addr *ip = q->ip;
   struct addr v4;
   if (ip->kind == TARGET_IP6 && memcmp(ip->b, mapped, sizeof(mapped)) == 0) {
     memset(&v4, 0, sizeof(v4));
@@ -907,9 +1120,26 @@ spf_check(const struct addr *ip, const char *domain, const char *sender,
     memcpy(v4.b, ip->b + 12, 4);
     ip = &v4;
   }
-  struct ctx c = {ip, sender, lookup, arg, out};
-  out->result = check_host(&c, domain);
+  struct ctx c = {ip, q->sender, lookup, arg, out, q, 0, 0, false, "", ""};
+  if (ip != q->ip)
+    trace(&c, "an IPv4-mapped IPv6 address: evaluated as IPv4");
+  out->result = check_host(&c, q->domain);
+  if (out->result == SPF_FAIL && q->explain) {
+    char why[sizeof(out->why)];
+    memcpy(why, out->why, sizeof(why));
+    if (!explain(&c))
+      out->result = SPF_NEED;
+    memcpy(out->why, why, sizeof(why));
+  }
   return out->result;
+}
+
+enum spf_result
+spf_check(const struct addr *ip, const char *domain, const char *sender,
+          dq_lookup_fn lookup, void *arg, struct spf_out *out)
+{
+  struct spf_query q = {ip, domain, sender, NULL, NULL, false, NULL, NULL};
+  return spf_eval(&q, lookup, arg, out);
 }
 
 /* ---- the networks a record authorises (from_spf) ------------------------------ */
@@ -1031,13 +1261,13 @@ static enum spf_result
 walk_host(struct walk *w, const char *domain)
 {
   struct ctx *c = &w->c;
-  struct term *terms;
-  size_t nt;
-  char redirect[256];
-  enum spf_result r = read_record(c, domain, &terms, &nt, redirect,
-                                  sizeof(redirect));
+  struct record rec;
+  enum spf_result r = read_record(c, domain, &rec);
   if (r != SPF_PASS)
     return r;
+  struct term *terms = rec.terms;
+  size_t nt = rec.nt;
+  const char *redirect = rec.redirect;
   bool stopped = false;
   for (size_t i = 0; i < nt && r == SPF_PASS; i++) {
     struct term *t = &terms[i];
@@ -1119,7 +1349,8 @@ spf_authorized(const char *domain, dq_lookup_fn lookup, void *arg,
   memset(out, 0, sizeof(*out));
   *n = 0;
   notes[0] = '\0';
-  struct walk w = {{&none, "postmaster", lookup, arg, out}, domain, nets, max,
+  struct walk w = {{&none, "postmaster", lookup, arg, out, NULL, 0, 0, false,
+                    "", ""}, domain, nets, max,
                    n, notes, notes_size};
   out->result = walk_host(&w, domain);
   return out->result;

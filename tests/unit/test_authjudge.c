@@ -121,7 +121,7 @@ ptr_judge(void **state)
 /* ---- auth:spf ------------------------------------------------------------------ */
 /* Evaluates the zone's record for each address, as the check does. */
 static void
-spf_eval(const char *const *ips, size_t n, uint64_t counts[SPF_NEED],
+spf_tally(const char *const *ips, size_t n, uint64_t counts[SPF_NEED],
          char *notes, size_t size)
 {
   memset(counts, 0, SPF_NEED * sizeof(counts[0]));
@@ -148,14 +148,14 @@ spf_judge(void **state)
   char notes[400];
   struct auth_finding f;
   textzone_load("example.com TXT v=spf1 ip4:192.0.2.10 ip4:192.0.2.20 -all\n");
-  spf_eval(ips, 2, n, notes, sizeof(notes));
+  spf_tally(ips, 2, n, notes, sizeof(notes));
   auth_spf_judge(n, false, notes, &f);
   expect(&f, RES_CLEAN, SEV_GOOD, "SPF passes for every sending address");
   assert_string_equal(f.txt, "2 pass");
   assert_int_equal(auth_spf_verdict(n, false), AUTH_V_YES);
   /* a record that does not cover one address: neutral */
   textzone_load("example.com TXT v=spf1 ip4:192.0.2.10\n");
-  spf_eval(ips, 2, n, notes, sizeof(notes));
+  spf_tally(ips, 2, n, notes, sizeof(notes));
   assert_int_equal(n[SPF_NEUTRAL], 1);
   auth_spf_judge(n, false, notes, &f);
   expect(&f, RES_LISTED, SEV_WARNING, "does not cover a sending address");
@@ -163,7 +163,7 @@ spf_judge(void **state)
   assert_int_equal(auth_spf_verdict(n, false), AUTH_V_NO);
   /* -all: a failure is critical */
   textzone_load("example.com TXT v=spf1 ip4:192.0.2.10 -all\n");
-  spf_eval(ips, 2, n, notes, sizeof(notes));
+  spf_tally(ips, 2, n, notes, sizeof(notes));
   auth_spf_judge(n, false, notes, &f);
   expect(&f, RES_LISTED, SEV_CRITICAL, "SPF fails for a sending address");
   /* no record, read without an address */
