@@ -124,13 +124,25 @@ fake_free(struct fake_dns *f)
   f->n = 0;
 }
 
+/* Every trace line is a string that ends (and escapes like any other). */
+static void
+on_trace(void *arg, unsigned depth, const char *line)
+{
+  (void)arg;
+  if (depth > 64)
+    __builtin_trap();
+  fuzz_escape_check(line, strlen(line));
+}
+
 static enum spf_result
 evaluate(struct fake_dns *f, const struct addr *ip)
 {
+  /* with the explanation and the trace, as rblmon spf runs it */
+  struct spf_query q = {ip, "example.com", "postmaster@example.com",
+                        "mail.example.com", NULL, true, on_trace, NULL};
   for (;;) {
     struct spf_out o;
-    enum spf_result r = spf_check(ip, "example.com", "postmaster@example.com",
-                                  lookup, f, &o);
+    enum spf_result r = spf_eval(&q, lookup, f, &o);
     if (r == SPF_NEED) {
       if (lookup(f, o.need_name, o.need_type) != NULL)
         __builtin_trap(); /* asked for what it has */
@@ -140,7 +152,10 @@ evaluate(struct fake_dns *f, const struct addr *ip)
     }
     if (o.lookups > SPF_MAX_LOOKUPS + 1 || strlen(o.why) >= sizeof(o.why))
       __builtin_trap();
+    if (strlen(o.exp) >= sizeof(o.exp) || (r != SPF_FAIL && o.exp[0]))
+      __builtin_trap();
     fuzz_escape_check(o.why, strlen(o.why));
+    fuzz_escape_check(o.exp, strlen(o.exp));
     return r;
   }
 }
