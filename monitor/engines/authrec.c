@@ -237,8 +237,8 @@ authrec_dmarc(const char *txt, struct dmarc_rec *o)
     snprintf(o->error, sizeof(o->error), "out of memory");
     return false;
   }
-  /* RFC 7489 6.4: DMARC uses the DKIM tag-list, where a duplicated tag
-   * makes the whole list invalid (RFC 6376 3.2) */
+  /* RFC 7489 6.3: DMARC uses DKIM's tag-value syntax, where a duplicated
+   * tag makes the whole list invalid (RFC 6376 3.2) */
   if (!authrec_is_dmarc(txt) ||
       !tags(txt, t, 32, &n, true, o->error, sizeof(o->error)) ||
       n == 0 || strcasecmp(t[0].name, "v") != 0 ||
@@ -347,7 +347,9 @@ authrec_is_dmarc(const char *txt)
   while (*txt == ' ' || *txt == '\t')
     txt++;
   /* RFC 7489 6.4: "v" is an ABNF string, case-insensitive (RFC 5234
-   * 2.3); "DMARC1" is written in %x codes, case-sensitive */
+   * 2.3; 6.3's DKIM syntax would make it case-sensitive: we follow the
+   * grammar, as RFC 9989 does); "DMARC1" is written in %x codes,
+   * case-sensitive */
   if (*txt != 'v' && *txt != 'V')
     return false;
   txt++;
