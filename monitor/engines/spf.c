@@ -688,8 +688,12 @@ count_lookup(struct ctx *c, const char *what)
   if (++c->out->lookups > SPF_MAX_LOOKUPS) {
     fail(c, SPF_PERMERROR, "more than %d DNS lookups (at %s): receivers "
          "treat the record as broken", SPF_MAX_LOOKUPS, what);
+    trace(c, "%s: DNS lookup %u: over the limit of %d", what,
+          c->out->lookups, SPF_MAX_LOOKUPS);
     return false;
   }
+  trace(c, "%s: DNS lookup %u of %d", what, c->out->lookups,
+        SPF_MAX_LOOKUPS);
   return true;
 }
 
@@ -702,8 +706,12 @@ count_void(struct ctx *c, const struct dq_answer *a, const char *what)
   if (++c->out->voids > SPF_MAX_VOIDS) {
     fail(c, SPF_PERMERROR, "more than %d lookups found nothing (the last: "
          "%s)", SPF_MAX_VOIDS, what);
+    trace(c, "%s found nothing: over the limit of %d such lookups", what,
+          SPF_MAX_VOIDS);
     return false;
   }
+  trace(c, "%s found nothing: %u of %d such lookups allowed", what,
+        c->out->voids, SPF_MAX_VOIDS);
   return true;
 }
 
@@ -811,6 +819,8 @@ term_target(struct ctx *c, const struct term *t, const char *domain,
                 target);
       return -1;
     }
+    trace(c, "%.100s is not a valid DNS name: no match, %u of %d lookups "
+          "that find nothing", target, c->out->voids, SPF_MAX_VOIDS);
     return 0;
   }
   return 1;

@@ -65,6 +65,8 @@ class SpfCommand(unittest.TestCase):
         self.assertIn("  check_host(ok.test)", lines)
         # the include is one level deeper, with its DNS answers
         self.assertIn("    check_host(_spf.ok.test)", lines)
+        self.assertIn("  include:_spf.ok.test: DNS lookup 1 of 10", lines)
+        self.assertIn("    a:mx.ok.test: DNS lookup 2 of 10", lines)
         self.assertIn("    DNS mx.ok.test A: 198.51.100.7", lines)
         self.assertIn("    a:mx.ok.test matches: pass", lines)
         self.assertIn("  include:_spf.ok.test matches: pass", lines)
