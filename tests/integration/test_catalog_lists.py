@@ -45,6 +45,17 @@ ZONES = {
     "hostkarma.junkemailfilter.com": ("ip4set",
                                       "192.0.2.1 :127.0.0.1:white\n"
                                       "192.0.2.2 :127.0.0.2:black\n"),
+    # Team Cymru lists 127.0.0.0/8 itself (a Martian prefix): the catalog
+    # gives the zone its own test points (192.168.1.1 listed, 8.8.8.8 not).
+    "bogons.cymru.com": ("ip4set",
+                         "127.0.0.0/8 :127.0.0.2:127.0.0.0/8\n"
+                         "192.168.0.0/16 :127.0.0.2:192.168.0.0/16\n"
+                         "192.0.2.0/24 :127.0.0.2:192.0.2.0/24\n"),
+    # DKIMwl: 127.0.<category>.<trust>, trust 0 = blacklisted.
+    "lookup.dkimwl.org": ("dnset",
+                          "example.com :127.0.3.3:test entry\n"
+                          "white.example :127.0.2.5:high trust bulk mailer\n"
+                          "black.example :127.0.4.0:blacklisted\n"),
 }
 # Lists of type "ip" are probed on IPv6 too: serve their IPv6 test points.
 ZONES6 = {"zen.spamhaus.org": V6_TEST, "list.dnswl.org": ":127.0.10.0:test\n" + V6_TEST}
@@ -184,6 +195,24 @@ class CatalogListsTest(rbltest.unittest.TestCase):
         self.assertEqual(res[("192.0.2.1", "hostkarma")]["severity"], "good")
         self.assertEqual(res[("192.0.2.1", "hostkarma")]["status"], "clean")
         self.assertEqual(res[("192.0.2.2", "hostkarma")]["status"], "listed")
+
+    def test_bogons_own_test_points(self):
+        r, rep = self.check(["cymru-bogons"], "192.0.2.1, 198.51.100.7")
+        res = by_key(rep["results"])
+        b = res[("192.0.2.1", "cymru-bogons")]
+        self.assertEqual((b["status"], b["severity"]), ("listed", "warning"))
+        self.assertEqual(res[("198.51.100.7", "cymru-bogons")]["status"], "clean")
+        # 127.0.0.1 answers here, but it is not this zone's unlisted test point
+        self.assertEqual(rep["lists"][0]["health"], "ok")
+
+    def test_dkimwl_trust_is_good_trust_0_is_listed(self):
+        r, rep = self.check(["dkimwl"], "192.0.2.1", "white.example, black.example")
+        res = by_key(rep["results"])
+        w = res[("white.example", "dkimwl")]
+        self.assertEqual((w["status"], w["severity"]), ("clean", "good"))
+        b = res[("black.example", "dkimwl")]
+        self.assertEqual((b["status"], b["severity"]), ("listed", "critical"))
+        self.assertEqual(rep["lists"][0]["health"], "ok")  # example.com / invalid
 
     def test_lists_probe(self):
         r = run(["lists", "--probe", "--format", "json"],

@@ -207,6 +207,34 @@ test_shipped_find(void **state)
   r = catalog_match(l->codes, l->ncodes, 0x7f000004u);
   assert_non_null(r);
   assert_int_equal(r->sev, SEV_CRITICAL);
+  /* SEM-BLACK's one answer mixes trap hits with policy listings: a
+   * warning, not critical (catalog audit, severity review). */
+  l = catalog_find(&f->cat, "sem-black");
+  assert_non_null(l);
+  r = catalog_match(l->codes, l->ncodes, 0x7f000002u);
+  assert_non_null(r);
+  assert_int_equal(r->sev, SEV_WARNING);
+  /* DKIMwl: last octet 0 is a blacklisted signing domain, 1-5 a trust
+   * level (whitelisting, never a listing). */
+  l = catalog_find(&f->cat, "dkimwl");
+  assert_non_null(l);
+  r = catalog_match(l->codes, l->ncodes, 0x7f000300u); /* 127.0.3.0 */
+  assert_non_null(r);
+  assert_int_equal(r->sev, SEV_CRITICAL);
+  r = catalog_match(l->codes, l->ncodes, 0x7f000303u); /* 127.0.3.3 */
+  assert_non_null(r);
+  assert_int_equal(r->sev, SEV_GOOD);
+  /* Team Cymru's bogon zone lists 127.0.0.0/8 itself, so the RFC 5782
+   * unlisted test point cannot be used there. */
+  l = catalog_find(&f->cat, "cymru-bogons");
+  assert_non_null(l);
+  assert_non_null(l->test_unlisted);
+  assert_string_not_equal(l->test_unlisted, "127.0.0.1");
+  /* fmb.la's blocked-resolver answer is an error, never a listing. */
+  l = catalog_find(&f->cat, "fmb-fresh");
+  assert_non_null(l);
+  assert_non_null(catalog_match(l->errors, l->nerrors, 0x7fffffffu));
+  assert_null(catalog_match(l->codes, l->ncodes, 0x7fffffffu));
 }
 
 /* ---- bad catalog files -------------------------------------------------- */
