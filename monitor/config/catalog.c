@@ -131,6 +131,15 @@ list_takes_ip6(const struct list_def *l)
   return l->type == LIST_IP6 || l->type == LIST_IP;
 }
 
+bool
+list_has_good(const struct list_def *l)
+{
+  for (size_t i = 0; i < l->ncodes; i++)
+    if (l->codes[i].sev == SEV_GOOD)
+      return true;
+  return false;
+}
+
 /* ---- entry parser ------------------------------------------------------ */
 struct entry {
   struct list_def *def;

@@ -70,7 +70,9 @@ struct list_def {
   struct code_fix *code_fixes;    /* NULL, or one for each of codes */
   struct code_rule *errors;
   size_t nerrors;
-  bool probe;                     /* false: no RFC 5782 test points */
+  bool probe;                     /* false: no RFC 5782 test points (test:
+                                     false); a list with good codes still
+                                     has its unlisted one probed */
   const char *test_listed, *test_unlisted; /* NULL: defaults by type */
   uint64_t queries_per_day;       /* 0: no published limit */
   const char *limits_note;
@@ -157,6 +159,9 @@ const struct list_def *catalog_find_zone(const struct catalog *cat,
 bool list_has_tag(const struct list_def *l, const char *tag);
 bool list_takes_ip4(const struct list_def *l);
 bool list_takes_ip6(const struct list_def *l);
+/* l has a code of severity good (a whitelist or positive reputation): its
+ * negative test point is always probed (the whitelist guard, dnsbl.c). */
+bool list_has_good(const struct list_def *l);
 
 /* Longest-prefix match of an A value (host order) among rules; NULL if
  * none. */

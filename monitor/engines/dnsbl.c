@@ -538,6 +538,25 @@ feed(struct run *r)
 }
 
 /* ---- health (RFC 5782 section 5) --------------------------------------- */
+/* The whitelist guard: a blocked or over-limit resolver gets the same
+ * "trusted" answer for every address (dnswl.org answers 127.0.10.x;
+ * catalog audit, "Severity choices that could mislead"), so a list with
+ * good codes is believed only while its negative test point stays clean.
+ * A list that publishes no test point (test: false) has only its negative
+ * one asked - the RFC 5782 default, which lists nothing: when it answers,
+ * the list is a wildcard and none of its answers are used. */
+static bool
+probes_listed(const struct list_def *l)
+{
+  return l->probe;
+}
+
+static bool
+probes_unlisted(const struct list_def *l)
+{
+  return l->probe || list_has_good(l);
+}
+
 static void
 verdict(struct run *r, size_t li)
 {
@@ -632,7 +651,10 @@ on_probe(void *arg, int status, const unsigned char *abuf, int alen)
   for (int k = 0; k < NPROBE; k++)
     all = all && (!r->probes[li][k].used || r->probes[li][k].done);
   if (all && r->st[li].health != HEALTH_UNREACHABLE) {
-    r->st[li].health = HEALTH_OK;
+    /* Only the negative point asked (the whitelist guard on a list
+     * without test points): a clean answer does not prove the list alive. */
+    r->st[li].health = probes_listed(r->lists[li]) ? HEALTH_OK
+                                                   : HEALTH_UNKNOWN;
     verdict(r, li);
   }
   if (--r->probes_pending == 0) {
@@ -677,26 +699,27 @@ static void
 start_probes(struct run *r, size_t li)
 {
   const struct list_def *l = r->lists[li];
-  if (!l->probe)
-    return;
+  bool want_l = probes_listed(l), want_u = probes_unlisted(l);
   struct addr a;
   const char *lp = l->test_listed, *up = l->test_unlisted;
   if (l->type == LIST_DOMAIN) {
-    send_probe(r, li, P4_LISTED, lp ? lp : "test");
-    send_probe(r, li, P4_UNLISTED, up ? up : "invalid");
+    if (want_l)
+      send_probe(r, li, P4_LISTED, lp ? lp : "test");
+    if (want_u)
+      send_probe(r, li, P4_UNLISTED, up ? up : "invalid");
     return;
   }
   /* An override applies to the family of its address. */
   bool lp6 = lp && target_addr_parse(lp, &a) && a.kind == TARGET_IP6;
   bool up6 = up && target_addr_parse(up, &a) && a.kind == TARGET_IP6;
-  if (list_takes_ip4(l)) {
+  if (list_takes_ip4(l) && want_l)
     send_probe(r, li, P4_LISTED, lp && !lp6 ? lp : "127.0.0.2");
+  if (list_takes_ip4(l) && want_u)
     send_probe(r, li, P4_UNLISTED, up && !up6 ? up : "127.0.0.1");
-  }
-  if (list_takes_ip6(l)) {
+  if (list_takes_ip6(l) && want_l)
     send_probe(r, li, P6_LISTED, lp6 ? lp : "::ffff:7f00:2");
+  if (list_takes_ip6(l) && want_u)
     send_probe(r, li, P6_UNLISTED, up6 ? up : "::ffff:7f00:1");
-  }
 }
 
 static uint64_t
