@@ -16,8 +16,18 @@
 enum severity { SEV_GOOD = 0, SEV_NOTICE = 1, SEV_WARNING = 2, SEV_CRITICAL = 3 };
 extern const char *const severity_names[]; /* NULL-terminated, by value */
 
-enum list_type { LIST_IP4, LIST_IP6, LIST_IP, LIST_DOMAIN };
+/* LIST_EMAIL: a hash list asked with the hash of an e-mail address
+ * (Spamhaus HBL, MSBL EBL, SURBL hashbl); see hash below. */
+enum list_type { LIST_IP4, LIST_IP6, LIST_IP, LIST_DOMAIN, LIST_EMAIL };
 extern const char *const list_type_names[];
+
+/* How an e-mail list hashes the address into its query label. */
+enum list_hash { LIST_HASH_NONE, LIST_HASH_MD5, LIST_HASH_SHA1,
+                 LIST_HASH_SHA256 };
+/* The YAML names, NULL-terminated; list_hash_names[h - 1] is hash h. */
+extern const char *const list_hash_names[];
+enum list_hash_enc { LIST_ENC_HEX, LIST_ENC_BASE32 };
+extern const char *const list_hash_enc_names[];
 
 enum delist_proc {
   DELIST_UNSPECIFIED = -1,
@@ -70,6 +80,9 @@ struct list_def {
   struct code_fix *code_fixes;    /* NULL, or one for each of codes */
   struct code_rule *errors;
   size_t nerrors;
+  enum list_hash hash;            /* LIST_EMAIL: the hash function; NONE
+                                     for every other type */
+  enum list_hash_enc hash_enc;    /* and how its digest is written */
   bool probe;                     /* false: no RFC 5782 test points (test:
                                      false); a list with good codes still
                                      has its unlisted one probed */
