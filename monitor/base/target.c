@@ -63,6 +63,65 @@ host_bits_zero(const struct addr *a, unsigned prefix)
   return true;
 }
 
+/* RFC 5322 atext: what a dot-atom local part is made of. */
+static bool
+atext(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+/=?^_`{|}~-",
+                                                     c) != NULL);
+}
+
+/* A host name (RFC 1123): a DNS name whose labels neither start nor end
+ * with a hyphen. */
+static bool
+hostname_valid(const char *s)
+{
+  if (!target_domain_valid(s))
+    return false;
+  for (const char *p = s; *p; p++) {
+    bool edge = p == s || p[-1] == '.' || p[1] == '.' || p[1] == '\0';
+    if (*p == '-' && edge)
+      return false;
+  }
+  return true;
+}
+
+bool
+target_email_valid(const char *s)
+{
+  const char *at = strrchr(s, '@');
+  if (at == NULL || at == s || at - s > 64 || strlen(s) >= TARGET_NAME_MAX)
+    return false;
+  /* dot-atom: atext runs joined by single dots (RFC 5322 3.2.3); quoted
+   * local parts are not taken */
+  for (const char *p = s; p < at; p++) {
+    bool dot_ok = *p == '.' && p > s && p + 1 < at && p[1] != '.';
+    if (!atext(*p) && !dot_ok)
+      return false;
+  }
+  return strchr(at + 1, '.') != NULL && hostname_valid(at + 1);
+}
+
+static rbl_status
+parse_email(const char *s, struct target_spec *out, char *err, size_t errlen)
+{
+  if (!target_email_valid(s)) {
+    snprintf(err, errlen, "'%.64s' is not an e-mail address this can "
+             "watch: user@host.example, a local part of at most 64 letters, "
+             "digits, dots (not leading, trailing or doubled) and "
+             "!#$%%&'*+/=?^_`{|}~-", s);
+    return RBL_ESYNTAX;
+  }
+  /* Hash lists lower-case the whole address before hashing (rspamd's
+   * selectors .lower, SpamAssassin HashBL's default): so does the
+   * target, which is how it is shown too. */
+  out->kind = TARGET_EMAIL;
+  for (size_t i = 0; s[i] != '\0'; i++)
+    out->domain[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+  return RBL_OK;
+}
+
 rbl_status
 target_parse(const char *s, struct target_spec *out, char *err, size_t errlen)
 {
@@ -74,6 +133,8 @@ target_parse(const char *s, struct target_spec *out, char *err, size_t errlen)
     return RBL_ESYNTAX;
   }
   memcpy(tmp, s, n + 1);
+  if (strchr(tmp, '@') != NULL)
+    return parse_email(tmp, out, err, errlen);
 
   char *slash = strchr(tmp, '/');
   if (slash != NULL)
@@ -122,13 +183,10 @@ target_parse(const char *s, struct target_spec *out, char *err, size_t errlen)
     return RBL_ESYNTAX;
   }
   /* Host names (RFC 1123): no label starts or ends with a hyphen. */
-  for (const char *p = tmp; *p; p++) {
-    bool edge = p == tmp || p[-1] == '.' || p[1] == '.' || p[1] == '\0';
-    if (*p == '-' && edge) {
-      snprintf(err, errlen, "'%.64s' is not a valid domain: a label starts "
-               "or ends with '-'", s);
-      return RBL_ESYNTAX;
-    }
+  if (!hostname_valid(tmp)) {
+    snprintf(err, errlen, "'%.64s' is not a valid domain: a label starts "
+             "or ends with '-'", s);
+    return RBL_ESYNTAX;
   }
   /* All digits and dots but not an address: a typo, not a domain. */
   if (strspn(tmp, "0123456789.") == n) {
@@ -146,7 +204,7 @@ target_parse(const char *s, struct target_spec *out, char *err, size_t errlen)
 bool
 target_spec_contains(const struct target_spec *t, const struct addr *a)
 {
-  if (t->kind == TARGET_DOMAIN || t->kind != a->kind)
+  if (!target_is_ip(t) || t->kind != a->kind)
     return false;
   for (unsigned i = 0; i < t->prefix; i++) {
     uint8_t m = (uint8_t)(0x80 >> (i % 8));
@@ -173,7 +231,7 @@ target_wide_why(enum target_kind kind)
 bool
 target_dns_checkable(const struct target_spec *t)
 {
-  if (t->kind == TARGET_DOMAIN)
+  if (!target_is_ip(t))
     return true;
   return t->prefix >= (t->kind == TARGET_IP4 ? TARGET_IP4_MIN_PREFIX
                                              : TARGET_IP6_MIN_PREFIX);
@@ -182,7 +240,7 @@ target_dns_checkable(const struct target_spec *t)
 uint64_t
 target_count(const struct target_spec *t)
 {
-  if (t->kind == TARGET_DOMAIN)
+  if (!target_is_ip(t))
     return 1;
   unsigned bits = t->kind == TARGET_IP4 ? 32 : 128;
   unsigned host = bits - t->prefix;
@@ -200,7 +258,7 @@ target_iter_init(struct target_iter *it, const struct target_spec *t)
 bool
 target_iter_next(struct target_iter *it, struct addr *out)
 {
-  if (it->spec->kind == TARGET_DOMAIN || it->next >= it->count)
+  if (!target_is_ip(it->spec) || it->next >= it->count)
     return false;
   *out = it->spec->base;
   /* Add the offset to the low bytes (host part); prefixes are bounded so
@@ -219,7 +277,7 @@ target_iter_next(struct target_iter *it, struct addr *out)
 void
 target_spec_str(const struct target_spec *t, char *buf, size_t size)
 {
-  if (t->kind == TARGET_DOMAIN) {
+  if (!target_is_ip(t)) {
     snprintf(buf, size, "%s", t->domain);
     return;
   }

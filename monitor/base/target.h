@@ -1,5 +1,6 @@
-/* target.h - what rblmon watches: IPv4/IPv6 addresses, CIDR ranges and
- * domains; streaming iteration over ranges; RFC 5782 query names. */
+/* target.h - what rblmon watches: IPv4/IPv6 addresses, CIDR ranges,
+ * domains and e-mail addresses; streaming iteration over ranges; RFC 5782
+ * query names. */
 #ifndef RBL_TARGET_H
 #define RBL_TARGET_H
 
@@ -15,22 +16,33 @@
 #define TARGET_IP4_FEED_MIN_PREFIX 8   /* wider ranges: data feeds only */
 #define TARGET_IP6_FEED_MIN_PREFIX 16
 
-enum target_kind { TARGET_IP4, TARGET_IP6, TARGET_DOMAIN };
+enum target_kind { TARGET_IP4, TARGET_IP6, TARGET_DOMAIN, TARGET_EMAIL };
 
 struct addr {
   enum target_kind kind;        /* TARGET_IP4 or TARGET_IP6 */
   uint8_t b[16];                /* IPv4 uses b[0..3] */
 };
 
-/* One watchlist entry: a single address, a range, or a domain. */
+/* One watchlist entry: a single address, a range, a domain, or an e-mail
+ * address (asked of hash lists). */
 struct target_spec {
   enum target_kind kind;
   struct addr base;             /* for IP kinds: the (network) address */
   unsigned prefix;              /* 32/128 for a single address */
-  char domain[TARGET_NAME_MAX]; /* lower case, no trailing dot */
+  char domain[TARGET_NAME_MAX]; /* the domain or the e-mail address: lower
+                                   case, no trailing dot */
 };
 
-/* Parses "192.0.2.1", "2001:db8::1", "198.51.100.0/24", "example.com".
+/* An IPv4 or IPv6 address or range (not a domain or e-mail address). */
+static inline bool
+target_is_ip(const struct target_spec *t)
+{
+  return t->kind == TARGET_IP4 || t->kind == TARGET_IP6;
+}
+
+/* Parses "192.0.2.1", "2001:db8::1", "198.51.100.0/24", "example.com",
+ * "postmaster@example.com" (RFC 5321 dot-atom local part, at most 64
+ * characters; a host name after the @; the whole lower-cased).
  * On error returns RBL_ESYNTAX or RBL_ECONFIG and writes the reason (what
  * to fix) into err. */
 rbl_status target_parse(const char *s, struct target_spec *out, char *err,
@@ -63,7 +75,8 @@ bool target_spec_contains(const struct target_spec *t, const struct addr *a);
 bool target_addr_parse(const char *s, struct addr *out);
 /* Formats an address in its canonical text form. */
 void target_addr_str(const struct addr *a, char *buf, size_t size);
-/* The spec in text: "192.0.2.0/24", "2001:db8::1", "example.com". */
+/* The spec in text: "192.0.2.0/24", "2001:db8::1", "example.com",
+ * "user@example.com". */
 void target_spec_str(const struct target_spec *t, char *buf, size_t size);
 
 /* RFC 5782 query names: reversed octets (IPv4) or 32 reversed nibbles
@@ -73,6 +86,8 @@ rbl_status target_qname_addr(const struct addr *a, const char *zone,
                              char *buf, size_t size);
 rbl_status target_qname_domain(const char *domain, const char *zone,
                                char *buf, size_t size);
+/* Checks an e-mail address as target_parse() takes it. */
+bool target_email_valid(const char *s);
 /* Checks a DNS name (labels of 1-63 [A-Za-z0-9_-], total <= 253). */
 bool target_domain_valid(const char *s);
 

@@ -223,13 +223,13 @@ history_target(const char *target, char *norm, size_t size)
   struct target_spec spec;
   char err[256];
   if (target_parse(target, &spec, err, sizeof(err)) != RBL_OK ||
-      (spec.kind != TARGET_DOMAIN &&
+      (target_is_ip(&spec) &&
        spec.prefix != (spec.kind == TARGET_IP4 ? 32u : 128u))) {
     fprintf(stderr, "rblmon: history: '%s' is not an address or domain\n",
             target);
     return false;
   }
-  if (spec.kind == TARGET_DOMAIN)
+  if (!target_is_ip(&spec))
     snprintf(norm, size, "%s", spec.domain);
   else
     target_addr_str(&spec.base, norm, size);

@@ -10,7 +10,10 @@
 
 const char *const severity_names[] = {"good", "notice", "warning", "critical",
                                       NULL};
-const char *const list_type_names[] = {"ip4", "ip6", "ip", "domain", NULL};
+const char *const list_type_names[] = {"ip4", "ip6", "ip", "domain", "email",
+                                       NULL};
+const char *const list_hash_names[] = {"md5", "sha1", "sha256", NULL};
+const char *const list_hash_enc_names[] = {"hex", "base32", NULL};
 const char *const delist_proc_names[] = {
   "self-service", "auto-expire", "isp-only", "paid-express", "contact",
   "none", NULL};
@@ -131,12 +134,21 @@ list_takes_ip6(const struct list_def *l)
   return l->type == LIST_IP6 || l->type == LIST_IP;
 }
 
+bool
+list_has_good(const struct list_def *l)
+{
+  for (size_t i = 0; i < l->ncodes; i++)
+    if (l->codes[i].sev == SEV_GOOD)
+      return true;
+  return false;
+}
+
 /* ---- entry parser ------------------------------------------------------ */
 struct entry {
   struct list_def *def;
   struct ynode *node;
   struct ynode *test_node, *status_node, *defunct_node, *delist_node;
-  struct ynode *scope_node;
+  struct ynode *scope_node, *hash_node;
   struct ynode *code_scope[CATALOG_MAX_RULES]; /* by index in def->codes */
   bool has_status_defunct;
   unsigned errors_before;
@@ -188,12 +200,16 @@ f_zone(struct yctx *c, struct ynode *v, void *obj)
   char tmp[TARGET_NAME_MAX];
   const char *key = strstr(v->str, "{key}");
   if (key != NULL) {
-    if (key != v->str || strstr(key + 5, "{key}") != NULL) {
-      yerror(c, v, "zone '%.64s': {key} may appear once, as the first label",
+    /* a whole label: "{key}.zen.dq.spamhaus.net", and for a hash list
+     * "_email.{key}.hbl.dq.spamhaus.net" */
+    if ((key != v->str && key[-1] != '.') || key[5] != '.' ||
+        strstr(key + 5, "{key}") != NULL) {
+      yerror(c, v, "zone '%.64s': {key} may appear once, as a whole label",
              v->str);
       return;
     }
-    snprintf(tmp, sizeof(tmp), "k%s", key + 5);
+    snprintf(tmp, sizeof(tmp), "%.*sk%s", (int)(key - v->str), v->str,
+             key + 5);
   } else {
     snprintf(tmp, sizeof(tmp), "%s", v->str);
   }
@@ -329,6 +345,35 @@ static void
 f_bitmask(struct yctx *c, struct ynode *v, void *obj)
 {
   ydoc_bool(c, v, &((struct entry *)obj)->def->bitmask, "bitmask");
+}
+
+static void
+f_hash_function(struct yctx *c, struct ynode *v, void *obj)
+{
+  int h;
+  if (ydoc_enum(c, v, list_hash_names, &h, "hash.function"))
+    ((struct entry *)obj)->def->hash = (enum list_hash)(h + 1);
+}
+
+static void
+f_hash_encoding(struct yctx *c, struct ynode *v, void *obj)
+{
+  int enc;
+  if (ydoc_enum(c, v, list_hash_enc_names, &enc, "hash.encoding"))
+    ((struct entry *)obj)->def->hash_enc = (enum list_hash_enc)enc;
+}
+
+static const struct yfield hash_fields[] = {
+  {"function", f_hash_function, true},
+  {"encoding", f_hash_encoding, false},
+};
+
+static void
+f_hash(struct yctx *c, struct ynode *v, void *obj)
+{
+  struct entry *e = obj;
+  e->hash_node = v;
+  ydoc_map(c, v, hash_fields, UTIL_ARRAY_LEN(hash_fields), obj, "hash");
 }
 
 static void
@@ -689,6 +734,7 @@ static const struct yfield entry_fields[] = {
   {"tags", f_tags, false},
   {"txt", f_txt, false},
   {"bitmask", f_bitmask, false},
+  {"hash", f_hash, false},
   {"key", f_key, false},
   {"codes", f_codes, false},
   {"errors", f_errors, false},
@@ -746,6 +792,30 @@ check_scopes(struct yctx *c, struct entry *e)
     }
   if (d->scope == SCOPE_UNSPECIFIED && d->type == LIST_DOMAIN)
     d->scope = SCOPE_DOMAIN;
+}
+
+/* An e-mail list's hash: present exactly on type email, and short enough
+ * for one DNS label (RFC 1035: 63 octets; SHA-256 in hex is 64). */
+static void
+check_hash(struct yctx *c, struct entry *e)
+{
+  struct list_def *d = e->def;
+  if (d->type == LIST_EMAIL && d->hash == LIST_HASH_NONE &&
+      e->hash_node == NULL)
+    yerror(c, e->node, "list '%s': type email needs hash: {function: "
+           "md5|sha1|sha256, encoding: hex|base32}", d->name);
+  if (d->type != LIST_EMAIL && e->hash_node != NULL)
+    yerror(c, e->hash_node, "list '%s': hash: is for type email only",
+           d->name);
+  if (d->hash == LIST_HASH_SHA256 && d->hash_enc == LIST_ENC_HEX)
+    yerror(c, e->hash_node, "list '%s': sha256 in hex is 64 characters, "
+           "longer than a DNS label (63): use encoding: base32", d->name);
+  /* RFC 5782 defines no test point for a hash list: without test:, none */
+  if (d->type == LIST_EMAIL && e->test_node == NULL)
+    d->probe = false;
+  if (d->type == LIST_EMAIL && e->feed != NULL)
+    yerror(c, e->node, "list '%s': a list read from a file cannot be of "
+           "type email", d->name);
 }
 
 /* Checks that involve several keys of one entry. */
@@ -809,7 +879,8 @@ check_entry(struct yctx *c, struct entry *e)
       continue;
     struct addr a;
     bool is_addr = target_addr_parse(pts[i], &a);
-    bool fits = d->type == LIST_DOMAIN
+    bool fits = d->type == LIST_EMAIL ? target_email_valid(pts[i])
+                : d->type == LIST_DOMAIN
                   ? !is_addr && target_domain_valid(pts[i])
                   : is_addr && (a.kind == TARGET_IP4 ? list_takes_ip4(d)
                                                      : list_takes_ip6(d));
@@ -841,6 +912,8 @@ catalog_parse_entry(struct yctx *c, struct ynode *node,
                 "a list entry"))
     return NULL;
   check_entry(c, &e);
+  if (d->name != NULL)
+    check_hash(c, &e);
   return c->diag->errors == before ? d : NULL;
 }
 

@@ -16,8 +16,18 @@
 enum severity { SEV_GOOD = 0, SEV_NOTICE = 1, SEV_WARNING = 2, SEV_CRITICAL = 3 };
 extern const char *const severity_names[]; /* NULL-terminated, by value */
 
-enum list_type { LIST_IP4, LIST_IP6, LIST_IP, LIST_DOMAIN };
+/* LIST_EMAIL: a hash list asked with the hash of an e-mail address
+ * (Spamhaus HBL, MSBL EBL, SURBL hashbl); see hash below. */
+enum list_type { LIST_IP4, LIST_IP6, LIST_IP, LIST_DOMAIN, LIST_EMAIL };
 extern const char *const list_type_names[];
+
+/* How an e-mail list hashes the address into its query label. */
+enum list_hash { LIST_HASH_NONE, LIST_HASH_MD5, LIST_HASH_SHA1,
+                 LIST_HASH_SHA256 };
+/* The YAML names, NULL-terminated; list_hash_names[h - 1] is hash h. */
+extern const char *const list_hash_names[];
+enum list_hash_enc { LIST_ENC_HEX, LIST_ENC_BASE32 };
+extern const char *const list_hash_enc_names[];
 
 enum delist_proc {
   DELIST_UNSPECIFIED = -1,
@@ -70,7 +80,12 @@ struct list_def {
   struct code_fix *code_fixes;    /* NULL, or one for each of codes */
   struct code_rule *errors;
   size_t nerrors;
-  bool probe;                     /* false: no RFC 5782 test points */
+  enum list_hash hash;            /* LIST_EMAIL: the hash function; NONE
+                                     for every other type */
+  enum list_hash_enc hash_enc;    /* and how its digest is written */
+  bool probe;                     /* false: no RFC 5782 test points (test:
+                                     false); a list with good codes still
+                                     has its unlisted one probed */
   const char *test_listed, *test_unlisted; /* NULL: defaults by type */
   uint64_t queries_per_day;       /* 0: no published limit */
   const char *limits_note;
@@ -157,6 +172,9 @@ const struct list_def *catalog_find_zone(const struct catalog *cat,
 bool list_has_tag(const struct list_def *l, const char *tag);
 bool list_takes_ip4(const struct list_def *l);
 bool list_takes_ip6(const struct list_def *l);
+/* l has a code of severity good (a whitelist or positive reputation): its
+ * negative test point is always probed (the whitelist guard, dnsbl.c). */
+bool list_has_good(const struct list_def *l);
 
 /* Longest-prefix match of an A value (host order) among rules; NULL if
  * none. */

@@ -124,21 +124,28 @@ struct wl_parse {
   struct cfg_watchlist *wl;
 };
 
+/* The watchlist key each kind of target goes under, by target_kind. */
+static const char *const target_section[] = {"ips", "ips", "domains",
+                                             "emails"};
+static const char *const target_what[] = {"an IP address or range",
+                                          "an IP address or range",
+                                          "a domain", "an e-mail address"};
+
 static void
-add_target(struct yctx *c, struct ynode *v, void *obj, bool want_domain)
+add_target(struct yctx *c, struct ynode *v, void *obj, enum target_kind want)
 {
   struct wl_parse *w = obj;
   struct config *cfg = w->cfg;
   struct target_spec spec;
-  char err[256];
+  char err[320];
   if (target_parse(v->str, &spec, err, sizeof(err)) != RBL_OK) {
     yerror(c, v, "%s", err);
     return;
   }
-  if (want_domain != (spec.kind == TARGET_DOMAIN)) {
-    yerror(c, v, want_domain ? "'%.64s' is an address; put it under ips:"
-                             : "'%.64s' is not an IP address or range; "
-                               "domains go under domains:", v->str);
+  if (strcmp(target_section[want], target_section[spec.kind]) != 0) {
+    yerror(c, v, "'%.64s' is %s; put it under %s:, not %s:", v->str,
+           target_what[spec.kind], target_section[spec.kind],
+           target_section[want]);
     return;
   }
   size_t dup = item_find(cfg, &spec, NULL);
@@ -170,13 +177,19 @@ add_target(struct yctx *c, struct ynode *v, void *obj, bool want_domain)
 static void
 add_ip(struct yctx *c, struct ynode *v, void *obj)
 {
-  add_target(c, v, obj, false);
+  add_target(c, v, obj, TARGET_IP4);
 }
 
 static void
 add_domain(struct yctx *c, struct ynode *v, void *obj)
 {
-  add_target(c, v, obj, true);
+  add_target(c, v, obj, TARGET_DOMAIN);
+}
+
+static void
+add_email(struct yctx *c, struct ynode *v, void *obj)
+{
+  add_target(c, v, obj, TARGET_EMAIL);
 }
 
 static void
@@ -259,6 +272,12 @@ wl_domains(struct yctx *c, struct ynode *v, void *obj)
 }
 
 static void
+wl_emails(struct yctx *c, struct ynode *v, void *obj)
+{
+  ydoc_each(c, v, add_email, obj, "emails");
+}
+
+static void
 wl_from_spf(struct yctx *c, struct ynode *v, void *obj)
 {
   ydoc_each(c, v, check_spf_domain, obj, "from_spf");
@@ -279,6 +298,7 @@ static const struct yfield wl_fields[] = {
   {"labels", wl_labels, false},
   {"ips", wl_ips, false},
   {"domains", wl_domains, false},
+  {"emails", wl_emails, false},
   {"from_spf", wl_from_spf, false},
   {"dkim_selectors", wl_dkim, false},
 };
@@ -1086,7 +1106,7 @@ check_feed_families(const struct config *cfg, const struct list_def **sel,
 {
   bool has[2] = {false, false};
   for (size_t i = 0; i < cfg->nitems; i++)
-    if (cfg->items[i].spec.kind != TARGET_DOMAIN)
+    if (target_is_ip(&cfg->items[i].spec))
       has[cfg->items[i].spec.kind == TARGET_IP6] = true;
   for (size_t k = 0; k < n; k++) {
     const struct feed_def *f = sel[k]->feed;

@@ -162,7 +162,8 @@ feed_def_type(const struct feed_def *f, int list_type, bool second)
     return f->type;
   switch ((enum list_type)list_type) {
   case LIST_IP6:    return FEED_IP6TRIE;
-  case LIST_DOMAIN: return FEED_DNSET;
+  case LIST_DOMAIN:
+  case LIST_EMAIL:  return FEED_DNSET;   /* an email list has no feed */
   case LIST_IP4:
   case LIST_IP:     return FEED_IP4SET;
   }
@@ -175,7 +176,7 @@ feed_def_takes(const struct feed_def *f, int list_type, int kind)
   enum list_type lt = (enum list_type)list_type;
   bool fam = kind == TARGET_IP4   ? lt == LIST_IP4 || lt == LIST_IP
              : kind == TARGET_IP6 ? lt == LIST_IP6 || lt == LIST_IP
-                                  : lt == LIST_DOMAIN;
+             : kind == TARGET_DOMAIN && lt == LIST_DOMAIN;
   if (!fam)
     return false;
   if (f->format == FEED_FORMAT_PLAIN)

@@ -49,7 +49,7 @@ index_ours(struct scan *k)
     return false;
   for (size_t i = 0; i < cfg->nitems; i++) {
     const struct target_spec *s = &cfg->items[i].spec;
-    if (s->kind == TARGET_DOMAIN)
+    if (!target_is_ip(s))
       continue;
     if (s->prefix == (s->kind == TARGET_IP4 ? 32u : 128u))
       k->singles[k->nsingles++] = s->base;

@@ -255,7 +255,7 @@ next_addr(struct auth_run *r, struct addr *a, const char **wl)
 {
   while (r->ti < r->nt) {
     const struct engine_target *t = &r->t[r->ti];
-    if (t->spec->kind == TARGET_DOMAIN) {
+    if (!target_is_ip(t->spec)) {
       r->ti++;
       continue;
     }
@@ -361,11 +361,13 @@ auth_count(const struct config *cfg, const struct engine_target *t, size_t nt)
   if (!cfg->auth_on)
     return 0;
   for (size_t i = 0; i < nt; i++) {
-    if (t[i].spec->kind != TARGET_DOMAIN) {
+    if (target_is_ip(t[i].spec)) {
       if (cfg->auth_checks & (1u << AUTH_PTR))
         n += target_count(t[i].spec);
       continue;
     }
+    if (t[i].spec->kind != TARGET_DOMAIN)
+      continue;
     const char **sel;
     size_t ns;
     selectors_of(cfg, t[i].watchlist, &sel, &ns);

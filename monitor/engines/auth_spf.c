@@ -29,7 +29,7 @@ next_ip(struct auth_domain *d, struct addr *out)
 {
   while (d->ti < d->nt) {
     const struct engine_target *t = &d->t[d->ti];
-    if (t->spec->kind == TARGET_DOMAIN || strcmp(t->watchlist, d->watchlist)) {
+    if (!target_is_ip(t->spec) || strcmp(t->watchlist, d->watchlist)) {
       d->ti++;
       continue;
     }

@@ -1,4 +1,5 @@
 #include "dnsbl.h"
+#include "hashq.h"
 
 #include <ares.h>
 #include <arpa/nameser.h>
@@ -112,6 +113,7 @@ list_fits(const struct list_def *l, const struct target_spec *s)
   case TARGET_IP4:    return list_takes_ip4(l);
   case TARGET_IP6:    return list_takes_ip6(l);
   case TARGET_DOMAIN: return l->type == LIST_DOMAIN;
+  case TARGET_EMAIL:  return l->type == LIST_EMAIL;
   }
   return false;
 }
@@ -291,7 +293,10 @@ result_from_interp(struct result *res, const struct interp *in,
 static rbl_status
 qname_for(const struct run *r, const struct job *j, char *buf, size_t size)
 {
+  const struct list_def *l = r->lists[j->list];
   const char *zone = r->st[j->list].zone;
+  if (l->type == LIST_EMAIL)  /* the target is the e-mail address */
+    return hashq_qname(j->res.target, l->hash, l->hash_enc, zone, buf, size);
   return j->is_domain ? target_qname_domain(j->res.target, zone, buf, size)
                       : target_qname_addr(&j->addr, zone, buf, size);
 }
@@ -402,7 +407,7 @@ cursor_next(struct run *r, size_t *li)
       if (r->ti >= r->nt)
         return false;
       const struct target_spec *s = r->t[r->ti].spec;
-      if (s->kind == TARGET_DOMAIN) {
+      if (!target_is_ip(s)) {
         r->have_addr = r->it.next == 0;
         r->it.next = 1;
         r->it.spec = s;
@@ -437,7 +442,7 @@ fill_target(struct run *r, struct result *res, bool *is_domain,
 {
   const struct engine_target *t = &r->t[r->ti];
   res->watchlist = t->watchlist;
-  if (t->spec->kind == TARGET_DOMAIN) {
+  if (!target_is_ip(t->spec)) {  /* a domain or an e-mail address */
     *is_domain = true;
     snprintf(res->target, sizeof(res->target), "%s", t->spec->domain);
   } else {
@@ -491,7 +496,7 @@ feed(struct run *r)
     struct list_state *s = &r->st[li];
     bool healthy = s->health == HEALTH_OK || s->health == HEALTH_UNKNOWN;
     const struct target_spec *spec = r->t[r->ti].spec;
-    if (!healthy && spec->kind != TARGET_DOMAIN &&
+    if (!healthy && target_is_ip(spec) &&
         spec->prefix < (spec->kind == TARGET_IP4 ? 32u : 128u)) {
       /* A list that cannot be asked: one result for the range as written,
        * not one per address (the state keeps what it knew of them), also
@@ -538,6 +543,25 @@ feed(struct run *r)
 }
 
 /* ---- health (RFC 5782 section 5) --------------------------------------- */
+/* The whitelist guard: a blocked or over-limit resolver gets the same
+ * "trusted" answer for every address (dnswl.org answers 127.0.10.x;
+ * catalog audit, "Severity choices that could mislead"), so a list with
+ * good codes is believed only while its negative test point stays clean.
+ * A list that publishes no test point (test: false) has only its negative
+ * one asked - the RFC 5782 default, which lists nothing: when it answers,
+ * the list is a wildcard and none of its answers are used. */
+static bool
+probes_listed(const struct list_def *l)
+{
+  return l->probe;
+}
+
+static bool
+probes_unlisted(const struct list_def *l)
+{
+  return l->probe || list_has_good(l);
+}
+
 static void
 verdict(struct run *r, size_t li)
 {
@@ -632,7 +656,10 @@ on_probe(void *arg, int status, const unsigned char *abuf, int alen)
   for (int k = 0; k < NPROBE; k++)
     all = all && (!r->probes[li][k].used || r->probes[li][k].done);
   if (all && r->st[li].health != HEALTH_UNREACHABLE) {
-    r->st[li].health = HEALTH_OK;
+    /* Only the negative point asked (the whitelist guard on a list
+     * without test points): a clean answer does not prove the list alive. */
+    r->st[li].health = probes_listed(r->lists[li]) ? HEALTH_OK
+                                                   : HEALTH_UNKNOWN;
     verdict(r, li);
   }
   if (--r->probes_pending == 0) {
@@ -651,7 +678,10 @@ send_probe(struct run *r, size_t li, int slot, const char *point)
   struct addr a;
   rbl_status st;
   snprintf(p->point, sizeof(p->point), "%s", point);
-  if (target_addr_parse(point, &a))
+  if (r->lists[li]->type == LIST_EMAIL)
+    st = hashq_qname(point, r->lists[li]->hash, r->lists[li]->hash_enc,
+                     r->st[li].zone, q, sizeof(q));
+  else if (target_addr_parse(point, &a))
     st = target_qname_addr(&a, r->st[li].zone, q, sizeof(q));
   else
     st = target_qname_domain(point, r->st[li].zone, q, sizeof(q));
@@ -677,26 +707,36 @@ static void
 start_probes(struct run *r, size_t li)
 {
   const struct list_def *l = r->lists[li];
-  if (!l->probe)
-    return;
+  bool want_l = probes_listed(l), want_u = probes_unlisted(l);
   struct addr a;
   const char *lp = l->test_listed, *up = l->test_unlisted;
+  if (l->type == LIST_EMAIL) {
+    /* RFC 5782 has no default test point for a hash list: only the
+     * catalog's own */
+    if (want_l && lp != NULL)
+      send_probe(r, li, P4_LISTED, lp);
+    if (want_u && up != NULL)
+      send_probe(r, li, P4_UNLISTED, up);
+    return;
+  }
   if (l->type == LIST_DOMAIN) {
-    send_probe(r, li, P4_LISTED, lp ? lp : "test");
-    send_probe(r, li, P4_UNLISTED, up ? up : "invalid");
+    if (want_l)
+      send_probe(r, li, P4_LISTED, lp ? lp : "test");
+    if (want_u)
+      send_probe(r, li, P4_UNLISTED, up ? up : "invalid");
     return;
   }
   /* An override applies to the family of its address. */
   bool lp6 = lp && target_addr_parse(lp, &a) && a.kind == TARGET_IP6;
   bool up6 = up && target_addr_parse(up, &a) && a.kind == TARGET_IP6;
-  if (list_takes_ip4(l)) {
+  if (list_takes_ip4(l) && want_l)
     send_probe(r, li, P4_LISTED, lp && !lp6 ? lp : "127.0.0.2");
+  if (list_takes_ip4(l) && want_u)
     send_probe(r, li, P4_UNLISTED, up && !up6 ? up : "127.0.0.1");
-  }
-  if (list_takes_ip6(l)) {
+  if (list_takes_ip6(l) && want_l)
     send_probe(r, li, P6_LISTED, lp6 ? lp : "::ffff:7f00:2");
+  if (list_takes_ip6(l) && want_u)
     send_probe(r, li, P6_UNLISTED, up6 ? up : "::ffff:7f00:1");
-  }
 }
 
 static uint64_t
@@ -750,7 +790,9 @@ prepare_states(struct run *r, const struct config *cfg,
                  l->key_env ? l->key_env : "");
         continue;
       }
-      snprintf(s->zone, sizeof(s->zone), "%s%s", key, kp + 5);
+      /* {key} is a whole label, the first or not (_email.{key}.hbl...) */
+      snprintf(s->zone, sizeof(s->zone), "%.*s%s%s", (int)(kp - l->zone),
+               l->zone, key, kp + 5);
     } else {
       snprintf(s->zone, sizeof(s->zone), "%s", l->zone);
     }

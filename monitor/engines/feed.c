@@ -29,6 +29,7 @@ feed_fits(const struct list_def *l, const struct target_spec *t)
   case TARGET_IP4:    return list_takes_ip4(l);
   case TARGET_IP6:    return list_takes_ip6(l);
   case TARGET_DOMAIN: return l->type == LIST_DOMAIN;
+  case TARGET_EMAIL:  return false;   /* feeds hold no address hashes */
   }
   return false;
 }

@@ -77,6 +77,8 @@ struct rep_run {
 static bool
 fits(const struct provider *p, const struct target_spec *s)
 {
+  if (s->kind == TARGET_EMAIL)
+    return false;   /* only hash lists take e-mail addresses */
   if (s->kind == TARGET_DOMAIN)
     return p->def.type == LIST_DOMAIN;
   return s->kind == TARGET_IP4 ? list_takes_ip4(&p->def)

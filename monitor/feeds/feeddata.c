@@ -565,7 +565,7 @@ bool
 feed_data_spans(const struct feed_data *fd, const struct target_spec *range,
                 feed_span_fn fn, void *arg)
 {
-  if (range->kind == TARGET_DOMAIN)
+  if (!target_is_ip(range))
     return true;
   struct view v = view_of(fd, range->kind == TARGET_IP6);
   struct walk w = {.v = &v, .pos = feed_addr_num(&range->base), .fn = fn,

@@ -126,7 +126,7 @@ class CatalogListsTest(rbltest.unittest.TestCase):
         self.assertEqual({k for k in res if k[1] == "spamhaus-zen"},
                          {("192.0.2.4", "spamhaus-zen")})
         self.assertEqual(res[("spam-domain.example", "spamhaus-dbl")]["severity"], "critical")
-        self.assertEqual(res[("abused.example", "spamhaus-dbl")]["severity"], "warning")
+        self.assertEqual(res[("abused.example", "spamhaus-dbl")]["severity"], "critical")
         self.assertEqual(res[("fine.example", "spamhaus-dbl")]["status"], "clean")
         health = {l["name"]: l["health"] for l in rep["lists"]}
         self.assertEqual(health["spamhaus-dbl"], "ok")  # probed with dbltest.com

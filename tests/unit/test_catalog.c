@@ -160,9 +160,17 @@ test_shipped_lint(void **state)
            "code without a meaning");
     LINT((strstr(l->zone, "{key}") != NULL) == (l->key_name != NULL),
          "{key} in the zone and key: must go together");
-    const char *z =
-      strncmp(l->zone, "{key}.", 6) == 0 ? l->zone + 6 : l->zone;
+    /* {key} is a whole label: the zone with a key in its place */
+    char z[TARGET_NAME_MAX];
+    const char *kp = strstr(l->zone, "{key}");
+    if (kp != NULL)
+      snprintf(z, sizeof(z), "%.*sk%s", (int)(kp - l->zone), l->zone,
+               kp + 5);
+    else
+      snprintf(z, sizeof(z), "%s", l->zone);
     LINT(target_domain_valid(z), "zone '%s' is not a DNS name", l->zone);
+    LINT((l->type == LIST_EMAIL) == (l->hash != LIST_HASH_NONE),
+         "hash: and type email must go together");
   }
   /* Names and zones are unique across the catalog. */
   for (size_t i = 0; i < f->cat.n; i++) {
@@ -388,7 +396,7 @@ test_bad_unknown_key(void **state)
              T1_TAIL,
              9, 5,
              "unknown key 'colour' in a list entry (expected one of: name, "
-             "title, zone, type, scope, status, defunct, tags, txt, bitmask, key, "
+             "title, zone, type, scope, status, defunct, tags, txt, bitmask, hash, key, "
              "codes, errors, test, limits, delist, sources, note, feed)");
 }
 

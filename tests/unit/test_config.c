@@ -258,8 +258,8 @@ test_unknown_watchlist_key(void **state)
                   "    colour: red\n",
                   RBL_ECONFIG,
                   "cfg.yaml:4:5: error: unknown key 'colour' in a watchlist "
-                  "(expected one of: name, labels, ips, domains, from_spf, "
-                  "dkim_selectors)");
+                  "(expected one of: name, labels, ips, domains, emails, "
+                  "from_spf, dkim_selectors)");
 }
 
 static void
@@ -294,10 +294,25 @@ test_domain_under_ips(void **state)
                   "    ips: [mail.example.com]\n"
                   "    domains: [192.0.2.1]\n",
                   RBL_ECONFIG,
-                  "cfg.yaml:3:11: error: 'mail.example.com' is not an IP "
-                  "address or range; domains go under domains:");
-  expect_line(*state, "cfg.yaml:4:15: error: '192.0.2.1' is an address; put "
-                      "it under ips:");
+                  "cfg.yaml:3:11: error: 'mail.example.com' is a domain; put "
+                  "it under domains:, not ips:");
+  expect_line(*state, "cfg.yaml:4:15: error: '192.0.2.1' is an IP address or "
+                      "range; put it under ips:, not domains:");
+}
+
+static void
+test_email_targets(void **state)
+{
+  expect_rejected(*state,
+                  "watchlists:\n"
+                  "  - name: mail\n"
+                  "    emails: [Bounces@Example.COM, mail.example.com]\n"
+                  "    domains: [postmaster@example.com]\n",
+                  RBL_ECONFIG,
+                  "cfg.yaml:3:35: error: 'mail.example.com' is a domain; put "
+                  "it under domains:, not emails:");
+  expect_line(*state, "cfg.yaml:4:15: error: 'postmaster@example.com' is an "
+                      "e-mail address; put it under emails:, not domains:");
 }
 
 static void
@@ -980,6 +995,7 @@ main(void)
     T(test_ips_wrong_type),
     T(test_bad_ip),
     T(test_domain_under_ips),
+    T(test_email_targets),
     T(test_bad_cidr),
     T(test_ip6_range_too_large),
     T(test_host_bits),
