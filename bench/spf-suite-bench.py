@@ -28,7 +28,8 @@ so right after each test, each implementation's start-up alone is timed
 the same way (rblmon --version, spfquery -help) and subtracted: "net".
 For rblmon also "net2", less rblmon config check (start-up, the
 configuration and the DNSBL catalog, which rblmon spf reads too): the
-evaluation alone.  Paired like this, the figures hold on a loaded machine.
+evaluation alone.  Paired like this, load that changes during the run
+weighs on a test and its start-up alike (the CPU figures least).
 
 Usage: bench/spf-suite-bench.py [path/to/rblmon]
 Installs python3-spf, python3-dnspython and spfquery when missing."""
