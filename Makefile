@@ -64,6 +64,7 @@ bench: build
 	bench/auth-bench.sh $(BUILD)/rblmon
 	bench/scale-bench.sh $(BUILD)/rblmon
 	bench/feed-bench.sh $(BUILD)/rblmon
+	bench/spf-suite-bench.py $(BUILD)/rblmon
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
