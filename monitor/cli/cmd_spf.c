@@ -201,7 +201,9 @@ cmd_spf(struct cli *c)
   struct loop *loop = NULL;
   struct dns *d = NULL;
   struct dnscache *cache = NULL;
-  int rc = cmd_app_load(&a, c, false);
+  /* the configuration for its resolver; no catalog: spf asks no list */
+  struct app_source src = {c->config_path, NULL, 0, NULL, NULL, true};
+  int rc = app_load(&a, &src, false);
   if (rc == RBL_EXIT_OK)
     rc = app_engine(&a, &loop, &d);
   if (rc == RBL_EXIT_OK && (cache = dnscache_new(d)) == NULL) {

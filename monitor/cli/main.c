@@ -294,6 +294,6 @@ main(int argc, char **argv)
 int
 cmd_app_load(struct app *a, const struct cli *c, bool need_config)
 {
-  struct app_source src = {c->config_path, NULL, 0, NULL, NULL};
+  struct app_source src = {c->config_path, NULL, 0, NULL, NULL, false};
   return app_load(a, &src, need_config);
 }

@@ -77,6 +77,8 @@ app_load(struct app *a, const struct app_source *src, bool need_config)
     rc = RBL_EXIT_UNKNOWN;
     goto done;
   }
+  if (src->no_lists)
+    goto done;
   if (catalog_load_dir(&a->cat, app_catalog_dir(a), &d) != RBL_OK) {
     rc = RBL_EXIT_UNKNOWN;
     goto done;

@@ -19,6 +19,8 @@ struct app_source {
   const struct stat *st;
   const char *log_tag;            /* messages as journald lines
                                      ("<3>TAG: ..."); NULL: plain */
+  bool no_lists;                  /* a command that asks no list (spf):
+                                     no catalog is read, no list selected */
 };
 
 struct app {

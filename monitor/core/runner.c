@@ -178,7 +178,7 @@ static bool
 adopt(struct run *r, bool first)
 {
   struct app *a = calloc(1, sizeof(*a));
-  struct app_source src = {r->path, NULL, 0, NULL, "rblmon run"};
+  struct app_source src = {r->path, NULL, 0, NULL, "rblmon run", false};
   if (a == NULL || app_load(a, &src, true) != RBL_EXIT_OK) {
     if (a != NULL)
       app_free(a);
