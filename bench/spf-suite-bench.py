@@ -25,10 +25,9 @@ suite's tests, total time, and the ratios to rblmon.  One process per
 test means process start-up dominates rblmon's and spfquery's times,
 while pyspf runs in the benchmark's own (already started) interpreter;
 so right after each test, each implementation's start-up alone is timed
-the same way (rblmon --version, spfquery -help) and subtracted: "net".
-For rblmon also "net2", less rblmon config check (start-up, the
-configuration and the DNSBL catalog, which rblmon spf reads too): the
-evaluation alone.  Paired like this, load that changes during the run
+the same way (rblmon --version, spfquery -help) and subtracted: "net"
+(rblmon spf reads its configuration, not the DNSBL catalog: net is the
+configuration and the evaluation).  Paired like this, load that changes during the run
 weighs on a test and its start-up alike (the CPU figures least).
 
 Usage: bench/spf-suite-bench.py [path/to/rblmon]
@@ -129,11 +128,8 @@ class Rblmon:
                     "HOME": work, "XDG_STATE_HOME": os.path.join(work, "st"),
                     "RBLMON_CATALOG": os.path.join(SRC, "lists"),
                     "LC_ALL": "C"}
-        # start-up; start-up, the configuration and the DNSBL catalog
-        # (lists/*.yaml), which rblmon spf reads too (no query)
-        self.baselines = (("net", [path, "--version"]),
-                          ("net2", [path, "-c", self.config, "config",
-                                    "check"]))
+        # start-up alone
+        self.baselines = (("net", [path, "--version"]),)
 
     def run(self, t, arguments):
         p = subprocess.run([self.path, "-c", self.config] + arguments(t),
@@ -241,7 +237,7 @@ def best_of(fn, in_process=False):
 
 def run_suites(impls, dns, yaml, names):
     """{suite file: {implementation: {"wall", "cpu": [seconds a test],
-    "wall net", "cpu net2", ...: [seconds less a baseline], "failed":
+    "wall net", "cpu net", ...: [seconds less a baseline], "failed":
     [(test, why)], "invalid": [test]}}}: invalid lists the failures whose
     result is libspf2's "(invalid)" (an error code, no SPF result) that
     permerror would have passed."""
@@ -320,9 +316,7 @@ def report(impls, results, wall):
           "a test; pyspf runs in the benchmark's interpreter.\nProcess "
           "start-up dominates: 'net' subtracts it (rblmon --version, spfquery "
           "-help, timed the\nsame way right after each test; pyspf pays "
-          "none).  'net2' subtracts rblmon config check\ninstead (start-up, "
-          "configuration and the DNSBL catalog, which rblmon spf reads too): "
-          "the\nevaluation alone.  Ratios are peer / rblmon: 'pass x' < 1 and "
+          "none).\nRatios are peer / rblmon: 'pass x' < 1 and "
           "'speed x', 'net x' > 1 favour rblmon." % RUNS)
     for fname, res in results.items():
         n = len(res[rbl.name]["wall"])
@@ -332,38 +326,27 @@ def report(impls, results, wall):
             f = fig[impl.name] = {}
             for clock in ("wall", "cpu"):
                 f[clock] = statistics.median(r[clock])
-                for label in ("net", "net2"):
+                for label in ("net",):
                     key = clock + " " + label
                     f[key] = (statistics.median(r[key]) if r.get(key)
                               else f[clock] if impl is not rbl else None)
             f["pass"] = n - len(r["failed"])
         rf = fig[rbl.name]
         print()
-        print("%-19s %4s %4s %6s | %7s %6s %6s %7s %6s | %6s %6s %6s %6s | %7s"
-              % (fname, "pass", "of", "pass x", "wall ms", "net", "net2",
-                 "speed x", "net x", "CPU ms", "net", "net2", "net x",
-                 "total s"))
+        print("%-19s %4s %4s %6s | %7s %6s %7s %6s | %6s %6s %6s | %7s"
+              % (fname, "pass", "of", "pass x", "wall ms", "net",
+                 "speed x", "net x", "CPU ms", "net", "net x", "total s"))
         for impl in impls:
             f = fig[impl.name]
-            print("%-19s %4d %4d %6s | %7.2f %6.2f %6s %7s %6s | %6.2f %6.2f "
-                  "%6s %6s | %7.1f" % (
+            print("%-19s %4d %4d %6s | %7.2f %6.2f %7s %6s | %6.2f %6.2f "
+                  "%6s | %7.1f" % (
                       impl.name, f["pass"], n, ratio(f["pass"], rf["pass"]),
                       f["wall"] * 1000, f["wall net"] * 1000,
-                      "%.2f" % (rf["wall net2"] * 1000) if impl is rbl else "",
                       ratio(f["wall"], rf["wall"]),
                       ratio(f["wall net"], rf["wall net"]),
                       f["cpu"] * 1000, f["cpu net"] * 1000,
-                      "%.2f" % (rf["cpu net2"] * 1000) if impl is rbl else "",
                       ratio(f["cpu net"], rf["cpu net"]),
                       sum(res[impl.name]["wall"])))
-        print("  rblmon's evaluation alone (net2): %.2f ms wall, %.2f ms CPU a"
-              " test; pyspf %.2f / %.2f ms, spfquery net %.2f / %.2f ms"
-              " (the difference of two\n  ~20 ms figures: within the noise"
-              " of a loaded machine, no ratio is drawn from it)" % (
-                  rf["wall net2"] * 1000, rf["cpu net2"] * 1000,
-                  fig[py.name]["wall"] * 1000, fig[py.name]["cpu"] * 1000,
-                  fig[sq.name]["wall net"] * 1000,
-                  fig[sq.name]["cpu net"] * 1000))
         inv = res[sq.name]["invalid"]
         if inv:
             print("  spfquery '(invalid)' (an error code, no result) read as "

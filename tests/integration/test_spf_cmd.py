@@ -30,8 +30,9 @@ class SpfCommand(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dns = ZoneDNS(ZONE).__enter__()
-        cls.config = ("resolver:\n  servers: [%s]\n  timeout: 200ms\n"
-                      "  tries: 1\n" % cls.dns.server)
+        # one test waits for a timeout (slow.test): 1 s, twice
+        cls.config = ("resolver:\n  servers: [%s]\n  timeout: 1s\n"
+                      "  tries: 2\n" % cls.dns.server)
 
     @classmethod
     def tearDownClass(cls):
