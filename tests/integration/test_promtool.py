@@ -1,10 +1,11 @@
-"""Prometheus (issue 21): the alerting rules in contrib/prometheus pass
-`promtool check rules` and their unit tests (`promtool test rules`); what
-rblmon check and rblmon status really write, against rbldnsd on
-127.0.0.1, passes `promtool check metrics` (the text format and its lint:
-HELP, TYPE, names); and every metric the rules query is one rblmon
-writes.
+"""Prometheus and Grafana (issue 21): the alerting rules in
+contrib/prometheus pass `promtool check rules` and their unit tests
+(`promtool test rules`); what rblmon check and rblmon status really write,
+against rbldnsd on 127.0.0.1, passes `promtool check metrics` (the text
+format and its lint: HELP, TYPE, names); and every metric the rules and
+the Grafana dashboard (contrib/grafana) query is one rblmon writes.
 Without promtool (Debian: prometheus) its tests are skipped, said."""
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ SRC = os.environ.get("RBLMON_SRC", os.path.join(os.path.dirname(__file__), "..",
 PROM_DIR = os.path.join(SRC, "contrib", "prometheus")
 RULES = os.path.join(PROM_DIR, "rblmon.rules.yml")
 RULES_TEST = os.path.join(PROM_DIR, "rblmon.rules.test.yml")
+DASHBOARD = os.path.join(SRC, "contrib", "grafana", "rblmon-dashboard.json")
 PROMTOOL = shutil.which("promtool")
 T0 = 1764000000
 
@@ -107,6 +109,27 @@ def rule_exprs():
     return [r["expr"] for g in doc["groups"] for r in g["rules"]]
 
 
+def dashboard_exprs():
+    """Every PromQL expression of the dashboard: its panels' targets (rows
+    and their nested panels too) and its query variables."""
+    with open(DASHBOARD) as f:
+        d = json.load(f)
+    exprs = []
+
+    def panels(ps):
+        for p in ps:
+            for t in p.get("targets", []):
+                exprs.append(t["expr"])
+            panels(p.get("panels", []))
+    panels(d["panels"])
+    for v in d.get("templating", {}).get("list", []):
+        if v.get("type") == "query":
+            q = v["query"]["query"] if isinstance(v["query"], dict) else v["query"]
+            m = re.fullmatch(r"\s*label_values\((.*),\s*\w+\)\s*", q)
+            exprs.append(m.group(1) if m else q)
+    return d, exprs
+
+
 class MetricNamesTest(rbltest.unittest.TestCase):
     def test_extractor(self):
         self.assertEqual(promql_metrics(
@@ -150,11 +173,35 @@ class MetricNamesTest(rbltest.unittest.TestCase):
         # a command-line target has no watchlist
         self.assertIn('rblmon_listed{target="192.0.2.1",list="bl",watchlist=""} 1\n', cli)
 
+    def test_the_man_page_documents_every_metric(self):
+        with open(os.path.join(SRC, "docs", "rblmon.1")) as f:
+            page = f.read().replace("\\-", "-")
+        section = page.split(".SS prometheus\n")[1].split("\n.SH ")[0]
+        ours = set().union(*(emitted(t) for t in Outputs.get().values()))
+        documented = set(re.findall(r"\brblmon_[a-z0-9_]+", section.replace("\\(en", "")))
+        self.assertEqual(ours - documented, set(), "metrics missing from rblmon.1")
+        self.assertEqual(documented - ours, set(), "rblmon.1 names metrics never written")
+
     def test_rules_query_only_emitted_metrics(self):
         ours = set().union(*(emitted(t) for t in Outputs.get().values()))
         used = set().union(*(promql_metrics(e) for e in rule_exprs()))
         self.assertIn("rblmon_listed", used)
         self.assertEqual(used - ours, set())
+
+    def test_dashboard_queries_only_emitted_metrics(self):
+        ours = set().union(*(emitted(t) for t in Outputs.get().values()))
+        d, exprs = dashboard_exprs()
+        self.assertGreaterEqual(len(exprs), 10)
+        used = set().union(*(promql_metrics(e) for e in exprs))
+        self.assertEqual(used - ours, set(), "the dashboard queries metrics rblmon never writes")
+        # and it shows the main ones
+        for m in ("rblmon_listed", "rblmon_list_health", "rblmon_last_check_timestamp_seconds",
+                  "rblmon_listed_rejections_24h", "rblmon_check_error"):
+            self.assertIn(m, used)
+        self.assertEqual(d["uid"], "rblmon")
+        ids = [p["id"] for p in d["panels"]]
+        self.assertEqual(len(ids), len(set(ids)), "panel ids repeat")
+
 
 @rbltest.unittest.skipIf(PROMTOOL is None,
                          "promtool not found (Debian: apt-get install prometheus)")
