@@ -2,8 +2,9 @@
 contrib/prometheus pass `promtool check rules` and their unit tests
 (`promtool test rules`); what rblmon check and rblmon status really write,
 against rbldnsd on 127.0.0.1, passes `promtool check metrics` (the text
-format and its lint: HELP, TYPE, names); and every metric the rules and
-the Grafana dashboard (contrib/grafana) query is one rblmon writes.
+format and its lint: HELP, TYPE, names), and the rules fire on it as they
+should; and every metric the rules and the Grafana dashboard
+(contrib/grafana) query is one rblmon writes.
 Without promtool (Debian: prometheus) its tests are skipped, said."""
 import json
 import os
@@ -236,6 +237,53 @@ class PromtoolTest(rbltest.unittest.TestCase):
             w.cleanup()
         self.assertNotEqual(rc, 0, out)
         self.assertIn("RblmonRejectionsCiteListing", out)
+
+    def rules_on(self, text, alerts):
+        """promtool test rules with text's samples as input series (held
+        for two hours, as a textfile collector serves them) and the
+        alerts expected: {(alertname, eval_time): [labels]}.  The rules
+        are a copy without annotations (their wording is tested above)."""
+        import yaml
+        with open(RULES) as f:
+            rules = yaml.safe_load(f)
+        for g in rules["groups"]:
+            for r in g["rules"]:
+                r.pop("annotations", None)
+        series = [{"series": l.rsplit(" ", 1)[0], "values": "%sx120" % l.rsplit(" ", 1)[1]}
+                  for l in text.splitlines() if l and not l.startswith("#")]
+        test = {"rule_files": ["rules.yml"], "evaluation_interval": "1m",
+                "tests": [{"interval": "1m", "input_series": series,
+                           "alert_rule_test": [
+                               {"eval_time": t, "alertname": name,
+                                "exp_alerts": [{"exp_labels": l} for l in exp]}
+                               for (name, t), exp in alerts.items()]}]}
+        w = Workdir()
+        try:
+            with open(os.path.join(w.dir, "rules.yml"), "w") as f:
+                yaml.safe_dump(rules, f)
+            with open(os.path.join(w.dir, "test.yml"), "w") as f:
+                yaml.safe_dump(test, f)
+            rc, out = self.promtool("test", "rules", "test.yml", cwd=w.dir)
+        finally:
+            w.cleanup()
+        self.assertEqual(rc, 0, out)
+
+    def test_rules_on_real_output(self):
+        """The rules fire on what rblmon really writes: its listings with
+        their severity, its dead list; and nothing else."""
+        listed = [{"target": "192.0.2.1", "list": "bl", "watchlist": "out",
+                   "severity": "critical"},
+                  {"target": "192.0.2.2", "list": "bl", "watchlist": "out",
+                   "severity": "warning"}]
+        quiet = {(a, "90m"): [] for a in ("RblmonCheckUnknown", "RblmonSeriesDropped",
+                                          "RblmonRejectionsCiteListing")}
+        t = Outputs.get()
+        dead = [{"list": "dead", "health": "dead", "severity": "warning"}]
+        self.rules_on(t["check"], {**quiet, ("RblmonListed", "5m"): listed,
+                                   ("RblmonListUnhealthy", "30m"): [],
+                                   ("RblmonListUnhealthy", "90m"): dead})
+        self.rules_on(t["status"], {**quiet, ("RblmonListed", "5m"): listed,
+                                    ("RblmonListUnhealthy", "90m"): dead})
 
     def test_check_metrics_on_real_output(self):
         for name, text in Outputs.get().items():
