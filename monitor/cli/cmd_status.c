@@ -136,6 +136,29 @@ gather_findings(struct store *s, const struct app *a, struct arena *ar,
   return st;
 }
 
+/* The watchlist of the configuration's entry holding target (an address,
+ * a block or a domain: the configuration refuses one target in two
+ * watchlists), or "": a command-line target, or an address a from_spf
+ * domain added (the state's episodes keep it; struct episode does not
+ * carry it yet).  The exact entry by the index, else the ranges. */
+static const char *
+watchlist_of(const struct config *cfg, const char *target)
+{
+  struct target_spec t;
+  char err[256];
+  size_t i = cfg->item_index == NULL ? 0 : GPOINTER_TO_SIZE(
+    g_hash_table_lookup(cfg->item_index, target));
+  if (i > 0)
+    return cfg->items[i - 1].watchlist;
+  if (target_parse(target, &t, err, sizeof(err)) != RBL_OK ||
+      t.kind == TARGET_DOMAIN)
+    return "";
+  for (i = 0; i < cfg->nitems; i++)
+    if (target_spec_contains(&cfg->items[i].spec, &t.base))
+      return cfg->items[i].watchlist;
+  return "";
+}
+
 /* Each open listing with its list, its evidence and its reminder. */
 static rbl_status
 gather_listings(struct store *s, const struct app *a, struct arena *ar,
@@ -159,7 +182,8 @@ gather_listings(struct store *s, const struct app *a, struct arena *ar,
                       &ev[i]);
     lv[i] = (struct listing_view){&eps[i], catalog_find(&a->cat,
                                                         eps[i].source),
-                                  &ev[i], rem_of(rems, nrems, eps[i].id)};
+                                  &ev[i], rem_of(rems, nrems, eps[i].id),
+                                  watchlist_of(&a->cfg, eps[i].target)};
     int code = report_listing_exit(&eps[i]);
     if (code > v->exit_code)
       v->exit_code = code;
@@ -257,7 +281,7 @@ cmd_history(struct cli *c)
   for (size_t i = 0; st == RBL_OK && i < n; i++)
     lv[i] = (struct listing_view){&eps[i], catalog_find(&a.cat,
                                                         eps[i].source),
-                                  NULL, NULL};
+                                  NULL, NULL, NULL};
   struct history_view v = {clock_now(), target, lv, st == RBL_OK ? n : 0};
   c->rep->history(stdout, &v);
   if (st != RBL_OK)

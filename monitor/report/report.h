@@ -49,6 +49,8 @@ struct listing_view {
   const struct list_def *list;    /* NULL: it left the catalog */
   const struct evidence *ev;      /* status: rejections that go with it */
   const struct reminder *rem;     /* status: its reminder, or NULL */
+  const char *watchlist;          /* status: the configuration's watchlist
+                                     holding the target; "" or NULL: none */
 };
 
 /* rblmon status: listings, list health, blocks no listing explains. */

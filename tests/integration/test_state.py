@@ -451,13 +451,18 @@ class StateTest(rbltest.unittest.TestCase):
         r = self.w.run(["check", "--format", "prometheus", "--output", out], now=T0)
         self.assertEqual((r.rc, r.out), (2, ""))
         text = read_bytes(out).decode()
-        self.assertIn('rblmon_listed{target="192.0.2.1",list="bl",severity="critical"} 1\n', text)
-        self.assertIn('rblmon_listed_since_seconds{target="192.0.2.1",list="bl"} %d\n' % T0, text)
+        self.assertIn('rblmon_listed{target="192.0.2.1",list="bl",watchlist="out"} 1\n', text)
+        self.assertIn('rblmon_listed_severity{target="192.0.2.1",list="bl",watchlist="out",'
+                      'severity="critical"} 1\n', text)
+        self.assertIn('rblmon_listed_since_timestamp_seconds{target="192.0.2.1",list="bl",'
+                      'watchlist="out"} %d\n' % T0, text)
         self.assertIn('rblmon_list_health{list="bl",health="ok"} 1\n', text)
+        self.assertIn('rblmon_list_health{list="bl",health="dead"} 0\n', text)
         self.assertIn("rblmon_status 2\n", text)
         self.assertEqual([f for f in os.listdir(self.w.dir) if ".tmp." in f], [])
         s = self.w.run(["status", "--format", "prometheus"])
-        self.assertIn('rblmon_listed_since_seconds{target="192.0.2.1",list="bl"} %d\n' % T0, s.out)
+        self.assertIn('rblmon_listed_since_timestamp_seconds{target="192.0.2.1",list="bl",'
+                      'watchlist="out"} %d\n' % T0, s.out)
         # one family at a time, each with HELP and TYPE (the text format's rule)
         families = [l.split("{")[0].split(" ")[0] for l in s.out.splitlines()
                     if not l.startswith("#")]
@@ -468,6 +473,26 @@ class StateTest(rbltest.unittest.TestCase):
                 seen.append(fam)
         for fam in seen:
             self.assertIn("# TYPE %s gauge" % fam, s.out)
+
+    def test_prometheus_pairs(self):
+        """Every pair has a series: 0 clean, 1 listed; a check that fails
+        keeps the open listing's 1 and says so in rblmon_check_error."""
+        self.w.write_config(config(self.servers["listed"].server))
+        r = self.w.run(["check", "--format", "prometheus"], now=T0)
+        self.assertEqual(r.rc, 2, r.err)
+        self.assertIn('rblmon_listed{target="192.0.2.2",list="bl",watchlist="out"} 0\n', r.out)
+        self.assertNotIn("rblmon_check_error{", r.out)
+        self.w.write_config(config(self.servers["erroring"].server))
+        r = self.w.run(["check", "--format", "prometheus"], now=T0 + 60)
+        self.assertIn('rblmon_listed{target="192.0.2.1",list="bl",watchlist="out"} 1\n', r.out)
+        self.assertIn('rblmon_check_error{target="192.0.2.1",list="bl",watchlist="out"} 1\n', r.out)
+        self.assertIn('rblmon_listed_since_timestamp_seconds{target="192.0.2.1",list="bl",'
+                      'watchlist="out"} %d\n' % T0, r.out)
+        self.assertIn('rblmon_listed{target="192.0.2.2",list="bl",watchlist="out"} 0\n', r.out)
+        # without the state nothing is known of a failed pair
+        r = self.w.run(["check", "--format", "prometheus", "--no-state"], now=T0 + 120)
+        self.assertNotIn('rblmon_listed{target="192.0.2.1"', r.out)
+        self.assertIn('rblmon_check_error{target="192.0.2.1",list="bl",watchlist="out"} 1\n', r.out)
 
 
 SCHEMA_1 = """

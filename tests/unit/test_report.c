@@ -61,7 +61,7 @@ static const struct health_row health[] = {
 static void
 status_of(struct status_view *v, struct listing_view *lv)
 {
-  *lv = (struct listing_view){&ep, NULL, &ev, &rem};
+  *lv = (struct listing_view){&ep, NULL, &ev, &rem, "mail"};
   static const struct finding none;
   *v = (struct status_view){T0 + 7200, T0 + 3600, lv, 1, health, 2, &none, 0,
                             RBL_EXIT_CRITICAL};
@@ -126,12 +126,27 @@ status_prometheus(void **state)
   report_prometheus.status(c.f, &v);
   const char *out = cap_close(&c);
   assert_non_null(strstr(out, "rblmon_listed{target=\"192.0.2.1\",list="
-                              "\"bl\",severity=\"critical\"} 1\n"));
-  assert_non_null(strstr(out, "rblmon_listed_since_seconds{target="
-                              "\"192.0.2.1\",list=\"bl\"} 1764000000\n"));
+                              "\"bl\",watchlist=\"mail\"} 1\n"));
+  assert_non_null(strstr(out, "rblmon_listed_severity{target=\"192.0.2.1\","
+                              "list=\"bl\",watchlist=\"mail\",severity="
+                              "\"critical\"} 1\n"));
+  assert_non_null(strstr(out, "rblmon_listed_since_timestamp_seconds{target="
+                              "\"192.0.2.1\",list=\"bl\",watchlist=\"mail\"}"
+                              " 1764000000\n"));
+  assert_non_null(strstr(out, "rblmon_listed_rejections_24h{target="
+                              "\"192.0.2.1\",list=\"bl\",watchlist=\"mail\"}"
+                              " 2\n"));
+  assert_non_null(strstr(out, "rblmon_rejections_unexplained{kind="
+                              "\"receiver-block\"} 0\n"));
+  /* every state of every list, the current one 1 */
   assert_non_null(strstr(out, "rblmon_list_health{list=\"dead.example\","
                               "health=\"dead\"} 1\n"));
+  assert_non_null(strstr(out, "rblmon_list_health{list=\"dead.example\","
+                              "health=\"ok\"} 0\n"));
+  assert_non_null(strstr(out, "rblmon_list_health{list=\"bl\","
+                              "health=\"stale\"} 0\n"));
   assert_non_null(strstr(out, "rblmon_status 2\n"));
+  assert_null(strstr(out, "_since_seconds"));
   free(c.buf);
 }
 
@@ -166,6 +181,47 @@ views_served(void **state)
   assert_null(report_find("xml"));
 }
 
+/* A check's result for pair (target, list bl) in watchlist wl. */
+static struct result
+pair_result(const struct list_def *bl, const char *target, const char *wl,
+            enum result_status status)
+{
+  struct result r;
+  memset(&r, 0, sizeof(r));
+  snprintf(r.target, sizeof(r.target), "%s", target);
+  r.watchlist = wl;
+  r.list = bl;
+  r.status = status;
+  r.has_sev = status == RES_LISTED;
+  r.sev = status == RES_LISTED ? SEV_CRITICAL : SEV_GOOD;
+  return r;
+}
+
+/* A check's metrics for results r[0..n), with the open listings. */
+static char *
+check_prometheus(const struct result *r, size_t n, const struct episode *open,
+                 size_t nopen, bool known)
+{
+  struct list_state ls;
+  memset(&ls, 0, sizeof(ls));
+  ls.list = r[0].list;
+  ls.health = HEALTH_OK;
+  struct tally t;
+  memset(&t, 0, sizeof(t));
+  struct capture c;
+  cap_open(&c);
+  struct report_opts o = {c.f, false, false, false};
+  void *st = report_prometheus.begin(&o);
+  assert_non_null(st);
+  for (size_t i = 0; i < n; i++)
+    report_prometheus.result(st, &r[i]);
+  struct report_summary s = {&t, &ls, 1, 0, 2, NULL, 0, true, false,
+                             open, nopen, known, T0};
+  report_prometheus.end(st, &s);
+  cap_close(&c);
+  return c.buf;
+}
+
 /* listed-since in a check's metrics comes from the open listings handed
  * over, matched by target and list; none when the state was not
  * written. */
@@ -176,39 +232,118 @@ check_prometheus_since(void **state)
   struct list_def bl;
   memset(&bl, 0, sizeof(bl));
   bl.name = "bl";
-  struct result r;
-  memset(&r, 0, sizeof(r));
-  snprintf(r.target, sizeof(r.target), "192.0.2.1");
-  r.list = &bl;
-  r.status = RES_LISTED;
-  r.has_sev = true;
-  r.sev = SEV_CRITICAL;
+  struct result r = pair_result(&bl, "192.0.2.1", "", RES_LISTED);
   struct episode open[] = {
     {1, "192.0.2.0", "bl", "", "", SEV_WARNING, NULL, T0 - 5, T0, 0},
     {2, "192.0.2.1", "bl", "", "", SEV_CRITICAL, NULL, T0 - 9, T0, 0},
   };
-  struct tally t;
-  memset(&t, 0, sizeof(t));
   for (int known = 0; known < 2; known++) {
-    struct capture c;
-    cap_open(&c);
-    struct report_opts o = {c.f, false, false, false};
-    void *st = report_prometheus.begin(&o);
-    assert_non_null(st);
-    report_prometheus.result(st, &r);
-    struct report_summary s = {&t, NULL, 0, 0, 2, NULL, 0, true, false,
-                               open, 2, known != 0, T0};
-    report_prometheus.end(st, &s);
-    const char *out = cap_close(&c);
-    const char *line = "rblmon_listed_since_seconds{target=\"192.0.2.1\","
-                       "list=\"bl\"} 1763999991\n";
+    char *out = check_prometheus(&r, 1, open, 2, known != 0);
+    const char *line = "rblmon_listed_since_timestamp_seconds{target="
+                       "\"192.0.2.1\",list=\"bl\",watchlist=\"\"} "
+                       "1763999991\n";
     if (known)
       assert_non_null(strstr(out, line));
     else
-      assert_null(strstr(out, "rblmon_listed_since_seconds"));
-    assert_null(strstr(out, "target=\"192.0.2.0\",list=\"bl\"} 17"));
-    free(c.buf);
+      assert_null(strstr(out, "rblmon_listed_since_timestamp_seconds"));
+    assert_null(strstr(out, "target=\"192.0.2.0\",list=\"bl\",watchlist="
+                            "\"\"} 17"));
+    free(out);
   }
+}
+
+/* Every checked pair has one rblmon_listed series: 1 listed, 0 clean; a
+ * failed one has rblmon_check_error and keeps an open listing's 1 (a
+ * list's outage is not a delisting), or has no rblmon_listed at all.
+ * The severity is its own series; the watchlist a label everywhere. */
+static void
+check_prometheus_pairs(void **state)
+{
+  (void)state;
+  struct list_def bl;
+  memset(&bl, 0, sizeof(bl));
+  bl.name = "bl";
+  struct result r[] = {
+    pair_result(&bl, "192.0.2.1", "mail", RES_LISTED),
+    pair_result(&bl, "192.0.2.2", "mail", RES_CLEAN),
+    pair_result(&bl, "192.0.2.3", "", RES_ERROR),
+    pair_result(&bl, "192.0.2.4", "say \"hi\"\\", RES_SKIPPED),
+  };
+  struct episode open[] = {
+    {1, "192.0.2.3", "bl", "", "", SEV_WARNING, NULL, T0 - 5, T0, 0},
+  };
+  char *out = check_prometheus(r, 4, open, 1, true);
+  assert_non_null(strstr(out, "rblmon_listed{target=\"192.0.2.1\",list="
+                              "\"bl\",watchlist=\"mail\"} 1\n"));
+  assert_non_null(strstr(out, "rblmon_listed{target=\"192.0.2.2\",list="
+                              "\"bl\",watchlist=\"mail\"} 0\n"));
+  assert_non_null(strstr(out, "rblmon_listed{target=\"192.0.2.3\",list="
+                              "\"bl\",watchlist=\"\"} 1\n"));
+  assert_null(strstr(out, "rblmon_listed{target=\"192.0.2.4\""));
+  assert_non_null(strstr(out, "rblmon_listed_severity{target=\"192.0.2.1\","
+                              "list=\"bl\",watchlist=\"mail\",severity="
+                              "\"critical\"} 1\n"));
+  assert_non_null(strstr(out, "rblmon_listed_severity{target=\"192.0.2.3\","
+                              "list=\"bl\",watchlist=\"\",severity="
+                              "\"warning\"} 1\n"));
+  assert_null(strstr(out, "rblmon_listed_severity{target=\"192.0.2.2\""));
+  assert_non_null(strstr(out, "rblmon_check_error{target=\"192.0.2.3\","
+                              "list=\"bl\",watchlist=\"\"} 1\n"));
+  /* the operator's text, escaped as the exposition format asks */
+  assert_non_null(strstr(out, "rblmon_check_error{target=\"192.0.2.4\","
+                              "list=\"bl\",watchlist=\"say \\\"hi\\\""
+                              "\\\\\"} 1\n"));
+  assert_null(strstr(out, "rblmon_check_error{target=\"192.0.2.1\""));
+  /* one series per health state, exactly one of them 1 */
+  size_t ones = 0, zeros = 0;
+  for (const char *l = out; (l = strstr(l, "rblmon_list_health{")) != NULL;
+       l++) {
+    const char *end = strchr(l, '\n');
+    assert_non_null(end);
+    ones += end[-1] == '1';
+    zeros += end[-1] == '0';
+  }
+  assert_int_equal(ones, 1);
+  assert_int_equal(zeros, HEALTH_STALE);
+  assert_non_null(strstr(out, "rblmon_list_health{list=\"bl\",health="
+                              "\"ok\"} 1\n"));
+  free(out);
+}
+
+/* At most 10,000 pairs: a listing or a failure that comes when the rows
+ * are full of clean pairs takes a clean pair's place; what is left out
+ * is counted by result. */
+static void
+check_prometheus_cap(void **state)
+{
+  (void)state;
+  enum { N = 10005 };
+  struct list_def bl;
+  memset(&bl, 0, sizeof(bl));
+  bl.name = "bl";
+  struct result *r = calloc(N + 2, sizeof(*r));
+  assert_non_null(r);
+  for (size_t i = 0; i < N; i++) {
+    char t[32];
+    snprintf(t, sizeof(t), "10.0.%zu.%zu", i / 256, i % 256);
+    r[i] = pair_result(&bl, t, "big", RES_CLEAN);
+  }
+  r[N] = pair_result(&bl, "192.0.2.1", "big", RES_LISTED);
+  r[N + 1] = pair_result(&bl, "192.0.2.2", "big", RES_ERROR);
+  char *out = check_prometheus(r, N + 2, NULL, 0, false);
+  assert_non_null(strstr(out, "rblmon_listed{target=\"192.0.2.1\",list="
+                              "\"bl\",watchlist=\"big\"} 1\n"));
+  assert_non_null(strstr(out, "rblmon_check_error{target=\"192.0.2.2\""));
+  assert_non_null(strstr(out, "rblmon_listed_series_dropped{result="
+                              "\"clean\"} 7\n"));
+  assert_non_null(strstr(out, "rblmon_listed_series_dropped{result="
+                              "\"listed\"} 0\n"));
+  size_t n = 0;
+  for (const char *l = out; (l = strstr(l, "\nrblmon_listed{")) != NULL; l++)
+    n++;
+  assert_int_equal(n, 10000 - 1); /* and the failure without a listing */
+  free(out);
+  free(r);
 }
 
 /* Two rejections of a pass, one with a hostile reply text. */
@@ -311,6 +446,8 @@ main(void)
     cmocka_unit_test(history_text_empty),
     cmocka_unit_test(views_served),
     cmocka_unit_test(check_prometheus_since),
+    cmocka_unit_test(check_prometheus_pairs),
+    cmocka_unit_test(check_prometheus_cap),
     cmocka_unit_test(scan_text),
     cmocka_unit_test(scan_json),
     cmocka_unit_test(scan_not_begun),
