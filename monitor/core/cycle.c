@@ -23,6 +23,8 @@
 #include "targets.h"
 
 #define CYCLE_MAX_CHANGES 100000
+/* What the engines get when the deadline has passed before they start. */
+#define CYCLE_MIN_DEADLINE_MS 100
 
 struct cycle {
   const struct app *a;
@@ -471,11 +473,14 @@ cycle_cancel(struct cycle *y)
 static struct engine_ctx
 engine_ctx(struct cycle *y)
 {
-  /* resolver.deadline bounds the whole check, from_spf included */
+  /* resolver.deadline (or check --timeout) bounds the whole check,
+   * from_spf and the wait for the state included; the engines still
+   * start when it has passed, to report what they did not ask */
   uint64_t spent = loop_now(y->loop) - y->t_start;
   uint64_t deadline = y->a->cfg.deadline_ms;
   if (deadline > 0)
-    deadline = spent + 1000 < deadline ? deadline - spent : 1000;
+    deadline = spent + CYCLE_MIN_DEADLINE_MS < deadline
+                 ? deadline - spent : CYCLE_MIN_DEADLINE_MS;
   return (struct engine_ctx){
     .loop = y->loop, .dns = y->dns, .http = y->http, .cfg = &y->a->cfg,
     .lists = y->lists, .nlists = y->nlists, .used_today = y->used,
@@ -625,6 +630,10 @@ record(struct cycle *y, int rc)
 static int
 finish(struct cycle *y, int rc, bool saved)
 {
+  /* an unrecorded check is UNKNOWN, and its report says so (a plugin's
+   * status line is its exit code's) */
+  if (y->store_failed || y->unrecorded)
+    rc = RBL_EXIT_UNKNOWN;
   struct report_summary s = {&y->tally, y->states, y->nstates,
                              loop_now(y->loop) - y->started, rc, y->changes,
                              y->nchanges, saved,
@@ -637,6 +646,8 @@ finish(struct cycle *y, int rc, bool saved)
                  store_current(y->store, &ar, &open, &s.nopen) == RBL_OK;
   s.open = open;
   y->o->rep->end(y->rep_state, &s);
+  if (y->out == stdout) /* out before the notifications run */
+    fflush(stdout);
   arena_free(&ar);
   y->rep_state = NULL;
   if (y->dropped > 0)
@@ -649,10 +660,8 @@ finish(struct cycle *y, int rc, bool saved)
       notify_send(&y->a->cfg, ev, nev, false);
     notify_free(ev, nev);
   }
-  if (y->store_failed || y->unrecorded) {
+  if (y->store_failed || y->unrecorded)
     fprintf(stderr, "rblmon: %s\n", y->store_err);
-    rc = RBL_EXIT_UNKNOWN;
-  }
   if (y->out != stdout) {
     char err[PATH_MAX + 64];
     y->out = NULL;
