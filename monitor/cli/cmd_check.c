@@ -7,6 +7,7 @@
 #include "dns.h"
 #include "loop.h"
 #include "report.h"
+#include "store.h"
 
 /* -t: what the run may still spend is what the plugin's timeout leaves
  * after the time already spent and a margin for recording the state and
@@ -48,6 +49,16 @@ cmd_check(struct cli *c)
             "last check; drop the targets\n");
     return RBL_EXIT_UNKNOWN;
   }
+  if (c->consumer != NULL && !c->changes_only) {
+    fprintf(stderr, "rblmon: --consumer names who reads the changes: it "
+            "goes with --changes-only\n");
+    return RBL_EXIT_UNKNOWN;
+  }
+  if (c->consumer != NULL && !store_reader_name_ok(c->consumer)) {
+    fprintf(stderr, "rblmon: --consumer '%s': a name of 1 to %d letters, "
+            "digits, '.', '_' or '-'\n", c->consumer, STORE_READER_MAX);
+    return RBL_EXIT_UNKNOWN;
+  }
   struct app a;
   int rc = RBL_EXIT_UNKNOWN;
   struct loop *loop = loop_new();
@@ -59,7 +70,9 @@ cmd_check(struct cli *c)
       apply_timeout(&a, c->timeout_s, loop_now(loop) - t0);
     struct cycle_opts o = {c->rep, c->output, c->all, c->changes_only,
                            c->no_state, c->args, c->nargs, CHECK_ALL, NULL,
-                           0, NULL, NULL, NULL, NULL, NULL};
+                           0, NULL, NULL, NULL, NULL, NULL, NULL};
+    if (c->changes_only) /* once per reader, whoever checked */
+      o.reader = c->consumer ? c->consumer : STORE_READER_DEFAULT;
     rc = cycle_run(&a, loop, &o);
   }
   loop_free(loop);

@@ -23,7 +23,7 @@ enum {
   OPT_ALL = 1 << 0, OPT_PROBE = 1 << 1, OPT_CHANGES = 1 << 2,
   OPT_NOSTATE = 1 << 3, OPT_OUTPUT = 1 << 4, OPT_SINCE = 1 << 5,
   OPT_NOTE = 1 << 6, OPT_TEST = 1 << 7, OPT_HELO = 1 << 8,
-  OPT_SENDER = 1 << 9, OPT_TIMEOUT = 1 << 10
+  OPT_SENDER = 1 << 9, OPT_TIMEOUT = 1 << 10, OPT_CONSUMER = 1 << 11
 };
 
 static const struct {
@@ -34,6 +34,7 @@ static const struct {
   {OPT_NOSTATE, "no-state"}, {OPT_OUTPUT, "output"}, {OPT_SINCE, "since"},
   {OPT_NOTE, "note"}, {OPT_TEST, "test"}, {OPT_HELO, "helo"},
   {OPT_SENDER, "sender"}, {OPT_TIMEOUT, "timeout"},
+  {OPT_CONSUMER, "consumer"},
 };
 
 /* One command (tmux's cmd_entry): its help, the options it accepts, the
@@ -64,14 +65,19 @@ static const char common_options[] =
   "  -V, --version        show the version\n";
 
 static const struct command commands[] = {
-  {"check", "check [--format FMT] [--all] [--changes-only] [--no-state]\n"
-   "                    [--output FILE] [--timeout SECONDS] [TARGET...]",
+  {"check", "check [--format FMT] [--all] [--changes-only [--consumer "
+   "NAME]]\n"
+   "                    [--no-state] [--output FILE] [--timeout SECONDS]\n"
+   "                    [TARGET...]",
    "query the lists, record the results in the state, report",
    "  -a, --all            text: show clean results too\n"
-   "      --changes-only   print only what changed since the last check "
-   "(nothing\n"
-   "                       when nothing did); the exit code still tells the "
-   "state\n"
+   "      --changes-only   print only the changes not printed yet, whichever "
+   "check\n"
+   "                       found them (nothing when there are none); the exit\n"
+   "                       code still tells the state\n"
+   "      --consumer NAME  with --changes-only: who reads them; each NAME "
+   "gets\n"
+   "                       every change once (default: 'default', for cron)\n"
    "      --no-state       read and write no state: a one-off check\n"
    "  -o, --output FILE    write the report to FILE atomically (for the\n"
    "                       node_exporter textfile collector)\n"
@@ -80,7 +86,8 @@ static const struct command commands[] = {
    "plugin's\n"
    "                       timeout): what is unanswered by then is not "
    "checked\n",
-   OPT_ALL | OPT_CHANGES | OPT_NOSTATE | OPT_OUTPUT | OPT_TIMEOUT, F_ALL,
+   OPT_ALL | OPT_CHANGES | OPT_NOSTATE | OPT_OUTPUT | OPT_TIMEOUT |
+   OPT_CONSUMER, F_ALL,
    NULL, 0, -1,
    NULL, cmd_check},
   {"scan-logs", "scan-logs [--format text|json] [--since DURATION] "
@@ -196,6 +203,7 @@ static const struct option long_options[] = {
   {"helo", required_argument, NULL, 'H'},
   {"sender", required_argument, NULL, 's'},
   {"timeout", required_argument, NULL, 't'},
+  {"consumer", required_argument, NULL, 'R'},
   {"help", no_argument, NULL, 'h'},
   {"version", no_argument, NULL, 'V'},
   {NULL, 0, NULL, 0},
@@ -254,6 +262,7 @@ dispatch(int argc, char **argv)
     case 'T': c.test = true; used |= OPT_TEST; break;
     case 'H': c.helo = optarg; used |= OPT_HELO; break;
     case 's': c.sender = optarg; used |= OPT_SENDER; break;
+    case 'R': c.consumer = optarg; used |= OPT_CONSUMER; break;
     case 't':
       if (util_parse_u64(optarg, 86400, &c.timeout_s) != RBL_OK ||
           c.timeout_s == 0) {

@@ -31,10 +31,13 @@ class NagiosTest(rbltest.unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dns = Rbldnsd(ZONES).__enter__()
+        # the same list once 192.0.2.1 is delisted
+        cls.clean = Rbldnsd({"bl.test": ("ip4set", ":127.0.0.2:spam $\n127.0.0.2\n")}).__enter__()
 
     @classmethod
     def tearDownClass(cls):
         cls.dns.__exit__(None, None, None)
+        cls.clean.__exit__(None, None, None)
 
     def setUp(self):
         self.w = Workdir()
@@ -141,6 +144,45 @@ class NagiosTest(rbltest.unittest.TestCase):
             s = self.run_(["--format", "nagios", "status"])
             self.assertEqual(s.rc, 3)
             self.assertIn("; last check 0m ago, it could check nothing | ", s.out)
+
+
+    def test_changes_are_news_once_per_consumer(self):
+        def cron(now, *args):
+            r = self.run_(["check", "--changes-only"] + list(args), now=now)
+            self.assertIn(r.rc, (0, 2), r.err)
+            return r.out
+        self.w.write_config(config([self.dns.server], [BL], "192.0.2.3"))
+        self.assertEqual(cron(T0), "")  # the first check: nothing is listed
+        self.assertEqual(cron(T0, "--consumer", "ops"), "")
+        # 192.0.2.1 joins the watchlist: the Nagios check is the first to see it listed
+        self.w.write_config(config([self.dns.server], [BL], "192.0.2.3, 192.0.2.1"))
+        n = self.run_(["--format", "nagios", "check"], now=T0 + 60)
+        self.assertEqual(n.rc, 2)
+        self.assertTrue(n.out.startswith("RBLMON CRITICAL - 1 listed: 192.0.2.1 on bl |"))
+        # cron still gets the news, once; so does every other consumer
+        listed = "LISTED     192.0.2.1 on bl: 127.0.0.2 (spam)\n"
+        self.assertEqual(cron(T0 + 120), listed)
+        self.assertEqual(cron(T0 + 180), "")
+        self.assertEqual(cron(T0 + 240, "--consumer", "ops"), listed)
+        self.assertEqual(cron(T0 + 300, "--consumer", "ops"), "")
+        # a consumer never seen before starts now: what is already known is not news
+        self.assertEqual(cron(T0 + 360, "--consumer", "late"), "")
+        # a delisting found by a Nagios check, read by JSON
+        self.w.write_config(config([self.clean.server], [BL], "192.0.2.3, 192.0.2.1"))
+        self.assertEqual(self.run_(["--format", "nagios", "check"], now=T0 + 420).rc, 0)
+        j = self.run_(["check", "--changes-only", "--format", "json"], now=T0 + 480)
+        self.assertEqual([(c["change"], c["target"]) for c in j.json()["changes"]],
+                         [("delisted", "192.0.2.1")])
+        self.assertEqual(cron(T0 + 540), "")
+
+    def test_consumer_needs_changes_only_and_a_plain_name(self):
+        self.w.write_config(config([self.dns.server], [BL], "192.0.2.3"))
+        r = self.run_(["check", "--consumer", "ops"])
+        self.assertEqual((r.rc, r.out), (3, ""))
+        self.assertIn("--consumer names who reads the changes", r.err)
+        r = self.run_(["check", "--changes-only", "--consumer", "a b"])
+        self.assertEqual((r.rc, r.out), (3, ""))
+        self.assertIn("--consumer 'a b': a name of 1 to 64", r.err)
 
 
 if __name__ == "__main__":
