@@ -22,6 +22,8 @@ struct cli {
   bool test;                 /* --test */
   const char *helo;          /* --helo NAME */
   const char *sender;        /* --sender ADDRESS */
+  uint64_t timeout_s;        /* -t/--timeout SECONDS; 0: none */
+  const char *consumer;      /* --consumer NAME */
   char **args;               /* positional arguments after the command */
   int nargs;
   /* Set by main from the command table: the reporter of --format (NULL

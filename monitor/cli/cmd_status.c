@@ -12,7 +12,14 @@
 #include "correlate.h"
 #include "diag.h"
 #include "report.h"
+#include "schedule.h"
 #include "store.h"
+
+/* The last check is stale when it is older than twice the check interval
+ * (schedule.dnsbl, which cron users set to their crontab's interval; one
+ * hour when it is off): one missed run is tolerated, two are not. */
+#define STATUS_STALE_FACTOR 2
+#define STATUS_STALE_INTERVAL_MS 3600000ULL
 
 /* The configuration, the catalog and the state opened read-only; NULL
  * (said, a freed) when one is missing. */
@@ -199,11 +206,14 @@ gather_status(struct store *s, const struct app *a, struct arena *ar,
               struct status_view *v)
 {
   int64_t started;
-  int last_exit;
   memset(v, 0, sizeof(*v));
   v->now = clock_now();
   v->exit_code = RBL_EXIT_OK;
-  store_last_cycle(s, &started, &v->last_check, &last_exit);
+  store_last_cycle(s, &started, &v->last_check, &v->last_exit);
+  uint64_t every = a->cfg.sched_ms[JOB_DNSBL] ? a->cfg.sched_ms[JOB_DNSBL]
+                                              : STATUS_STALE_INTERVAL_MS;
+  v->stale_after = (int64_t)(every / 1000 * STATUS_STALE_FACTOR);
+  v->stale = v->last_check > 0 && v->now - v->last_check > v->stale_after;
   struct health_row *h = NULL;
   rbl_status st = gather_listings(s, a, ar, v);
   if (st == RBL_OK)
@@ -211,8 +221,11 @@ gather_status(struct store *s, const struct app *a, struct arena *ar,
   v->health = h;
   if (st == RBL_OK)
     st = gather_findings(s, a, ar, v);
-  /* Never OK on a last check that could check nothing. */
-  if (v->last_check == 0 || last_exit == RBL_EXIT_UNKNOWN)
+  /* Never OK on a stale state, nor on a last check that could check
+   * nothing. */
+  if (v->stale && v->exit_code == RBL_EXIT_OK)
+    v->exit_code = RBL_EXIT_WARNING;
+  if (v->last_check == 0 || v->last_exit == RBL_EXIT_UNKNOWN)
     v->exit_code = RBL_EXIT_UNKNOWN;
   return st;
 }

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "dns.h"
 #include "i18n.h"
+#include "plugin.h"
 #include "report.h"
 #include "store.h"
 
@@ -22,7 +23,7 @@ enum {
   OPT_ALL = 1 << 0, OPT_PROBE = 1 << 1, OPT_CHANGES = 1 << 2,
   OPT_NOSTATE = 1 << 3, OPT_OUTPUT = 1 << 4, OPT_SINCE = 1 << 5,
   OPT_NOTE = 1 << 6, OPT_TEST = 1 << 7, OPT_HELO = 1 << 8,
-  OPT_SENDER = 1 << 9
+  OPT_SENDER = 1 << 9, OPT_TIMEOUT = 1 << 10, OPT_CONSUMER = 1 << 11
 };
 
 static const struct {
@@ -32,7 +33,8 @@ static const struct {
   {OPT_ALL, "all"}, {OPT_PROBE, "probe"}, {OPT_CHANGES, "changes-only"},
   {OPT_NOSTATE, "no-state"}, {OPT_OUTPUT, "output"}, {OPT_SINCE, "since"},
   {OPT_NOTE, "note"}, {OPT_TEST, "test"}, {OPT_HELO, "helo"},
-  {OPT_SENDER, "sender"},
+  {OPT_SENDER, "sender"}, {OPT_TIMEOUT, "timeout"},
+  {OPT_CONSUMER, "consumer"},
 };
 
 /* One command (tmux's cmd_entry): its help, the options it accepts, the
@@ -63,18 +65,30 @@ static const char common_options[] =
   "  -V, --version        show the version\n";
 
 static const struct command commands[] = {
-  {"check", "check [--format FMT] [--all] [--changes-only] [--no-state]\n"
-   "                    [--output FILE] [TARGET...]",
+  {"check", "check [--format FMT] [--all] [--changes-only [--consumer "
+   "NAME]]\n"
+   "                    [--no-state] [--output FILE] [--timeout SECONDS]\n"
+   "                    [TARGET...]",
    "query the lists, record the results in the state, report",
    "  -a, --all            text: show clean results too\n"
-   "      --changes-only   print only what changed since the last check "
-   "(nothing\n"
-   "                       when nothing did); the exit code still tells the "
-   "state\n"
+   "      --changes-only   print only the changes not printed yet, whichever "
+   "check\n"
+   "                       found them (nothing when there are none); the exit\n"
+   "                       code still tells the state\n"
+   "      --consumer NAME  with --changes-only: who reads them; each NAME "
+   "gets\n"
+   "                       every change once (default: 'default', for cron)\n"
    "      --no-state       read and write no state: a one-off check\n"
    "  -o, --output FILE    write the report to FILE atomically (for the\n"
-   "                       node_exporter textfile collector)\n",
-   OPT_ALL | OPT_CHANGES | OPT_NOSTATE | OPT_OUTPUT, F_ALL, NULL, 0, -1,
+   "                       node_exporter textfile collector)\n"
+   "  -t, --timeout SECONDS\n"
+   "                       finish and report within SECONDS (a Nagios "
+   "plugin's\n"
+   "                       timeout): what is unanswered by then is not "
+   "checked\n",
+   OPT_ALL | OPT_CHANGES | OPT_NOSTATE | OPT_OUTPUT | OPT_TIMEOUT |
+   OPT_CONSUMER, F_ALL,
+   NULL, 0, -1,
    NULL, cmd_check},
   {"scan-logs", "scan-logs [--format text|json] [--since DURATION] "
    "[--no-state] [FILE...]",
@@ -84,13 +98,13 @@ static const struct command commands[] = {
    OPT_SINCE | OPT_NOSTATE, F_TJ,
    "rblmon: scan-logs: format must be text or json\n", 0, -1, NULL,
    cmd_scanlogs},
-  {"status", "status [--format text|json|prometheus]",
+  {"status", "status [--format text|json|nagios|prometheus]",
    "current listings and list health, from the state (no queries)",
    "  (also the rejections no listing explains, and the receivers' problems:\n"
    "  a cited list that a healthy check found us clean on, a receiver whose\n"
-   "  own list query fails; those never change the exit code)\n", 0,
-   F_TJ | REPORT_PROMETHEUS,
-   "rblmon: format must be text, json or prometheus\n", 0, 0,
+   "  own list query fails; those never change the exit code; a last check\n"
+   "  older than twice schedule.dnsbl (default 1h) is stale: WARNING)\n", 0,
+   F_ALL, "rblmon: format must be text, json, nagios or prometheus\n", 0, 0,
    "rblmon: status takes no arguments\n", cmd_status},
   {"history", "history [--format text|json] [TARGET]",
    "listing episodes over time, newest first", "", 0, F_TJ,
@@ -188,6 +202,8 @@ static const struct option long_options[] = {
   {"test", no_argument, NULL, 'T'},
   {"helo", required_argument, NULL, 'H'},
   {"sender", required_argument, NULL, 's'},
+  {"timeout", required_argument, NULL, 't'},
+  {"consumer", required_argument, NULL, 'R'},
   {"help", no_argument, NULL, 'h'},
   {"version", no_argument, NULL, 'V'},
   {NULL, 0, NULL, 0},
@@ -219,8 +235,9 @@ command_accepts(const struct command *cmd, struct cli *c)
   return true;
 }
 
-int
-main(int argc, char **argv)
+/* The options, the command and its run; the exit code. */
+static int
+dispatch(int argc, char **argv)
 {
   struct cli c;
   memset(&c, 0, sizeof(c));
@@ -230,7 +247,7 @@ main(int argc, char **argv)
   opterr = 0;
   i18n_init();
   /* "+" would stop at the command; we accept options anywhere. */
-  while ((opt = getopt_long(argc, argv, ":c:o:ahV", long_options, NULL)) !=
+  while ((opt = getopt_long(argc, argv, ":c:o:t:ahV", long_options, NULL)) !=
          -1) {
     switch (opt) {
     case 'c': c.config_path = optarg; break;
@@ -245,6 +262,16 @@ main(int argc, char **argv)
     case 'T': c.test = true; used |= OPT_TEST; break;
     case 'H': c.helo = optarg; used |= OPT_HELO; break;
     case 's': c.sender = optarg; used |= OPT_SENDER; break;
+    case 'R': c.consumer = optarg; used |= OPT_CONSUMER; break;
+    case 't':
+      if (util_parse_u64(optarg, 86400, &c.timeout_s) != RBL_OK ||
+          c.timeout_s == 0) {
+        fprintf(stderr, "rblmon: --timeout takes whole seconds, 1 to 86400, "
+                "not '%s'\n", optarg);
+        return RBL_EXIT_UNKNOWN;
+      }
+      used |= OPT_TIMEOUT;
+      break;
     case 'h': help = true; break;
     case 'V':
       printf("rblmon %s\n", RBLMON_VERSION);
@@ -273,6 +300,8 @@ main(int argc, char **argv)
             argv[optind]);
     return RBL_EXIT_UNKNOWN;
   }
+  if (!(cmd->formats & REPORT_NAGIOS))
+    plugin_not_ours(); /* --format nagios is refused as a usage error */
   if (help) {
     command_usage(cmd);
     return RBL_EXIT_OK;
@@ -289,6 +318,16 @@ main(int argc, char **argv)
   if (!command_accepts(cmd, &c))
     return RBL_EXIT_UNKNOWN;
   return cmd->fn(&c);
+}
+
+int
+main(int argc, char **argv)
+{
+  /* A Nagios plugin prints its status line whatever goes wrong, a bad
+   * option before --format included (plugin.h). */
+  bool plugin = plugin_wanted(argc, argv) && plugin_begin();
+  int rc = dispatch(argc, argv);
+  return plugin ? plugin_end(rc) : rc;
 }
 
 int

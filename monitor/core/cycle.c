@@ -23,6 +23,15 @@
 #include "targets.h"
 
 #define CYCLE_MAX_CHANGES 100000
+/* What the engines get when the deadline has passed before they start. */
+#define CYCLE_MIN_DEADLINE_MS 100
+
+/* Changes as they come (bounded: past CYCLE_MAX_CHANGES they are
+ * counted, not kept). */
+struct changes {
+  struct change *c;
+  size_t n, cap, dropped;
+};
 
 struct cycle {
   const struct app *a;
@@ -56,8 +65,8 @@ struct cycle {
   bool store_failed;
   char store_err[1024];
   uint64_t *used;                 /* queries per list, last 24 h */
-  struct change *changes;
-  size_t nchanges, capchanges, dropped;
+  struct changes changes;         /* this cycle's */
+  struct changes news;            /* o->reader's: those it has not seen */
   /* the report */
   FILE *out;
   struct afile af;
@@ -69,22 +78,54 @@ struct cycle {
 };
 
 static void
+changes_add(struct changes *l, const struct change *c)
+{
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    struct change *p = cap > CYCLE_MAX_CHANGES
+                         ? NULL
+                         : realloc(l->c, cap * sizeof(*p));
+    if (p == NULL) {
+      l->dropped++;
+      return;
+    }
+    l->c = p;
+    l->cap = cap;
+  }
+  l->c[l->n++] = *c;
+}
+
+static void
 on_change(void *arg, const struct change *c)
 {
   struct cycle *y = arg;
-  if (y->nchanges == y->capchanges) {
-    size_t cap = y->capchanges ? y->capchanges * 2 : 16;
-    struct change *p = cap > CYCLE_MAX_CHANGES
-                         ? NULL
-                         : realloc(y->changes, cap * sizeof(*p));
-    if (p == NULL) {
-      y->dropped++;
-      return;
-    }
-    y->changes = p;
-    y->capchanges = cap;
-  }
-  y->changes[y->nchanges++] = *c;
+  changes_add(&y->changes, c);
+}
+
+static void
+on_news(void *arg, const struct change *c)
+{
+  struct cycle *y = arg;
+  changes_add(&y->news, c);
+}
+
+/* The source a kept change names, as this configuration has it (NULL: it
+ * is no longer configured). */
+static const struct list_def *
+source_of(void *arg, const char *name)
+{
+  const struct app *a = ((const struct cycle *)arg)->a;
+  for (size_t i = 0; i < a->nlists; i++)
+    if (strcmp(a->lists[i]->name, name) == 0)
+      return a->lists[i];
+  for (size_t i = 0; i < a->cfg.nproviders; i++)
+    if (strcmp(a->cfg.providers[i]->def.name, name) == 0)
+      return &a->cfg.providers[i]->def;
+  for (unsigned ck = 0; a->cfg.auth_on && ck < AUTH_NCHECKS; ck++)
+    if (((a->cfg.auth_checks >> ck) & 1u) &&
+        strcmp(auth_source((enum auth_check)ck)->name, name) == 0)
+      return auth_source((enum auth_check)ck);
+  return NULL;
 }
 
 static void
@@ -471,11 +512,14 @@ cycle_cancel(struct cycle *y)
 static struct engine_ctx
 engine_ctx(struct cycle *y)
 {
-  /* resolver.deadline bounds the whole check, from_spf included */
+  /* resolver.deadline (or check --timeout) bounds the whole check,
+   * from_spf and the wait for the state included; the engines still
+   * start when it has passed, to report what they did not ask */
   uint64_t spent = loop_now(y->loop) - y->t_start;
   uint64_t deadline = y->a->cfg.deadline_ms;
   if (deadline > 0)
-    deadline = spent + 1000 < deadline ? deadline - spent : 1000;
+    deadline = spent + CYCLE_MIN_DEADLINE_MS < deadline
+                 ? deadline - spent : CYCLE_MIN_DEADLINE_MS;
   return (struct engine_ctx){
     .loop = y->loop, .dns = y->dns, .http = y->http, .cfg = &y->a->cfg,
     .lists = y->lists, .nlists = y->nlists, .used_today = y->used,
@@ -604,6 +648,17 @@ record(struct cycle *y, int rc)
       store_error(y->store, "cannot record list health", y->store_err,
                   sizeof(y->store_err));
     }
+  /* the changes are kept for every reader; o->reader gets what it has
+   * not seen, whoever's check found it */
+  if (!y->store_failed &&
+      (store_changes_put(y->store, y->changes.c, y->changes.n) != RBL_OK ||
+       (y->o->reader != NULL &&
+        store_changes_read(y->store, y->o->reader, CYCLE_MAX_CHANGES,
+                           source_of, on_news, y) != RBL_OK))) {
+    y->store_failed = true;
+    store_error(y->store, "cannot record the changes", y->store_err,
+                sizeof(y->store_err));
+  }
   if (!y->store_failed &&
       store_cycle_commit(y->store, y->a->cfg.retention_ms, &y->tally, rc,
                          y->full, y->configured, y->nconfigured,
@@ -615,7 +670,7 @@ record(struct cycle *y, int rc)
                   sizeof(y->store_err));
   if (y->store_failed) {
     store_cycle_rollback(y->store);
-    y->nchanges = 0; /* not committed: not news */
+    y->changes.n = y->news.n = 0; /* not committed: not news */
   }
   return !y->store_failed;
 }
@@ -625,9 +680,14 @@ record(struct cycle *y, int rc)
 static int
 finish(struct cycle *y, int rc, bool saved)
 {
+  /* an unrecorded check is UNKNOWN, and its report says so (a plugin's
+   * status line is its exit code's) */
+  if (y->store_failed || y->unrecorded)
+    rc = RBL_EXIT_UNKNOWN;
+  const struct changes *shown = y->o->reader ? &y->news : &y->changes;
   struct report_summary s = {&y->tally, y->states, y->nstates,
-                             loop_now(y->loop) - y->started, rc, y->changes,
-                             y->nchanges, saved,
+                             loop_now(y->loop) - y->started, rc,
+                             shown->c, shown->n, saved,
                              y->o->changes_only && !y->unrecorded,
                              NULL, 0, false, clock_now()};
   /* what was committed: the open listings and when each began */
@@ -637,22 +697,22 @@ finish(struct cycle *y, int rc, bool saved)
                  store_current(y->store, &ar, &open, &s.nopen) == RBL_OK;
   s.open = open;
   y->o->rep->end(y->rep_state, &s);
+  if (y->out == stdout) /* out before the notifications run */
+    fflush(stdout);
   arena_free(&ar);
   y->rep_state = NULL;
-  if (y->dropped > 0)
-    fprintf(stderr, "rblmon: %zu more changes not shown\n", y->dropped);
-  if (saved && y->nchanges > 0) { /* only what was committed is news */
+  if (shown->dropped > 0)
+    fprintf(stderr, "rblmon: %zu more changes not shown\n", shown->dropped);
+  if (saved && y->changes.n > 0) { /* only what was committed is news */
     struct notify_event *ev = NULL;
     size_t nev = 0;
-    notify_from_changes(y->changes, y->nchanges, &ev, &nev);
+    notify_from_changes(y->changes.c, y->changes.n, &ev, &nev);
     if (nev > 0)
       notify_send(&y->a->cfg, ev, nev, false);
     notify_free(ev, nev);
   }
-  if (y->store_failed || y->unrecorded) {
+  if (y->store_failed || y->unrecorded)
     fprintf(stderr, "rblmon: %s\n", y->store_err);
-    rc = RBL_EXIT_UNKNOWN;
-  }
   if (y->out != stdout) {
     char err[PATH_MAX + 64];
     y->out = NULL;
@@ -683,7 +743,8 @@ cycle_free(struct cycle *y)
   free(y->wide);
   feed_cache_free(&y->own_feeds);
   free(y->used);
-  free(y->changes);
+  free(y->changes.c);
+  free(y->news.c);
   free(y->states);
   targets_free(&y->set);
 }

@@ -35,6 +35,10 @@ struct cycle_opts {
                                      run); NULL: read for this one */
   bool *recorded;                 /* told whether the state took the
                                      cycle (NULL: not asked) */
+  /* The reader of the changes (store.h) whose unseen changes the report
+   * shows, moving its position; NULL: this cycle's changes (rblmon run,
+   * a plain check). */
+  const char *reader;
 };
 
 /* Runs one cycle; returns its exit code (RBL_EXIT_*). */

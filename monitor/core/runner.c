@@ -267,7 +267,7 @@ run_check(struct run *r, unsigned kind, const char *const *only, size_t n,
 {
   struct cycle_opts o = {report_find("text"), NULL, false, true, false, NULL,
                          0, kind, only, n, cycle_began, r, &r->current,
-                         &r->feeds, recorded};
+                         &r->feeds, recorded, NULL};
   return cycle_run(r->app, r->loop, &o);
 }
 

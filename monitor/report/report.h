@@ -63,6 +63,9 @@ struct status_view {
   const struct finding *unexplained; /* NULL: not known (a failed read) */
   size_t nunexplained;
   int exit_code;
+  int last_exit;                  /* the last check's exit code */
+  int64_t stale_after;            /* seconds: an older last check is */
+  bool stale;                     /* stale (then at least WARNING) */
 };
 
 /* rblmon history [TARGET]: episodes, newest first. */

@@ -488,6 +488,7 @@ static const char sql_commit_common[] =
   "DELETE FROM episodes WHERE cleared_at IS NOT NULL AND cleared_at < "
   ":cutoff;"
   "DELETE FROM health_history WHERE at < :cutoff;"
+  "DELETE FROM changes WHERE at < :cutoff;"
   "DELETE FROM cycles WHERE started < :cutoff;"
   "DELETE FROM reputation_cache WHERE checked_at < :now - 31 * 86400;"
   "DELETE FROM provider_pause WHERE until < :now;"

@@ -158,6 +158,19 @@ static const char *const migrations[] = {
    "ALTER TABLE rejections ADD COLUMN operator TEXT;"
    "ALTER TABLE rejections ADD COLUMN requirement TEXT;"
    "ALTER TABLE rejections ADD COLUMN loghost TEXT;"),
+  /* 9: the changes of every cycle, and where each reader of them is (a
+   * change is news once per reader: cron's check --changes-only sees
+   * what a Nagios check or rblmon run found first).  AUTOINCREMENT: ids
+   * are never reused once pruned, or a reader would skip new ones. */
+  ("CREATE TABLE changes("
+   " id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,"
+   " kind TEXT NOT NULL, target TEXT NOT NULL, source TEXT NOT NULL,"
+   " before TEXT NOT NULL, after TEXT NOT NULL, detail TEXT NOT NULL,"
+   " since INTEGER NOT NULL, severity TEXT NOT NULL);"
+   "CREATE INDEX changes_by_time ON changes(at);"
+   "CREATE TABLE change_readers("
+   " name TEXT PRIMARY KEY, seen INTEGER NOT NULL) WITHOUT ROWID;"
+   "INSERT INTO change_readers(name, seen) VALUES ('default', 0);"),
 };
 
 
@@ -895,6 +908,7 @@ store_cycle_begin(struct store *s, int64_t now, char *err, size_t errlen)
   s->in_cycle = true;
   s->now = now;
   s->started = now;
+  s->first_change = 0;
   return RBL_OK;
 }
 

@@ -25,7 +25,7 @@
 #include "clock.h"
 #include "result.h"
 
-#define STORE_SCHEMA 8
+#define STORE_SCHEMA 9
 #define STORE_PATH_MAX PATH_MAX /* the state path and its suffixes */
 
 struct store;
@@ -97,6 +97,32 @@ bool store_failed(const struct store *s);
  * again"), ending with what the state still holds. */
 void store_failure(const struct store *s, const char *not_recorded,
                    char *err, size_t errlen);
+
+/* ---- changes, once per reader ------------------------------------------
+ * The changes of a cycle are kept in the state with the cycle (until the
+ * retention), whoever ran it: rblmon run, a Nagios check, cron.  A named
+ * reader (check --changes-only --consumer NAME; "default" when none is
+ * named) gets those it has not seen yet, and its position moves in the
+ * same transaction: a change is news once per reader, and only once the
+ * transaction is committed.  Inside a cycle's transaction. */
+#define STORE_READER_DEFAULT "default"
+#define STORE_READER_MAX 64
+/* A reader's name: 1 to STORE_READER_MAX of [A-Za-z0-9._-]. */
+bool store_reader_name_ok(const char *name);
+/* Keeps the cycle's changes (c[i].list->name is the source). */
+rbl_status store_changes_put(struct store *s, const struct change *c,
+                             size_t n);
+/* The list_def a source name stands for now, or NULL (its changes are
+ * left out: it is no longer configured). */
+typedef const struct list_def *(*store_list_fn)(void *arg,
+                                                const char *source);
+/* Calls fn with each change after reader's position, oldest first, at
+ * most max (the rest at the next read), and moves the position past
+ * them.  A reader the state does not know yet starts with the changes
+ * this transaction put.  RBL_EIO (the transaction fails). */
+rbl_status store_changes_read(struct store *s, const char *reader,
+                              size_t max, store_list_fn find,
+                              store_change_fn fn, void *arg);
 
 /* Queries sent to source since the given time (for daily limits); an
  * error (the transaction then fails) rather than a guess. */

@@ -22,6 +22,8 @@ struct store {
   int lock_fd;
   bool readonly, in_cycle;
   int64_t now, started;
+  int64_t first_change;     /* the transaction's first kept change, 0:
+                               none yet (changes.c) */
   sqlite3_stmt *q[NQ];
   /* the first failure of the transaction in progress (the rule in
    * store.h): once set, nothing more is stepped */

@@ -297,9 +297,10 @@ class CheckTest(rbltest.unittest.TestCase):
         a = self.check([BL], "ips: [192.0.2.1, 192.0.2.4]", fmt="text", extra_args=["--all"])
         self.assertRegex(a.out, r"192\.0\.2\.4 +bl +clean")
         n = self.check([BL], "ips: [192.0.2.1, 192.0.2.4]", fmt="nagios")
-        self.assertEqual(n.out.count("\n"), 1)
+        self.assertEqual(n.out.count("\n"), 2)  # the status line, one line per listing
         self.assertTrue(n.out.startswith("RBLMON CRITICAL - 1 listed: 192.0.2.1 on bl |"), n.out)
-        self.assertIn("listed=1;;;0 critical=1;;1;0", n.out)
+        self.assertIn("listed=1;;;0 critical=1;;0;0", n.out)
+        self.assertTrue(n.out.endswith("\n192.0.2.1 on bl: critical, 127.0.0.2 (spam)\n"), n.out)
 
     def test_untested_list_is_not_trusted_when_no_list_passes_its_probes(self):
         # dead.test fails its test point; an untested list on the same

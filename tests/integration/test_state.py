@@ -166,7 +166,7 @@ class StateTest(rbltest.unittest.TestCase):
         self.assertEqual(stat.S_IMODE(st.st_mode), 0o600)
         db = sqlite3.connect(self.w.db)
         self.assertEqual(db.execute("PRAGMA journal_mode").fetchone()[0], "wal")
-        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 8)
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 9)
         self.assertEqual(db.execute("PRAGMA application_id").fetchone()[0], 0x52424C4D)
         db.close()
 
@@ -219,7 +219,7 @@ class StateTest(rbltest.unittest.TestCase):
         r = self.cron("listed", T0 + DAY)
         self.assertEqual((r.out, r.rc), ("", 2), r.err)  # the old episode goes on
         db = sqlite3.connect(self.w.db)
-        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 8)
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 9)
         self.assertEqual(db.execute("SELECT first_seen FROM episodes").fetchall(), [(T0,)])
         db.close()
 
@@ -390,6 +390,10 @@ class StateTest(rbltest.unittest.TestCase):
         self.assertEqual(r.out, "")  # changes not committed are not news
         s = self.w.run(["status", "--format", "json"])
         self.assertEqual(len(s.json()["listings"]), 1)  # the delisting was not recorded
+        # nor was the reader's position: the next recorded check tells it, once
+        self.assertEqual(self.cron("clean", T0 + DAY + 60).out,
+                         "DELISTED   192.0.2.1 from bl after 1d 0h\n")
+        self.assertEqual(self.cron("clean", T0 + DAY + 120).out, "")
 
     def test_retention_prunes_closed_episodes(self):
         self.cron("listed", T0)

@@ -64,7 +64,7 @@ status_of(struct status_view *v, struct listing_view *lv)
   *lv = (struct listing_view){&ep, NULL, &ev, &rem, "mail"};
   static const struct finding none;
   *v = (struct status_view){T0 + 7200, T0 + 3600, lv, 1, health, 2, &none, 0,
-                            RBL_EXIT_CRITICAL};
+                            RBL_EXIT_CRITICAL, RBL_EXIT_CRITICAL, 7200, false};
 }
 
 static void
@@ -150,6 +150,37 @@ status_prometheus(void **state)
   free(c.buf);
 }
 
+/* Nagios: the status line with listings, the last check's age and the
+ * perfdata whose ranges alert at one listing ("0": above 0); a long-text
+ * line per listing; a stale state says so. */
+static void
+status_nagios(void **state)
+{
+  (void)state;
+  struct status_view v;
+  struct listing_view lv;
+  struct capture c;
+  status_of(&v, &lv);
+  cap_open(&c);
+  report_nagios.status(c.f, &v);
+  const char *out = cap_close(&c);
+  assert_string_equal(out,
+    "RBLMON CRITICAL - 1 listed: 192.0.2.1 on bl; last check 1h 0m ago | "
+    "listed=1;;;0 critical=1;;0;0 warning=0;0;;0 age=3600s;7200;;0\n"
+    "192.0.2.1 on bl: critical, 127.0.0.2 (spam trap hits), since "
+    "2025-11-24T16:00:00Z\n");
+  free(c.buf);
+  v.now = T0 + 3600 + 7201;
+  v.stale = true;
+  cap_open(&c);
+  report_nagios.status(c.f, &v);
+  out = cap_close(&c);
+  assert_non_null(strstr(out, "; last check 2h 0m ago (stale: older than "
+                              "2h 0m) | "));
+  assert_non_null(strstr(out, " age=7201s;7200;;0\n"));
+  free(c.buf);
+}
+
 static void
 history_text_empty(void **state)
 {
@@ -164,12 +195,13 @@ history_text_empty(void **state)
 }
 
 /* A format serves a view or leaves it NULL (the command table refuses
- * it then): nagios is for checks only. */
+ * it then): nagios is for checks and status only. */
 static void
 views_served(void **state)
 {
   (void)state;
-  assert_null(report_nagios.status);
+  assert_non_null(report_nagios.status);
+  assert_null(report_nagios.history);
   assert_null(report_nagios.lists);
   assert_null(report_prometheus.history);
   assert_non_null(report_prometheus.status);
@@ -443,6 +475,7 @@ main(void)
     cmocka_unit_test(status_text),
     cmocka_unit_test(status_json),
     cmocka_unit_test(status_prometheus),
+    cmocka_unit_test(status_nagios),
     cmocka_unit_test(history_text_empty),
     cmocka_unit_test(views_served),
     cmocka_unit_test(check_prometheus_since),
