@@ -1,0 +1,170 @@
+"""systemd (issue 21): the installed system unit is sandboxed (systemd-analyze
+security scores it 2.0 or below, offline) and still valid (systemd-analyze
+verify), keeps what rblmon needs (the adm group for the mail logs, its state
+directory, the network, a subprocess for the hook); the user units are
+hardened as far as a user manager can; the sysusers.d and tmpfiles.d files
+make the rblmon user (in adm) and its 0700 state directory in a scratch
+root.  Where systemd runs (PID 1), the installed binary runs in a transient
+unit with the system unit's sandbox."""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import rbltest
+
+BUILD = os.environ.get("RBLMON_BUILD")
+ANALYZE = shutil.which("systemd-analyze")
+MAX_EXPOSURE = 2.0
+
+
+def exposure(unit):
+    r = subprocess.run([ANALYZE, "security", "--offline=yes", "--no-pager", unit],
+                       capture_output=True, text=True)
+    m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", r.stdout)
+    if m is None:
+        raise AssertionError("no score from systemd-analyze:\n" + r.stdout + r.stderr)
+    return float(m.group(1)), r.stdout
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def service_settings(unit):
+    """The [Service] section as (key, value) pairs, comments left out."""
+    out, section = [], None
+    for line in read(unit).splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            section = line
+        elif section == "[Service]" and line and not line.startswith("#"):
+            k, _, v = line.partition("=")
+            out.append((k, v))
+    return out
+
+
+@unittest.skipUnless(BUILD, "RBLMON_BUILD names the build directory")
+@unittest.skipUnless(ANALYZE, "systemd-analyze is not installed (apt-get install systemd)")
+class SystemdTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.prefix = tempfile.mkdtemp(prefix="rblmon-prefix.")
+        subprocess.run(["cmake", "--install", BUILD, "--prefix", cls.prefix],
+                       check=True, capture_output=True)
+        cls.unit = os.path.join(cls.prefix, "lib/systemd/system/rblmon.service")
+        cls.settings = service_settings(cls.unit)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.prefix, True)
+
+    def test_system_unit_exposure(self):
+        score, text = exposure(self.unit)
+        self.assertLessEqual(score, MAX_EXPOSURE, text)
+
+    def test_system_unit_keeps_what_rblmon_needs(self):
+        s = dict(self.settings)
+        self.assertEqual(s["User"], "rblmon")
+        self.assertEqual(s["SupplementaryGroups"], "adm")  # /var/log/mail.log
+        self.assertEqual((s["StateDirectory"], s["StateDirectoryMode"]),
+                         ("rblmon", "0700"))
+        self.assertEqual(s["Environment"], "XDG_STATE_HOME=/var/lib")
+        self.assertEqual(s["UMask"], "0077")
+        self.assertEqual(s["RestrictAddressFamilies"].split(),
+                         ["AF_UNIX", "AF_INET", "AF_INET6"])
+        # the adm group would be nogroup in a user namespace; the network is
+        # any DNS server and HTTPS provider; the hook is a subprocess
+        self.assertNotIn("PrivateUsers", s)
+        self.assertNotIn("PrivateNetwork", s)
+        self.assertNotIn("IPAddressDeny", s)
+        filters = [v for k, v in self.settings if k == "SystemCallFilter"]
+        self.assertIn("@system-service", filters)
+        self.assertFalse(any("@process" in f for f in filters), filters)
+
+    def test_units_verify(self):
+        for unit in (self.unit,
+                     os.path.join(self.prefix, "lib/systemd/user/rblmon-check.timer")):
+            r = subprocess.run([ANALYZE, "verify", "--man=no", unit],
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertEqual(r.stderr, "")
+
+    def test_user_units_hardened(self):
+        for name in ("rblmon.service", "rblmon-check.service"):
+            unit = os.path.join(self.prefix, "lib/systemd/user", name)
+            s = dict(service_settings(unit))
+            for k in ("NoNewPrivileges", "MemoryDenyWriteExecute", "RestrictSUIDSGID",
+                      "LockPersonality", "RestrictNamespaces"):
+                self.assertEqual(s.get(k), "yes", "%s: %s" % (name, k))
+            self.assertEqual(s.get("UMask"), "0077", name)
+            # mount namespaces would need user namespaces in a user manager
+            self.assertNotIn("ProtectSystem", s, name)
+            score, text = exposure(unit)  # as a system unit would be read
+            self.assertLess(score, 7.0, text)
+
+    def test_sysusers_and_tmpfiles(self):
+        for tool in ("systemd-sysusers", "systemd-tmpfiles"):
+            if shutil.which(tool) is None:
+                self.skipTest("%s is not installed" % tool)
+        root = tempfile.mkdtemp(prefix="rblmon-root.")
+        self.addCleanup(shutil.rmtree, root, True)
+        os.makedirs(os.path.join(root, "etc"))
+        with open(os.path.join(root, "etc/passwd"), "w") as f:
+            f.write("root:x:0:0:root:/root:/bin/sh\n")
+        with open(os.path.join(root, "etc/group"), "w") as f:
+            f.write("root:x:0:\nadm:x:4:\n")
+        r = subprocess.run(["systemd-sysusers", "--root=" + root,
+                            os.path.join(self.prefix, "lib/sysusers.d/rblmon.conf")],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        users = {l.split(":")[0]: l.split(":") for l in
+                 read(os.path.join(root, "etc/passwd")).splitlines()}
+        groups = {l.split(":")[0]: l.split(":") for l in
+                  read(os.path.join(root, "etc/group")).splitlines()}
+        self.assertEqual(users["rblmon"][5:], ["/var/lib/rblmon", "/usr/sbin/nologin"])
+        self.assertNotEqual(users["rblmon"][2], "0")
+        self.assertIn("rblmon", groups["adm"][3].split(","))
+        r = subprocess.run(["systemd-tmpfiles", "--create", "--root=" + root,
+                            os.path.join(self.prefix, "lib/tmpfiles.d/rblmon.conf")],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        st = os.stat(os.path.join(root, "var/lib/rblmon"))
+        self.assertEqual(st.st_mode & 0o7777, 0o700)
+        self.assertEqual(str(st.st_uid), users["rblmon"][2])
+
+    @unittest.skipUnless(os.path.isdir("/run/systemd/system") and os.geteuid() == 0,
+                         "systemd is not PID 1 here, or not root: no transient unit "
+                         "(the unit is checked with systemd-analyze only)")
+    def test_runs_in_the_sandbox(self):
+        # The sandbox of the unit, as the rblmon user would run it: root
+        # stands in (no rblmon user on a test machine), DynamicUser= gives
+        # an unprivileged one.
+        skip = {"ExecStart", "ExecReload", "User", "Group", "Restart", "RestartSec",
+                "Type", "SupplementaryGroups"}
+        props = ["--property=%s=%s" % (k, v) for k, v in self.settings if k not in skip]
+        # PrivateTmp= and ProtectHome= hide /tmp and /home: a prefix in the
+        # build tree, that the dynamic user may read
+        prefix = tempfile.mkdtemp(prefix="systemd-run.", dir=BUILD)
+        self.addCleanup(shutil.rmtree, prefix, True)
+        os.chmod(prefix, 0o755)
+        subprocess.run(["cmake", "--install", BUILD, "--prefix", prefix],
+                       check=True, capture_output=True)
+        example = os.path.join(prefix, "share/rblmon/rblmon.example.yaml")
+        binary = os.path.join(prefix, "bin/rblmon")
+        base = ["systemd-run", "--wait", "--pipe", "--quiet", "--collect",
+                "--property=DynamicUser=yes"] + props
+        r = subprocess.run(base + [binary, "--version"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith("rblmon "), r.stdout)
+        r = subprocess.run(base + [binary, "-c", example, "config", "check"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("configuration OK", r.stdout)
+
+
+if __name__ == "__main__":
+    rbltest.main()
