@@ -4,16 +4,26 @@ verify), keeps what rblmon needs (the adm group for the mail logs, its state
 directory, the network, a subprocess for the hook); the user units are
 hardened as far as a user manager can; the sysusers.d and tmpfiles.d files
 make the rblmon user (in adm) and its 0700 state directory in a scratch
-root.  Where systemd runs (PID 1), the installed binary runs in a transient
-unit with the system unit's sandbox."""
+root.  What rblmon does under the unit's filters is traced (strace) through
+a check (DNS and HTTPS on loopback, the state, the notification hook), a
+log scan, status and remind: every system call is one SystemCallFilter=
+allows, every socket one RestrictAddressFamilies= allows, no mapping is
+writable and executable (MemoryDenyWriteExecute=).  Where systemd runs
+(PID 1), the installed binary runs in a transient unit with the system
+unit's sandbox."""
+import json
 import os
+import pwd
 import re
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 import rbltest
+from httpstest import HttpsServer, TestCA
+from rbltest import RBLMON, Rbldnsd, Workdir, custom_list
 
 BUILD = os.environ.get("RBLMON_BUILD")
 ANALYZE = shutil.which("systemd-analyze")
@@ -27,6 +37,42 @@ def exposure(unit):
     if m is None:
         raise AssertionError("no score from systemd-analyze:\n" + r.stdout + r.stderr)
     return float(m.group(1)), r.stdout
+
+
+def syscall_groups():
+    """{"@group": {names and @groups}} from systemd-analyze syscall-filter."""
+    out = subprocess.run([ANALYZE, "syscall-filter", "--no-pager"],
+                         capture_output=True, text=True, check=True).stdout
+    groups, cur = {}, None
+    for line in out.splitlines():
+        word = line.strip().split(" ")[0]
+        if not word or word.startswith("#"):
+            continue
+        if not line.startswith(" ") and word.startswith("@"):
+            cur = groups.setdefault(word, set())
+        elif cur is not None and line.startswith(" "):
+            cur.add(word)
+    return groups
+
+
+def allowed_syscalls(filters):
+    """The system calls a list of SystemCallFilter= values allows."""
+    groups = syscall_groups()
+
+    def expand(names):
+        out = set()
+        for n in names:
+            out |= expand(groups[n]) if n.startswith("@") else {n}
+        return out
+    allowed = None
+    for f in filters:
+        deny = f.startswith("~")
+        names = expand(f.lstrip("~").split())
+        if deny:
+            allowed = (allowed if allowed is not None else set()) - names
+        else:
+            allowed = (allowed or set()) | names
+    return allowed
 
 
 def read(path):
@@ -84,6 +130,82 @@ class SystemdTest(unittest.TestCase):
         filters = [v for k, v in self.settings if k == "SystemCallFilter"]
         self.assertIn("@system-service", filters)
         self.assertFalse(any("@process" in f for f in filters), filters)
+
+    @unittest.skipUnless(shutil.which("strace"), "strace is not installed")
+    def test_what_rblmon_does_passes_the_filters(self):
+        s = self.settings
+        allowed = allowed_syscalls([v for k, v in s if k == "SystemCallFilter"])
+        self.assertIn("read", allowed)
+        self.assertNotIn("setuid", allowed)
+        families = set(dict(s)["RestrictAddressFamilies"].split())
+        w = Workdir()
+        self.addCleanup(w.cleanup)
+        ca = TestCA()
+        self.addCleanup(ca.close)
+        log = os.path.join(w.dir, "mail.log")
+        with open(log, "w") as f:
+            f.write(time.strftime("%b %e %H:%M:%S", time.localtime(time.time() - 60))
+                    + " mx1 postfix/smtp[1]: A1: to=<u@example.com>, relay=mx.example.com"
+                    "[198.51.100.25]:25, dsn=5.7.1, status=bounced (host mx.example.com"
+                    "[198.51.100.25] said: 554 5.7.1 Client host [192.0.2.1] blocked "
+                    "using bl.test (in reply to RCPT TO command))\n")
+        answer = (200, {"Content-Type": "application/json"}, json.dumps({"score": 80}))
+        zones = {"bl.test": ("ip4set", ":127.0.0.2:spam\n127.0.0.2\n192.0.2.1\n")}
+        with Rbldnsd(zones) as dns, HttpsServer(ca, {"/v1/ip": answer}) as web:
+            w.write_config(
+                "watchlists:\n  - name: out\n    ips: [192.0.2.1]\n"
+                "lists:\n  use: []\n  custom:\n%s"
+                "resolver:\n  servers: [127.0.0.1:%d]\n  timeout: 500ms\n"
+                "reputation:\n  - name: myrep\n    url: %s?ip={ip}\n    ca_file: %s\n"
+                "    pointer: /score\n    rules:\n      - {critical: '> 50'}\n"
+                "logs:\n  files: [mail.log]\n"
+                "notify:\n  command: {argv: [/bin/cat]}\n"
+                % (custom_list("bl", "bl.test", "ip4", {"127.0.0.2": ("spam", "critical")}),
+                   dns.port, web.url("/v1/ip"), ca.ca_file))
+            trace = os.path.join(w.dir, "trace")
+            # as the unit does, not as root (SQLite, as root, gives its
+            # journals the database's owner with fchown)
+            as_user = []
+            if os.geteuid() == 0:
+                as_user = ["-u", "nobody"]
+                os.chmod(ca.dir, 0o755)
+                os.chmod(ca.ca_file, 0o644)
+                nobody = pwd.getpwnam("nobody")
+                for d, _, files in os.walk(w.dir):
+                    for n in [d] + [os.path.join(d, f) for f in files]:
+                        os.chown(n, nobody.pw_uid, nobody.pw_gid)
+            for args, rc in ((["check"], 2), (["scan-logs"], 2), (["status"], 2),
+                             (["remind"], 2)):
+                r = subprocess.run(["strace", "-f", "-qq", "-o", trace] + as_user + [RBLMON, "-c",
+                                    w.config_path] + args, env=w.env(), cwd=w.dir,
+                                   capture_output=True, text=True)
+                self.assertEqual(r.returncode, rc, (args, r.stdout, r.stderr))
+                with open(trace) as f:
+                    lines = f.read().splitlines()
+                calls = {m.group(1) for m in (re.match(
+                    r"^\d+\s+(?:<\.\.\. )?([a-z0-9_]+)[( ]", l) for l in lines) if m}
+                self.assertIn("openat", calls)
+                if args == ["check"]:  # the hook ran, under the same filter
+                    self.assertTrue(any('execve("/bin/cat"' in l for l in lines))
+                self.assertEqual(calls - allowed, set(), args)
+                for l in lines:
+                    m = re.search(r"\bsocket\((AF_[A-Z0-9]+)", l)
+                    if m:
+                        self.assertIn(m.group(1), families, l)
+                    if re.search(r"\b(mmap|mprotect)\(", l):
+                        self.assertFalse("PROT_WRITE|PROT_EXEC" in l, l)
+                    # ProcSubset=pid: only the process directories of /proc
+                    # (libselinux, which GLib links, looks for selinuxfs in
+                    # /proc/filesystems at load and does without it)
+                    m = re.search(r'"(/proc/[^"]*)"', l)
+                    if m and m.group(1) != "/proc/filesystems":
+                        self.assertRegex(m.group(1), r"^/proc/(self|thread-self|\d+)(/|$)", l)
+                    # PrivateDevices=: only the API devices
+                    m = re.search(r'"(/dev/[^"]*)"', l)
+                    if m:
+                        self.assertIn(m.group(1), ("/dev/null", "/dev/zero", "/dev/full",
+                                                   "/dev/random", "/dev/urandom"), l)
+            self.assertEqual(len(web.hits("/v1/ip")), 1)
 
     def test_units_verify(self):
         for unit in (self.unit,
