@@ -177,20 +177,27 @@ class SystemdTest(unittest.TestCase):
             trace = os.path.join(w.dir, "trace")
             # as the unit does, not as root (SQLite, as root, gives its
             # journals the database's owner with fchown)
-            as_user = []
+            as_user, binary, env = [], RBLMON, w.env()
             if os.geteuid() == 0:
+                # copies nobody may read, whatever the mode of the tree's
+                # directories (as test_privilege does)
                 as_user = ["-u", "nobody"]
+                binary = os.path.join(w.dir, "rblmon")
+                shutil.copy(RBLMON, binary)
+                env["RBLMON_CATALOG"] = os.path.join(w.dir, "lists")
+                shutil.copytree(rbltest.CATALOG, env["RBLMON_CATALOG"])
                 os.chmod(ca.dir, 0o755)
                 os.chmod(ca.ca_file, 0o644)
                 nobody = pwd.getpwnam("nobody")
                 for d, _, files in os.walk(w.dir):
+                    os.chmod(d, 0o755)
                     for n in [d] + [os.path.join(d, f) for f in files]:
                         os.chown(n, nobody.pw_uid, nobody.pw_gid)
             for args, rc in ((["check"], 2), (["scan-logs"], 2), (["status"], 2),
                              (["remind"], 2)):
-                r = subprocess.run(["strace", "-f", "-qq", "-o", trace] + as_user + [RBLMON, "-c",
-                                    w.config_path] + args, env=w.env(), cwd=w.dir,
-                                   capture_output=True, text=True)
+                r = subprocess.run(["strace", "-f", "-qq", "-o", trace] + as_user
+                                   + [binary, "-c", w.config_path] + args, env=env,
+                                   cwd=w.dir, capture_output=True, text=True)
                 self.assertEqual(r.returncode, rc, (args, r.stdout, r.stderr))
                 with open(trace) as f:
                     lines = f.read().splitlines()
