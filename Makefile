@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 # WERROR=ON: warnings are errors (CI sets it)
 WERROR ?= OFF
 
-.PHONY: deps configure build run test test-asan test-valgrind test-faults fuzz bench clean
+.PHONY: deps configure build run test test-asan test-valgrind test-faults fuzz bench deb clean
 
 deps:
 	@scripts/install-deps
@@ -66,5 +66,17 @@ bench: build
 	bench/feed-bench.sh $(BUILD)/rblmon
 	bench/spf-suite-bench.py $(BUILD)/rblmon
 
+# The Debian package, built with the distribution's tools (debian/) from a
+# copy of the tree in $(DEB_BUILD)/src, so that the tree stays clean: the
+# .deb, .changes and .buildinfo land in $(DEB_BUILD)/; lintian then checks
+# them (an error fails).
+DEB_BUILD ?= build-deb
+deb: deps
+	rm -rf $(DEB_BUILD) && mkdir -p $(DEB_BUILD)/src
+	tar -c --exclude-vcs --exclude='./build' --exclude='./build-*' -f - . | \
+	  tar -x -C $(DEB_BUILD)/src
+	cd $(DEB_BUILD)/src && dpkg-buildpackage -b -us -uc -j$(JOBS)
+	lintian --fail-on error $(DEB_BUILD)/*.changes
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(DEB_BUILD)
