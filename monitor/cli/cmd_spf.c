@@ -130,8 +130,7 @@ print_text(const struct spf_query *q, const struct spf_out *o, json_t *trace)
     printf("\n");
   }
   printf("DNS lookups: %u of %d; lookups that found nothing: %u of %d\n",
-         o->lookups < SPF_MAX_LOOKUPS ? o->lookups : SPF_MAX_LOOKUPS + 1,
-         SPF_MAX_LOOKUPS, o->voids, SPF_MAX_VOIDS);
+         o->lookups, SPF_MAX_LOOKUPS, o->voids, SPF_MAX_VOIDS);
 }
 
 static void
@@ -159,7 +158,8 @@ print_json(const struct spf_query *q, const struct spf_out *o, json_t *trace)
 /* The arguments: IP, DOMAIN (any text: a name that is no domain reads as
  * "none", as a receiver's check_host() would have it), the sender
  * (postmaster@DOMAIN unless given) and the HELO name (DOMAIN unless
- * given). */
+ * given).  The null sender (--sender '') is the HELO identity: the HELO
+ * name is checked, with postmaster@ it as the sender (RFC 7208 2.4). */
 static bool
 parse_args(const struct cli *c, struct addr *ip, struct spf_query *q,
            char *sender, size_t size)
@@ -179,10 +179,24 @@ parse_args(const struct cli *c, struct addr *ip, struct spf_query *q,
   q->ip = ip;
   q->domain = domain;
   q->helo = c->helo != NULL ? c->helo : domain;
-  if (c->sender != NULL && c->sender[0] != '\0')
+  const char *at = c->sender != NULL ? strrchr(c->sender, '@') : NULL;
+  if (c->sender != NULL && c->sender[0] != '\0' &&
+      (at == NULL || at[1] == '\0')) {
+    fprintf(stderr, "rblmon: spf: the sender '%.80s' has no domain; give "
+            "an address such as alice@example.com, or '' for the null "
+            "sender\n", c->sender);
+    return false;
+  }
+  if (c->sender == NULL) {
+    snprintf(sender, size, "postmaster@%s", domain);
+  } else if (c->sender[0] == '\0') { /* <>: the HELO identity */
+    snprintf(sender, size, "postmaster@%s", q->helo);
+    q->domain = q->helo;
+  } else if (at == c->sender) { /* no local part (RFC 7208 4.3) */
+    snprintf(sender, size, "postmaster%s", c->sender);
+  } else {
     snprintf(sender, size, "%s", c->sender);
-  else /* no sender, or the null sender <>: the HELO identity */
-    snprintf(sender, size, "postmaster@%s", c->sender ? q->helo : domain);
+  }
   q->sender = sender;
   q->explain = true;
   return true;

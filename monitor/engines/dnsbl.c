@@ -562,6 +562,14 @@ probes_unlisted(const struct list_def *l)
   return l->probe || list_has_good(l);
 }
 
+/* Whether a listed test point of list li was asked: only then can a clean
+ * negative point prove the list alive. */
+static bool
+listed_asked(const struct run *r, size_t li)
+{
+  return r->probes[li][P4_LISTED].used || r->probes[li][P6_LISTED].used;
+}
+
 static void
 verdict(struct run *r, size_t li)
 {
@@ -593,11 +601,19 @@ verdict(struct run *r, size_t li)
       h = HEALTH_REFUSING;
       snprintf(detail, sizeof(detail), "list %s refuses queries: %s",
                l->name, p[k].in.error);
-    } else if (!want_listed) {
+    } else if (!want_listed && l->probe) {
       h = HEALTH_WILDCARD;
       snprintf(detail, sizeof(detail), "list %s lists its not-listed test "
                "point %s: it lists everything (wildcard)", l->name,
                p[k].point);
+    } else if (!want_listed && p[k].in.kind == INTERP_GOOD) {
+      /* the whitelist guard of a list without test points: only a good
+       * answer for an address nobody vouches for gives it away */
+      h = HEALTH_WILDCARD;
+      snprintf(detail, sizeof(detail), "list %s answers 'good' for %s, an "
+               "address no list vouches for: it vouches for everything (an "
+               "over-limit or blocked resolver?), its answers are not used",
+               l->name, p[k].point);
     }
     /* The first problem found is the one reported. */
     if (h != HEALTH_OK && (s->health == HEALTH_OK ||
@@ -618,7 +634,7 @@ distrust_untested(struct run *r)
   for (size_t i = 0; i < r->nlists; i++) {
     if (r->st[i].health == HEALTH_OK)
       return;
-    probed += r->lists[i]->probe && r->st[i].health != HEALTH_SKIPPED;
+    probed += listed_asked(r, i) && r->st[i].health != HEALTH_SKIPPED;
   }
   if (probed == 0)
     return;
@@ -657,9 +673,9 @@ on_probe(void *arg, int status, const unsigned char *abuf, int alen)
     all = all && (!r->probes[li][k].used || r->probes[li][k].done);
   if (all && r->st[li].health != HEALTH_UNREACHABLE) {
     /* Only the negative point asked (the whitelist guard on a list
-     * without test points): a clean answer does not prove the list alive. */
-    r->st[li].health = probes_listed(r->lists[li]) ? HEALTH_OK
-                                                   : HEALTH_UNKNOWN;
+     * without test points, a hash list with only that point): a clean
+     * answer does not prove the list alive. */
+    r->st[li].health = listed_asked(r, li) ? HEALTH_OK : HEALTH_UNKNOWN;
     verdict(r, li);
   }
   if (--r->probes_pending == 0) {
@@ -726,17 +742,21 @@ start_probes(struct run *r, size_t li)
       send_probe(r, li, P4_UNLISTED, up ? up : "invalid");
     return;
   }
-  /* An override applies to the family of its address. */
+  /* An override applies to the family of its address.  The guard of a
+   * list without test points asks a documentation address (RFC 5737,
+   * 3849), not 127.0.0.1: such lists often answer 127.0.0.1 itself. */
   bool lp6 = lp && target_addr_parse(lp, &a) && a.kind == TARGET_IP6;
   bool up6 = up && target_addr_parse(up, &a) && a.kind == TARGET_IP6;
+  const char *u4 = l->probe ? "127.0.0.1" : "192.0.2.1";
+  const char *u6 = l->probe ? "::ffff:7f00:1" : "2001:db8::1";
   if (list_takes_ip4(l) && want_l)
     send_probe(r, li, P4_LISTED, lp && !lp6 ? lp : "127.0.0.2");
   if (list_takes_ip4(l) && want_u)
-    send_probe(r, li, P4_UNLISTED, up && !up6 ? up : "127.0.0.1");
+    send_probe(r, li, P4_UNLISTED, up && !up6 ? up : u4);
   if (list_takes_ip6(l) && want_l)
     send_probe(r, li, P6_LISTED, lp6 ? lp : "::ffff:7f00:2");
   if (list_takes_ip6(l) && want_u)
-    send_probe(r, li, P6_UNLISTED, up6 ? up : "::ffff:7f00:1");
+    send_probe(r, li, P6_UNLISTED, up6 ? up : u6);
 }
 
 static uint64_t

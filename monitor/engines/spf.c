@@ -53,7 +53,7 @@ struct ctx {
   unsigned depth;                 /* include/redirect nesting */
   unsigned includes;              /* of which includes */
   bool explaining;                /* expanding an exp= text: c r t */
-  char exp[256];                  /* exp= of the record that decided */
+  char exp[1024];                 /* exp= of the record that decided */
   char exp_domain[256];
 };
 
@@ -61,8 +61,8 @@ struct ctx {
 struct record {
   struct term *terms;
   size_t nt;
-  char redirect[256];
-  char exp[256];
+  char redirect[1024];
+  char exp[1024];
 };
 
 static enum spf_result check_host(struct ctx *c, const char *domain);
@@ -294,7 +294,8 @@ validated_name(struct ctx *c, const char *domain, char *out, size_t size)
 
 /* The values of the macro letters for one expansion. */
 struct macro_values {
-  char local[128], sdom[256], ip[128], cip[TARGET_ADDR_MAX], now[24];
+  char sender[400], local[128], sdom[256], ip[128], cip[TARGET_ADDR_MAX];
+  char now[24];
   char pname[256];
   bool have_p;
 };
@@ -310,6 +311,7 @@ macro_values(struct ctx *c, struct macro_values *v)
     snprintf(v->local, sizeof(v->local), "%.*s", (int)(at - c->sender),
              c->sender);
   snprintf(v->sdom, sizeof(v->sdom), "%s", at ? at + 1 : c->sender);
+  snprintf(v->sender, sizeof(v->sender), "%s@%s", v->local, v->sdom);
   ip_macro(c->ip, v->ip, sizeof(v->ip));
   target_addr_str(c->ip, v->cip, sizeof(v->cip));
   snprintf(v->now, sizeof(v->now), "%lld", (long long)clock_now());
@@ -325,7 +327,7 @@ macro_value(struct ctx *c, struct macro_values *v, char letter,
   const char *helo = c->q != NULL && c->q->helo != NULL ? c->q->helo
                                                          : v->sdom;
   switch (letter) {
-  case 's': return c->sender;
+  case 's': return v->sender;
   case 'l': return v->local;
   case 'o': return v->sdom;
   case 'd': return domain;
@@ -596,6 +598,10 @@ parse_modifier(struct ctx *c, const char *tok, const char *eq,
   if ((redirect || exp) ? !domain_spec_ok(eq + 1)
                         : !macro_string_ok(eq + 1, false))
     return fail(c, SPF_PERMERROR, "syntax error in '%s' (%s)", tok, domain),
+           false;
+  if ((redirect || exp) && strlen(eq + 1) >= sizeof(rec->exp))
+    return fail(c, SPF_PERMERROR, "'%.40s...' in %s: a domain-spec longer "
+                "than %zu characters", tok, domain, sizeof(rec->exp) - 1),
            false;
   if (redirect) {
     if (rec->redirect[0] != '\0')
@@ -906,7 +912,7 @@ static int
 eval_term(struct ctx *c, const struct term *t, const char *domain,
           enum spf_result *r)
 {
-  char target[512];
+  char target[1024];
   if (t->m != M_IP4 && t->m != M_IP6 && t->m != M_ALL) {
     int ready = term_target(c, t, domain, target, sizeof(target), r);
     if (ready <= 0)
@@ -996,7 +1002,7 @@ read_record(struct ctx *c, const char *domain, struct record *rec)
 static enum spf_result
 follow_redirect(struct ctx *c, const struct record *rec, const char *domain)
 {
-  char target[512];
+  char target[1024];
   if (!count_lookup(c, "redirect"))
     return SPF_PERMERROR;
   int e = expand(c, rec->redirect, domain, target, sizeof(target));
@@ -1032,7 +1038,8 @@ matched(struct ctx *c, const struct record *rec, size_t i, const char *domain)
     if (quals[k].q == t->qual)
       r = quals[k].r;
   trace(c, "%s matches: %s", t->text, spf_result_names[r]);
-  if (t->m != M_INCLUDE)
+  /* a passing include keeps the why of the term that passed inside it */
+  if (t->m != M_INCLUDE || t->qual != '+')
     fail(c, r, "%s in %s", t->text, domain);
   if (c->includes == 0) {
     snprintf(c->exp, sizeof(c->exp), "%s", rec->exp);
@@ -1082,7 +1089,7 @@ check_host(struct ctx *c, const char *domain)
 static bool
 explain(struct ctx *c)
 {
-  char name[512];
+  char name[1024];
   c->out->exp[0] = '\0';
   if (c->exp[0] == '\0')
     return true;
@@ -1108,8 +1115,12 @@ explain(struct ctx *c)
   c->explaining = false;
   if (e < 0)
     return false;
-  if (e == 0)
+  if (e == 0) {
     c->out->exp[0] = '\0';
+    trace(c, "exp=%s: the text expands to more than %zu characters (or "
+          "has a bad macro): the receiver's default explanation", name,
+          sizeof(c->out->exp) - 1);
+  }
   return true;
 }
 

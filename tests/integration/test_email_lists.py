@@ -131,5 +131,32 @@ class EmailListsTest(rbltest.unittest.TestCase):
         self.assertIn("list 'n': type email needs hash:", r.err)
 
 
+class NegativePointAloneTest(rbltest.unittest.TestCase):
+    """A hash list with only its negative test point is not proven alive by
+    it: behind a resolver that answers NXDOMAIN to everything, its clean
+    answers are not believed, and no other list is believed because of
+    it."""
+
+    def test_unlisted_point_alone_proves_nothing(self):
+        from zonedns import ZoneDNS
+        codes = '{127.0.0.2: {meaning: "x", severity: critical}}'
+        with ZoneDNS({}) as dns:
+            cfg = ("watchlists:\n  - name: out\n    emails: [bounces@example.com]\n"
+                   "    ips: [192.0.2.1]\n"
+                   "lists:\n  use: [e1, ip1]\n  custom:\n"
+                   "    - {name: e1, zone: e1.test, type: email, hash: {function: sha1},"
+                   " test: {unlisted: nobody@example.com}, codes: %s}\n"
+                   "    - {name: ip1, zone: ip1.test, type: ip4, codes: %s}\n"
+                   "resolver:\n  servers: [%s]\n  timeout: 1s\n  tries: 2\n"
+                   % (codes, codes, dns.server))
+            r = run(["check", "--format", "json", "--no-state"], cfg)
+        rep = r.json()
+        health = {l["name"]: l["health"] for l in rep["lists"]}
+        self.assertEqual(health, {"e1": "unreachable", "ip1": "dead"})
+        self.assertEqual(sorted(x["status"] for x in rep["results"]),
+                         ["error", "error"])
+        self.assertEqual(r.rc, 3)
+
+
 if __name__ == "__main__":
     rbltest.main()
