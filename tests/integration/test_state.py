@@ -356,7 +356,7 @@ class StateTest(rbltest.unittest.TestCase):
             self.skipTest("no mount namespace here: " + p.stderr.decode()[:200])
         rbltest.valgrind_check(p.returncode, vglog)
         return rbltest.Result(p.returncode, p.stdout.decode("utf-8", "replace"),
-                              p.stderr.decode("utf-8", "replace"))
+                              p.stderr.decode("utf-8", "replace"), args)
 
     def test_read_only_state(self):
         self.cron("listed", T0)
