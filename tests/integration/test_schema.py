@@ -64,7 +64,8 @@ class SchemaTest(unittest.TestCase):
         self.w.write_config(
             "watchlists:\n  - name: out\n    ips: [%s]\n"
             "lists:\n  use: []\n  custom:\n%sresolver:\n  servers: [%s]\n"
-            "  timeout: 500ms\nlogs:\n  files: [%s]\nnotify:\n  command: {argv: [%s]}\n"
+            "  timeout: 500ms\nlogs:\n  files: [%s]\nnotify:\n  spike: 1\n"
+            "  command: {argv: [%s]}\n"
             % (ips, BL, server, self.log, self.hook))
 
     def run_(self, args, now):
@@ -124,6 +125,10 @@ class SchemaTest(unittest.TestCase):
         # the views of the state: delist, codes and reasons as in check
         s = kind(self.run_(["scan-logs", "--format", "json"], T0 + H).json())
         self.assertEqual(s["summary"]["rejections"], 1)
+        hook, env = self.hook_input()  # a spike (notify.spike: 1)
+        self.assertEqual([(e["event"], e["target"], e["watchlist"], e["severity"])
+                          for e in kind(hook)["events"]],
+                         [("spike", None, None, "warning")])
         st = kind(self.run_(["status", "--format", "json"], T0 + H).json())
         lst = {x["target"]: x for x in st["listings"]}["192.0.2.1"]
         self.assertEqual((lst["delist"], lst["codes"], lst["reasons"], lst["watchlist"]),
@@ -160,6 +165,11 @@ class SchemaTest(unittest.TestCase):
         # a command-line target has no watchlist
         r = self.run_(["check", "--no-state", "--format", "json", "192.0.2.9"], T0 + 2 * H)
         self.assertEqual({x["watchlist"] for x in kind(r.json())["results"]}, {None})
+
+        # rblmon notify --test
+        self.assertEqual(self.run_(["notify", "--test"], T0 + 2 * H).rc, 0)
+        hook, env = self.hook_input()
+        self.assertEqual([e["event"] for e in kind(hook)["events"]], ["test"])
 
         # spf
         r = rbltest.run(["spf", "--format", "json", "198.51.100.1", "ok.test"],
