@@ -139,7 +139,8 @@ print_json(const struct spf_query *q, const struct spf_out *o, json_t *trace)
   char ip[TARGET_ADDR_MAX];
   target_addr_str(q->ip, ip, sizeof(ip));
   json_t *j = json_pack(
-    "{s:s,s:o,s:o,s:o,s:s,s:o,s:o,s:s,s:i,s:i,s:O}", "ip", ip, "domain",
+    "{s:i,s:s,s:o,s:o,s:o,s:s,s:o,s:o,s:s,s:i,s:i,s:O}", "schema_version",
+    REPORT_JSON_SCHEMA_VERSION, "ip", ip, "domain",
     report_json_text(q->domain), "sender", report_json_text(q->sender), "helo",
     report_json_text(q->helo), "result", spf_result_names[o->result], "why",
     report_json_text(o->why), "explanation",

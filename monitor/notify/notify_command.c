@@ -51,6 +51,15 @@ write_all(int fd, const char *s, size_t n)
   return true;
 }
 
+/* RBLMON_SUMMARY at most this long: well under any environment limit. */
+#define SUMMARY_MAX 2048
+
+static const char *
+event_name(enum notify_kind k)
+{
+  return k == NOTIFY_EV_TEST ? "test" : notify_event_names[k];
+}
+
 /* The events as the hook reads them on stdin; *worst their worst
  * severity (-1: none).  NULL when out of memory. */
 static char *
@@ -60,19 +69,69 @@ events_text(const struct notify_event *ev, size_t n, int *worst)
   *worst = -1;
   for (size_t i = 0; i < n; i++) {
     json_t *o = ev[i].json ? json_deep_copy(ev[i].json) : json_object();
-    json_object_set_new(o, "event", json_string(ev[i].kind == NOTIFY_EV_TEST
-                                                  ? "test"
-                                                  : notify_event_names[ev[i].kind]));
+    json_object_set_new(o, "event", json_string(event_name(ev[i].kind)));
     json_object_set_new(o, "summary", report_json_composed(ev[i].summary));
     json_object_set_new(o, "body", report_json_composed(ev[i].body));
+    /* every event has these (docs/schema/hook-event.json); a spike or a
+     * test is about no target */
+    if (json_object_get(o, "target") == NULL)
+      json_object_set_new(o, "target", json_null());
+    if (json_object_get(o, "watchlist") == NULL)
+      json_object_set_new(o, "watchlist", json_null());
+    if (json_object_get(o, "severity") == NULL)
+      json_object_set_new(o, "severity",
+                          ev[i].has_sev ? json_string(severity_names[ev[i].sev])
+                                        : json_null());
     json_array_append_new(arr, o);
     if (ev[i].has_sev && (int)ev[i].sev > *worst)
       *worst = (int)ev[i].sev;
   }
-  json_t *top = json_pack("{so}", "events", arr);
+  json_t *top = json_pack("{siso}", "schema_version",
+                          REPORT_JSON_SCHEMA_VERSION, "events", arr);
   char *text = json_dumps(top, JSON_COMPACT | JSON_PRESERVE_ORDER);
   json_decref(top);
   return text;
+}
+
+/* RBLMON_SUMMARY's value: the one event's summary, or for several, how
+ * many of each kind and then each summary ("3 events: 2 listed, 1
+ * delisted: A; B; C"), escaped, cut at an event with "; ..." to stay
+ * under the buffer's maximum. */
+static void
+summary_env(const struct notify_event *ev, size_t n, struct sbuf *out)
+{
+  if (n == 1) {
+    util_escape_composed(out, ev[0].summary, strlen(ev[0].summary), false);
+    return;
+  }
+  size_t count[NOTIFY_EV_TEST + 1] = {0};
+  for (size_t i = 0; i < n; i++)
+    count[ev[i].kind]++;
+  sbuf_addf(out, "%zu events", n);
+  const char *sep = ": ";
+  for (int k = 0; k <= NOTIFY_EV_TEST; k++) {
+    if (count[k] == 0)
+      continue;
+    sbuf_addf(out, "%s%zu %s", sep, count[k],
+              event_name((enum notify_kind)k));
+    sep = ", ";
+  }
+  sep = ": ";
+  for (size_t i = 0; i < n; i++) {
+    struct sbuf one;
+    sbuf_init(&one, sizeof(ev[i].summary) * 4 + 8);
+    sbuf_adds(&one, sep);
+    util_escape_composed(&one, ev[i].summary, strlen(ev[i].summary), false);
+    /* room left for the "; ..." of a cut */
+    bool fits = out->len + one.len + 5 < out->max &&
+                sbuf_add(out, sbuf_str(&one), one.len) == RBL_OK;
+    sbuf_free(&one);
+    if (!fits) {
+      sbuf_adds(out, "; ...");
+      return;
+    }
+    sep = "; ";
+  }
 }
 
 /* Waits for the hook at most notify.command.timeout (then kills it);
@@ -123,16 +182,14 @@ command_send(const struct config *cfg, const struct notify_event *ev,
     return false;
   }
   /* A clean environment: nothing of ours leaks into the hook. */
-  char e_count[32], e_kind[64], e_sev[48], e_sum[320];
+  char e_count[32], e_kind[64], e_sev[48], e_sum[SUMMARY_MAX + 32];
   snprintf(e_count, sizeof(e_count), "RBLMON_EVENTS=%zu", n);
-  snprintf(e_kind, sizeof(e_kind), "RBLMON_EVENT=%s",
-           ev[0].kind == NOTIFY_EV_TEST ? "test"
-                                        : notify_event_names[ev[0].kind]);
+  snprintf(e_kind, sizeof(e_kind), "RBLMON_EVENT=%s", event_name(ev[0].kind));
   snprintf(e_sev, sizeof(e_sev), "RBLMON_SEVERITY=%s",
            worst >= 0 ? severity_names[worst] : "none");
   struct sbuf sum;
-  sbuf_init(&sum, 256);
-  util_escape_composed(&sum, ev[0].summary, strlen(ev[0].summary), false);
+  sbuf_init(&sum, SUMMARY_MAX);
+  summary_env(ev, n, &sum);
   snprintf(e_sum, sizeof(e_sum), "RBLMON_SUMMARY=%s", sbuf_str(&sum));
   sbuf_free(&sum);
   static char e_path[] = "PATH=/usr/bin:/bin", e_lc[] = "LC_ALL=C.UTF-8";

@@ -23,15 +23,6 @@ episode_advice(const struct list_def *l, const struct episode *e,
   return l != NULL ? catalog_advise(l, codes, n, adv, max) : 0;
 }
 
-/* "scope" and "fix" of the worst code, "fixes" for each distinct one. */
-static void
-advice_json(json_t *o, const struct list_def *l, const struct episode *e)
-{
-  uint32_t codes[RESULT_MAX_CODES];
-  size_t n = catalog_parse_codes(e->codes, codes, RESULT_MAX_CODES);
-  report_advice_json(o, l, codes, n);
-}
-
 /* Who can fix it and what to fix first, for the codes returned: each
  * component of a combined list (Spamhaus ZEN: SBL, XBL, PBL...) has its
  * own. */
@@ -63,36 +54,22 @@ compose_advice(const struct list_def *l, const struct episode *e,
   }
 }
 
+/* The reminder for machines: its listing's fields as status and history
+ * show them (report_episode_json), then the reminder's own. */
 static json_t *
 reminder_json(const struct reminder *r, const struct list_def *l,
-              const struct evidence *ev, bool urgent, const char *since,
-              const char *d)
+              const struct evidence *ev, bool urgent, int64_t now)
 {
-  const struct episode *e = &r->e;
   json_t *o = json_object();
-  json_t **j = &o;
-  json_object_set_new(*j, "id", json_integer(r->id));
-  json_object_set_new(*j, "target", json_string(e->target));
-  json_object_set_new(*j, "source", json_string(e->source));
-  json_object_set_new(*j, "state",
-                      json_string(reminder_state_names[r->state]));
-  json_object_set_new(*j, "urgent", json_boolean(urgent));
-  json_object_set_new(*j, "relisting", json_boolean(r->relisting));
-  json_object_set_new(*j, "since", json_string(since));
-  json_object_set_new(*j, "severity", json_string(severity_names[e->sev]));
-  json_object_set_new(*j, "codes", json_string(e->codes));
-  json_object_set_new(*j, "reasons", json_string(e->reasons));
-  json_object_set_new(*j, "txt", report_json_text(e->txt));
-  json_object_set_new(*j, "delist", d[0] ? json_string(d) : json_null());
-  json_object_set_new(*j, "fix_first", l && l->fix_first
-                                          ? json_string(l->fix_first)
-                                          : json_null());
-  advice_json(*j, l, e);
-  json_object_set_new(*j, "evidence",
-                      json_pack("{sIsIsI}", "rejections_24h",
-                                (json_int_t)ev->day, "rejections_7d",
-                                (json_int_t)ev->week, "rejections",
-                                (json_int_t)ev->total));
+  json_object_set_new(o, "id", json_integer(r->id));
+  report_episode_json(o, &r->e, l, now);
+  json_object_set_new(o, "state", json_string(reminder_state_names[r->state]));
+  json_object_set_new(o, "urgent", json_boolean(urgent));
+  json_object_set_new(o, "relisting", json_boolean(r->relisting));
+  json_object_set_new(o, "fix_first", l && l->fix_first
+                                        ? json_string(l->fix_first)
+                                        : json_null());
+  json_object_set_new(o, "evidence", report_evidence_json(ev));
   return o;
 }
 
@@ -173,7 +150,7 @@ remind_compose(const struct config *cfg, const struct catalog *cat,
   memset(out, 0, sizeof(*out));
   out->next_state = REM_KEEP;
   out->urgent = !closing && report_urgent(e, ev);
-  *j = reminder_json(r, l, ev, out->urgent, since, d);
+  *j = reminder_json(r, l, ev, out->urgent, now);
   bool auth = l != NULL && l->auth; /* fixed in DNS, not delisted */
   if (closing) {
     sbuf_addf(t, auth ? _("FIXED: %s passes %s again, after %lld days (%s); "

@@ -164,6 +164,13 @@ bool report_urgent(const struct episode *e, const struct evidence *ev);
 /* The exit code open listings give (the worst severity). */
 int report_listing_exit(const struct episode *e);
 
+/* The shape of every JSON document rblmon prints (check, status,
+ * history, lists, remind, scan-logs, spf, the command hook's events), as
+ * its top-level "schema_version"; docs/schema/ holds one JSON Schema per
+ * document.  Bumped when a field changes type, meaning or goes away; a
+ * new field does not bump it. */
+#define REPORT_JSON_SCHEMA_VERSION 1
+
 /* Exit code names: OK, WARNING, CRITICAL, UNKNOWN. */
 const char *report_exit_name(int code);
 /* Untrusted text as a JSON string, escaped like the terminal output
@@ -182,8 +189,21 @@ void report_advice_json(struct json_t *o, const struct list_def *l,
  * line breaks kept; anything unsafe left is still escaped. */
 struct json_t *report_json_composed(const char *s);
 /* One change as a JSON object (new reference). */
-struct json_t;
 struct json_t *report_change_json(const struct change *c);
+/* A list's delisting as {url, procedure, expires_seconds, fix_first}
+ * (each null when not known), or JSON null when the list says nothing
+ * of it (or l is NULL).  A new reference. */
+struct json_t *report_delist_json(const struct list_def *l);
+/* A listing episode's fields, the same wherever one is shown (status,
+ * history, remind, the hook): target, watchlist, source, codes, reasons,
+ * severity, txt, since, cleared, seconds (its duration at now), delist,
+ * scope, fix and fixes, set into o.  l: its list, or NULL when it left
+ * the catalog. */
+void report_episode_json(struct json_t *o, const struct episode *e,
+                         const struct list_def *l, int64_t now);
+/* Rejections that go with a listing: {rejections_24h, rejections_7d,
+ * rejections, receivers, servers}.  A new reference. */
+struct json_t *report_evidence_json(const struct evidence *ev);
 /* Change lines for people (cron mail): errors grouped per list. */
 void report_changes_text(FILE *f, const struct change *c, size_t n);
 /* ISO 8601 UTC ("2026-11-27T18:00:00Z") and a short age ("3d 4h"). */

@@ -23,8 +23,16 @@ json_begin(const struct report_opts *o)
   j->out = o->out;
   j->changes_only = o->changes_only;
   if (!j->changes_only)
-    fputs("{\"results\":[", j->out);
+    fprintf(j->out, "{\"schema_version\":%d,\"results\":[",
+            REPORT_JSON_SCHEMA_VERSION);
   return j;
+}
+
+/* A watchlist's name, or null (command-line targets, list health). */
+static json_t *
+watchlist_json(const char *wl)
+{
+  return wl != NULL && *wl != '\0' ? json_string(wl) : json_null();
 }
 
 json_t *
@@ -34,6 +42,9 @@ report_change_json(const struct change *c)
   json_object_set_new(o, "change", json_string(change_names[c->kind]));
   json_object_set_new(o, "target", c->target[0] ? json_string(c->target)
                                                 : json_null());
+  json_object_set_new(o, "watchlist", c->target[0]
+                                        ? watchlist_json(c->watchlist)
+                                        : json_null());
   json_object_set_new(o, "source", json_string(c->list->name));
   json_object_set_new(o, "before", c->before[0] ? json_string(c->before)
                                                 : json_null());
@@ -43,13 +54,14 @@ report_change_json(const struct change *c)
   char t[32];
   report_time(c->at, t, sizeof(t));
   json_object_set_new(o, "at", json_string(t));
-  if (c->since > 0) {
+  if (c->since > 0)
     report_time(c->since, t, sizeof(t));
-    json_object_set_new(o, "since", json_string(t));
-  }
-  if (c->kind == CHANGE_LISTED || c->kind == CHANGE_RELISTED ||
-      c->kind == CHANGE_CODES)
-    json_object_set_new(o, "severity", json_string(severity_names[c->sev]));
+  json_object_set_new(o, "since", c->since > 0 ? json_string(t)
+                                               : json_null());
+  bool sev = c->kind == CHANGE_LISTED || c->kind == CHANGE_RELISTED ||
+             c->kind == CHANGE_CODES;
+  json_object_set_new(o, "severity", sev ? json_string(severity_names[c->sev])
+                                         : json_null());
   return o;
 }
 
@@ -79,10 +91,11 @@ report_json_composed(const char *s)
   return v ? v : json_null();
 }
 
-static json_t *
-delist_obj(const struct list_def *l)
+json_t *
+report_delist_json(const struct list_def *l)
 {
-  if (l->delist_url == NULL && l->delist_proc == DELIST_UNSPECIFIED)
+  if (l == NULL ||
+      (l->delist_url == NULL && l->delist_proc == DELIST_UNSPECIFIED))
     return json_null();
   json_t *d = json_object();
   json_object_set_new(d, "url", l->delist_url ? json_string(l->delist_url)
@@ -91,12 +104,14 @@ delist_obj(const struct list_def *l)
                       l->delist_proc != DELIST_UNSPECIFIED
                         ? json_string(delist_proc_names[l->delist_proc])
                         : json_null());
-  if (l->delist_expires_ms > 0)
-    json_object_set_new(d, "expires_seconds",
-                        json_integer((json_int_t)(l->delist_expires_ms /
-                                                  1000)));
-  if (l->fix_first)
-    json_object_set_new(d, "fix_first", json_string(l->fix_first));
+  json_object_set_new(d, "expires_seconds",
+                      l->delist_expires_ms > 0
+                        ? json_integer((json_int_t)(l->delist_expires_ms /
+                                                    1000))
+                        : json_null());
+  json_object_set_new(d, "fix_first", l->fix_first
+                                        ? json_string(l->fix_first)
+                                        : json_null());
   return d;
 }
 
@@ -134,9 +149,7 @@ json_result(void *st, const struct result *r)
     return;
   json_t *o = json_object();
   json_object_set_new(o, "target", json_string(r->target));
-  json_object_set_new(o, "watchlist", r->watchlist && *r->watchlist
-                                          ? json_string(r->watchlist)
-                                          : json_null());
+  json_object_set_new(o, "watchlist", watchlist_json(r->watchlist));
   json_object_set_new(o, "source", json_string(r->list->name));
   json_object_set_new(o, "status",
                       json_string(result_status_names[r->status]));
@@ -163,7 +176,7 @@ json_result(void *st, const struct result *r)
   report_advice_json(o, r->status == RES_LISTED ? r->list : NULL, r->codes,
               r->ncodes);
   json_object_set_new(o, "delist", r->status == RES_LISTED
-                                       ? delist_obj(r->list)
+                                       ? report_delist_json(r->list)
                                        : json_null());
   if (j->n++ > 0)
     fputc(',', j->out);
@@ -179,17 +192,14 @@ json_end(void *st, const struct report_summary *s)
   json_t *changes = json_array();
   for (size_t i = 0; i < s->nchanges; i++)
     json_array_append_new(changes, report_change_json(&s->changes[i]));
-  if (j->changes_only) {
-    if (s->nchanges > 0) {
-      json_t *top = json_pack("{sosssi}", "changes", changes, "status",
-                              report_exit_name(s->exit_code), "exit",
-                              s->exit_code);
-      json_dumpf(top, j->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-      fputc('\n', j->out);
-      json_decref(top);
-    } else {
-      json_decref(changes);
-    }
+  if (j->changes_only) { /* a document even when nothing changed */
+    json_t *top = json_pack("{sisosssi}", "schema_version",
+                            REPORT_JSON_SCHEMA_VERSION, "changes", changes,
+                            "status", report_exit_name(s->exit_code), "exit",
+                            s->exit_code);
+    json_dumpf(top, j->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    fputc('\n', j->out);
+    json_decref(top);
     free(j);
     return;
   }
@@ -199,7 +209,8 @@ json_end(void *st, const struct report_summary *s)
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(ls->list->name));
     /* The template, never the key-bearing zone. */
-    json_object_set_new(o, "zone", json_string(ls->list->zone));
+    json_object_set_new(o, "zone", ls->list->zone ? json_string(ls->list->zone)
+                                                  : json_null()); /* a feed's */
     json_object_set_new(o, "health", json_string(health_names[ls->health]));
     json_object_set_new(o, "detail", report_json_composed(ls->detail));
     json_object_set_new(o, "queries", json_integer((json_int_t)ls->queries));
@@ -254,11 +265,9 @@ split(const char *s, const char *sep)
   return a;
 }
 
-/* Status adds what goes with an open listing: evidence and reminder. */
-static void
-listing_extra_json(json_t *o, const struct listing_view *lv)
+json_t *
+report_evidence_json(const struct evidence *ev)
 {
-  const struct evidence *ev = lv->ev;
   json_t *recv = json_array();
   for (size_t i = 0; i < ev->nreceivers; i++)
     json_array_append_new(recv, json_string(ev->receivers[i]));
@@ -267,12 +276,18 @@ listing_extra_json(json_t *o, const struct listing_view *lv)
     json_array_append_new(servers, json_pack(
       "{sosI}", "host", report_json_text(ev->servers[i]), "rejections",
       (json_int_t)ev->per_server[i]));
-  json_object_set_new(o, "evidence",
-                      json_pack("{sIsIsIsoso}", "rejections_24h",
-                                (json_int_t)ev->day, "rejections_7d",
-                                (json_int_t)ev->week, "rejections",
-                                (json_int_t)ev->total, "receivers", recv,
-                                "servers", servers));
+  return json_pack("{sIsIsIsoso}", "rejections_24h", (json_int_t)ev->day,
+                   "rejections_7d", (json_int_t)ev->week, "rejections",
+                   (json_int_t)ev->total, "receivers", recv, "servers",
+                   servers);
+}
+
+/* Status adds what goes with an open listing: evidence and reminder. */
+static void
+listing_extra_json(json_t *o, const struct listing_view *lv)
+{
+  const struct evidence *ev = lv->ev;
+  json_object_set_new(o, "evidence", report_evidence_json(ev));
   json_object_set_new(o, "urgent", json_boolean(report_urgent(lv->e, ev)));
   const struct reminder *rm = lv->rem;
   char due[32];
@@ -285,18 +300,16 @@ listing_extra_json(json_t *o, const struct listing_view *lv)
                          : json_null());
 }
 
-static json_t *
-listing_json(const struct listing_view *lv, int64_t now)
+void
+report_episode_json(json_t *o, const struct episode *e,
+                    const struct list_def *l, int64_t now)
 {
-  const struct episode *e = lv->e;
-  char since[32], until[32] = "", d[512] = "";
+  char since[32], until[32] = "";
   report_time(e->first_seen, since, sizeof(since));
   if (e->cleared_at)
     report_time(e->cleared_at, until, sizeof(until));
-  if (lv->list != NULL)
-    report_delist_str(lv->list, d, sizeof(d));
-  json_t *o = json_object();
   json_object_set_new(o, "target", json_string(e->target));
+  json_object_set_new(o, "watchlist", watchlist_json(e->watchlist));
   json_object_set_new(o, "source", json_string(e->source));
   json_object_set_new(o, "codes", split(e->codes, ","));
   json_object_set_new(o, "reasons", split(e->reasons, "; "));
@@ -308,10 +321,17 @@ listing_json(const struct listing_view *lv, int64_t now)
   json_object_set_new(o, "seconds",
                       json_integer((e->cleared_at ? e->cleared_at : now)
                                    - e->first_seen));
-  json_object_set_new(o, "delist", d[0] ? json_string(d) : json_null());
+  json_object_set_new(o, "delist", report_delist_json(l));
   uint32_t codes[RESULT_MAX_CODES];
   size_t n = catalog_parse_codes(e->codes, codes, RESULT_MAX_CODES);
-  report_advice_json(o, lv->list, codes, n);
+  report_advice_json(o, l, codes, n);
+}
+
+static json_t *
+listing_json(const struct listing_view *lv, int64_t now)
+{
+  json_t *o = json_object();
+  report_episode_json(o, lv->e, lv->list, now);
   if (lv->ev != NULL)
     listing_extra_json(o, lv);
   return o;
@@ -369,7 +389,9 @@ status_json(FILE *f, const struct status_view *v)
                                     "since", since));
   }
   json_t *unexplained = findings_json(v, false);
-  json_t *top = json_pack("{sosososssi}", "listings", listings, "lists",
+  json_t *top = json_pack("{sisosososssi}", "schema_version",
+                          REPORT_JSON_SCHEMA_VERSION, "listings", listings,
+                          "lists",
                           lists, "unexplained", unexplained, "status",
                           report_exit_name(v->exit_code), "exit",
                           v->exit_code);
@@ -389,7 +411,8 @@ history_json(FILE *f, const struct history_view *v)
   json_t *arr = json_array();
   for (size_t i = 0; i < v->n; i++)
     json_array_append_new(arr, listing_json(&v->episodes[i], v->now));
-  dump(f, json_pack("{so}", "episodes", arr));
+  dump(f, json_pack("{siso}", "schema_version", REPORT_JSON_SCHEMA_VERSION,
+                    "episodes", arr));
 }
 
 /* A list's feed as read now: its files, entries, bad lines, health. */
@@ -409,9 +432,11 @@ feed_json(const struct feed *fd)
   json_object_set_new(o, "lines", json_integer((json_int_t)fd->lines));
   json_object_set_new(o, "bad_lines", json_integer((json_int_t)fd->bad));
   json_object_set_new(o, "bad_examples", warn);
-  json_object_set_new(o, "changed", fd->nfiles
-                                      ? json_integer((json_int_t)fd->oldest)
-                                      : json_null());
+  char changed[32];
+  if (fd->nfiles)
+    report_time(fd->oldest, changed, sizeof(changed));
+  json_object_set_new(o, "changed", fd->nfiles ? json_string(changed)
+                                               : json_null());
   json_object_set_new(o, "health", json_string(health_names[fd->health]));
   json_object_set_new(o, "detail", fd->detail[0] ? report_json_text(fd->detail)
                                                  : json_null());
@@ -440,8 +465,6 @@ static json_t *
 lists_row_json(const struct lists_row *r)
 {
   const struct list_def *l = r->list;
-  char d[512];
-  report_delist_str(l, d, sizeof(d));
   json_t *tags = json_array();
   for (size_t k = 0; k < l->ntags; k++)
     json_array_append_new(tags, json_string(l->tags[k]));
@@ -451,7 +474,7 @@ lists_row_json(const struct lists_row *r)
   json_object_set_new(o, "title", l->title ? json_string(l->title)
                                            : json_null());
   scopes_json(o, l);
-  json_object_set_new(o, "delist", json_string(d));
+  json_object_set_new(o, "delist", report_delist_json(l));
   json_object_set_new(o, "queries_per_day",
                       l->queries_per_day
                         ? json_integer((json_int_t)l->queries_per_day)
@@ -510,10 +533,14 @@ lists_json(FILE *f, const struct lists_view *v)
     json_array_append_new(lists, lists_row_json(&v->rows[i]));
   for (size_t i = 0; i < v->nproviders; i++)
     json_array_append_new(providers, provider_json(&v->providers[i]));
-  json_t *top = json_pack("{soso}", "lists", lists, "providers", providers);
-  if (v->probe)
+  json_t *top = json_pack("{sisoso}", "schema_version",
+                          REPORT_JSON_SCHEMA_VERSION, "lists", lists,
+                          "providers", providers);
+  if (v->probe) {
     json_object_set_new(top, "status",
                         json_string(report_exit_name(v->exit_code)));
+    json_object_set_new(top, "exit", json_integer(v->exit_code));
+  }
   dump(f, top);
 }
 
@@ -523,7 +550,8 @@ remind_json(FILE *f, const struct remind_view *v)
   json_t *arr = json_array();
   for (size_t i = 0; i < v->n; i++)
     json_array_append(arr, v->items[i].json);
-  dump(f, json_pack("{sosssi}", "reminders", arr, "status",
+  dump(f, json_pack("{sisosssi}", "schema_version",
+                    REPORT_JSON_SCHEMA_VERSION, "reminders", arr, "status",
                     report_exit_name(v->exit_code), "exit", v->exit_code));
 }
 
@@ -549,7 +577,8 @@ static void
 scan_json_start(struct scan_json *k)
 {
   if (!k->started)
-    fputs("{\"rejections\":[", k->f);
+    fprintf(k->f, "{\"schema_version\":%d,\"rejections\":[",
+            REPORT_JSON_SCHEMA_VERSION);
   k->started = true;
 }
 
@@ -559,7 +588,7 @@ requirement_json(const struct requirement *q)
 {
   if (q == NULL)
     return json_null();
-  return json_pack("{s:s, s:s, s:s*, s:s, s:s}", "id", q->id, "receiver",
+  return json_pack("{s:s, s:s, s:s?, s:s, s:s}", "id", q->id, "receiver",
                    q->receiver, "code", q->code, "title", q->title, "url",
                    q->url);
 }

@@ -25,7 +25,8 @@ sq_col_rstate(sqlite3_stmt *q, int i)
 #define RM_COLS "r.id, r.episode, r.state, r.due, coalesce(r.last_sent, 0), " \
   "coalesce(r.requested_at, 0), coalesce(r.snoozed_until, 0), r.sent, " \
   "r.note, r.relisting, e.id, e.target, e.source, e.codes, e.reasons, " \
-  "e.severity, e.txt, e.first_seen, e.last_seen, coalesce(e.cleared_at, 0)"
+  "e.severity, e.txt, e.first_seen, e.last_seen, coalesce(e.cleared_at, 0), " \
+  "e.watchlist"
 
 
 /* Every row of q into r; RBL_ENOTFOUND when there is none. */
@@ -48,9 +49,10 @@ read_reminders(struct store *s, sqlite3_stmt *q, struct sq_rows *r)
       {sqlite3_column_int64(q, 10), sq_col_text(q, 11), sq_col_text(q, 12),
        sq_col_text(q, 13), sq_col_text(q, 14), sq_col_sev(q, 15), sq_col_text(q, 16),
        sqlite3_column_int64(q, 17), sqlite3_column_int64(q, 18),
-       sqlite3_column_int64(q, 19)}};
+       sqlite3_column_int64(q, 19), sq_col_text(q, 20)}};
     const char **const f[] = {&m->note, &m->e.target, &m->e.source,
-                              &m->e.codes, &m->e.reasons, &m->e.txt};
+                              &m->e.codes, &m->e.reasons, &m->e.txt,
+                              &m->e.watchlist};
     sq_rows_strs(r, f, UTIL_ARRAY_LEN(f));
   }
   sqlite3_finalize(q);

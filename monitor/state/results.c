@@ -70,6 +70,7 @@ emit_change(struct store *s, enum change_kind kind, const struct result *r,
   c.since = since;
   c.at = s->now;
   c.sev = r->sev;
+  c.watchlist = r->watchlist;
   fn(arg, &c);
 }
 
@@ -691,7 +692,7 @@ read_episodes(struct store *s, const char *sql, const char *target,
       sqlite3_column_int64(q, 0), sq_col_text(q, 1), sq_col_text(q, 2),
       sq_col_text(q, 3), sq_col_text(q, 4), sq_col_sev(q, 5), sq_col_text(q, 6),
       sqlite3_column_int64(q, 7), sqlite3_column_int64(q, 8),
-      sqlite3_column_int64(q, 9)};
+      sqlite3_column_int64(q, 9), sq_col_text(q, 10)};
     fn(arg, &e);
   }
   sqlite3_finalize(q);
@@ -707,12 +708,12 @@ keep_episode_row(void *arg, const struct episode *e)
     return;
   *c = *e;
   const char **const f[] = {&c->target, &c->source, &c->codes, &c->reasons,
-                            &c->txt};
+                            &c->txt, &c->watchlist};
   sq_rows_strs(r, f, UTIL_ARRAY_LEN(f));
 }
 
 #define EP_COLS "id, target, source, codes, reasons, severity, txt, " \
-                "first_seen, last_seen, coalesce(cleared_at, 0)"
+                "first_seen, last_seen, coalesce(cleared_at, 0), watchlist"
 #define EP_CURRENT "SELECT " EP_COLS " FROM episodes WHERE cleared_at IS " \
   "NULL ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' " \
   "THEN 1 ELSE 2 END, target, source"

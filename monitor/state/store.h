@@ -59,6 +59,8 @@ struct change {
   int64_t since;                  /* DELISTED: the episode's first_seen */
   int64_t at;
   enum severity sev;
+  const char *watchlist;          /* the result's (borrowed from the
+                                     configuration); NULL or "": none */
 };
 
 typedef void (*store_change_fn)(void *arg, const struct change *c);
@@ -190,6 +192,7 @@ struct episode {
   enum severity sev;               /* notice, warning or critical */
   const char *txt;                 /* NULL: none */
   int64_t first_seen, last_seen, cleared_at; /* cleared_at 0: open */
+  const char *watchlist;           /* NULL: a command-line target's */
 };
 
 /* Open episodes (current listings), by severity then target. */

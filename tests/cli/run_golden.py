@@ -10,6 +10,7 @@ In outputs the case's directory reads @DIR@ and the source tree @SRC@.
 RBLMON_UPDATE=1 rewrites the expected files from what the binary does.
 RBLMON_VALGRIND=1 runs every case under valgrind (memcheck): a memory
 error or a definite leak fails the case, with valgrind's report."""
+import json
 import os
 import shutil
 import subprocess
@@ -18,6 +19,10 @@ import tempfile
 
 binary, cases = os.path.abspath(sys.argv[1]), sys.argv[2]
 src = os.environ.get("RBLMON_SRC", os.path.join(cases, "..", ".."))
+# JSON output is checked against docs/schema/ too (the integration tests'
+# checker)
+sys.path.insert(0, os.path.join(src, "tests", "integration"))
+import rbltest  # noqa: E402
 update = os.environ.get("RBLMON_UPDATE") == "1"
 valgrind = os.environ.get("RBLMON_VALGRIND") == "1"
 VG_ERROR = 99
@@ -72,6 +77,11 @@ for case in sorted(os.listdir(cases)):
                 os.remove(vglog)
             if p.returncode == VG_ERROR or report.strip():
                 bad.append("valgrind:\n" + report)
+        if "json" in args and got["stdout"].strip():
+            try:
+                rbltest.schema_check(json.loads(got["stdout"]))
+            except (AssertionError, ValueError) as e:
+                bad.append("stdout does not match its schema: %s" % e)
         for k in ("stdout", "stderr", "rc"):
             path = os.path.join(cdir, k)
             if not os.path.exists(path):

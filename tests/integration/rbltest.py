@@ -4,6 +4,9 @@ started and stopped by the tests, and a runner for the real binary.
 No mocks at the protocol boundary and no sleeps for synchronisation:
 rbldnsd is ready when it prints "started"; a timeout is a real UDP socket
 that never answers."""
+import atexit
+import collections
+import glob
 import json  # noqa
 import os
 import shutil
@@ -115,12 +118,157 @@ class SilentUDP:
             names.append(".".join(labels))
 
 
+# ---- the JSON documents' schemas (docs/schema/) ---------------------------
+# Every document a test parses through Result.json() or json_doc() is
+# validated against the schema of its kind: an output that drifts from the
+# published schema fails the test that produced it.
+SCHEMA_DIR = os.path.join(SRC, "docs", "schema")
+SCHEMA_BASE = "https://rblmon.invalid/schema/"
+# The top-level key that tells a document's kind, in the order tried.
+SCHEMA_KINDS = (("results", "check"), ("episodes", "history"), ("listings", "status"),
+                ("reminders", "remind"), ("rejections", "scan-logs"),
+                ("events", "hook-event"), ("trace", "spf"), ("providers", "lists"),
+                ("changes", "check-changes"))
+# The kinds each command prints.
+COMMAND_KINDS = {"check": {"check", "check-changes"}, "status": {"status"},
+                 "history": {"history"}, "remind": {"remind"}, "lists": {"lists"},
+                 "scan-logs": {"scan-logs"}, "spf": {"spf"}}
+VALIDATED = collections.Counter()
+_validators = {}
+
+
+def _schema_inline(x, files, here):
+    """x with every $ref replaced by what it points to (the schemas are
+    not recursive): Python's validators spend most of their time resolving
+    references.  files: {file name: schema}; here: the file x is in."""
+    if isinstance(x, list):
+        return [_schema_inline(v, files, here) for v in x]
+    if not isinstance(x, dict):
+        return x
+    if "$ref" in x:
+        name, _, pointer = x["$ref"].partition("#")
+        name = name or here
+        target = files[name]
+        for part in pointer.strip("/").split("/"):
+            target = target[part]
+        rest = {k: v for k, v in x.items() if k != "$ref"}
+        if rest:  # a $ref beside other keywords: both apply
+            return {"allOf": [_schema_inline(target, files, name),
+                              _schema_inline(rest, files, here)]}
+        return _schema_inline(target, files, name)
+    return {k: _schema_inline(v, files, here) for k, v in x.items()}
+
+
+def _schema_validator(kind):
+    """The Draft 2020-12 validator of docs/schema/KIND.json, its $refs
+    into defs.json resolved (python3-jsonschema, 4.10 in Debian 12)."""
+    if kind in _validators:
+        return _validators[kind]
+    import jsonschema
+    files = {}
+    for path in glob.glob(os.path.join(SCHEMA_DIR, "*.json")):
+        with open(path) as f:
+            doc = json.load(f)
+        jsonschema.Draft202012Validator.check_schema(doc)
+        if doc["$id"] != SCHEMA_BASE + os.path.basename(path):
+            raise AssertionError("%s: $id %s" % (path, doc["$id"]))
+        files[os.path.basename(path)] = doc
+    name = kind + ".json"
+    schema = _schema_inline(files[name], files, name)
+    schema.pop("$id", None)
+    v = jsonschema.Draft202012Validator(schema)
+    _validators[kind] = v
+    return v
+
+
+def schema_kind(doc):
+    """The kind of an rblmon JSON document, from its top-level keys."""
+    if isinstance(doc, dict):
+        for key, kind in SCHEMA_KINDS:
+            if key in doc:
+                return kind
+    raise AssertionError("not an rblmon JSON document: %.300r" % (doc,))
+
+
+# Arrays longer than this are checked one item per distinct shape.
+SCHEMA_MANY = 200
+
+
+def _distinct_items(doc):
+    """doc with every top-level array of more than SCHEMA_MANY objects cut
+    to one object per distinct value apart from "target" and the type of
+    "target" (a /16 checked is 65,536 results alike but for the address;
+    the Python validator takes a millisecond each).  The same verdict: the
+    schemas constrain a target by its type only and tie no field to
+    another."""
+    out = dict(doc)
+    for key, items in doc.items():
+        if not isinstance(items, list) or len(items) <= SCHEMA_MANY:
+            continue
+        seen, kept = set(), []
+        for x in items:
+            if not isinstance(x, dict):
+                kept.append(x)
+                continue
+            rest = {k: v for k, v in x.items() if k != "target"}
+            sig = (type(x.get("target")).__name__, "target" in x,
+                   json.dumps(rest, sort_keys=True))
+            if sig not in seen:
+                seen.add(sig)
+                kept.append(x)
+        out[key] = kept
+    return out
+
+
+def schema_check(doc, kind=None):
+    """doc, after checking it against docs/schema/KIND.json (kind: from
+    its keys when None); AssertionError with every mismatch otherwise."""
+    kind = kind or schema_kind(doc)
+    v = _schema_validator(kind)
+    some = _distinct_items(doc) if isinstance(doc, dict) else doc
+    errors = [] if v.is_valid(some) else sorted(
+        v.iter_errors(some), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        raise AssertionError("the %s JSON does not match docs/schema/%s.json:\n%s" % (
+            kind, kind, "\n".join("  at /%s: %s" % ("/".join(map(str, e.absolute_path)),
+                                                    e.message[:300])
+                                  for e in errors[:10])))
+    VALIDATED[kind] += 1
+    return doc
+
+
+def json_doc(text, command=None):
+    """An rblmon JSON document parsed and checked against its schema;
+    command (check, status...): the one that printed it."""
+    doc = json.loads(text)
+    kind = schema_kind(doc)
+    if command in COMMAND_KINDS and kind not in COMMAND_KINDS[command]:
+        raise AssertionError("rblmon %s printed a %s document" % (command, kind))
+    return schema_check(doc, kind)
+
+
+@atexit.register
+def _schema_summary():
+    if VALIDATED:
+        import sys
+        sys.stderr.write("rbltest: %d JSON documents matched their schema (%s)\n" % (
+            sum(VALIDATED.values()),
+            ", ".join("%s %d" % kv for kv in sorted(VALIDATED.items()))))
+
+
+def command_of(args):
+    """The rblmon command in an argument list (the first word it knows)."""
+    return next((a for a in args if a in COMMAND_KINDS), None)
+
+
 class Result:
-    def __init__(self, rc, out, err):
+    def __init__(self, rc, out, err, args=()):
         self.rc, self.out, self.err = rc, out, err
+        self.command = command_of(args)
 
     def json(self):
-        return json.loads(self.out)
+        """The standard output as JSON, checked against its schema."""
+        return json_doc(self.out, self.command)
 
 
 def valgrind_wrap():
@@ -170,7 +318,7 @@ def run(args, config=None, env=None, stdin=None):
                            capture_output=True, timeout=timeout())
         valgrind_check(p.returncode, vglog)
         return Result(p.returncode, p.stdout.decode("utf-8", "replace"),
-                      p.stderr.decode("utf-8", "replace"))
+                      p.stderr.decode("utf-8", "replace"), args)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -235,7 +383,7 @@ class Workdir:
                            timeout=timeout(), **kw)
         valgrind_check(p.returncode, vglog)
         return Result(p.returncode, p.stdout.decode("utf-8", "replace"),
-                      p.stderr.decode("utf-8", "replace"))
+                      p.stderr.decode("utf-8", "replace"), args)
 
     def popen(self, args, env=None):
         return subprocess.Popen(self.argv(args), cwd=self.dir, env=self.env(env),

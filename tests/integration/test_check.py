@@ -363,7 +363,8 @@ class CheckTest(rbltest.unittest.TestCase):
             self.assertEqual(f.read(), "precious\n")
         self.assertFalse(os.path.islink(out))
         with open(out) as f:
-            self.assertEqual(json.load(f)["results"][0]["status"], "listed")
+            self.assertEqual(rbltest.json_doc(f.read(), "check")["results"][0]["status"],
+                             "listed")
         left = [n for n in os.listdir(d) if not n.startswith("report.json.tmp.")]
         self.assertEqual(sorted(left), ["report.json", "victim"])  # no temporary left
 

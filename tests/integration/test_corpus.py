@@ -97,7 +97,7 @@ class Corpus(unittest.TestCase):
                            capture_output=True, text=True, env=env,
                            timeout=120)
         self.assertIn(p.returncode, (0, 1, 2), p.stderr)
-        return {h["line"]: h for h in json.loads(p.stdout)["rejections"]}
+        return {h["line"]: h for h in rbltest.json_doc(p.stdout, "scan-logs")["rejections"]}
 
     def labels(self, rel):
         try:

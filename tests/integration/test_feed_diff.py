@@ -19,7 +19,6 @@ import collections
 import gzip
 import io
 import ipaddress
-import json
 import os
 import random
 import select
@@ -835,7 +834,7 @@ class FeedDiff(unittest.TestCase):
         finally:
             w.cleanup()
         self.assertIn(res.rc, (0, 2), res.err + res.out[:2000])
-        doc = json.loads(res.out)
+        doc = res.json()
         self.assertEqual(doc["lists"][0]["health"], "ok", doc["lists"][0])
         listed, clean = {}, set()
         for r in doc["results"]:

@@ -288,7 +288,7 @@ class FeedTest(rbltest.unittest.TestCase):
         t.join(timeout=60)
         self.assertEqual(r.rc, 2, r.err)
         self.assertTrue(os.path.exists(fifo) and not os.path.isfile(fifo))
-        self.assertEqual(json.loads(got[0])["results"][0]["target"], "10.1.2.3")
+        self.assertEqual(rbltest.json_doc(got[0], "check")["results"][0]["target"], "10.1.2.3")
         # no reader: an error that says so, not a wait
         r = self.w.run(["check", "--no-state", "-o", fifo], now=T0)
         self.assertEqual(r.rc, 3)

@@ -261,6 +261,7 @@ class HostileCase(rbltest.unittest.TestCase):
             doc = json.loads(text)
         except ValueError as e:
             self.fail("%s is not JSON: %s" % (what, e))
+        rbltest.schema_check(doc)
         for s in strings_of(doc):
             self.assertEqual(bad_chars(s), [], "%s: a string holds control characters: %r"
                              % (what, s[:200]))

@@ -152,7 +152,7 @@ class NotifyTest(rbltest.unittest.TestCase):
         with open(os.path.join(self.w.dir, "hook.argv")) as f:
             self.assertEqual(f.read(), "one\ntwo words\n")
         with open(os.path.join(self.w.dir, "hook.stdin")) as f:
-            ev = rbltest.json.loads(f.read())["events"]
+            ev = rbltest.json_doc(f.read())["events"]
         self.assertEqual((ev[0]["event"], ev[0]["change"], ev[0]["target"], ev[0]["source"]),
                          ("listed", "listed", "192.0.2.1", "bl"))
         with open(os.path.join(self.w.dir, "hook.env")) as f:

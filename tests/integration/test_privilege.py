@@ -81,7 +81,7 @@ class Privilege(unittest.TestCase):
                            cwd=self.home, env=e, capture_output=True, timeout=120,
                            preexec_fn=lambda: os.umask(umask))
         return rbltest.Result(p.returncode, p.stdout.decode("utf-8", "replace"),
-                              p.stderr.decode("utf-8", "replace"))
+                              p.stderr.decode("utf-8", "replace"), args)
 
     def test_runs_unprivileged_with_private_state_whatever_the_umask(self):
         self.write(config(self.dns.server))

@@ -102,8 +102,14 @@ class RemindTest(rbltest.unittest.TestCase):
                           one["relisting"], one["message"]),
                          ("192.0.2.1", "bl", "open", True, False, "listed"))
         self.assertEqual(one["evidence"], {"rejections_24h": 2, "rejections_7d": 2,
-                                           "rejections": 2})
-        self.assertEqual(one["delist"], "https://bl.test/remove (self-service)")
+                                           "rejections": 2, "receivers": ["gmail.com"],
+                                           "servers": [{"host": "mx1", "rejections": 2}]})
+        # the same types as in check, status and history
+        self.assertEqual(one["delist"], {"url": "https://bl.test/remove",
+                                         "procedure": "self-service",
+                                         "expires_seconds": None,
+                                         "fix_first": "stop the spam"})
+        self.assertEqual((one["codes"], one["watchlist"]), (["127.0.0.2"], "out"))
         self.assertEqual(one["fix_first"], "stop the spam")
         rid = one["id"]
         t = self.run_(["remind"], T0 + H + 60)

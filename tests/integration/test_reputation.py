@@ -477,7 +477,7 @@ class ReputationTest(rbltest.unittest.TestCase):
             self.assertEqual(r.rc, 2, r.err)
         with open(os.path.join(self.w.dir, "hook.stdin")) as f:
             text = f.read()
-        ev = json.loads(text)["events"][0]
+        ev = rbltest.json_doc(text)["events"][0]
         self.assertEqual((ev["event"], ev["target"], ev["source"]),
                          ("listed", "192.0.2.1", "api"))
         self.assertIn("https://rep.example/remove", text)

@@ -1,7 +1,6 @@
 """rblmon spf IP DOMAIN: the result, its trace, the explanation, the exit
 codes, the identities (--sender, --helo, the null sender), hostile DNS
 text and bad usage, against a DNS server on 127.0.0.1 (zonedns.py)."""
-import json
 import unittest
 
 import rbltest
@@ -41,7 +40,7 @@ class SpfCommand(unittest.TestCase):
     def spf(self, *args, fmt="json"):
         r = rbltest.run(["spf", "--format", fmt] + list(args),
                         config=self.config)
-        return r, (json.loads(r.out) if fmt == "json" and r.out else None)
+        return r, (r.json() if fmt == "json" and r.out else None)
 
     def test_results_and_exit_codes(self):
         cases = [("192.0.2.5", "ok.test", "pass", 0),

@@ -11,7 +11,6 @@ the suite accepts, and, where the suite names an explanation, when the
 explanation is that text ("DEFAULT": none of the domain's own, the
 receiver's default).  No test is excepted.  RBLMON_SPF_VERBOSE=1 prints
 every failure's trace."""
-import json
 import os
 import sys
 import unittest
@@ -104,7 +103,7 @@ class SpfSuites(unittest.TestCase):
                     r = rbltest.run(arguments(t),
                                     config=config["1s" if timeouts else "5s"])
                     try:
-                        out = json.loads(r.out)
+                        out = r.json()
                     except ValueError:
                         failed.append((name, "no JSON (exit %d): %s"
                                        % (r.rc, r.err.strip()), None))

@@ -99,7 +99,9 @@ class StateTest(rbltest.unittest.TestCase):
         self.assertEqual(s.rc, 2)
         self.assertEqual([(x["target"], x["source"], x["severity"]) for x in s.json()["listings"]],
                          [("192.0.2.1", "bl", "critical")])
-        self.assertEqual(s.json()["listings"][0]["delist"], "https://bl.test/remove")
+        self.assertEqual(s.json()["listings"][0]["delist"],  # the object of check
+                         {"url": "https://bl.test/remove", "procedure": None,
+                          "expires_seconds": None, "fix_first": None})
 
     def test_range_on_a_list_that_cannot_be_asked_keeps_its_listings(self):
         # over its daily limit, a list gets one "not checked" result for
@@ -354,7 +356,7 @@ class StateTest(rbltest.unittest.TestCase):
             self.skipTest("no mount namespace here: " + p.stderr.decode()[:200])
         rbltest.valgrind_check(p.returncode, vglog)
         return rbltest.Result(p.returncode, p.stdout.decode("utf-8", "replace"),
-                              p.stderr.decode("utf-8", "replace"))
+                              p.stderr.decode("utf-8", "replace"), args)
 
     def test_read_only_state(self):
         self.cron("listed", T0)
@@ -446,8 +448,10 @@ class StateTest(rbltest.unittest.TestCase):
         self.w.write_config(config(self.servers["clean"].server))
         r = self.w.run(["check", "--format", "json"], now=T0)
         self.assertEqual(r.json()["changes"], [])
+        # nothing changed: still one document, its changes empty (issue 21)
         r = self.w.run(["check", "--format", "json", "--changes-only"], now=T0 + 60)
-        self.assertEqual((r.out, r.rc), ("", 0))
+        self.assertEqual((r.json(), r.rc),
+                         ({"schema_version": 1, "changes": [], "status": "OK", "exit": 0}, 0))
 
     def test_prometheus_output_file(self):
         self.w.write_config(config(self.servers["listed"].server))

@@ -43,7 +43,7 @@ cap_close(struct capture *c)
 
 static const struct episode ep = {
   7, "192.0.2.1", "bl", "127.0.0.2", "spam trap hits", SEV_CRITICAL,
-  "see \x1b]8;;x", T0, T0 + 3600, 0};
+  "see \x1b]8;;x", T0, T0 + 3600, 0, "mail"};
 
 static struct evidence ev = {3, 2, 3, T0, T0 + 60, {"gmail.com"}, {{0}}, 1,
                              {{0}}, {0}, 0};
@@ -51,7 +51,7 @@ static struct evidence ev = {3, 2, 3, T0, T0 + 60, {"gmail.com"}, {{0}}, 1,
 static const struct reminder rem = {
   11, 7, REM_OPEN, T0 + 86400, 0, 0, 0, 0, NULL, false,
   {7, "192.0.2.1", "bl", "127.0.0.2", "spam trap hits", SEV_CRITICAL, NULL,
-   T0, T0 + 3600, 0}};
+   T0, T0 + 3600, 0, "mail"}};
 
 static const struct health_row health[] = {
   {"bl", "ok", NULL, T0, T0},
@@ -105,6 +105,8 @@ status_json(void **state)
   cap_open(&c);
   report_json.status(c.f, &v);
   const char *out = cap_close(&c);
+  assert_non_null(strstr(out, "{\n \"schema_version\": 1,\n"));
+  assert_non_null(strstr(out, "\"watchlist\": \"mail\""));
   assert_non_null(strstr(out, "\"urgent\": true"));
   assert_non_null(strstr(out, "\"rejections_24h\": 2"));
   assert_non_null(strstr(out, "\"status\": \"CRITICAL\""));
@@ -266,8 +268,8 @@ check_prometheus_since(void **state)
   bl.name = "bl";
   struct result r = pair_result(&bl, "192.0.2.1", "", RES_LISTED);
   struct episode open[] = {
-    {1, "192.0.2.0", "bl", "", "", SEV_WARNING, NULL, T0 - 5, T0, 0},
-    {2, "192.0.2.1", "bl", "", "", SEV_CRITICAL, NULL, T0 - 9, T0, 0},
+    {1, "192.0.2.0", "bl", "", "", SEV_WARNING, NULL, T0 - 5, T0, 0, NULL},
+    {2, "192.0.2.1", "bl", "", "", SEV_CRITICAL, NULL, T0 - 9, T0, 0, NULL},
   };
   for (int known = 0; known < 2; known++) {
     char *out = check_prometheus(&r, 1, open, 2, known != 0);
@@ -440,7 +442,8 @@ scan_json(void **state)
   cap_open(&c);
   scan_feed(&report_json, &c, &sum);
   const char *out = cap_close(&c);
-  assert_int_equal(strncmp(out, "{\"rejections\":[\n{\"file\":", 24), 0);
+  const char *head = "{\"schema_version\":1,\"rejections\":[\n{\"file\":";
+  assert_int_equal(strncmp(out, head, strlen(head)), 0);
   assert_non_null(strstr(out, "\"line\":42,"));
   assert_non_null(strstr(out, "\"cause\":\"blocklist\""));
   assert_non_null(strstr(out, "\"ours\":true"));
