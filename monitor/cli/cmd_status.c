@@ -143,29 +143,6 @@ gather_findings(struct store *s, const struct app *a, struct arena *ar,
   return st;
 }
 
-/* The watchlist of the configuration's entry holding target (an address,
- * a block or a domain: the configuration refuses one target in two
- * watchlists), or "": a command-line target, or an address a from_spf
- * domain added (the state's episodes keep it; struct episode does not
- * carry it yet).  The exact entry by the index, else the ranges. */
-static const char *
-watchlist_of(const struct config *cfg, const char *target)
-{
-  struct target_spec t;
-  char err[256];
-  size_t i = cfg->item_index == NULL ? 0 : GPOINTER_TO_SIZE(
-    g_hash_table_lookup(cfg->item_index, target));
-  if (i > 0)
-    return cfg->items[i - 1].watchlist;
-  if (target_parse(target, &t, err, sizeof(err)) != RBL_OK ||
-      t.kind == TARGET_DOMAIN)
-    return "";
-  for (i = 0; i < cfg->nitems; i++)
-    if (target_spec_contains(&cfg->items[i].spec, &t.base))
-      return cfg->items[i].watchlist;
-  return "";
-}
-
 /* Each open listing with its list, its evidence and its reminder. */
 static rbl_status
 gather_listings(struct store *s, const struct app *a, struct arena *ar,
@@ -190,7 +167,7 @@ gather_listings(struct store *s, const struct app *a, struct arena *ar,
     lv[i] = (struct listing_view){&eps[i], catalog_find(&a->cat,
                                                         eps[i].source),
                                   &ev[i], rem_of(rems, nrems, eps[i].id),
-                                  watchlist_of(&a->cfg, eps[i].target)};
+                                  eps[i].watchlist ? eps[i].watchlist : ""};
     int code = report_listing_exit(&eps[i]);
     if (code > v->exit_code)
       v->exit_code = code;

@@ -304,7 +304,7 @@ check_prometheus_pairs(void **state)
     pair_result(&bl, "192.0.2.4", "say \"hi\"\\", RES_SKIPPED),
   };
   struct episode open[] = {
-    {1, "192.0.2.3", "bl", "", "", SEV_WARNING, NULL, T0 - 5, T0, 0},
+    {1, "192.0.2.3", "bl", "", "", SEV_WARNING, NULL, T0 - 5, T0, 0, NULL},
   };
   char *out = check_prometheus(r, 4, open, 1, true);
   assert_non_null(strstr(out, "rblmon_listed{target=\"192.0.2.1\",list="
