@@ -102,11 +102,19 @@ on_change(void *arg, const struct change *c)
   changes_add(&y->changes, c);
 }
 
+/* A kept change, its watchlist named as this configuration has it (the
+ * row's text lives only for the call; NULL: no longer configured). */
 static void
 on_news(void *arg, const struct change *c)
 {
   struct cycle *y = arg;
-  changes_add(&y->news, c);
+  struct change k = *c;
+  const struct config *cfg = &y->a->cfg;
+  k.watchlist = NULL;
+  for (size_t i = 0; c->watchlist != NULL && i < cfg->nwatchlists; i++)
+    if (strcmp(cfg->wls[i].name, c->watchlist) == 0)
+      k.watchlist = cfg->wls[i].name;
+  changes_add(&y->news, &k);
 }
 
 /* The source a kept change names, as this configuration has it (NULL: it

@@ -8,14 +8,15 @@
 
 static const char sql_put[] =
   "INSERT INTO changes(at, kind, target, source, before, after, detail, "
-  "since, severity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+  "since, severity, watchlist) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+  "?10)";
 static const char sql_pos[] =
   "SELECT seen FROM change_readers WHERE name = ?1";
 static const char sql_start[] =
   "SELECT coalesce(max(id), 0) FROM changes WHERE id < ?1";
 static const char sql_read[] =
   "SELECT id, at, kind, target, source, before, after, detail, since, "
-  "severity FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2";
+  "severity, watchlist FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2";
 static const char sql_seen[] =
   "INSERT INTO change_readers(name, seen) VALUES (?1, ?2) "
   "ON CONFLICT(name) DO UPDATE SET seen = max(seen, ?2)";
@@ -49,6 +50,10 @@ store_changes_put(struct store *s, const struct change *c, size_t n)
     sqlite3_bind_text(q, 7, c[i].detail, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 8, c[i].since);
     sqlite3_bind_text(q, 9, severity_names[c[i].sev], -1, SQLITE_STATIC);
+    if (c[i].watchlist != NULL && c[i].watchlist[0] != '\0')
+      sqlite3_bind_text(q, 10, c[i].watchlist, -1, SQLITE_STATIC);
+    else
+      sqlite3_bind_null(q, 10);
     rc = sq_step_done(s, q);
     if (rc == SQLITE_OK && s->first_change == 0)
       s->first_change = sqlite3_last_insert_rowid(s->db);
@@ -108,6 +113,7 @@ one_change(sqlite3_stmt *q, store_list_fn find, void *arg, struct change *c)
   snprintf(c->detail, sizeof(c->detail), "%s", col(q, 7));
   c->since = sqlite3_column_int64(q, 8);
   c->sev = sq_col_sev(q, 9);
+  c->watchlist = sq_col_text(q, 10); /* the row's: for the callback only */
   return true;
 }
 

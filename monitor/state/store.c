@@ -166,7 +166,7 @@ static const char *const migrations[] = {
    " id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,"
    " kind TEXT NOT NULL, target TEXT NOT NULL, source TEXT NOT NULL,"
    " before TEXT NOT NULL, after TEXT NOT NULL, detail TEXT NOT NULL,"
-   " since INTEGER NOT NULL, severity TEXT NOT NULL);"
+   " since INTEGER NOT NULL, severity TEXT NOT NULL, watchlist TEXT);"
    "CREATE INDEX changes_by_time ON changes(at);"
    "CREATE TABLE change_readers("
    " name TEXT PRIMARY KEY, seen INTEGER NOT NULL) WITHOUT ROWID;"

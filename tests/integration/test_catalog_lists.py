@@ -42,8 +42,9 @@ ZONES = {
                        "127.0.0.2 :127.0.10.0:test\n"
                        "192.0.2.1 :127.0.5.2:medium trust ISP\n"
                        "192.0.2.9 :127.0.0.255:over limit\n"),
+    # (its whitelist guard asks 192.0.2.1: not whitelisted here)
     "hostkarma.junkemailfilter.com": ("ip4set",
-                                      "192.0.2.1 :127.0.0.1:white\n"
+                                      "198.51.100.7 :127.0.0.1:white\n"
                                       "192.0.2.2 :127.0.0.2:black\n"),
     # Team Cymru lists 127.0.0.0/8 itself (a Martian prefix): the catalog
     # gives the zone its own test points (192.168.1.1 listed, 8.8.8.8 not).
@@ -190,10 +191,10 @@ class CatalogListsTest(rbltest.unittest.TestCase):
         self.assertEqual(rep["lists"][0]["health"], "ok")
 
     def test_hostkarma_white_is_good(self):
-        r, rep = self.check(["hostkarma"], "192.0.2.1, 192.0.2.2")
+        r, rep = self.check(["hostkarma"], "198.51.100.7, 192.0.2.2")
         res = by_key(rep["results"])
-        self.assertEqual(res[("192.0.2.1", "hostkarma")]["severity"], "good")
-        self.assertEqual(res[("192.0.2.1", "hostkarma")]["status"], "clean")
+        self.assertEqual(res[("198.51.100.7", "hostkarma")]["severity"], "good")
+        self.assertEqual(res[("198.51.100.7", "hostkarma")]["status"], "clean")
         self.assertEqual(res[("192.0.2.2", "hostkarma")]["status"], "listed")
 
     def test_bogons_own_test_points(self):
