@@ -121,7 +121,8 @@ typedef const struct list_def *(*store_list_fn)(void *arg,
 /* Calls fn with each change after reader's position, oldest first, at
  * most max (the rest at the next read), and moves the position past
  * them.  A reader the state does not know yet starts with the changes
- * this transaction put.  RBL_EIO (the transaction fails). */
+ * this transaction put.  A change's watchlist is the row's text, valid
+ * during the call only.  RBL_EIO (the transaction fails). */
 rbl_status store_changes_read(struct store *s, const char *reader,
                               size_t max, store_list_fn find,
                               store_change_fn fn, void *arg);
