@@ -1,5 +1,7 @@
 #include "hashq.h"
 
+#include "target.h"
+
 #include <glib.h>
 #include <string.h>
 
@@ -96,11 +98,5 @@ hashq_qname(const char *address, enum list_hash fn, enum list_hash_enc enc,
   rbl_status st = hashq_label(address, fn, enc, label, sizeof(label));
   if (st != RBL_OK)
     return st;
-  size_t ll = strlen(label), zl = strlen(zone);
-  if (ll + 1 + zl > 253 || ll + 1 + zl + 1 > size)
-    return RBL_ETOOBIG;
-  memcpy(buf, label, ll);
-  buf[ll] = '.';
-  memcpy(buf + ll + 1, zone, zl + 1);
-  return RBL_OK;
+  return target_qname_domain(label, zone, buf, size);
 }
