@@ -50,11 +50,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t c = target_count(&t);
     if (c == 0 || (target_dns_checkable(&t) && c > 65536))
       __builtin_trap(); /* /16 and /112 at most over DNS */
-    if (t.kind != TARGET_DOMAIN &&
-        t.prefix < (t.kind == TARGET_IP4 ? TARGET_IP4_FEED_MIN_PREFIX
-                                         : TARGET_IP6_FEED_MIN_PREFIX))
+    bool ip = t.kind == TARGET_IP4 || t.kind == TARGET_IP6;
+    if (ip && t.prefix < (t.kind == TARGET_IP4 ? TARGET_IP4_FEED_MIN_PREFIX
+                                               : TARGET_IP6_FEED_MIN_PREFIX))
       __builtin_trap(); /* /8 and /16 at most from a feed */
-    if (t.kind != TARGET_DOMAIN) {
+    if (t.kind == TARGET_EMAIL) {
+      /* an address: asked only hashed, of e-mail lists (hashq) */
+      if (strchr(t.domain, '@') == NULL)
+        __builtin_trap();
+    } else if (ip) {
       struct target_iter it;
       struct addr a;
       target_iter_init(&it, &t);
