@@ -87,28 +87,17 @@ result_index(enum spf_result res)
   return UTIL_ARRAY_LEN(results) - 1;
 }
 
-/* Untrusted text (DNS answers, the sender as given) for the terminal. */
-static void
-put_escaped(FILE *f, const char *s)
-{
-  struct sbuf b;
-  sbuf_init(&b, 1 << 16);
-  util_escape(&b, s, strlen(s));
-  fputs(sbuf_str(&b), f);
-  sbuf_free(&b);
-}
-
 static void
 print_text(const struct spf_query *q, const struct spf_out *o, json_t *trace)
 {
   char ip[TARGET_ADDR_MAX];
   target_addr_str(q->ip, ip, sizeof(ip));
   printf("SPF of %s for ", ip);
-  put_escaped(stdout, q->domain);
+  report_put_escaped(stdout, q->domain, false);
   printf(", MAIL FROM ");
-  put_escaped(stdout, q->sender);
+  report_put_escaped(stdout, q->sender, false);
   printf(", HELO ");
-  put_escaped(stdout, q->helo);
+  report_put_escaped(stdout, q->helo, false);
   printf("\n");
   size_t i;
   json_t *t;
@@ -119,12 +108,12 @@ print_text(const struct spf_query *q, const struct spf_out *o, json_t *trace)
   }
   const char *res = spf_result_names[o->result];
   printf("result: %s (", res);
-  put_escaped(stdout, o->why);
+  report_put_escaped(stdout, o->why, false);
   printf("): %s\n", results[result_index(o->result)].means);
   if (o->result == SPF_FAIL) {
     printf("explanation: ");
     if (o->exp[0] != '\0')
-      put_escaped(stdout, o->exp);
+      report_put_escaped(stdout, o->exp, false);
     else
       printf("none (exp=): the receiver gives its own");
     printf("\n");
@@ -151,7 +140,7 @@ print_json(const struct spf_query *q, const struct spf_out *o, json_t *trace)
     fprintf(stderr, "rblmon: out of memory\n");
     return;
   }
-  json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+  json_dumpf(j, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
   printf("\n");
   json_decref(j);
 }

@@ -173,6 +173,11 @@ int report_listing_exit(const struct episode *e);
 
 /* Exit code names: OK, WARNING, CRITICAL, UNKNOWN. */
 const char *report_exit_name(int code);
+/* Untrusted text (a TXT record, a receiver's words) on one line of a
+ * terminal, escaped (util_escape); composed: text rblmon composed whose
+ * untrusted parts are escaped already (util_escape_composed).  NULL
+ * prints nothing. */
+void report_put_escaped(FILE *f, const char *s, bool composed);
 /* Untrusted text as a JSON string, escaped like the terminal output
  * (valid UTF-8, no control characters); JSON null for NULL or "".  A new
  * reference. */

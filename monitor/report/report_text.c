@@ -384,9 +384,8 @@ text_end(void *st, const struct report_summary *s)
 }
 
 /* ---- the other views --------------------------------------------------- */
-/* Untrusted text (a TXT record, a receiver's words) on one line. */
-static void
-put_escaped(FILE *f, const char *s, bool composed)
+void
+report_put_escaped(FILE *f, const char *s, bool composed)
 {
   struct sbuf e;
   sbuf_init(&e, 4096);
@@ -412,7 +411,7 @@ listing_text(FILE *f, const struct listing_view *lv, int64_t now)
   fprintf(f, "    %s\n", e->reasons);
   if (e->txt != NULL) {
     fputs("    TXT: ", f);
-    put_escaped(f, e->txt, false);
+    report_put_escaped(f, e->txt, false);
     fputc('\n', f);
   }
   if (d[0])
@@ -463,7 +462,8 @@ finding_text(FILE *f, const struct finding *fi)
   sbuf_free(&w);
   if (fi->theirs) {
     fputs("    receiver: ", f);
-    put_escaped(f, fi->receiver, false); /* a recipient's domain at worst */
+    /* a recipient's domain at worst */
+    report_put_escaped(f, fi->receiver, false);
     if (fi->checked != 0) {
       char at[32];
       report_time(fi->checked, at, sizeof(at));
@@ -472,7 +472,7 @@ finding_text(FILE *f, const struct finding *fi)
     fputc('\n', f);
   }
   fputs("    ", f);
-  put_escaped(f, fi->advice, true);
+  report_put_escaped(f, fi->advice, true);
   fputc('\n', f);
 }
 
@@ -519,7 +519,7 @@ status_text(FILE *f, const struct status_view *v)
     char since[32];
     report_time(h->since, since, sizeof(since));
     fprintf(f, "  %-24s %-11s since %s: ", h->source, h->health, since);
-    put_escaped(f, h->detail, true); /* composed: what it let through */
+    report_put_escaped(f, h->detail, true); /* composed: what it let through */
     fputc('\n', f);
     bad++;
   }
@@ -641,7 +641,7 @@ feeds_text(FILE *f, const struct lists_view *v)
       lines[n++] = fd->warn[k];
     for (size_t k = 0; k < n; k++) { /* file names and file text */
       fputs("  ", f);
-      put_escaped(f, lines[k], false);
+      report_put_escaped(f, lines[k], false);
       fputc('\n', f);
     }
     if (fd->bad > fd->nwarn)
