@@ -342,6 +342,20 @@ def by_key(results):
 main = unittest.main
 
 
+class ZonesTestCase(unittest.TestCase):
+    """A test class whose tests share one rbldnsd serving the class's ZONES
+    (as for Rbldnsd) on 127.0.0.1, as cls.dns."""
+    ZONES = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dns = Rbldnsd(cls.ZONES).__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dns.__exit__(None, None, None)
+
+
 class Workdir:
     """A directory with a config file and a state that persists across the
     runs made through it (cron runs, one after another)."""

@@ -65,14 +65,8 @@ def config(server, lists, targets="ips: [192.0.2.1]", resolver_extra=""):
             % (targets, "".join(lists), server, resolver_extra))
 
 
-class CheckTest(rbltest.unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dns = Rbldnsd(ZONES).__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.dns.__exit__(None, None, None)
+class CheckTest(rbltest.ZonesTestCase):
+    ZONES = ZONES
 
     def check(self, lists, targets, fmt="json", extra_args=(), **kw):
         r = run(["check", "--format", fmt] + list(extra_args),

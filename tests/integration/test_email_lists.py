@@ -8,7 +8,7 @@ import base64
 import hashlib
 
 import rbltest
-from rbltest import Rbldnsd, SilentUDP, by_key, run
+from rbltest import SilentUDP, by_key, run
 
 LISTED = "Bounces@Example.COM"      # watched as written; lists hash it lower-cased
 GREY = "info@example.com"
@@ -56,14 +56,8 @@ def config(server, emails, use=USE, custom=B32 + BL, extra=""):
 ENV = {"SPAMHAUS_DQS_KEY": KEY}
 
 
-class EmailListsTest(rbltest.unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dns = Rbldnsd(ZONES).__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.dns.__exit__(None, None, None)
+class EmailListsTest(rbltest.ZonesTestCase):
+    ZONES = ZONES
 
     def check(self, emails, fmt="json", use=USE + ["b32", "bl"]):
         r = run(["check", "--format", fmt], config(self.dns.server, emails, use), env=ENV)

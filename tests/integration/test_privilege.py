@@ -15,7 +15,7 @@ import shutil
 import unittest
 
 import rbltest
-from rbltest import Rbldnsd, custom_list
+from rbltest import custom_list
 
 ZONES = {"bl.test": ("ip4set", ":127.0.0.2:spam\n127.0.0.2\n192.0.2.1\n")}
 BL = custom_list("bl", "bl.test", "ip4", {"127.0.0.2": ("spam", "critical")})
@@ -28,14 +28,8 @@ def config(server, extra=""):
             "resolver:\n  servers: [%s]\n  timeout: 500ms\n%s" % (BL, server, extra))
 
 
-class Privilege(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dns = Rbldnsd(ZONES).__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.dns.__exit__(None, None, None)
+class Privilege(rbltest.ZonesTestCase):
+    ZONES = ZONES
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="rblmon-priv.")

@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 
 import rbltest
-from rbltest import Rbldnsd, SilentUDP, Workdir, custom_list
+from rbltest import SilentUDP, Workdir, custom_list
 
 T0 = 1795766400
 ASAN = "libasan" in subprocess.run(["ldd", rbltest.RBLMON], capture_output=True,
@@ -26,14 +26,8 @@ LIM = custom_list("lim", "lim.test", "ip4", {"127.0.0.2": ("x", "critical")},
                   extra=", limits: {queries_per_day: 200}")
 
 
-class RunTest(rbltest.unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dns = Rbldnsd(ZONES).__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.dns.__exit__(None, None, None)
+class RunTest(rbltest.ZonesTestCase):
+    ZONES = ZONES
 
     def setUp(self):
         self.w = Workdir()

@@ -7,7 +7,7 @@ or "invalid", never 127.0.0.1, which such lists often answer themselves,
 and only a good answer there gives the list away.  Real rbldnsd on 127.0.0.1, custom lists and the
 shipped catalog entries under their real zone names."""
 import rbltest
-from rbltest import Rbldnsd, by_key, custom_list, run
+from rbltest import by_key, custom_list, run
 
 EVERYTHING = "0.0.0.0/1 :%s:all\n128.0.0.0/1 :%s:all\n"
 ZONES = [
@@ -45,14 +45,8 @@ def config(server, custom, use, targets):
             % (targets, ", ".join(use), "".join(custom) or "    []\n", server))
 
 
-class WhitelistGuardTest(rbltest.unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dns = Rbldnsd(ZONES).__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.dns.__exit__(None, None, None)
+class WhitelistGuardTest(rbltest.ZonesTestCase):
+    ZONES = ZONES
 
     def check(self, custom, use=(), targets="ips: [192.0.2.1, 198.51.100.7]", fmt="json"):
         r = run(["check", "--format", fmt], config(self.dns.server, custom, use, targets))
